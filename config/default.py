@@ -1,0 +1,69 @@
+"""Default settings for kefu.
+
+Loaded first by ``service.settings.load_settings``; then the file named by
+``KEFU_SETTINGS``, then ``KEFU_<KEY>`` environment variables, then a test's
+overrides. Only UPPER_CASE names are settings.
+"""
+
+# Embedded default: a SQLite file in the instance folder. ``{instance}`` is
+# replaced by the app's instance path when the settings are loaded.
+DATABASE_URL = "sqlite:///{instance}/kefu.db"
+
+# Signs tracking tokens and sessions. The demo value is replaced by a random
+# one written to instance/secret_key on first start when left unchanged.
+SECRET_KEY = None
+
+# Largest request body, bytes (413 above it).
+MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+
+# Attachments: stored outside the database, under this folder.
+ATTACHMENT_DIR = "{instance}/attachments"
+ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+ATTACHMENT_TYPES = [
+    "image/png", "image/jpeg", "image/gif", "application/pdf", "text/plain",
+    "text/csv", "application/zip",
+]
+
+# Prefix of human ticket numbers, e.g. KF-000123.
+TICKET_PREFIX = "KF"
+
+# A resolution rejected later than this many days after it was given opens a
+# linked follow-up ticket instead of reopening.
+REOPEN_WINDOW_DAYS = 14
+
+# A resolved ticket with no answer from the customer closes after this many days.
+AUTO_CLOSE_DAYS = 7
+
+# Core default SLA targets (minutes, round the clock) by priority; the tier_sla
+# plugin replaces them with tier x priority targets in business time.
+DEFAULT_SLA_MINUTES = {
+    "urgent": {"first_response": 60, "resolution": 8 * 60},
+    "high": {"first_response": 4 * 60, "resolution": 24 * 60},
+    "normal": {"first_response": 8 * 60, "resolution": 3 * 24 * 60},
+    "low": {"first_response": 24 * 60, "resolution": 7 * 24 * 60},
+}
+
+# Remedies up to this amount are approved by the core default decider; larger
+# ones wait for a supervisor. The credit_check plugin replaces this rule.
+DEFAULT_REMEDY_AUTO_APPROVE = 0
+
+# Plugins are discovered from the "kefu" entry-point group; these are not loaded.
+DISABLED_PLUGINS = []
+
+# Log every hook call (name, arguments, results) at DEBUG level.
+TRACE_HOOKS = False
+
+# Rate limit for the public (customer) endpoints, per client address.
+PUBLIC_RATE_LIMIT = "30 per minute"
+RATELIMIT_STORAGE_URI = "memory://"
+
+# Redis for RQ and shared rate limits; None runs jobs in-process.
+REDIS_URL = None
+
+# Default page size for lists, and the largest a client may ask for.
+PAGE_SIZE = 25
+PAGE_SIZE_MAX = 100
+
+# Languages the UI and mails speak.
+LANGUAGES = ["en", "zh_CN"]
+DEFAULT_LANGUAGE = "en"

@@ -1,0 +1,84 @@
+"""Customer endpoints (staff only: customer data is private)."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import func, or_, select
+
+from .. import customers, queries
+from ..auth import authenticate, current_staff, require_role
+from ..extensions import db
+from ..lookups import customer_by_id
+from ..models import Customer
+from ..uow import plugins
+from .schemas import CustomerIn, CustomerOut, CustomerPatch, CustomerPage, PageArgs, TicketListArgs, TicketPage
+
+blp = Blueprint("customers", __name__, url_prefix="/api/v1/customers", description="Customers (staff).")
+blp.before_request(authenticate)
+
+
+def _with_tier(customer):
+    customer.tier = plugins().decide("customer_tier", customer=customer)[0]
+    return customer
+
+
+@blp.route("")
+class CustomerCollection(MethodView):
+    @require_role("agent")
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, CustomerPage)
+    def get(self, args):
+        """List customers, newest first; ``q`` searches name, e-mail, phone and reference."""
+        stmt = select(Customer)
+        if args.get("q"):
+            pattern = f"%{args['q'].lower()}%"
+            stmt = stmt.where(or_(func.lower(Customer.name).like(pattern), func.lower(Customer.email).like(pattern),
+                                  Customer.phone.like(pattern), Customer.external_ref.like(pattern)))
+        if args.get("cursor"):
+            stmt = stmt.where(Customer.id < queries.decode_cursor(args["cursor"]))
+        limit = args["limit"]
+        rows = db.session.scalars(stmt.order_by(Customer.id.desc()).limit(limit + 1)).all()
+        next_cursor = queries.encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+        return {"items": [_with_tier(c) for c in rows[:limit]], "next_cursor": next_cursor}
+
+    @require_role("agent")
+    @blp.arguments(CustomerIn)
+    @blp.response(201, CustomerOut)
+    def post(self, data):
+        """Create a customer; 409 when ``external_ref`` is taken."""
+        return _with_tier(customers.create_customer(data))
+
+
+@blp.route("/<int:customer_id>")
+class CustomerItem(MethodView):
+    @require_role("agent")
+    @blp.response(200, CustomerOut)
+    def get(self, customer_id):
+        """One customer, with their tier."""
+        return _with_tier(customer_by_id(customer_id))
+
+    @require_role("agent")
+    @blp.arguments(CustomerPatch(partial=True))
+    @blp.response(200, CustomerOut)
+    def patch(self, data, customer_id):
+        """Change some of a customer's fields."""
+        return _with_tier(customers.update_customer(customer_id, data))
+
+    @require_role("supervisor")
+    @blp.response(204)
+    def delete(self, customer_id):
+        """Delete a customer who has no tickets (409 otherwise)."""
+        customers.delete_customer(customer_id)
+
+
+@blp.route("/<int:customer_id>/tickets", methods=["GET"])
+@require_role("agent")
+@blp.arguments(TicketListArgs, location="query")
+@blp.response(200, TicketPage)
+def customer_tickets(args, customer_id):
+    """The customer's tickets, newest first, with the ticket list's filters."""
+    customer_by_id(customer_id)
+    limit, cursor = args.pop("limit"), args.pop("cursor", None)
+    args["customer"] = customer_id
+    items, next_cursor = queries.list_tickets(args, limit, cursor)
+    return {"items": items, "next_cursor": next_cursor}

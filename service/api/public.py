@@ -1,0 +1,150 @@
+"""Customer endpoints: no staff login, a private signed token per ticket, rate-limited.
+
+A tracking token opens exactly one ticket and shows only what the customer
+may see: status, public messages, the resolution. Never internal notes,
+staff e-mail, other tickets or customer data beyond the ticket's own.
+"""
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import current_app, url_for
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from .. import messages, queries, tickets, tracking
+from ..actors import Actor
+from ..extensions import limiter
+from ..models import KINDS
+from ..workflow import STEP_OF_STATUS
+from .schemas import CODE, LANGUAGE, RemedyIn, when
+
+blp = Blueprint("public", __name__, url_prefix="/api/v1/public",
+                description="The customer's side: file a complaint, follow it, answer the resolution.")
+limiter.limit(lambda: current_app.config["PUBLIC_RATE_LIMIT"])(blp)
+NO_AUTH = {"security": []}
+
+
+class PublicTicketIn(ma.Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    email = fields.Email(validate=validate.Length(max=254), load_default=None)
+    phone = fields.String(validate=validate.Regexp(r"^\+?[0-9 ()\-]{5,30}$", error="not a phone number"),
+                          load_default=None)
+    language = fields.String(validate=LANGUAGE, load_default="en")
+    kind = fields.String(validate=validate.OneOf(KINDS), load_default="complaint")
+    category = fields.String(validate=CODE, load_default="other")
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    remedy = fields.Nested(RemedyIn, load_default=None)
+
+    @ma.validates_schema
+    def _contact(self, data, **kwargs):
+        if not data.get("email") and not data.get("phone"):
+            raise ma.ValidationError("give an e-mail address or a phone number", "email")
+
+
+class FiledOut(ma.Schema):
+    number = fields.String()
+    token = fields.String(metadata={"description": "private tracking token; keep it secret"})
+    tracking_url = fields.String()
+    status = fields.String()
+
+
+class PublicMessageOut(ma.Schema):
+    author = fields.String(metadata={"description": "customer or staff"})
+    body = fields.String()
+    created_at = when()
+
+
+class PublicTicketOut(ma.Schema):
+    number = fields.String()
+    kind = fields.String()
+    category = fields.String()
+    subject = fields.String()
+    status = fields.String()
+    step = fields.String()
+    resolution = fields.String(allow_none=True)
+    can_answer_resolution = fields.Boolean()
+    can_reply = fields.Boolean()
+    created_at = when()
+    resolved_at = when(allow_none=True)
+    closed_at = when(allow_none=True)
+    messages = fields.List(fields.Nested(PublicMessageOut))
+
+
+class PublicMessageIn(ma.Schema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+
+
+class ResolutionAnswerIn(ma.Schema):
+    accepted = fields.Boolean(required=True, truthy={True}, falsy={False})
+    reason = fields.String(validate=validate.Length(max=2000), load_default=None)
+
+
+class FollowupOut(ma.Schema):
+    number = fields.String()
+    token = fields.String()
+
+
+class ResolutionAnswerOut(ma.Schema):
+    number = fields.String()
+    status = fields.String()
+    followup = fields.Nested(FollowupOut, allow_none=True)
+
+
+def _public_view(ticket) -> dict:
+    return {
+        "number": ticket.number, "kind": ticket.kind, "category": ticket.category.code,
+        "subject": ticket.subject, "status": ticket.status, "step": STEP_OF_STATUS[ticket.status],
+        "resolution": ticket.resolution if ticket.status in ("resolved", "closed") else None,
+        "can_answer_resolution": ticket.status == "resolved",
+        "can_reply": ticket.status not in ("closed", "cancelled"),
+        "created_at": ticket.created_at, "resolved_at": ticket.resolved_at, "closed_at": ticket.closed_at,
+        "messages": [{"author": m.author_type if m.author_type == "customer" else "staff",
+                      "body": m.body, "created_at": m.created_at}
+                     for m in queries.ticket_messages(ticket, include_internal=False)],
+    }
+
+
+@blp.route("/tickets", methods=["POST"])
+@blp.arguments(PublicTicketIn)
+@blp.response(201, FiledOut)
+@blp.doc(**NO_AUTH)
+def file_ticket(data):
+    """File a complaint or feedback; answers the number and a private tracking token."""
+    contact = {k: data.pop(k) for k in ("name", "email", "phone", "language")}
+    data["contact"] = contact
+    ticket, token = tickets.open_ticket(data, Actor("customer", name=contact["name"]), channel="web")
+    return {"number": ticket.number, "token": token, "status": ticket.status,
+            "tracking_url": url_for("web.track", token=token, _external=True)
+            if "web.track" in current_app.view_functions else f"/track/{token}"}
+
+
+@blp.route("/tickets/<token>", methods=["GET"])
+@blp.response(200, PublicTicketOut)
+@blp.doc(**NO_AUTH)
+def show_ticket(token):
+    """The ticket this token opens: status as a step, public messages, resolution."""
+    return _public_view(tracking.ticket_for_token(token))
+
+
+@blp.route("/tickets/<token>/messages", methods=["POST"])
+@blp.arguments(PublicMessageIn)
+@blp.response(201, PublicMessageOut)
+@blp.doc(**NO_AUTH)
+def reply(data, token):
+    """Write to the service team; a ticket waiting on the customer goes back to handling."""
+    ticket = tracking.ticket_for_token(token)
+    message = messages.add_message(ticket, data["body"], Actor.customer(ticket.customer))
+    return {"author": "customer", "body": message.body, "created_at": message.created_at}
+
+
+@blp.route("/tickets/<token>/resolution", methods=["POST"])
+@blp.arguments(ResolutionAnswerIn)
+@blp.response(200, ResolutionAnswerOut)
+@blp.doc(**NO_AUTH)
+def answer(data, token):
+    """Accept the resolution (the ticket closes) or reject it with a reason (handling resumes)."""
+    ticket = tracking.ticket_for_token(token)
+    followup = tickets.answer_resolution(ticket, data["accepted"], data["reason"], Actor.customer(ticket.customer))
+    return {"number": ticket.number, "status": ticket.status,
+            "followup": {"number": followup.number, "token": followup.new_token} if followup else None}

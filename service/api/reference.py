@@ -1,0 +1,96 @@
+"""Reference data and administration: departments, categories, staff, plugins."""
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+from sqlalchemy import select
+
+from ..auth import authenticate, current_staff, require_role
+from ..errors import Conflict
+from ..extensions import db
+from ..models import Category, Department, Staff
+from ..staff import create_staff
+from ..workflow import ROLES
+from .schemas import CODE, CategoryIn, CodeOut, DepartmentOut, PluginOut, StaffOut
+
+blp = Blueprint("reference", __name__, url_prefix="/api/v1", description="Reference data and administration.")
+blp.before_request(authenticate)
+
+
+@blp.route("/departments", methods=["GET"])
+@require_role("agent")
+@blp.response(200, DepartmentOut(many=True))
+def departments():
+    """The responsible departments a ticket can be confirmed to, by code."""
+    return db.session.scalars(select(Department).order_by(Department.code)).all()
+
+
+@blp.route("/categories")
+class Categories(MethodView):
+    @require_role("agent")
+    @blp.response(200, CodeOut(many=True))
+    def get(self):
+        """Active categories, by code."""
+        return db.session.scalars(select(Category).where(Category.active.is_(True))
+                                  .order_by(Category.position, Category.code)).all()
+
+    @require_role("admin")
+    @blp.arguments(CategoryIn)
+    @blp.response(201, CodeOut)
+    def post(self, data):
+        """Add a category (admin); 409 when the code exists."""
+        if db.session.scalar(select(Category.id).where(Category.code == data["code"])):
+            raise Conflict(f"category {data['code']!r} exists", {"code": ["already used"]})
+        category = Category(**data, active=True, position=100)
+        db.session.add(category)
+        db.session.commit()
+        return category
+
+
+class StaffIn(ma.Schema):
+    email = fields.Email(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    department = fields.String(validate=CODE, load_default=None)
+    password = fields.String(validate=validate.Length(min=10, max=200), load_default=None, load_only=True)
+
+
+class StaffCreated(StaffOut):
+    token = fields.String()
+
+
+@blp.route("/staff")
+class StaffCollection(MethodView):
+    @require_role("supervisor")
+    @blp.response(200, StaffOut(many=True))
+    def get(self):
+        """Staff accounts (supervisors and admins)."""
+        return db.session.scalars(select(Staff).order_by(Staff.id)).all()
+
+    @require_role("admin")
+    @blp.arguments(StaffIn)
+    @blp.response(201, StaffCreated)
+    def post(self, data):
+        """Create a staff account (admin); the answer carries its API token, shown once."""
+        staff, token = create_staff(**data)
+        staff.token = token
+        return staff
+
+
+@blp.route("/me", methods=["GET"])
+@require_role("agent")
+@blp.response(200, StaffOut)
+def me():
+    """The staff member the token belongs to."""
+    return current_staff()
+
+
+@blp.route("/plugins", methods=["GET"])
+@require_role("admin")
+@blp.response(200, PluginOut(many=True))
+def plugin_list():
+    """Every plugin: where it came from, whether it is enabled, which hooks it implements."""
+    return current_app.extensions["kefu_plugins"].infos

@@ -1,0 +1,314 @@
+"""marshmallow schemas of the staff API: what clients send and what they get.
+
+Loading rejects unknown fields (marshmallow's default RAISE), so a misspelt
+field is a 422 naming it rather than silently ignored.
+"""
+from __future__ import annotations
+
+from datetime import timezone
+from decimal import Decimal
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from ..models import CHANNELS, CUSTOMER_KINDS, KINDS, PRIORITIES
+from ..workflow import STAFF_ACTIONS, STATUSES, STEP_OF_STATUS, ROLES
+
+CODE = validate.Regexp(r"^[a-z0-9_\-]{1,40}$", error="must be a code of a-z, 0-9, _ or -")
+CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="must be a 3-letter ISO currency code such as CNY")
+LANGUAGE = validate.OneOf(["en", "zh_CN"])
+Text = fields.String
+
+
+def when(**kw):
+    return fields.AwareDateTime(default_timezone=timezone.utc, **kw)
+
+
+class RemedyIn(ma.Schema):
+    text = Text(validate=validate.Length(max=2000), load_default=None)
+    amount = fields.Decimal(places=2, validate=validate.Range(min=0, max=Decimal("1000000000")),
+                            as_string=True, allow_nan=False, load_default=None)
+    currency = Text(validate=CURRENCY, load_default=None)
+
+    @ma.validates_schema
+    def _amount_has_currency(self, data, **kwargs):
+        if data.get("amount") is not None and not data.get("currency"):
+            raise ma.ValidationError("required with an amount", "currency")
+
+    @ma.post_load
+    def _to_minor(self, data, **kwargs):
+        amount = data.pop("amount", None)
+        data["amount_minor"] = int(amount * 100) if amount is not None else None
+        return data
+
+
+class ContactIn(ma.Schema):
+    name = Text(validate=validate.Length(min=1, max=200), load_default=None)
+    email = fields.Email(validate=validate.Length(max=254), load_default=None)
+    phone = Text(validate=validate.Regexp(r"^\+?[0-9 ()\-]{5,30}$", error="not a phone number"), load_default=None)
+    language = Text(validate=LANGUAGE, load_default="en")
+
+
+class TicketCreate(ma.Schema):
+    customer_id = fields.Integer(strict=True, validate=validate.Range(min=1), load_default=None)
+    contact = fields.Nested(ContactIn, load_default=None)
+    kind = Text(validate=validate.OneOf(KINDS), load_default="complaint")
+    channel = Text(validate=validate.OneOf(CHANNELS), load_default="api")
+    category = Text(validate=CODE, load_default="other")
+    subject = Text(required=True, validate=validate.Length(min=1, max=200))
+    description = Text(required=True, validate=validate.Length(min=1, max=20000))
+    priority = Text(validate=validate.OneOf(PRIORITIES), load_default="normal")
+    department = Text(validate=CODE, load_default=None)
+    remedy = fields.Nested(RemedyIn, load_default=None)
+
+    @ma.validates_schema
+    def _one_customer(self, data, **kwargs):
+        if (data.get("customer_id") is None) == (data.get("contact") is None):
+            raise ma.ValidationError("give exactly one of customer_id and contact", "customer_id")
+
+
+class TicketPatch(ma.Schema):
+    version = fields.Integer(strict=True, required=True)
+    priority = Text(validate=validate.OneOf(PRIORITIES))
+    category = Text(validate=CODE)
+    department = Text(validate=CODE, allow_none=True)
+    assignee = fields.Integer(strict=True, validate=validate.Range(min=1), allow_none=True)
+
+    @ma.validates_schema
+    def _something(self, data, **kwargs):
+        if len(data) < 2:
+            raise ma.ValidationError("give at least one of priority, category, department, assignee", "version")
+
+
+class TransitionIn(ma.Schema):
+    action = Text(required=True, validate=validate.OneOf(STAFF_ACTIONS))
+    version = fields.Integer(strict=True, required=True)
+    department = Text(validate=CODE, load_default=None)
+    resolution = Text(validate=validate.Length(max=20000), load_default=None)
+    reason = Text(validate=validate.Length(max=2000), load_default=None)
+
+
+class TicketListArgs(ma.Schema):
+    status = fields.List(Text(validate=validate.OneOf(STATUSES)))
+    priority = fields.List(Text(validate=validate.OneOf(PRIORITIES)))
+    kind = fields.List(Text(validate=validate.OneOf(KINDS)))
+    category = Text(validate=CODE)
+    department = Text(validate=CODE)
+    assignee = fields.Integer(validate=validate.Range(min=1, max=2**31))
+    customer = fields.Integer(validate=validate.Range(min=1, max=2**31))
+    overdue = fields.Boolean()
+    created_from = when()
+    created_to = when()
+    q = Text(validate=validate.Length(min=1, max=200))
+    limit = fields.Integer(validate=validate.Range(min=1, max=100), load_default=25)
+    cursor = Text(validate=validate.Length(max=100))
+
+
+class MessageIn(ma.Schema):
+    body = Text(required=True, validate=validate.Length(min=1, max=20000))
+    internal = fields.Boolean(load_default=False)
+
+
+class NamedRef(ma.Schema):
+    id = fields.Integer()
+    name = Text()
+
+
+class MessageOut(ma.Schema):
+    id = fields.Integer()
+    author_type = Text()
+    staff_id = fields.Integer(allow_none=True)
+    body = Text()
+    internal = fields.Boolean()
+    created_at = when()
+
+
+class RemedyOut(ma.Schema):
+    text = Text(allow_none=True)
+    amount = Text(allow_none=True, metadata={"description": "decimal string, e.g. 199.00"})
+    currency = Text(allow_none=True)
+    decision = Text(allow_none=True)
+    reason = Text(allow_none=True)
+
+
+class SlaOut(ma.Schema):
+    policy = Text(allow_none=True)
+    first_response_due = when(allow_none=True)
+    resolution_due = when(allow_none=True)
+
+
+class PanelOut(ma.Schema):
+    key = Text()
+    title = Text()
+    data = fields.Raw(allow_none=True)
+
+
+class TicketOut(ma.Schema):
+    number = Text()
+    kind = Text()
+    channel = Text()
+    category = fields.Method("_category")
+    subject = Text()
+    description = Text()
+    priority = Text()
+    status = Text()
+    step = fields.Method("_step", metadata={"description": "listen, confirm, handle or feed_back"})
+    customer = fields.Method("_customer")
+    department = fields.Method("_department")
+    assignee = fields.Method("_assignee")
+    resolution = Text(allow_none=True)
+    reason = Text(allow_none=True)
+    reopen_count = fields.Integer()
+    customer_tier = Text(allow_none=True)
+    parent = fields.Method("_parent")
+    remedy = fields.Method("_remedy")
+    sla = fields.Method("_sla")
+    allowed_actions = fields.List(Text())
+    panels = fields.List(fields.Nested(PanelOut))
+    followup = fields.Method("_followup")
+    version = fields.Integer()
+    created_at = when()
+    confirmed_at = when(allow_none=True)
+    started_at = when(allow_none=True)
+    waiting_since = when(allow_none=True)
+    resolved_at = when(allow_none=True)
+    reopened_at = when(allow_none=True)
+    closed_at = when(allow_none=True)
+    cancelled_at = when(allow_none=True)
+    updated_at = when()
+
+    def _category(self, t):
+        return t.category.code
+
+    def _step(self, t):
+        return STEP_OF_STATUS[t.status]
+
+    def _customer(self, t):
+        return {"id": t.customer.id, "name": t.customer.name}
+
+    def _department(self, t):
+        return t.department.code if t.department else None
+
+    def _assignee(self, t):
+        return {"id": t.assignee.id, "name": t.assignee.name} if t.assignee else None
+
+    def _parent(self, t):
+        return t.parent.number if t.parent else None
+
+    def _remedy(self, t):
+        if not (t.remedy_text or t.remedy_amount_minor is not None):
+            return None
+        amount = None if t.remedy_amount_minor is None else f"{Decimal(t.remedy_amount_minor) / 100:.2f}"
+        return {"text": t.remedy_text, "amount": amount, "currency": t.remedy_currency,
+                "decision": t.remedy_decision, "reason": t.remedy_reason}
+
+    def _sla(self, t):
+        return SlaOut().dump({"policy": t.sla_policy, "first_response_due": t.first_response_due,
+                              "resolution_due": t.resolution_due})
+
+    def _followup(self, t):
+        f = getattr(t, "followup", None)
+        return {"number": f.number, "token": f.new_token} if f is not None else None
+
+
+class TicketPage(ma.Schema):
+    items = fields.List(fields.Nested(TicketOut))
+    next_cursor = Text(allow_none=True)
+
+
+class EventOut(ma.Schema):
+    id = fields.Integer()
+    at = when()
+    actor = fields.Method("_actor")
+    action = Text()
+    from_status = Text(allow_none=True)
+    to_status = Text(allow_none=True)
+    details = fields.Dict()
+
+    def _actor(self, e):
+        return {"type": e.actor_type, "id": e.actor_id, "name": e.actor_name}
+
+
+class CodeOut(ma.Schema):
+    code = Text()
+    name = Text()
+    name_zh = Text(allow_none=True)
+
+
+class DepartmentOut(CodeOut):
+    supervisor = fields.Method("_supervisor")
+
+    def _supervisor(self, d):
+        return {"id": d.supervisor.id, "name": d.supervisor.name} if d.supervisor else None
+
+
+class CategoryIn(ma.Schema):
+    code = Text(required=True, validate=CODE)
+    name = Text(required=True, validate=validate.Length(min=1, max=120))
+    name_zh = Text(validate=validate.Length(max=120), load_default=None)
+
+
+class PluginOut(ma.Schema):
+    name = Text()
+    source = Text()
+    enabled = fields.Boolean()
+    module = Text(allow_none=True)
+    hooks = fields.List(Text())
+
+
+class StaffOut(ma.Schema):
+    id = fields.Integer()
+    email = Text()
+    name = Text()
+    role = Text(validate=validate.OneOf(ROLES))
+    department = fields.Method("_department")
+    active = fields.Boolean()
+
+    def _department(self, s):
+        return s.department.code if s.department else None
+
+
+class CustomerIn(ma.Schema):
+    kind = Text(validate=validate.OneOf(CUSTOMER_KINDS), load_default="person")
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    email = fields.Email(validate=validate.Length(max=254), allow_none=True, load_default=None)
+    phone = Text(validate=validate.Regexp(r"^\+?[0-9 ()\-]{5,30}$", error="not a phone number"),
+                 allow_none=True, load_default=None)
+    language = Text(validate=LANGUAGE, load_default="en")
+    external_ref = Text(validate=validate.Length(min=1, max=80), allow_none=True, load_default=None)
+
+
+class CustomerPatch(CustomerIn):
+    """Same fields as CustomerIn; used with ``partial=True``."""
+
+
+class CustomerOut(ma.Schema):
+    id = fields.Integer()
+    kind = Text()
+    name = Text()
+    email = Text(allow_none=True)
+    phone = Text(allow_none=True)
+    language = Text()
+    external_ref = Text(allow_none=True)
+    tier = Text(allow_none=True)
+    created_at = when()
+
+
+class CustomerPage(ma.Schema):
+    items = fields.List(fields.Nested(CustomerOut))
+    next_cursor = Text(allow_none=True)
+
+
+class PageArgs(ma.Schema):
+    limit = fields.Integer(validate=validate.Range(min=1, max=100), load_default=25)
+    cursor = Text(validate=validate.Length(max=100))
+    q = Text(validate=validate.Length(min=1, max=200))
+
+
+class AttachmentOut(ma.Schema):
+    id = fields.Integer()
+    filename = Text()
+    content_type = Text()
+    size = fields.Integer()
+    sha256 = Text()
+    created_at = when()

@@ -1,0 +1,144 @@
+"""Staff ticket endpoints: load -> use case -> dump."""
+from __future__ import annotations
+
+from flask import request, send_file
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from .. import messages, queries, tickets
+from ..actors import Actor
+from ..auth import authenticate, current_staff, require_role
+from ..errors import NotFound, ValidationFailed
+from ..extensions import db
+from ..lookups import ticket_by_number
+from ..models import Attachment
+from ..uow import plugins
+from ..workflow import allowed_actions
+from .schemas import (AttachmentOut, EventOut, MessageIn, MessageOut, TicketCreate, TicketListArgs,
+                      TicketOut, TicketPage, TicketPatch, TransitionIn)
+
+blp = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets",
+                description="Tickets through listen, confirm, handle and feed back (staff).")
+blp.before_request(authenticate)
+
+
+def _present(ticket, staff, panels=False):
+    """Attach what depends on the viewer: the actions they may take, plugin panels."""
+    ticket.allowed_actions = allowed_actions(ticket.status, "staff", staff.role)
+    if panels:
+        ticket.panels = plugins().collect("ticket_panels", ticket=ticket, staff=staff)
+    return ticket
+
+
+@blp.route("")
+class TicketCollection(MethodView):
+    @require_role("agent")
+    @blp.arguments(TicketListArgs, location="query")
+    @blp.response(200, TicketPage)
+    def get(self, args):
+        """List tickets, newest first, filtered; follow ``next_cursor`` for the next page."""
+        limit, cursor = args.pop("limit"), args.pop("cursor", None)
+        items, next_cursor = queries.list_tickets(args, limit, cursor)
+        staff = current_staff()
+        return {"items": [_present(t, staff) for t in items], "next_cursor": next_cursor}
+
+    @require_role("agent")
+    @blp.arguments(TicketCreate)
+    @blp.response(201, TicketOut)
+    def post(self, data):
+        """Open a ticket for a known customer (``customer_id``) or a contact."""
+        staff = current_staff()
+        channel = data.pop("channel")
+        ticket, _token = tickets.open_ticket(data, Actor.staff(staff), channel)
+        return _present(ticket, staff)
+
+
+@blp.route("/<number>")
+class TicketItem(MethodView):
+    @require_role("agent")
+    @blp.response(200, TicketOut)
+    def get(self, number):
+        """One ticket, with the actions the caller may take and plugin panels."""
+        return _present(ticket_by_number(number), current_staff(), panels=True)
+
+    @require_role("agent")
+    @blp.arguments(TicketPatch)
+    @blp.response(200, TicketOut)
+    def patch(self, data, number):
+        """Edit priority, category, department or assignee; needs the current ``version``."""
+        staff = current_staff()
+        version = data.pop("version")
+        return _present(tickets.update_ticket(number, version, data, Actor.staff(staff)), staff)
+
+
+@blp.route("/<number>/transitions", methods=["POST"])
+@require_role("agent")
+@blp.arguments(TransitionIn)
+@blp.response(200, TicketOut)
+def transition(data, number):
+    """Move a ticket: confirm (department), start, wait, resolve (resolution),
+    reopen (reason), close, cancel (reason; supervisor). 409 when not allowed."""
+    staff = current_staff()
+    action, version = data.pop("action"), data.pop("version")
+    ticket, followup = tickets.transition(number, action, version, data, Actor.staff(staff))
+    ticket.followup = followup
+    return _present(ticket, staff)
+
+
+@blp.route("/<number>/messages")
+class TicketMessages(MethodView):
+    @require_role("agent")
+    @blp.response(200, MessageOut(many=True))
+    def get(self, number):
+        """Public replies and internal notes, oldest first."""
+        return queries.ticket_messages(ticket_by_number(number), include_internal=True)
+
+    @require_role("agent")
+    @blp.arguments(MessageIn)
+    @blp.response(201, MessageOut)
+    def post(self, data, number):
+        """Reply to the customer, or add an internal note (``internal: true``)."""
+        return messages.add_message(number, data["body"], Actor.staff(current_staff()), data["internal"])
+
+
+@blp.route("/<number>/history", methods=["GET"])
+@require_role("agent")
+@blp.response(200, EventOut(many=True))
+def history(number):
+    """Every change, decision and plugin error on the ticket, oldest first."""
+    return queries.ticket_history(ticket_by_number(number))
+
+
+@blp.route("/<number>/attachments")
+class TicketAttachments(MethodView):
+    @require_role("agent")
+    @blp.response(200, AttachmentOut(many=True))
+    def get(self, number):
+        """Files attached to the ticket."""
+        ticket = ticket_by_number(number)
+        return db.session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id)
+                                  .order_by(Attachment.id)).all()
+
+    @require_role("agent")
+    @blp.response(201, AttachmentOut)
+    def post(self, number):
+        """Attach a file (multipart field ``file``); type and size are checked."""
+        upload = request.files.get("file")
+        if upload is None:
+            raise ValidationFailed("no file sent", {"file": ["send the file as multipart field 'file'"]})
+        return messages.store_attachment(number, upload.filename, upload.mimetype, upload.stream,
+                                         Actor.staff(current_staff()))
+
+
+@blp.route("/<number>/attachments/<int:attachment_id>", methods=["GET"])
+@require_role("agent")
+@blp.response(200, content_type="application/octet-stream")
+def download(number, attachment_id):
+    """Download an attachment, as a file (never shown inline)."""
+    ticket = ticket_by_number(number)
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.ticket_id != ticket.id:
+        raise NotFound(f"no attachment {attachment_id} on {number}")
+    return send_file(messages.attachment_path(attachment), mimetype=attachment.content_type,
+                     as_attachment=True, download_name=attachment.filename)

@@ -1,0 +1,102 @@
+"""Staff authentication (bearer tokens, passwords) and role checks."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import g, request
+from sqlalchemy import select
+
+from .errors import Forbidden, Unauthorized
+from .extensions import db
+from .models import ApiToken, Staff
+from .models.base import utcnow
+
+_hasher = PasswordHasher()
+TOKEN_PREFIX = "kefu_"
+
+
+def hash_password(password: str) -> str:
+    """Argon2id hash of ``password`` for ``Staff.password_hash``."""
+    return _hasher.hash(password)
+
+
+def check_password(staff: Staff, password: str) -> bool:
+    """True when ``password`` matches; never raises for a bad or missing hash."""
+    if not staff.password_hash:
+        return False
+    try:
+        return _hasher.verify(staff.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(staff: Staff, label: str = "") -> str:
+    """Create an API token for ``staff`` (committed) and return it; only its hash is kept."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(staff_id=staff.id, token_hash=_token_digest(token), label=label))
+    db.session.commit()
+    return token
+
+
+def revoke_token(token: str) -> bool:
+    """Revoke ``token``; True when it existed and was active."""
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = utcnow()
+    db.session.commit()
+    return True
+
+
+def staff_for_token(token: str) -> Staff | None:
+    """The active staff member owning an unrevoked ``token``, else None."""
+    return db.session.scalar(
+        select(Staff).join(ApiToken, ApiToken.staff_id == Staff.id).where(
+            ApiToken.token_hash == _token_digest(token), ApiToken.revoked_at.is_(None), Staff.active.is_(True)
+        )
+    )
+
+
+def current_staff() -> Staff:
+    """The authenticated staff member of this request (401 when there is none)."""
+    staff = getattr(g, "kefu_staff", None)
+    if staff is None:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("send Authorization: Bearer <token>")
+        staff = staff_for_token(token.strip())
+        if staff is None:
+            raise Unauthorized("the token is unknown or revoked")
+        g.kefu_staff = staff
+    return staff
+
+
+def require_role(role: str):
+    """Decorate a view so that only staff with ``role`` or above reach it (401/403)."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            staff = current_staff()
+            if not staff.has_role(role):
+                raise Forbidden(f"needs the {role} role")
+            return view(*args, **kwargs)
+
+        wrapper.kefu_min_role = role
+        return wrapper
+
+    return decorator
+
+
+def authenticate() -> None:
+    """``before_request`` hook for staff blueprints: 401 before anything else runs."""
+    current_staff()

@@ -1,0 +1,116 @@
+"""The ``kefu`` command line: a Flask CLI group over ``create_app``, commands by noun.
+
+``kefu run``, ``kefu db upgrade`` (Flask-Migrate), ``kefu staff create``,
+``kefu plugins``, ``kefu customers import``, ``kefu demo``, ``kefu tickets autoclose``.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from . import create_app
+from .errors import KefuError
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_version_option=False,
+             load_dotenv=False, set_debug_flag=False)
+def main():
+    """kefu: customer-service tickets (listen, confirm, handle, feed back)."""
+
+
+def _fail(exc: KefuError):
+    fields = "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.fields.items())
+    raise click.ClickException(f"{exc.message}{' (' + fields + ')' if fields else ''}")
+
+
+@main.group()
+def staff():
+    """Staff accounts."""
+
+
+@staff.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(["agent", "supervisor", "admin"]))
+@click.option("--department", default=None, help="department code")
+@click.option("--password", default=None, help="for the web console (optional)")
+@with_appcontext
+def staff_create(email, name, role, department, password):
+    """Create a staff member; the API token is the last line printed."""
+    from .staff import create_staff
+
+    try:
+        member, token = create_staff(email, name, role, department, password)
+    except KefuError as exc:
+        _fail(exc)
+    click.echo(f"created {member.role} {member.email} (id {member.id})")
+    click.echo("API token (shown once):")
+    click.echo(token)
+
+
+@main.command("plugins")
+@with_appcontext
+def plugins_command():
+    """List plugins: name, source, enabled, hooks."""
+    for info in current_app.extensions["kefu_plugins"].infos:
+        state = "enabled" if info.enabled else "disabled"
+        click.echo(f"{info.name}\t{state}\t{info.source}\t{info.module or ''}")
+        click.echo(f"    hooks: {', '.join(info.hooks) or '-'}")
+
+
+@main.group()
+def customers():
+    """Customers."""
+
+
+@customers.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@with_appcontext
+def customers_import(file):
+    """Import customers from CSV (external_ref,name,kind,email,phone,language)."""
+    from .customers import import_customers
+
+    text = file.read()
+    rows = max(text.count("\n") - 1, 0) + (0 if text.endswith("\n") else 1)
+    with click.progressbar(length=rows, label="importing", file=sys.stderr) as bar:
+        created, updated, errors = import_customers(text, progress=bar.update)
+    for line, reason in errors:
+        click.echo(f"line {line}: {reason}", err=True)
+    click.echo(f"{created} created, {updated} updated, {len(errors)} rejected")
+    if errors:
+        sys.exit(1)
+
+
+@main.command("demo")
+@click.option("--if-empty", is_flag=True, help="only load into an empty database")
+@with_appcontext
+def demo_command(if_empty):
+    """Load demo data (departments, staff of every role, customers, tickets in every status)."""
+    from .demo import DEMO_LOGINS, has_data, load_demo
+
+    if if_empty and has_data():
+        click.echo("database already has data; demo not loaded")
+    else:
+        load_demo()
+        click.echo("demo data loaded")
+    click.echo("demo logins (password / API token):")
+    for email, role, password, token in DEMO_LOGINS:
+        click.echo(f"  {role:<10} {email:<28} {password}  {token}")
+
+
+@main.group()
+def tickets():
+    """Tickets."""
+
+
+@tickets.command("autoclose")
+@with_appcontext
+def tickets_autoclose():
+    """Close resolved tickets left unanswered for AUTO_CLOSE_DAYS."""
+    from .tickets import close_stale_resolved
+
+    closed = close_stale_resolved()
+    click.echo(f"closed {len(closed)}: {' '.join(closed)}")

@@ -1,0 +1,112 @@
+"""Demo data for ``make run``: departments, staff of every role, customers, and
+tickets in every status, made through the real use cases so histories are real.
+
+The demo logins are fixed so that ``make run`` can print them every time; they
+are for a local demo only.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import func, select
+
+from . import messages, tickets
+from .actors import Actor
+from .auth import hash_password
+from .extensions import db
+from .models import ApiToken, Customer, Department, Staff, Ticket
+
+DEPARTMENTS = [
+    ("sales", "Sales", "销售部"), ("after_sales", "After-sales", "售后部"),
+    ("technical", "Technical support", "技术部"), ("logistics", "Logistics", "物流部"),
+    ("finance", "Finance", "财务部"), ("quality", "Quality", "质量部"),
+]
+
+# email, role, password, API token
+DEMO_LOGINS = [
+    ("admin@kefu.demo", "admin", "demo-admin-pass", "kefu_demo_admin_token"),
+    ("supervisor@kefu.demo", "supervisor", "demo-super-pass", "kefu_demo_supervisor_token"),
+    ("agent@kefu.demo", "agent", "demo-agent-pass", "kefu_demo_agent_token"),
+]
+
+CUSTOMERS = [
+    ("C-0001", "company", "华为终端有限公司", "service@huawei.demo", "zh_CN"),
+    ("C-0002", "company", "Acme Trading Ltd", "ops@acme.demo", "en"),
+    ("C-0003", "person", "王芳", "wangfang@example.demo", "zh_CN"),
+    ("C-0004", "person", "李明", "liming@example.demo", "zh_CN"),
+    ("C-0005", "person", "Emma Clark", "emma@example.demo", "en"),
+    ("C-0006", "company", "上海星辰物流", "kefu@xingchen.demo", "zh_CN"),
+    ("C-0007", "person", "张伟", "zhangwei@example.demo", "zh_CN"),
+    ("C-0008", "person", "Lucas Martin", "lucas@example.demo", "en"),
+]
+
+TICKETS = [  # (customer index, category, kind, priority, subject, description, path of actions)
+    (2, "slow_delivery", "complaint", "high", "洗衣机延迟送货", "订单一周了还没有送到，客服电话也打不通。", []),
+    (4, "product_complexity", "complaint", "normal", "Remote app is too hard to set up",
+     "I could not pair the app with the air conditioner after an hour.", ["confirm"]),
+    (3, "installer_charges", "complaint", "high", "安装工额外收费", "安装师傅要求另付200元材料费。",
+     ["confirm", "start"]),
+    (1, "spare_parts_price", "complaint", "normal", "Spare parts far too expensive",
+     "The replacement filter costs half the price of the unit.", ["confirm", "start", "wait"]),
+    (0, "slow_service", "complaint", "urgent", "售后响应太慢", "报修三天无人上门。",
+     ["confirm", "start", "resolve"]),
+    (5, "slow_delivery", "service_request", "normal", "请安排上门取件", "需要退回一台损坏的打印机。",
+     ["confirm", "start", "resolve", "close"]),
+    (7, "other", "suggestion", "low", "Please add WeChat notifications", "E-mail is easy to miss.",
+     ["cancel"]),
+    (6, "product_quality", "complaint", "high", "冰箱噪音大", "新买的冰箱夜间噪音很大。",
+     ["confirm", "start", "resolve", "reopen"]),
+]
+
+
+def has_data() -> bool:
+    """True when the database already has staff or tickets."""
+    return bool(db.session.scalar(select(func.count(Staff.id)))) or \
+        bool(db.session.scalar(select(func.count(Ticket.id))))
+
+
+def _staff(email, name, role, dept, password, token=None):
+    member = Staff(email=email, name=name, role=role, department=dept, password_hash=hash_password(password))
+    db.session.add(member)
+    db.session.flush()
+    if token:
+        db.session.add(ApiToken(staff_id=member.id, token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                                label="demo"))
+    return member
+
+
+def load_demo() -> None:
+    """Insert the demo data (call on an empty, migrated database)."""
+    depts = {}
+    for code, name, name_zh in DEPARTMENTS:
+        depts[code] = Department(code=code, name=name, name_zh=name_zh)
+        db.session.add(depts[code])
+    db.session.flush()
+    names = {"admin": "Admin 管理员", "supervisor": "Sun Li 孙丽", "agent": "Zhou Jie 周杰"}
+    people = {}
+    for email, role, password, token in DEMO_LOGINS:
+        people[role] = _staff(email, names[role], role, depts["after_sales"], password, token)
+    depts["after_sales"].supervisor = people["supervisor"]
+    for code, dept in depts.items():
+        if code != "after_sales":
+            dept.supervisor = _staff(f"{code}.lead@kefu.demo", f"{dept.name} lead", "supervisor", dept,
+                                     "demo-lead-pass")
+    customers = [Customer(external_ref=ref, kind=kind, name=name, email=email, language=lang)
+                 for ref, kind, name, email, lang in CUSTOMERS]
+    db.session.add_all(customers)
+    db.session.commit()
+
+    agent = Actor.staff(people["agent"])
+    supervisor = Actor.staff(people["supervisor"])
+    for idx, category, kind, priority, subject, description, path in TICKETS:
+        ticket, _ = tickets.open_ticket(
+            {"customer_id": customers[idx].id, "category": category, "kind": kind, "priority": priority,
+             "subject": subject, "description": description}, agent, "web")
+        tickets.update_ticket(ticket.number, ticket.version, {"assignee": people["agent"].id}, supervisor)
+        for action in path:
+            values = {"department": "after_sales", "resolution": "已安排技术人员上门处理并更换配件。",
+                      "reason": "客户反馈问题仍然存在" if action == "reopen" else "duplicate of another ticket"}
+            actor = supervisor if action == "cancel" else agent
+            if action == "wait":
+                messages.add_message(ticket.number, "Could you send a photo of the part number?", agent)
+            ticket, _ = tickets.transition(ticket.number, action, ticket.version, values, actor)

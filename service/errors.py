@@ -1,0 +1,46 @@
+"""Errors the use cases raise; the API turns each into one JSON shape.
+
+``{"error": {"code": ..., "message": ..., "fields": {field: [reasons]}}}``
+"""
+from __future__ import annotations
+
+
+class KefuError(Exception):
+    """Base of expected errors: ``status`` is the HTTP status to answer with."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None, **extra):
+        super().__init__(message)
+        self.message, self.fields, self.extra = message, fields or {}, extra
+
+
+class NotFound(KefuError):
+    status, code = 404, "not_found"
+
+
+class Unauthorized(KefuError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(KefuError):
+    status, code = 403, "forbidden"
+
+
+class Conflict(KefuError):
+    """An illegal transition or a uniqueness clash (409)."""
+
+    status, code = 409, "conflict"
+
+
+class StaleVersion(Conflict):
+    """The client wrote with a version that is no longer current (409)."""
+
+    code = "stale_version"
+
+
+class ValidationFailed(KefuError):
+    """Input that parsed but is not acceptable, by field (422)."""
+
+    status, code = 422, "validation_failed"

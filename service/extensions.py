@@ -1,0 +1,32 @@
+"""Extension objects, created unbound; ``create_app`` binds them with init_app.
+
+No configuration or connection happens here, so importing kefu is free of
+side effects.
+"""
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# Named constraints, so that Alembic batch migrations on SQLite can drop and
+# recreate them by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate(render_as_batch=True, compare_type=True)
+# Limits are declared on the public blueprint only; storage comes from
+# RATELIMIT_STORAGE_URI (memory by default, Redis when several workers run).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -1,0 +1,206 @@
+"""The integrator contract: every hook a kefu plugin may implement.
+
+A plugin is a module or object with functions marked ``@kefu.hookimpl`` whose
+names match the specs below; it is found through the ``kefu`` entry-point
+group (see docs/plugins.md). Hooks are always called with keyword arguments,
+and an implementation may accept any subset of them.
+
+There are three kinds of hook, named in each banner below:
+
+* NOTIFICATIONS tell plugins what happened. They fire only after the
+  transaction that made the change has committed; their return value is
+  ignored. An implementation that raises never loses or rolls back the ticket:
+  the error is logged and written to the ticket's history, the request still
+  succeeds, and the other plugins are still called.
+* DECIDERS answer a question (``firstresult``): the first non-None answer wins,
+  and the core ships a ``trylast`` default, so a ticket always gets an answer.
+  An implementation that raises is skipped, the error is recorded on the
+  ticket's history, and the next one (in the end the core default) answers.
+  Deciders run inside the use case's transaction: they must only read.
+* COLLECTORS let each plugin add its part (blueprints, jobs, commands,
+  panels); every implementation's result is gathered.
+"""
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("kefu")
+
+
+# --------------------------------------------------------------------------
+# NOTIFICATIONS: after commit, return ignored, failures isolated and recorded.
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def ticket_created(ticket, actor):
+    """A ticket was opened (listen): from the public form, e-mail, API or a follow-up.
+
+    :param ticket: the committed ``service.models.Ticket`` (number, status
+        ``new``, customer, due times set).
+    :param actor: ``service.actors.Actor`` who opened it (a customer, staff, or
+        the system for follow-ups).
+    :return: ignored.
+    """
+
+
+@hookspec
+def ticket_transitioned(ticket, action, from_status, to_status, actor, details):
+    """A ticket moved through the workflow (confirm, start, wait, resolve,
+    reopen, close, cancel, customer_reply).
+
+    :param ticket: the committed ticket, already in ``to_status``.
+    :param action: the workflow action name.
+    :param from_status: status before the action.
+    :param to_status: status after it.
+    :param actor: who did it (staff, customer, or system for automatic closes).
+    :param details: dict of what the action carried (``department``,
+        ``resolution``, ``reason``, ...).
+    :return: ignored.
+    """
+
+
+@hookspec
+def ticket_updated(ticket, changes, actor):
+    """Fields of a ticket were edited (priority, category, department, assignee).
+
+    :param ticket: the committed ticket.
+    :param changes: dict ``{field: [old, new]}`` of what changed, with codes
+        for category and department and staff ids for the assignee.
+    :param actor: the staff member who edited it.
+    :return: ignored.
+    """
+
+
+@hookspec
+def message_added(ticket, message, actor):
+    """A public reply or an internal note was added to a ticket.
+
+    :param ticket: the committed ticket.
+    :param message: the committed ``service.models.Message``; check
+        ``message.internal`` before showing it to a customer.
+    :param actor: the author (staff or customer).
+    :return: ignored.
+    """
+
+
+@hookspec
+def resolution_answered(ticket, accepted, reason, followup, actor):
+    """The customer accepted or rejected a resolution (feed back).
+
+    :param ticket: the committed ticket: ``closed`` when accepted,
+        ``in_progress`` when rejected within the reopen window, ``closed``
+        when rejected late (then ``followup`` is the new ticket).
+    :param accepted: True when the customer accepted.
+    :param reason: the customer's reason for rejecting, or None.
+    :param followup: the linked follow-up ``Ticket`` opened for a late
+        rejection, else None.
+    :param actor: the customer.
+    :return: ignored.
+    """
+
+
+# --------------------------------------------------------------------------
+# DECIDERS: firstresult, core default trylast, read-only, failures fall through.
+# --------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def sla_targets(ticket, customer, start):
+    """Decide a ticket's SLA due times when it is opened or re-prioritised.
+
+    Stops at the first non-None result.
+
+    :param ticket: the ticket (not yet committed when opened); read its
+        ``priority``, ``kind``, ``customer_tier``.
+    :param customer: the ticket's customer.
+    :param start: the aware UTC time the clock starts from (the ticket's
+        creation, also when re-prioritised later).
+    :return: a dict ``{"policy": str, "first_response_due": datetime,
+        "resolution_due": datetime}`` (aware datetimes; either due may be
+        None for "no target"), or None to let the next plugin decide. The
+        core default uses ``DEFAULT_SLA_MINUTES`` by priority, round the clock.
+    """
+
+
+@hookspec(firstresult=True)
+def customer_tier(customer):
+    """Decide a customer's value tier (e.g. ``A``/``B``/``C`` or ``vip``...).
+
+    Stops at the first non-None result.
+
+    :param customer: a ``service.models.Customer``.
+    :return: a short tier code (str), or None to let the next plugin decide.
+        The core default answers None: no tiers without a tier plugin, and
+        the ticket's ``customer_tier`` stays empty.
+    """
+
+
+@hookspec(firstresult=True)
+def remedy_approval(ticket, customer):
+    """Decide whether the remedy a customer requested may be granted.
+
+    Called when a ticket with a requested remedy is opened. Stops at the
+    first non-None result.
+
+    :param ticket: the ticket; ``remedy_text``, ``remedy_amount_minor``
+        (minor units) and ``remedy_currency`` describe the request.
+    :param customer: the ticket's customer.
+    :return: a dict ``{"decision": "approved"|"needs_approval"|"refused",
+        "reason": str}``, or None to let the next plugin decide. The core
+        default approves amounts up to ``DEFAULT_REMEDY_AUTO_APPROVE`` and
+        asks a supervisor for anything larger.
+    """
+
+
+# --------------------------------------------------------------------------
+# COLLECTORS: every implementation's result is gathered.
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def register_blueprints(app):
+    """Add Flask blueprints (pages or API routes) to the app.
+
+    Called once by ``create_app`` after the core blueprints.
+
+    :param app: the Flask app being built.
+    :return: a list of ``flask.Blueprint`` objects (or None). Staff API
+        routes should use ``service.auth.require_role`` to check roles.
+    """
+
+
+@hookspec
+def register_jobs(app):
+    """Declare background jobs, periodic ones as data.
+
+    :param app: the Flask app.
+    :return: a list of dicts ``{"name": str, "func": "module:function",
+        "queue": str, "interval": seconds or None}`` (or None). Job
+        functions take ids, never ORM objects.
+    """
+
+
+@hookspec
+def register_cli(cli):
+    """Add commands to the ``kefu`` command line.
+
+    :param cli: the ``kefu`` click group; call ``cli.add_command(...)``, or
+        return the commands.
+    :return: a list of ``click.Command`` objects (or None).
+    """
+
+
+@hookspec
+def ticket_panels(ticket, staff):
+    """Add panels to the agent's view of a ticket.
+
+    Called for ``GET /api/v1/tickets/{number}`` (``panels``) and the
+    console's ticket page; must be quick and must only read.
+
+    :param ticket: the ticket shown.
+    :param staff: the ``Staff`` viewing it (check roles before showing
+        restricted data).
+    :return: a dict ``{"key": str, "title": str, "data": JSON-able}``, a list
+        of such dicts, or None.
+    """

@@ -1,0 +1,54 @@
+"""Loading things by the codes and numbers clients use, with field-named errors."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from .errors import NotFound, ValidationFailed
+from .extensions import db
+from .models import Category, Customer, Department, Staff, Ticket
+
+
+def ticket_by_number(number: str, for_update: bool = False) -> Ticket:
+    """The ticket numbered ``number`` (e.g. KF-000123), else ``NotFound``."""
+    stmt = select(Ticket).where(Ticket.number == number)
+    if for_update:
+        stmt = stmt.with_for_update()
+    ticket = db.session.scalar(stmt)
+    if ticket is None:
+        raise NotFound(f"no ticket {number}")
+    return ticket
+
+
+def _by_code(model, code: str, field: str, active_only=False):
+    row = db.session.scalar(select(model).where(model.code == code))
+    if row is None or (active_only and not row.active):
+        raise ValidationFailed(f"unknown {field} {code!r}", {field: [f"unknown code {code!r}"]})
+    return row
+
+
+def category_by_code(code: str, field: str = "category") -> Category:
+    """The active category ``code``, else 422 naming ``field``."""
+    return _by_code(Category, code, field, active_only=True)
+
+
+def department_by_code(code: str, field: str = "department") -> Department:
+    """The department ``code``, else 422 naming ``field``."""
+    return _by_code(Department, code, field)
+
+
+def staff_by_id(staff_id: int, field: str = "assignee") -> Staff:
+    """The active staff member ``staff_id``, else 422 naming ``field``."""
+    staff = db.session.get(Staff, staff_id)
+    if staff is None or not staff.active:
+        raise ValidationFailed(f"unknown {field} {staff_id}", {field: [f"no active staff with id {staff_id}"]})
+    return staff
+
+
+def customer_by_id(customer_id: int, field: str | None = None) -> Customer:
+    """The customer ``customer_id``: 422 naming ``field`` when given, else 404."""
+    customer = db.session.get(Customer, customer_id)
+    if customer is None:
+        if field:
+            raise ValidationFailed(f"unknown {field} {customer_id}", {field: [f"no customer with id {customer_id}"]})
+        raise NotFound(f"no customer {customer_id}")
+    return customer

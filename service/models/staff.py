@@ -1,0 +1,46 @@
+"""Staff accounts and their API tokens (both stored hashed)."""
+from __future__ import annotations
+
+from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+from ..workflow import ROLES
+
+
+class Staff(db.Model):
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    timezone: Mapped[str] = mapped_column(String(60), default="Asia/Shanghai")
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    department = relationship("Department", foreign_keys=[department_id])
+
+    def has_role(self, role: str) -> bool:
+        """True when this staff member's role is ``role`` or above it."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    # SHA-256 of the token: tokens are 256-bit random, so a slow hash adds
+    # nothing, and a fast one keeps per-request auth cheap.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(80), default="")
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    revoked_at = mapped_column(UTCDateTime)
+
+    staff = relationship("Staff")

@@ -1,0 +1,140 @@
+"""The plugin manager: discovery, enabling, and the three ways hooks are called.
+
+Builtin plugins (in ``plugins/``) and third-party ones are found the same way,
+through the ``kefu`` entry-point group; ``DISABLED_PLUGINS`` names entry points
+not to load. The core's decider defaults are registered as the plugin
+``core``.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass, field
+from importlib import metadata
+
+import pluggy
+
+from . import defaults, hookspecs
+
+log = logging.getLogger("kefu.plugins")
+
+ENTRY_POINT_GROUP = "kefu"
+
+
+@dataclass
+class PluginInfo:
+    """What ``kefu plugins`` and ``GET /api/v1/plugins`` show about one plugin."""
+
+    name: str
+    source: str  # "core", "builtin (kefu 0.1.0)" or "<dist> <version>"
+    enabled: bool
+    module: str | None = None
+    hooks: list[str] = field(default_factory=list)
+
+
+def make_plugin_manager(disabled=(), trace: bool = False):
+    """Build a pluggy manager with the core defaults and every enabled entry point.
+
+    Returns ``(pm, infos)``. Raises ``pluggy.PluginValidationError`` when a
+    plugin implements a hook that does not exist (``check_pending``), so a
+    misspelt hook name fails at start, not silently.
+    """
+    pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
+    pm.add_hookspecs(hookspecs)
+    pm.register(defaults, name="core")
+    infos = [PluginInfo("core", "core", True, defaults.__name__)]
+    disabled = set(disabled)
+    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        dist = ep.dist
+        source = f"{dist.name} {dist.version}" if dist else "unknown"
+        if dist and dist.name == "kefu":
+            source = f"builtin ({source})"
+        if ep.name in disabled:
+            pm.set_blocked(ep.name)
+            infos.append(PluginInfo(ep.name, source, False, ep.value))
+            continue
+        if pm.get_plugin(ep.name) is not None:
+            continue
+        pm.register(ep.load(), name=ep.name)
+        infos.append(PluginInfo(ep.name, source, True, ep.value))
+    pm.check_pending()
+    for info in infos:
+        plugin = pm.get_plugin(info.name)
+        if plugin is not None:
+            info.hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
+    if trace:
+        pm.trace.root.setwriter(lambda msg: log.debug("hook %s", msg.rstrip()))
+        pm.enable_tracing()
+    return pm, infos
+
+
+def _call(impl, kwargs):
+    # Hooks are keyword-only; an implementation takes any subset of arguments.
+    return impl.function(**{name: kwargs[name] for name in impl.argnames})
+
+
+class Plugins:
+    """Calls hooks for the app, with the isolation rules of ``service.hookspecs``."""
+
+    def __init__(self, pm, infos, trace=False):
+        self.pm, self.infos, self.trace = pm, infos, trace
+
+    def notify(self, hook: str, **kwargs) -> list[tuple[str, BaseException]]:
+        """Call every implementation of notification ``hook``, each isolated.
+
+        Returns the ``(plugin name, exception)`` pairs of implementations
+        that raised; the caller records them (see ``service.history``).
+        """
+        failures = []
+        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
+            try:
+                if self.trace:
+                    log.debug("notify %s -> %s", hook, impl.plugin_name)
+                _call(impl, kwargs)
+            except Exception as exc:  # a plugin's failure never fails the request
+                log.error("plugin %s failed in %s: %s\n%s", impl.plugin_name, hook, exc,
+                          "".join(traceback.format_exception(exc)))
+                failures.append((impl.plugin_name, exc))
+        return failures
+
+    def decide(self, hook: str, validate=None, **kwargs):
+        """Ask decider ``hook``; return ``(answer, plugin name, failures)``.
+
+        Implementations are asked in pluggy's order (tryfirst ... trylast, the
+        core default last); the first non-None answer wins. One that raises
+        is skipped and reported in ``failures``, and so is one whose answer
+        ``validate(answer)`` rejects by raising ``ValueError``.
+        """
+        failures = []
+        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
+            try:
+                answer = _call(impl, kwargs)
+                if answer is not None and validate is not None:
+                    validate(answer)
+            except Exception as exc:
+                log.error("plugin %s failed in %s: %s", impl.plugin_name, hook, exc)
+                failures.append((impl.plugin_name, exc))
+                continue
+            if self.trace:
+                log.debug("decide %s <- %s: %r", hook, impl.plugin_name, answer)
+            if answer is not None:
+                return answer, impl.plugin_name, failures
+        return None, None, failures
+
+    def collect(self, hook: str, **kwargs) -> list:
+        """Gather every implementation's result of collector ``hook``, flattened.
+
+        Collectors run at start or on reads; a failure here is a programming
+        error and is raised.
+        """
+        out = []
+        for result in getattr(self.pm.hook, hook)(**kwargs):
+            if result is None:
+                continue
+            out.extend(result if isinstance(result, (list, tuple)) else [result])
+        return out
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A one-line description of a plugin error for the ticket history."""
+    return f"{type(exc).__name__}: {exc}"[:500]

@@ -1,0 +1,296 @@
+"""Ticket use cases: open, edit, move through the workflow, answer a resolution.
+
+Each public function is one transaction (``UnitOfWork``): it loads, checks
+with ``service.workflow``, changes, writes the history, commits, and only then
+fires the notification hooks. Errors are ``service.errors`` exceptions and
+leave nothing half-written.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from . import history, lookups, tracking, workflow
+from .actors import SYSTEM, Actor
+from .customers import customer_for_contact
+from .errors import Conflict, StaleVersion, ValidationFailed
+from .extensions import db
+from .models import Ticket
+from .models.base import utcnow
+from .plugins import describe_failure
+from .uow import UnitOfWork, plugins
+
+
+def _decide(on: Ticket, hook: str, validate=None, **kwargs):
+    """Ask a decider about ticket ``on``; record any plugin that failed on its history."""
+    answer, plugin, failures = plugins().decide(hook, validate=validate, **kwargs)
+    for name, exc in failures:
+        history.record(on, Actor("plugin", name=name), "plugin_error",
+                       hook=hook, error=describe_failure(exc))
+    return answer, plugin
+
+
+def _check_sla(answer):
+    if not isinstance(answer, dict):
+        raise ValueError("sla_targets must answer a dict")
+    for key in ("first_response_due", "resolution_due"):
+        value = answer.get(key)
+        if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
+            raise ValueError(f"{key} must be an aware datetime or None")
+
+
+def _check_remedy(answer):
+    if not isinstance(answer, dict) or answer.get("decision") not in ("approved", "needs_approval", "refused"):
+        raise ValueError("remedy_approval must answer {'decision': approved|needs_approval|refused, 'reason': str}")
+
+
+def apply_sla(ticket: Ticket) -> None:
+    """Set the ticket's due times from the ``sla_targets`` decider, clock from creation."""
+    answer, plugin = _decide(ticket, "sla_targets", validate=_check_sla,
+                             ticket=ticket, customer=ticket.customer, start=ticket.created_at)
+    ticket.sla_policy = str(answer.get("policy") or plugin)[:80]
+    ticket.first_response_due = answer.get("first_response_due")
+    ticket.resolution_due = answer.get("resolution_due")
+    history.record(ticket, Actor("plugin", name=plugin), "sla_applied", policy=ticket.sla_policy,
+                   first_response_due=_iso(ticket.first_response_due),
+                   resolution_due=_iso(ticket.resolution_due))
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def _create(data: dict, actor: Actor, channel: str, customer, parent: Ticket | None = None) -> Ticket:
+    """Insert a new ticket with its number, deciders' answers and first history."""
+    category = lookups.category_by_code(data.get("category") or "other")
+    department = lookups.department_by_code(data["department"]) if data.get("department") else None
+    remedy = data.get("remedy") or {}
+    now = utcnow()
+    ticket = Ticket(
+        kind=data.get("kind") or "complaint", channel=channel, category=category,
+        subject=data["subject"], description=data["description"],
+        priority=data.get("priority") or "normal", status="new", customer=customer,
+        department=department, parent=parent, remedy_text=remedy.get("text"),
+        remedy_amount_minor=remedy.get("amount_minor"), remedy_currency=remedy.get("currency"),
+        created_at=now, updated_at=now, version=1, reopen_count=0,
+    )
+    db.session.add(ticket)
+    db.session.flush()
+    ticket.number = f"{current_app.config['TICKET_PREFIX']}-{ticket.id:06d}"
+    history.record(ticket, actor, "created", None, "new", channel=channel, kind=ticket.kind,
+                   category=category.code, parent=parent.number if parent else None)
+    tier, plugin = _decide(ticket, "customer_tier", customer=customer)
+    ticket.customer_tier = str(tier)[:20] if tier is not None else None
+    if tier is not None:
+        history.record(ticket, Actor("plugin", name=plugin), "tier_decided", tier=ticket.customer_tier)
+    apply_sla(ticket)
+    if ticket.remedy_text or ticket.remedy_amount_minor:
+        answer, plugin = _decide(ticket, "remedy_approval", validate=_check_remedy,
+                                 ticket=ticket, customer=customer)
+        ticket.remedy_decision, ticket.remedy_reason = answer["decision"], str(answer.get("reason") or "")
+        history.record(ticket, Actor("plugin", name=plugin), "remedy_decided",
+                       decision=ticket.remedy_decision, reason=ticket.remedy_reason)
+    return ticket
+
+
+def open_ticket(data: dict, actor: Actor, channel: str = "api") -> tuple[Ticket, str]:
+    """Open a ticket (listen) and return it with the customer's tracking token.
+
+    ``data``: ``subject``, ``description`` (required); ``kind``, ``category``
+    (code, default ``other``), ``priority``, ``department`` (code),
+    ``remedy`` (``text``, ``amount_minor``, ``currency``); and either
+    ``customer_id`` or ``contact`` (``name``, ``email``/``phone``,
+    ``language``) to find or create the customer. Unknown codes answer 422.
+    """
+    with UnitOfWork() as uow:
+        if data.get("customer_id") is not None:
+            customer = lookups.customer_by_id(data["customer_id"], field="customer_id")
+        else:
+            customer = customer_for_contact(data.get("contact") or {})
+        ticket = _create(data, actor, channel, customer)
+        token = tracking.issue_token(ticket)
+        uow.emit("ticket_created", ticket=ticket, actor=actor)
+        uow.commit()
+    return ticket, token
+
+
+def check_version(ticket: Ticket, version) -> None:
+    """409 ``StaleVersion`` unless the client saw the current version."""
+    if version != ticket.version:
+        raise StaleVersion(
+            f"version {version} is stale: the ticket is at version {ticket.version}",
+            {"version": [f"stale; current version is {ticket.version}"]}, current_version=ticket.version,
+        )
+
+
+def _touch(ticket: Ticket, now: datetime) -> None:
+    ticket.version += 1
+    ticket.updated_at = now
+
+
+def update_ticket(number: str, version: int, changes: dict, actor: Actor) -> Ticket:
+    """Edit priority, category (code), department (code) or assignee (staff id or None).
+
+    Needs the current ``version``. Records ``{field: [old, new]}`` in the
+    history; a priority change re-applies the SLA.
+    """
+    with UnitOfWork() as uow:
+        ticket = lookups.ticket_by_number(number)
+        check_version(ticket, version)
+        if ticket.status in workflow.FINAL_STATUSES:
+            raise Conflict(f"ticket {number} is {ticket.status} and can no longer be edited",
+                           current_status=ticket.status, allowed_actions=[])
+        diff = {}
+        if "priority" in changes and changes["priority"] != ticket.priority:
+            diff["priority"] = [ticket.priority, changes["priority"]]
+            ticket.priority = changes["priority"]
+        if "category" in changes and changes["category"] != ticket.category.code:
+            diff["category"] = [ticket.category.code, changes["category"]]
+            ticket.category = lookups.category_by_code(changes["category"])
+        if "department" in changes:
+            old = ticket.department.code if ticket.department else None
+            if changes["department"] != old:
+                diff["department"] = [old, changes["department"]]
+                ticket.department = (lookups.department_by_code(changes["department"])
+                                     if changes["department"] else None)
+        if "assignee" in changes and changes["assignee"] != ticket.assignee_id:
+            diff["assignee"] = [ticket.assignee_id, changes["assignee"]]
+            ticket.assignee = lookups.staff_by_id(changes["assignee"]) if changes["assignee"] else None
+        if diff:
+            _touch(ticket, utcnow())
+            history.record(ticket, actor, "updated", changes=diff)
+            if "priority" in diff:
+                apply_sla(ticket)
+            uow.emit("ticket_updated", ticket=ticket, changes=diff, actor=actor)
+        uow.commit()
+    return ticket
+
+
+def _apply(ticket: Ticket, t: workflow.Transition, values: dict, actor: Actor, now: datetime) -> dict:
+    """Change the ticket for transition ``t``; return the details for history and hooks."""
+    details = {}
+    if t.action == "confirm":
+        ticket.department = lookups.department_by_code(values["department"])
+        details["department"] = ticket.department.code
+    elif t.action == "resolve":
+        ticket.resolution = values["resolution"].strip()
+        details["resolution"] = ticket.resolution
+    elif t.action in ("reopen", "cancel"):
+        ticket.reason = values["reason"].strip()
+        details["reason"] = ticket.reason
+    if t.action == "reopen":
+        ticket.reopen_count += 1
+        ticket.reopened_at = now
+    if t.target == "in_progress":
+        ticket.waiting_since = None
+        ticket.started_at = ticket.started_at or now
+    stamp = workflow.STAMP_OF_STATUS.get(t.target)
+    if stamp:
+        setattr(ticket, stamp, now)
+    from_status, ticket.status = ticket.status, t.target
+    _touch(ticket, now)
+    history.record(ticket, actor, t.action, from_status, t.target, **details)
+    return {"from_status": from_status, "details": details}
+
+
+def move(ticket: Ticket, action: str, values: dict, actor: Actor, uow: UnitOfWork, now=None) -> None:
+    """Check and apply ``action`` inside ``uow``; queue ``ticket_transitioned``.
+
+    For use cases (core or plugin) that already hold a unit of work.
+    """
+    now = now or utcnow()
+    t = workflow.check(action, ticket.status, values, actor.type, actor.role)
+    result = _apply(ticket, t, values, actor, now)
+    uow.emit("ticket_transitioned", ticket=ticket, action=action, from_status=result["from_status"],
+             to_status=ticket.status, actor=actor, details=result["details"])
+
+
+def transition(number: str, action: str, version: int, values: dict, actor: Actor) -> tuple[Ticket, Ticket | None]:
+    """Move ticket ``number`` by workflow ``action`` (one of ``workflow.STAFF_ACTIONS``).
+
+    Needs the current ``version``. Returns ``(ticket, followup)``: a
+    ``reopen`` later than ``REOPEN_WINDOW_DAYS`` after the resolution closes
+    the ticket and opens a linked follow-up instead. Raises
+    ``IllegalTransition`` (409), ``MissingFields`` (422), ``StaleVersion`` (409).
+    """
+    with UnitOfWork() as uow:
+        ticket = lookups.ticket_by_number(number)
+        check_version(ticket, version)
+        followup = None
+        if action == "reopen":
+            followup = reopen_or_follow_up(ticket, values, actor, uow)
+        else:
+            move(ticket, action, values, actor, uow)
+        uow.commit()
+    return ticket, followup
+
+
+def reopen_or_follow_up(ticket: Ticket, values: dict, actor: Actor, uow: UnitOfWork) -> Ticket | None:
+    """Reopen a resolved ticket, or past the window close it and open a follow-up."""
+    workflow.check("reopen", ticket.status, values, actor.type, actor.role)
+    now = utcnow()
+    if not workflow.reopen_is_late(ticket.resolved_at, now, current_app.config["REOPEN_WINDOW_DAYS"]):
+        move(ticket, "reopen", values, actor, uow, now)
+        return None
+    reason = values["reason"].strip()
+    data = {"kind": ticket.kind, "category": ticket.category.code, "priority": ticket.priority,
+            "subject": f"Follow-up to {ticket.number}: {ticket.subject}"[:200], "description": reason,
+            "department": ticket.department.code if ticket.department else None}
+    followup = _create(data, actor, ticket.channel, ticket.customer, parent=ticket)
+    # The customer needs a link of their own for the new ticket; the API
+    # answer carries it (tokens are stored hashed and cannot be shown later).
+    followup.new_token = tracking.issue_token(followup)
+    move(ticket, "close", {}, SYSTEM if actor.type == "customer" else actor, uow, now)
+    history.record(ticket, actor, "followup_opened", followup=followup.number, reason=reason)
+    uow.emit("ticket_created", ticket=followup, actor=actor)
+    return followup
+
+
+def answer_resolution(ticket: Ticket, accepted: bool, reason: str | None, actor: Actor) -> Ticket | None:
+    """The customer accepts (close) or rejects (reopen or follow-up) a resolution.
+
+    Returns the follow-up ticket when one was opened. 409 unless resolved;
+    422 when rejecting without a reason.
+    """
+    with UnitOfWork() as uow:
+        if ticket.status != "resolved":
+            raise Conflict(f"ticket {ticket.number} has no resolution waiting for an answer",
+                           current_status=ticket.status, allowed_actions=[])
+        followup = None
+        if accepted:
+            move(ticket, "close", {}, actor, uow)
+        else:
+            if not (reason or "").strip():
+                raise ValidationFailed("say why the resolution does not solve it", {"reason": ["required to reject"]})
+            followup = reopen_or_follow_up(ticket, {"reason": reason}, actor, uow)
+        uow.emit("resolution_answered", ticket=ticket, accepted=accepted, reason=reason,
+                 followup=followup, actor=actor)
+        uow.commit()
+    return followup
+
+
+def close_stale_resolved(now: datetime | None = None, limit: int = 500) -> list[str]:
+    """Close resolved tickets the customer left unanswered for ``AUTO_CLOSE_DAYS``.
+
+    The periodic job calls this; returns the numbers closed. Each ticket is
+    its own transaction, so one conflict does not hold up the rest.
+    """
+    now = now or utcnow()
+    days = current_app.config["AUTO_CLOSE_DAYS"]
+    cutoff = now - timedelta(days=days)
+    candidates = db.session.scalars(
+        select(Ticket.number).where(Ticket.status == "resolved", Ticket.resolved_at <= cutoff)
+        .order_by(Ticket.id).limit(limit)
+    ).all()
+    closed = []
+    for number in candidates:
+        with UnitOfWork() as uow:
+            ticket = lookups.ticket_by_number(number)
+            if workflow.auto_close_due(ticket.status, ticket.resolved_at, now, days):
+                move(ticket, "close", {}, SYSTEM, uow, now)
+                history.record(ticket, SYSTEM, "auto_closed", days=days)
+                uow.commit()
+                closed.append(number)
+    return closed
