@@ -1,0 +1,40 @@
+# kefu: `make run` for the demo, `make test` for the whole suite (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+
+.PHONY: run test test-deps system-deps bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip setuptools wheel
+
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed setup.cfg
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/kefu db upgrade
+	$(BIN)/kefu demo --if-empty
+	@echo
+	@echo "kefu is serving at http://127.0.0.1:$(PORT)/  (API docs: http://127.0.0.1:$(PORT)/api/v1/docs)"
+	$(BIN)/kefu run --host 127.0.0.1 --port $(PORT)
+
+system-deps:
+	bash scripts/system-deps.sh
+
+test-deps: system-deps $(VENV)/.installed-test
+
+test: test-deps
+	bash scripts/run-tests.sh
+
+bench: test-deps
+	$(BIN)/python bench/api_bench.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .hypothesis test-output

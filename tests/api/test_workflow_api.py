@@ -1,0 +1,36 @@
+"""The complaint journey through the API: listen -> confirm -> handle -> feed back."""
+
+
+def test_public_complaint_goes_to_closed_with_a_rejected_first_resolution(client, agent, act, file_ticket):
+    filed = file_ticket(remedy={"text": "replace it", "amount": "120.00", "currency": "CNY"})
+    number, token = filed["number"], filed["token"]
+    assert filed["status"] == "new"
+
+    act(agent, number, "confirm", department="logistics")
+    assert client.get(f"/api/v1/public/tickets/{token}").json["step"] == "confirm"
+    act(agent, number, "start")
+    act(agent, number, "resolve", resolution="We delivered it today.")
+    view = client.get(f"/api/v1/public/tickets/{token}").json
+    assert view["status"] == "resolved" and view["resolution"] == "We delivered it today."
+    assert view["can_answer_resolution"] is True
+
+    rejected = client.post(f"/api/v1/public/tickets/{token}/resolution",
+                           json={"accepted": False, "reason": "It arrived broken."})
+    assert rejected.status_code == 200 and rejected.json["status"] == "in_progress"
+    ticket = client.get(f"/api/v1/tickets/{number}", headers=agent).json
+    assert ticket["reopen_count"] == 1 and ticket["reason"] == "It arrived broken."
+
+    act(agent, number, "resolve", resolution="We replaced the machine.")
+    accepted = client.post(f"/api/v1/public/tickets/{token}/resolution", json={"accepted": True})
+    assert accepted.json["status"] == "closed"
+
+    history = client.get(f"/api/v1/tickets/{number}/history", headers=agent).json
+    steps = [(e["action"], e["from_status"], e["to_status"]) for e in history if e["to_status"]]
+    assert steps == [
+        ("created", None, "new"), ("confirm", "new", "confirmed"), ("start", "confirmed", "in_progress"),
+        ("resolve", "in_progress", "resolved"), ("reopen", "resolved", "in_progress"),
+        ("resolve", "in_progress", "resolved"), ("close", "resolved", "closed"),
+    ]
+    reopen = next(e for e in history if e["action"] == "reopen")
+    assert reopen["actor"]["type"] == "customer" and reopen["details"]["reason"] == "It arrived broken."
+    assert {"sla_applied", "remedy_decided"} <= {e["action"] for e in history}

@@ -1,0 +1,192 @@
+"""Shared fixtures: a migrated database per test (SQLite or PostgreSQL), the app,
+its client, and staff with tokens.
+
+The database is chosen by ``KEFU_TEST_DATABASE_URL``: empty means SQLite
+(a migrated template file copied per test); a ``postgresql+psycopg://`` URL
+means that database, migrated once per run and emptied before each test.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from service import create_app
+from service.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("KEFU_TEST_DATABASE_URL") or ""
+IS_PG = PG_URL.startswith("postgresql")
+BASE_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key-not-for-production",
+    "PUBLIC_RATE_LIMIT": "10000 per minute",
+}
+
+
+def pytest_report_header(config):
+    return f"kefu database: {'PostgreSQL ' + PG_URL if IS_PG else 'SQLite'}"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if IS_PG and item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason="SQLite-specific; this run is PostgreSQL"))
+        if not IS_PG and item.get_closest_marker("postgres_only"):
+            item.add_marker(pytest.mark.skip(reason="PostgreSQL-specific; this run is SQLite"))
+
+
+def _upgrade(url: str, instance: Path) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({**BASE_CONFIG, "DATABASE_URL": url, "INSTANCE_PATH": str(instance)})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory):
+    """Migrate once per run. SQLite: the template file's path. PostgreSQL: the
+    rows the migrations seed (reference data), to restore after emptying."""
+    base = tmp_path_factory.mktemp("db")
+    if IS_PG:
+        engine = sa.create_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
+        _upgrade(PG_URL, base / "instance")
+        engine = sa.create_engine(PG_URL)
+        with engine.connect() as conn:
+            seeded = {"categories": [dict(r._mapping) for r in conn.execute(sa.text("SELECT * FROM categories"))]}
+        engine.dispose()
+        return seeded
+    template = base / "template.db"
+    _upgrade(f"sqlite:///{template}", base / "instance")
+    return template
+
+
+def _reset_pg(seeded: dict) -> None:
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        tables = [r[0] for r in conn.execute(sa.text(
+            "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))]
+        conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        for table, rows in seeded.items():
+            if rows:
+                cols = list(rows[0])
+                conn.execute(sa.text(f"INSERT INTO {table} ({', '.join(cols)}) VALUES "
+                                     f"({', '.join(':' + c for c in cols)})"), rows)
+                conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                     f"(SELECT max(id) FROM {table}))"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(migrated, tmp_path):
+    """A freshly migrated, empty (but for reference data) database for this test."""
+    if IS_PG:
+        _reset_pg(migrated)
+        return PG_URL
+    target = tmp_path / "kefu.db"
+    shutil.copy(migrated, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path):
+    """The settings the ``app`` fixture uses; a test may change them first."""
+    return {**BASE_CONFIG, "DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path / "instance"),
+            "ATTACHMENT_DIR": str(tmp_path / "attachments")}
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        yield app
+    finally:
+        db.session.remove()
+        db.engine.dispose()
+        ctx.pop()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def departments(app):
+    """The six demo departments (codes: sales, after_sales, technical, logistics, finance, quality)."""
+    from service.demo import DEPARTMENTS
+    from service.models import Department
+
+    rows = {code: Department(code=code, name=name, name_zh=zh) for code, name, zh in DEPARTMENTS}
+    db.session.add_all(rows.values())
+    db.session.commit()
+    return rows
+
+
+@pytest.fixture
+def make_staff(app, departments):
+    """``make_staff(role, department="after_sales")`` -> (Staff, auth headers)."""
+    from service.staff import create_staff
+
+    counter = iter(range(1, 10_000))
+
+    def make(role="agent", department="after_sales"):
+        n = next(counter)
+        staff, token = create_staff(f"{role}{n}@kefu.test", f"{role.title()} {n}", role, department)
+        return staff, {"Authorization": f"Bearer {token}"}
+
+    return make
+
+
+@pytest.fixture
+def agent(make_staff):
+    return make_staff("agent")[1]
+
+
+@pytest.fixture
+def supervisor(make_staff):
+    return make_staff("supervisor")[1]
+
+
+@pytest.fixture
+def admin(make_staff):
+    return make_staff("admin")[1]
+
+
+@pytest.fixture
+def file_ticket(client):
+    """``file_ticket(**overrides)`` files a complaint through the public API; returns its JSON."""
+
+    def file(**overrides):
+        body = {"name": "Wang Fang", "email": "wang@example.test", "kind": "complaint",
+                "subject": "Washing machine not delivered", "description": "Ordered two weeks ago.",
+                **overrides}
+        response = client.post("/api/v1/public/tickets", json=body)
+        assert response.status_code == 201, response.json
+        return response.json
+
+    return file
+
+
+@pytest.fixture
+def act(client):
+    """``act(headers, number, action, **fields)`` posts a transition at the current version."""
+
+    def do(headers, number, action, expect=200, **fields):
+        version = client.get(f"/api/v1/tickets/{number}", headers=headers).json["version"]
+        response = client.post(f"/api/v1/tickets/{number}/transitions", headers=headers,
+                               json={"action": action, "version": version, **fields})
+        assert response.status_code == expect, response.json
+        return response.json
+
+    return do
