@@ -40,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                 root_path=str(Path(__file__).parent))
     load_settings(app, test_config)
     app.json.sort_keys = False
+    app.json.ensure_ascii = False  # Chinese text stays readable in API answers
 
     db.init_app(app)
     with app.app_context():

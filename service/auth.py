@@ -7,7 +7,7 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import g, request
+from flask import request
 from sqlalchemy import select
 
 from .errors import Forbidden, Unauthorized
@@ -67,7 +67,9 @@ def staff_for_token(token: str) -> Staff | None:
 
 def current_staff() -> Staff:
     """The authenticated staff member of this request (401 when there is none)."""
-    staff = getattr(g, "kefu_staff", None)
+    # Cached on the request, not on ``g``: an app context (and its ``g``) can
+    # outlive one request, e.g. in tests or CLI code that serves several.
+    staff = getattr(request, "kefu_staff", None)
     if staff is None:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
@@ -76,7 +78,7 @@ def current_staff() -> Staff:
         staff = staff_for_token(token.strip())
         if staff is None:
             raise Unauthorized("the token is unknown or revoked")
-        g.kefu_staff = staff
+        request.kefu_staff = staff
     return staff
 
 

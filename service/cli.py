@@ -51,6 +51,37 @@ def staff_create(email, name, role, department, password):
     click.echo(token)
 
 
+@staff.command("token")
+@click.option("--email", required=True)
+@click.option("--label", default="cli")
+@with_appcontext
+def staff_token(email, label):
+    """Issue another API token for a staff member; the token is the last line printed."""
+    from sqlalchemy import func, select
+
+    from .auth import issue_token
+    from .extensions import db
+    from .models import Staff
+
+    member = db.session.scalar(select(Staff).where(func.lower(Staff.email) == email.strip().lower()))
+    if member is None:
+        raise click.ClickException(f"no staff member {email}")
+    click.echo(f"API token for {member.email} (shown once):")
+    click.echo(issue_token(member, label=label))
+
+
+@staff.command("revoke-token")
+@click.argument("token")
+@with_appcontext
+def staff_revoke_token(token):
+    """Revoke an API token: it stops working at once."""
+    from .auth import revoke_token
+
+    if not revoke_token(token):
+        raise click.ClickException("no such active token")
+    click.echo("revoked")
+
+
 @main.command("plugins")
 @with_appcontext
 def plugins_command():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -49,28 +50,41 @@ def _upgrade(url: str, instance: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def migrated(tmp_path_factory):
-    """Migrate once per run. SQLite: the template file's path. PostgreSQL: the
-    rows the migrations seed (reference data), to restore after emptying."""
+def pg_database():
+    """A PostgreSQL database of this run's own on the server of KEFU_TEST_DATABASE_URL,
+    dropped at the end, so that several runs can share one server."""
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"kefu_run_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory, request):
+    """Migrate once per run. SQLite: {"template": path}. PostgreSQL: {"url": ...,
+    "seeded": rows the migrations insert (reference data), to restore after emptying}."""
     base = tmp_path_factory.mktemp("db")
     if IS_PG:
-        engine = sa.create_engine(PG_URL)
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        engine.dispose()
-        _upgrade(PG_URL, base / "instance")
-        engine = sa.create_engine(PG_URL)
+        url = request.getfixturevalue("pg_database")
+        _upgrade(url, base / "instance")
+        engine = sa.create_engine(url)
         with engine.connect() as conn:
             seeded = {"categories": [dict(r._mapping) for r in conn.execute(sa.text("SELECT * FROM categories"))]}
         engine.dispose()
-        return seeded
+        return {"url": url, "seeded": seeded}
     template = base / "template.db"
     _upgrade(f"sqlite:///{template}", base / "instance")
-    return template
+    return {"template": template}
 
 
-def _reset_pg(seeded: dict) -> None:
-    engine = sa.create_engine(PG_URL)
+def _reset_pg(url: str, seeded: dict) -> None:
+    engine = sa.create_engine(url)
     with engine.begin() as conn:
         tables = [r[0] for r in conn.execute(sa.text(
             "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))]
@@ -85,15 +99,23 @@ def _reset_pg(seeded: dict) -> None:
     engine.dispose()
 
 
+def fresh_database_url(migrated, tmp_path) -> str:
+    """Reset (PostgreSQL) or copy (SQLite) a migrated database; return its URL.
+
+    For tests that need more than one fresh database, e.g. per Hypothesis example.
+    """
+    if IS_PG:
+        _reset_pg(migrated["url"], migrated["seeded"])
+        return migrated["url"]
+    target = tmp_path / f"kefu-{uuid.uuid4().hex[:8]}.db"
+    shutil.copy(migrated["template"], target)
+    return f"sqlite:///{target}"
+
+
 @pytest.fixture
 def database_url(migrated, tmp_path):
     """A freshly migrated, empty (but for reference data) database for this test."""
-    if IS_PG:
-        _reset_pg(migrated)
-        return PG_URL
-    target = tmp_path / "kefu.db"
-    shutil.copy(migrated, target)
-    return f"sqlite:///{target}"
+    return fresh_database_url(migrated, tmp_path)
 
 
 @pytest.fixture
