@@ -104,7 +104,10 @@ def customers_import(file):
     """Import customers from CSV (external_ref,name,kind,email,phone,language)."""
     from .customers import import_customers
 
-    text = file.read()
+    try:
+        text = file.read()
+    except UnicodeDecodeError as exc:  # a clear error, not a traceback
+        raise click.ClickException(f"{file.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV") from None
     rows = max(text.count("\n") - 1, 0) + (0 if text.endswith("\n") else 1)
     with click.progressbar(length=rows, label="importing", file=sys.stderr) as bar:
         created, updated, errors = import_customers(text, progress=bar.update)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from sqlalchemy import func, select
 
@@ -12,6 +13,8 @@ from .lookups import customer_by_id
 from .models import CUSTOMER_KINDS, Customer, Ticket
 
 IMPORT_COLUMNS = ("external_ref", "name", "kind", "email", "phone", "language")
+IMPORT_LANGUAGES = ("en", "zh_CN")  # as the API accepts
+_PHONE = re.compile(r"^\+?[0-9 ()\-]{5,30}$")  # as the API accepts
 
 
 def customer_for_contact(contact: dict) -> Customer:
@@ -89,9 +92,21 @@ def parse_import_row(row: dict) -> dict:
     email = (row.get("email") or "").strip() or None
     if email and ("@" not in email or " " in email):
         raise ValueError(f"email {email!r} is not an address")
-    return {"external_ref": ref, "name": name, "kind": kind, "email": email,
-            "phone": (row.get("phone") or "").strip() or None,
-            "language": (row.get("language") or "en").strip() or "en"}
+    phone = (row.get("phone") or "").strip() or None
+    if phone and not _PHONE.match(phone):
+        raise ValueError(f"phone {phone!r} is not a phone number")
+    language = (row.get("language") or "en").strip() or "en"
+    if language not in IMPORT_LANGUAGES:
+        raise ValueError(f"language {language!r} is not one of {', '.join(IMPORT_LANGUAGES)}")
+    # The same limits as the API and the columns: too long would fail the whole
+    # import on PostgreSQL (and be stored over-long on SQLite).
+    for column, value, limit in (("external_ref", ref, 80), ("name", name, 200), ("email", email, 254)):
+        if value and len(value) > limit:
+            raise ValueError(f"{column} is longer than {limit} characters")
+    if row.get(None):  # csv.DictReader puts fields beyond the header under None
+        raise ValueError(f"{len(row[None])} more field(s) than the header has")
+    return {"external_ref": ref, "name": name, "kind": kind, "email": email, "phone": phone,
+            "language": language}
 
 
 def import_customers(text: str, progress=None) -> tuple[int, int, list[tuple[int, str]]]:

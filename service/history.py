@@ -16,7 +16,9 @@ def record(ticket, actor: Actor, action: str, from_status=None, to_status=None, 
     """
     event = TicketEvent(
         ticket_id=ticket.id, at=utcnow(), actor_type=actor.type, actor_id=actor.id,
-        actor_name=actor.name, action=action, from_status=from_status, to_status=to_status,
+        # A customer's name may be longer than the column (200 vs 120 characters).
+        actor_name=actor.name[:120] if actor.name else actor.name,
+        action=action, from_status=from_status, to_status=to_status,
         details=details,
     )
     db.session.add(event)

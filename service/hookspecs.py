@@ -38,8 +38,8 @@ def ticket_created(ticket, actor):
 
     :param ticket: the committed ``service.models.Ticket`` (number, status
         ``new``, customer, due times set).
-    :param actor: ``service.actors.Actor`` who opened it (a customer, staff, or
-        the system for follow-ups).
+    :param actor: ``service.actors.Actor`` who opened it (a customer or staff;
+        for a follow-up, whoever rejected or reopened after the window).
     :return: ignored.
     """
 

@@ -15,6 +15,7 @@ from importlib import metadata
 import pluggy
 
 from . import defaults, hookspecs
+from .extensions import db
 
 log = logging.getLogger("kefu.plugins")
 
@@ -95,6 +96,10 @@ class Plugins:
                 log.error("plugin %s failed in %s: %s\n%s", impl.plugin_name, hook, exc,
                           "".join(traceback.format_exception(exc)))
                 failures.append((impl.plugin_name, exc))
+                # Discard what the failed plugin left (already committed data
+                # stays): on PostgreSQL a failed query aborts the transaction,
+                # and the next plugins' reads would fail with it.
+                db.session.rollback()
         return failures
 
     def decide(self, hook: str, validate=None, **kwargs):
@@ -106,9 +111,15 @@ class Plugins:
         ``validate(answer)`` rejects by raising ``ValueError``.
         """
         failures = []
+        # Flushed here, so that a flush error (a concurrent write) is not
+        # mistaken for a plugin's failure below.
+        db.session.flush()
         for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
             try:
-                answer = _call(impl, kwargs)
+                # One savepoint per answer: a plugin's failed query must not
+                # abort the use case's transaction (PostgreSQL would).
+                with db.session.begin_nested():
+                    answer = _call(impl, kwargs)
                 if answer is not None and validate is not None:
                     validate(answer)
             except Exception as exc:

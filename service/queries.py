@@ -7,10 +7,10 @@ import binascii
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from .errors import ValidationFailed
+from .errors import NotFound, ValidationFailed
 from .extensions import db
 from .lookups import category_by_code, department_by_code
-from .models import Message, Ticket, TicketEvent
+from .models import Attachment, Message, Ticket, TicketEvent
 from .models.base import utcnow
 from .workflow import OPEN_STATUSES
 
@@ -27,7 +27,7 @@ def decode_cursor(cursor: str) -> int:
         if not raw.startswith("t"):
             raise ValueError
         value = int(raw[1:])
-        if value < 0:
+        if not 0 <= value < 2**31:  # ids are 32-bit; larger would overflow the query (500)
             raise ValueError
         return value
     except (ValueError, binascii.Error, UnicodeDecodeError):
@@ -36,6 +36,9 @@ def decode_cursor(cursor: str) -> int:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+escape_like = _escape_like  # for other searches (customers): LIKE pattern of literal text, escape "\\"
 
 
 def list_tickets(filters: dict, limit: int, cursor: str | None = None) -> tuple[list[Ticket], str | None]:
@@ -96,3 +99,17 @@ def ticket_messages(ticket: Ticket, include_internal: bool) -> list:
     if not include_internal:
         stmt = stmt.where(Message.internal.is_(False))
     return db.session.scalars(stmt.order_by(Message.id)).all()
+
+
+def ticket_attachments(ticket: Ticket) -> list[Attachment]:
+    """The ticket's attachments, oldest first."""
+    return db.session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id)
+                              .order_by(Attachment.id)).all()
+
+
+def ticket_attachment(ticket: Ticket, attachment_id: int) -> Attachment:
+    """Attachment ``attachment_id`` of ``ticket``; ``NotFound`` when it belongs elsewhere."""
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.ticket_id != ticket.id:
+        raise NotFound(f"no attachment {attachment_id} on {ticket.number}")
+    return attachment

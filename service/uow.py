@@ -35,6 +35,11 @@ class UnitOfWork:
     def __exit__(self, exc_type, exc, tb):
         if not self.committed:
             db.session.rollback()
+        if exc_type is not None and issubclass(exc_type, StaleDataError):
+            # An autoflush inside the use case (a lazy load or a lookup after
+            # a change) met a concurrent write: the same 409 as at commit.
+            raise StaleVersion("the ticket was changed by someone else; reload and retry",
+                               {"version": ["stale"]}) from exc
         return False
 
     def emit(self, hook: str, **kwargs) -> None:

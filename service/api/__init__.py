@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 
 from . import customers, public, reference, tickets
-from .errors import KefuApi, register_error_handlers
+from .errors import KefuApi, register_error_handlers, reject_nul_characters
 
 API_SETTINGS = {
     "API_TITLE": "kefu",
@@ -35,6 +35,7 @@ def init_api(app) -> KefuApi:
         app.config.setdefault(key, value)
     api = KefuApi(app)
     register_error_handlers(app)
+    app.before_request(reject_nul_characters)
     for module in (tickets, public, customers, reference):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs)

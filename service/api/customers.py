@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from .. import customers, queries
 from ..auth import authenticate, current_staff, require_role
@@ -11,6 +11,7 @@ from ..extensions import db
 from ..lookups import customer_by_id
 from ..models import Customer
 from ..uow import plugins
+from .tickets import _present
 from .schemas import CustomerIn, CustomerOut, CustomerPatch, CustomerPage, PageArgs, TicketListArgs, TicketPage
 
 blp = Blueprint("customers", __name__, url_prefix="/api/v1/customers", description="Customers (staff).")
@@ -31,9 +32,11 @@ class CustomerCollection(MethodView):
         """List customers, newest first; ``q`` searches name, e-mail, phone and reference."""
         stmt = select(Customer)
         if args.get("q"):
-            pattern = f"%{args['q'].lower()}%"
-            stmt = stmt.where(or_(func.lower(Customer.name).like(pattern), func.lower(Customer.email).like(pattern),
-                                  Customer.phone.like(pattern), Customer.external_ref.like(pattern)))
+            # Literal text, case-insensitive on every database (as the ticket search):
+            # "%" and "_" are not wildcards, and the reference matches in any case.
+            pattern = f"%{queries.escape_like(args['q'].lower())}%"
+            stmt = stmt.where(or_(*(col.ilike(pattern, escape="\\") for col in (
+                Customer.name, Customer.email, Customer.phone, Customer.external_ref))))
         if args.get("cursor"):
             stmt = stmt.where(Customer.id < queries.decode_cursor(args["cursor"]))
         limit = args["limit"]
@@ -49,7 +52,7 @@ class CustomerCollection(MethodView):
         return _with_tier(customers.create_customer(data))
 
 
-@blp.route("/<int:customer_id>")
+@blp.route("/<int(max=2147483647):customer_id>")
 class CustomerItem(MethodView):
     @require_role("agent")
     @blp.response(200, CustomerOut)
@@ -71,7 +74,7 @@ class CustomerItem(MethodView):
         customers.delete_customer(customer_id)
 
 
-@blp.route("/<int:customer_id>/tickets", methods=["GET"])
+@blp.route("/<int(max=2147483647):customer_id>/tickets", methods=["GET"])
 @require_role("agent")
 @blp.arguments(TicketListArgs, location="query")
 @blp.response(200, TicketPage)
@@ -81,4 +84,5 @@ def customer_tickets(args, customer_id):
     limit, cursor = args.pop("limit"), args.pop("cursor", None)
     args["customer"] = customer_id
     items, next_cursor = queries.list_tickets(args, limit, cursor)
-    return {"items": items, "next_cursor": next_cursor}
+    staff = current_staff()  # the same representation as GET /tickets, allowed actions included
+    return {"items": [_present(t, staff) for t in items], "next_cursor": next_cursor}

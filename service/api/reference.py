@@ -51,7 +51,7 @@ class Categories(MethodView):
 
 
 class StaffIn(ma.Schema):
-    email = fields.Email(required=True)
+    email = fields.Email(required=True, validate=validate.Length(max=254))  # the column's size
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     department = fields.String(validate=CODE, load_default=None)

@@ -17,6 +17,8 @@ from ..workflow import STAFF_ACTIONS, STATUSES, STEP_OF_STATUS, ROLES
 CODE = validate.Regexp(r"^[a-z0-9_\-]{1,40}$", error="must be a code of a-z, 0-9, _ or -")
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="must be a 3-letter ISO currency code such as CNY")
 LANGUAGE = validate.OneOf(["en", "zh_CN"])
+# Row ids are 32-bit integer columns: a larger id is a 422, never a database overflow (500).
+ID = validate.Range(min=1, max=2**31 - 1)
 Text = fields.String
 
 
@@ -26,8 +28,11 @@ def when(**kw):
 
 class RemedyIn(ma.Schema):
     text = Text(validate=validate.Length(max=2000), load_default=None)
+    # ``minimum``/``maximum`` are given as numbers: apispec would otherwise
+    # document the bounds as strings ("0.00"), an invalid OpenAPI document.
     amount = fields.Decimal(places=2, validate=validate.Range(min=0, max=Decimal("1000000000")),
-                            as_string=True, allow_nan=False, load_default=None)
+                            as_string=True, allow_nan=False, load_default=None,
+                            metadata={"minimum": 0, "maximum": 1000000000})
     currency = Text(validate=CURRENCY, load_default=None)
 
     @ma.validates_schema
@@ -50,7 +55,7 @@ class ContactIn(ma.Schema):
 
 
 class TicketCreate(ma.Schema):
-    customer_id = fields.Integer(strict=True, validate=validate.Range(min=1), load_default=None)
+    customer_id = fields.Integer(strict=True, validate=ID, load_default=None)
     contact = fields.Nested(ContactIn, load_default=None)
     kind = Text(validate=validate.OneOf(KINDS), load_default="complaint")
     channel = Text(validate=validate.OneOf(CHANNELS), load_default="api")
@@ -72,7 +77,7 @@ class TicketPatch(ma.Schema):
     priority = Text(validate=validate.OneOf(PRIORITIES))
     category = Text(validate=CODE)
     department = Text(validate=CODE, allow_none=True)
-    assignee = fields.Integer(strict=True, validate=validate.Range(min=1), allow_none=True)
+    assignee = fields.Integer(strict=True, validate=ID, allow_none=True)
 
     @ma.validates_schema
     def _something(self, data, **kwargs):
@@ -94,8 +99,8 @@ class TicketListArgs(ma.Schema):
     kind = fields.List(Text(validate=validate.OneOf(KINDS)))
     category = Text(validate=CODE)
     department = Text(validate=CODE)
-    assignee = fields.Integer(validate=validate.Range(min=1, max=2**31))
-    customer = fields.Integer(validate=validate.Range(min=1, max=2**31))
+    assignee = fields.Integer(validate=ID)
+    customer = fields.Integer(validate=ID)
     overdue = fields.Boolean()
     created_from = when()
     created_to = when()

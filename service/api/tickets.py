@@ -4,15 +4,12 @@ from __future__ import annotations
 from flask import request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from .. import messages, queries, tickets
 from ..actors import Actor
 from ..auth import authenticate, current_staff, require_role
-from ..errors import NotFound, ValidationFailed
-from ..extensions import db
+from ..errors import ValidationFailed
 from ..lookups import ticket_by_number
-from ..models import Attachment
 from ..uow import plugins
 from ..workflow import allowed_actions
 from .schemas import (AttachmentOut, EventOut, MessageIn, MessageOut, TicketCreate, TicketListArgs,
@@ -116,12 +113,13 @@ class TicketAttachments(MethodView):
     @blp.response(200, AttachmentOut(many=True))
     def get(self, number):
         """Files attached to the ticket."""
-        ticket = ticket_by_number(number)
-        return db.session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id)
-                                  .order_by(Attachment.id)).all()
+        return queries.ticket_attachments(ticket_by_number(number))
 
     @require_role("agent")
     @blp.response(201, AttachmentOut)
+    @blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"],
+        "properties": {"file": {"type": "string", "format": "binary"}}}}}})
     def post(self, number):
         """Attach a file (multipart field ``file``); type and size are checked."""
         upload = request.files.get("file")
@@ -131,14 +129,11 @@ class TicketAttachments(MethodView):
                                          Actor.staff(current_staff()))
 
 
-@blp.route("/<number>/attachments/<int:attachment_id>", methods=["GET"])
+@blp.route("/<number>/attachments/<int(max=2147483647):attachment_id>", methods=["GET"])
 @require_role("agent")
 @blp.response(200, content_type="application/octet-stream")
 def download(number, attachment_id):
     """Download an attachment, as a file (never shown inline)."""
-    ticket = ticket_by_number(number)
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.ticket_id != ticket.id:
-        raise NotFound(f"no attachment {attachment_id} on {number}")
+    attachment = queries.ticket_attachment(ticket_by_number(number), attachment_id)
     return send_file(messages.attachment_path(attachment), mimetype=attachment.content_type,
                      as_attachment=True, download_name=attachment.filename)

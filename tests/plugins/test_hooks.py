@@ -1,0 +1,518 @@
+"""One test per hook of service/hookspecs.py, named ``test_hook_<hook name>``.
+
+Each shows the hook called with the documented arguments at the documented
+moment, and its result used as documented. tests/test_docs.py checks that
+every hook has its test here.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import sys
+import textwrap
+from datetime import datetime, timedelta
+
+import click
+import pytest
+import sqlalchemy as sa
+
+from service import create_app, hookimpl
+from service.cli import main as kefu_cli
+from service.extensions import db
+from service.models import Message, Ticket
+
+
+def register(app, plugin, name):
+    app.extensions["kefu_plugins"].pm.register(plugin, name=name)
+    return plugin
+
+
+def history_of(client, headers, number):
+    return client.get(f"/api/v1/tickets/{number}/history", headers=headers).json
+
+
+def resolved_ticket(client, agent, act, file_ticket, **overrides):
+    filed = file_ticket(**overrides)
+    act(agent, filed["number"], "confirm", department="after_sales")
+    act(agent, filed["number"], "start")
+    act(agent, filed["number"], "resolve", resolution="We sent a technician.")
+    return filed
+
+
+def stored_status(number, column=Ticket.status):
+    """The ticket's status (or ``column``) as committed, read on a connection of its own."""
+    with db.engine.connect() as conn:
+        return conn.execute(sa.select(column).where(Ticket.number == number)).scalar_one()
+
+
+def stored_message_count(number):
+    """Committed messages of the ticket, counted on a connection of its own."""
+    with db.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count(Message.id)).join(Ticket, Ticket.id == Message.ticket_id)
+                            .where(Ticket.number == number)).scalar_one()
+
+
+@pytest.fixture
+def entry_point_plugin(tmp_path, monkeypatch):
+    """``install(module, source)`` writes a plugin module with a ``kefu`` entry point
+    (a dist-info directory, as pip writes it) that the next ``create_app`` loads."""
+    site = tmp_path / "site"
+    site.mkdir()
+    modules = []
+
+    def install(module, source):
+        (site / f"{module}.py").write_text(textwrap.dedent(source))
+        info = site / f"{module}-0.1.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\n")
+        (info / "entry_points.txt").write_text(f"[kefu]\n{module} = {module}\n")
+        modules.append(module)
+
+    monkeypatch.syspath_prepend(str(site))
+    try:
+        yield install
+    finally:
+        for module in modules:
+            sys.modules.pop(module, None)
+
+
+@contextlib.contextmanager
+def built_app(config):
+    app = create_app(config)
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        yield app
+    finally:
+        db.session.remove()
+        db.engine.dispose()
+        ctx.pop()
+
+
+# -- notifications ---------------------------------------------------------
+
+
+def test_hook_ticket_created(app, client, agent, act, file_ticket):
+    class Plugin:
+        calls = []
+
+        @hookimpl
+        def ticket_created(self, ticket, actor):
+            self.calls.append({"number": ticket.number, "status": ticket.status,
+                               "stored": stored_status(ticket.number), "email": ticket.customer.email,
+                               "due": ticket.first_response_due is not None and ticket.resolution_due is not None,
+                               "actor": (actor.type, actor.name),
+                               "parent": ticket.parent.number if ticket.parent else None})
+
+    plugin = register(app, Plugin(), "listener")
+    filed = file_ticket(name="Wang Fang")
+    assert plugin.calls == [{"number": filed["number"], "status": "new", "stored": "new",
+                             "email": "wang@example.test", "due": True, "actor": ("customer", "Wang Fang"),
+                             "parent": None}]
+
+    plugin.calls.clear()
+    response = client.post("/api/v1/tickets", headers=agent, json={
+        "contact": {"name": "Li Lei", "phone": "+86 10 1234 5678"}, "channel": "phone",
+        "subject": "Invoice missing", "description": "Please send it again."})
+    assert response.status_code == 201
+    assert [(c["number"], c["actor"][0]) for c in plugin.calls] == [(response.json["number"], "staff")]
+
+    # A late rejection opens a follow-up: created by the customer who rejected.
+    plugin.calls.clear()
+    act(agent, filed["number"], "confirm", department="after_sales")
+    act(agent, filed["number"], "start")
+    act(agent, filed["number"], "resolve", resolution="Delivered.")
+    db.session.execute(sa.update(Ticket).where(Ticket.number == filed["number"])
+                       .values(resolved_at=datetime.now().astimezone() - timedelta(days=30)))
+    db.session.commit()
+    answer = client.post(f"/api/v1/public/tickets/{filed['token']}/resolution",
+                         json={"accepted": False, "reason": "Not delivered at all."})
+    assert answer.status_code == 200
+    followup = answer.json["followup"]["number"]
+    assert [(c["number"], c["status"], c["stored"], c["actor"], c["parent"]) for c in plugin.calls] == [
+        (followup, "new", "new", ("customer", "Wang Fang"), filed["number"])]
+
+
+def test_hook_ticket_transitioned(app, client, agent, act, file_ticket):
+    class Plugin:
+        calls = []
+
+        @hookimpl
+        def ticket_transitioned(self, ticket, action, from_status, to_status, actor, details):
+            self.calls.append((action, from_status, to_status, ticket.status, stored_status(ticket.number),
+                               actor.type, details))
+
+    plugin = register(app, Plugin(), "listener")
+    filed = file_ticket()
+    number, token = filed["number"], filed["token"]
+    act(agent, number, "confirm", department="logistics")
+    act(agent, number, "start")
+    act(agent, number, "wait")
+    assert client.post(f"/api/v1/public/tickets/{token}/messages", json={"body": "Here is the photo."}).status_code == 201
+    act(agent, number, "resolve", resolution="  Replaced the drum.  ")
+    assert plugin.calls == [
+        ("confirm", "new", "confirmed", "confirmed", "confirmed", "staff", {"department": "logistics"}),
+        ("start", "confirmed", "in_progress", "in_progress", "in_progress", "staff", {}),
+        ("wait", "in_progress", "waiting_on_customer", "waiting_on_customer", "waiting_on_customer", "staff", {}),
+        ("customer_reply", "waiting_on_customer", "in_progress", "in_progress", "in_progress", "customer", {}),
+        ("resolve", "in_progress", "resolved", "resolved", "resolved", "staff", {"resolution": "Replaced the drum."}),
+    ]
+
+
+def test_hook_ticket_updated(app, client, make_staff, file_ticket):
+    agent_staff, agent = make_staff("agent")
+
+    class Plugin:
+        calls = []
+
+        @hookimpl
+        def ticket_updated(self, ticket, changes, actor):
+            self.calls.append((ticket.number, ticket.priority, stored_status(ticket.number, Ticket.priority),
+                               changes, actor.type, actor.id))
+
+    plugin = register(app, Plugin(), "listener")
+    number = file_ticket()["number"]
+    version = client.get(f"/api/v1/tickets/{number}", headers=agent).json["version"]
+    response = client.patch(f"/api/v1/tickets/{number}", headers=agent, json={
+        "version": version, "priority": "high", "category": "other", "department": "finance",
+        "assignee": agent_staff.id})
+    assert response.status_code == 200, response.json
+    assert plugin.calls == [(number, "high", "high", {"priority": ["normal", "high"], "department": [None, "finance"],
+                                                      "assignee": [None, agent_staff.id]}, "staff", agent_staff.id)]
+
+    plugin.calls.clear()
+    unchanged = client.patch(f"/api/v1/tickets/{number}", headers=agent,
+                             json={"version": response.json["version"], "priority": "high"})
+    assert unchanged.status_code == 200
+    assert plugin.calls == []  # nothing changed, nothing to tell
+
+
+def test_hook_message_added(app, client, agent, act, file_ticket):
+    class Plugin:
+        calls = []
+
+        @hookimpl
+        def message_added(self, ticket, message, actor):
+            self.calls.append((ticket.number, message.id, message.body, message.internal, actor.type,
+                               stored_message_count(ticket.number)))
+
+    plugin = register(app, Plugin(), "listener")
+    filed = file_ticket()
+    number, token = filed["number"], filed["token"]
+    note = client.post(f"/api/v1/tickets/{number}/messages", headers=agent,
+                       json={"body": "Customer is a reseller.", "internal": True})
+    reply = client.post(f"/api/v1/tickets/{number}/messages", headers=agent, json={"body": "We are on it."})
+    assert note.status_code == reply.status_code == 201
+    assert client.post(f"/api/v1/public/tickets/{token}/messages", json={"body": "Thanks!"}).status_code == 201
+    # Each time, the message was already committed (counted on another connection).
+    assert plugin.calls[:2] == [
+        (number, note.json["id"], "Customer is a reseller.", True, "staff", 1),
+        (number, reply.json["id"], "We are on it.", False, "staff", 2),
+    ]
+    assert len(plugin.calls) == 3 and plugin.calls[2][0] == number
+    assert plugin.calls[2][1] > reply.json["id"] and plugin.calls[2][2:] == ("Thanks!", False, "customer", 3)
+
+
+def test_hook_resolution_answered(app, client, agent, act, file_ticket):
+    class Plugin:
+        calls = []
+
+        @hookimpl
+        def resolution_answered(self, ticket, accepted, reason, followup, actor):
+            self.calls.append((ticket.number, ticket.status, stored_status(ticket.number), accepted, reason,
+                               followup.number if followup else None, actor.type))
+
+    plugin = register(app, Plugin(), "listener")
+    filed = resolved_ticket(client, agent, act, file_ticket)
+    number, token = filed["number"], filed["token"]
+
+    rejected = client.post(f"/api/v1/public/tickets/{token}/resolution",
+                           json={"accepted": False, "reason": "Still noisy."})
+    assert rejected.status_code == 200
+    act(agent, number, "resolve", resolution="Replaced the motor.")
+    accepted = client.post(f"/api/v1/public/tickets/{token}/resolution", json={"accepted": True})
+    assert accepted.status_code == 200
+    assert plugin.calls == [
+        (number, "in_progress", "in_progress", False, "Still noisy.", None, "customer"),
+        (number, "closed", "closed", True, None, None, "customer"),
+    ]
+
+    # Rejected after the reopen window: the ticket closes and a follow-up opens.
+    plugin.calls.clear()
+    late = resolved_ticket(client, agent, act, file_ticket)
+    db.session.execute(sa.update(Ticket).where(Ticket.number == late["number"])
+                       .values(resolved_at=datetime.now().astimezone() - timedelta(days=30)))
+    db.session.commit()
+    answer = client.post(f"/api/v1/public/tickets/{late['token']}/resolution",
+                         json={"accepted": False, "reason": "Broke again."})
+    assert answer.status_code == 200
+    followup = answer.json["followup"]["number"]
+    assert plugin.calls == [(late["number"], "closed", "closed", False, "Broke again.", followup, "customer")]
+
+
+# -- deciders --------------------------------------------------------------
+
+
+def test_hook_sla_targets(app, client, agent, file_ticket):
+    minutes = {"normal": (30, 240), "urgent": (10, 60)}
+
+    class Plugin:
+        calls = []
+
+        @hookimpl
+        def sla_targets(self, ticket, customer, start):
+            self.calls.append((ticket.priority, ticket.kind, customer.email, start))
+            if ticket.kind == "inquiry":
+                return None  # let the next plugin (here: the core default) decide
+            first, resolution = minutes[ticket.priority]
+            return {"policy": f"gold:{ticket.priority}", "first_response_due": start + timedelta(minutes=first),
+                    "resolution_due": start + timedelta(minutes=resolution)}
+
+    plugin = register(app, Plugin(), "gold_sla")
+    number = file_ticket()["number"]
+    ticket = client.get(f"/api/v1/tickets/{number}", headers=agent).json
+    created = datetime.fromisoformat(ticket["created_at"])
+    assert plugin.calls == [("normal", "complaint", "wang@example.test", created)]
+    assert ticket["sla"]["policy"] == "gold:normal"
+    assert datetime.fromisoformat(ticket["sla"]["first_response_due"]) == created + timedelta(minutes=30)
+    assert datetime.fromisoformat(ticket["sla"]["resolution_due"]) == created + timedelta(minutes=240)
+    applied = [e for e in history_of(client, agent, number) if e["action"] == "sla_applied"]
+    assert [(e["actor"]["name"], e["details"]["policy"]) for e in applied] == [("gold_sla", "gold:normal")]
+
+    # Re-prioritised: asked again, the clock still starts at the creation.
+    plugin.calls.clear()
+    patched = client.patch(f"/api/v1/tickets/{number}", headers=agent,
+                           json={"version": ticket["version"], "priority": "urgent"})
+    assert patched.status_code == 200
+    assert plugin.calls == [("urgent", "complaint", "wang@example.test", created)]
+    assert patched.json["sla"]["policy"] == "gold:urgent"
+    assert datetime.fromisoformat(patched.json["sla"]["resolution_due"]) == created + timedelta(minutes=60)
+
+    # None: the core default answers.
+    inquiry = file_ticket(kind="inquiry")["number"]
+    assert client.get(f"/api/v1/tickets/{inquiry}", headers=agent).json["sla"]["policy"] == "default:normal"
+
+
+def test_hook_customer_tier(app, client, agent, file_ticket):
+    class Plugin:
+        calls = []
+
+        @hookimpl
+        def customer_tier(self, customer):
+            self.calls.append(customer.email)
+            return "A" if customer.email.endswith("@bigcorp.test") else None
+
+    plugin = register(app, Plugin(), "crm")
+    big = file_ticket(email="buyer@bigcorp.test")["number"]
+    small = file_ticket(email="someone@example.test")["number"]
+    assert plugin.calls == ["buyer@bigcorp.test", "someone@example.test"]
+
+    ticket = client.get(f"/api/v1/tickets/{big}", headers=agent).json
+    assert ticket["customer_tier"] == "A"
+    decided = [e for e in history_of(client, agent, big) if e["action"] == "tier_decided"]
+    assert [(e["actor"]["name"], e["details"]) for e in decided] == [("crm", {"tier": "A"})]
+    customer = client.get(f"/api/v1/customers/{ticket['customer']['id']}", headers=agent).json
+    assert customer["tier"] == "A"
+
+    # None from every plugin: the core default has no tiers either.
+    other = client.get(f"/api/v1/tickets/{small}", headers=agent).json
+    assert other["customer_tier"] is None
+    assert client.get(f"/api/v1/customers/{other['customer']['id']}", headers=agent).json["tier"] is None
+    assert not [e for e in history_of(client, agent, small) if e["action"] == "tier_decided"]
+
+
+def test_hook_remedy_approval(app, client, agent, file_ticket):
+    class Plugin:
+        calls = []
+
+        @hookimpl
+        def remedy_approval(self, ticket, customer):
+            self.calls.append((ticket.remedy_text, ticket.remedy_amount_minor, ticket.remedy_currency,
+                               customer.email))
+            if ticket.remedy_amount_minor > 100_000:
+                return {"decision": "refused", "reason": "above the credit line"}
+            return {"decision": "approved", "reason": "good customer"}
+
+    plugin = register(app, Plugin(), "credit")
+    small = file_ticket(remedy={"text": "refund", "amount": "120.00", "currency": "CNY"})["number"]
+    large = file_ticket(remedy={"text": "new machine", "amount": "2000.00", "currency": "CNY"})["number"]
+    plain = file_ticket()["number"]
+    assert plugin.calls == [("refund", 12000, "CNY", "wang@example.test"),
+                            ("new machine", 200000, "CNY", "wang@example.test")]  # not asked without a remedy
+
+    assert client.get(f"/api/v1/tickets/{small}", headers=agent).json["remedy"] == {
+        "text": "refund", "amount": "120.00", "currency": "CNY", "decision": "approved", "reason": "good customer"}
+    remedy = client.get(f"/api/v1/tickets/{large}", headers=agent).json["remedy"]
+    assert (remedy["decision"], remedy["reason"]) == ("refused", "above the credit line")
+    decided = [e for e in history_of(client, agent, large) if e["action"] == "remedy_decided"]
+    assert [(e["actor"]["name"], e["details"]["decision"]) for e in decided] == [("credit", "refused")]
+    assert client.get(f"/api/v1/tickets/{plain}", headers=agent).json["remedy"] is None
+
+
+# -- collectors ------------------------------------------------------------
+
+
+def test_hook_register_blueprints(entry_point_plugin, app_config):
+    entry_point_plugin("kefu_hooktest_pages", """
+        from flask import Blueprint, jsonify
+
+        from service import hookimpl
+        from service.auth import current_staff, require_role
+
+        seen = []
+
+
+        @hookimpl
+        def register_blueprints(app):
+            seen.append((app, sorted(app.blueprints)))
+            bp = Blueprint("hooktest_pages", __name__, url_prefix="/hooktest")
+
+            @bp.get("/ping")
+            def ping():
+                return jsonify(pong=True)
+
+            @bp.get("/staff-only")
+            @require_role("supervisor")
+            def staff_only():
+                return jsonify(name=current_staff().name)
+
+            return [bp]
+    """)
+    with built_app(app_config) as app:
+        from service.staff import create_staff
+
+        module = importlib.import_module("kefu_hooktest_pages")
+        assert len(module.seen) == 1
+        called_with, blueprints_then = module.seen[0]
+        assert called_with is app
+        assert {"tickets", "public", "customers", "reference"} <= set(blueprints_then)  # after the core's
+        assert "hooktest_pages" in app.blueprints
+
+        client = app.test_client()
+        assert client.get("/hooktest/ping").json == {"pong": True}
+        _, agent = create_staff("agent@kefu.test", "Agent", "agent")
+        _, supervisor = create_staff("boss@kefu.test", "Boss", "supervisor")
+        assert client.get("/hooktest/staff-only").status_code == 401
+        assert client.get("/hooktest/staff-only", headers={"Authorization": f"Bearer {agent}"}).status_code == 403
+        answer = client.get("/hooktest/staff-only", headers={"Authorization": f"Bearer {supervisor}"})
+        assert answer.status_code == 200 and answer.json == {"name": "Boss"}
+
+
+def test_hook_register_jobs(app):
+    class Autoclose:
+        @hookimpl
+        def register_jobs(self, app):
+            assert app is not None
+            return [{"name": "autoclose", "func": "service.tickets:close_stale_resolved", "queue": "default",
+                     "interval": 3600}]
+
+    class Digest:
+        @hookimpl
+        def register_jobs(self):
+            return [{"name": "digest", "func": "kefu_digest.jobs:send_digest", "queue": "mail", "interval": None}]
+
+    class Nothing:
+        @hookimpl
+        def register_jobs(self, app):
+            return None
+
+    seen = []
+
+    class Recorder:
+        @hookimpl
+        def register_jobs(self, app):
+            seen.append(app)
+
+    register(app, Autoclose(), "autoclose")
+    register(app, Digest(), "digest")
+    register(app, Nothing(), "nothing")
+    register(app, Recorder(), "recorder")
+    jobs = app.extensions["kefu_plugins"].collect("register_jobs", app=app)
+    assert seen == [app]
+    assert sorted(job["name"] for job in jobs) == ["autoclose", "digest"]
+    autoclose = next(job for job in jobs if job["name"] == "autoclose")
+    assert (autoclose["queue"], autoclose["interval"]) == ("default", 3600)
+    module, _, function = autoclose["func"].partition(":")
+    assert getattr(importlib.import_module(module), function)() == []  # runnable as declared
+
+
+def test_hook_register_cli(entry_point_plugin, app_config):
+    entry_point_plugin("kefu_hooktest_cli", """
+        import click
+        from flask import current_app
+        from flask.cli import with_appcontext
+
+        from service import hookimpl
+
+        seen = []
+
+
+        @hookimpl
+        def register_cli(cli):
+            seen.append(cli)
+
+            @click.command("hooktest-prefix")
+            @with_appcontext
+            def prefix():
+                click.echo(current_app.config["TICKET_PREFIX"])
+
+            @click.command("hooktest-added")
+            def added():
+                click.echo("added directly")
+
+            cli.add_command(added)
+            return [prefix]
+    """)
+    with built_app({**app_config, "TICKET_PREFIX": "HT"}) as app:
+        module = importlib.import_module("kefu_hooktest_cli")
+        assert module.seen == [app.cli]
+        assert isinstance(module.seen[0], click.Group)
+        runner = app.test_cli_runner()
+        returned = runner.invoke(kefu_cli, ["hooktest-prefix"])
+        assert returned.exit_code == 0, returned.output
+        assert returned.output == "HT\n"
+        added = runner.invoke(kefu_cli, ["hooktest-added"])
+        assert (added.exit_code, added.output) == (0, "added directly\n")
+        listed = runner.invoke(kefu_cli, ["--help"]).output
+        assert "hooktest-prefix" in listed and "hooktest-added" in listed
+
+
+def test_hook_ticket_panels(app, client, make_staff, file_ticket):
+    agent_staff, agent = make_staff("agent")
+    _, supervisor = make_staff("supervisor")
+
+    class Orders:
+        calls = []
+
+        @hookimpl
+        def ticket_panels(self, ticket, staff):
+            self.calls.append((ticket.number, staff.id))
+            panels = [{"key": "orders", "title": "Orders", "data": {"count": 2, "ticket": ticket.number}}]
+            if staff.has_role("supervisor"):
+                panels.append({"key": "margin", "title": "Margin", "data": "12%"})
+            return panels
+
+    class Single:
+        @hookimpl
+        def ticket_panels(self, ticket):
+            return {"key": "single", "title": "One panel", "data": None}
+
+    class Silent:
+        @hookimpl
+        def ticket_panels(self, ticket, staff):
+            return None
+
+    orders = register(app, Orders(), "orders")
+    register(app, Single(), "single")
+    register(app, Silent(), "silent")
+    number = file_ticket()["number"]
+    assert orders.calls == []  # only asked when a ticket is shown
+
+    shown = client.get(f"/api/v1/tickets/{number}", headers=agent).json
+    assert orders.calls == [(number, agent_staff.id)]
+    assert sorted(shown["panels"], key=lambda p: p["key"]) == [
+        {"key": "orders", "title": "Orders", "data": {"count": 2, "ticket": number}},
+        {"key": "single", "title": "One panel", "data": None},
+    ]
+    as_supervisor = client.get(f"/api/v1/tickets/{number}", headers=supervisor).json
+    assert sorted(p["key"] for p in as_supervisor["panels"]) == ["margin", "orders", "single"]

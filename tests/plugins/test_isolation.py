@@ -1,0 +1,405 @@
+"""A plugin's failure never costs a ticket: the isolation rules of service/hookspecs.py.
+
+Plugins here are registered directly on the app's pluggy manager, the way an
+entry point would be registered, after the app is built.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import textwrap
+from datetime import datetime, timedelta
+
+import pluggy
+import pytest
+import sqlalchemy as sa
+
+from service import create_app, hookimpl
+from service.extensions import db
+from service.models import Category, Customer, Ticket
+
+NOTIFICATIONS = ("ticket_created", "ticket_transitioned", "ticket_updated", "message_added",
+                 "resolution_answered")
+
+
+def register(app, plugin, name):
+    app.extensions["kefu_plugins"].pm.register(plugin, name=name)
+    return plugin
+
+
+def history_of(client, headers, number):
+    response = client.get(f"/api/v1/tickets/{number}/history", headers=headers)
+    assert response.status_code == 200
+    return response.json
+
+
+def plugin_errors(client, headers, number):
+    return [(e["actor"]["type"], e["actor"]["name"], e["details"]["hook"], e["details"]["error"])
+            for e in history_of(client, headers, number) if e["action"] == "plugin_error"]
+
+
+class Recorder:
+    """Remembers every notification it receives, as (hook, ticket number, status)."""
+
+    def __init__(self):
+        self.calls = []
+
+    @hookimpl
+    def ticket_created(self, ticket):
+        self.calls.append(("ticket_created", ticket.number, ticket.status))
+
+    @hookimpl
+    def ticket_transitioned(self, ticket, action):
+        self.calls.append(("ticket_transitioned", ticket.number, ticket.status))
+
+    @hookimpl
+    def ticket_updated(self, ticket):
+        self.calls.append(("ticket_updated", ticket.number, ticket.status))
+
+    @hookimpl
+    def message_added(self, ticket):
+        self.calls.append(("message_added", ticket.number, ticket.status))
+
+    @hookimpl
+    def resolution_answered(self, ticket):
+        self.calls.append(("resolution_answered", ticket.number, ticket.status))
+
+
+class Boom:
+    """Every notification raises."""
+
+    def __init__(self, message="mail server down"):
+        self.message = message
+
+    def _fail(self):
+        raise RuntimeError(self.message)
+
+    @hookimpl
+    def ticket_created(self):
+        self._fail()
+
+    @hookimpl
+    def ticket_transitioned(self):
+        self._fail()
+
+    @hookimpl
+    def message_added(self):
+        self._fail()
+
+
+# -- notifications ---------------------------------------------------------
+
+
+def test_failing_notification_keeps_the_ticket_and_is_recorded(app, client, agent, file_ticket, caplog):
+    before, after = Recorder(), Recorder()
+    register(app, before, "recorder_before")
+    register(app, Boom(), "boom")
+    register(app, after, "recorder_after")  # pluggy calls the last registered first
+
+    with caplog.at_level(logging.ERROR, logger="kefu.plugins"):
+        filed = file_ticket()  # asserts 201
+    number = filed["number"]
+
+    ticket = client.get(f"/api/v1/tickets/{number}", headers=agent)
+    assert ticket.status_code == 200 and ticket.json["status"] == "new"
+    assert db.session.scalar(sa.select(Ticket.status).where(Ticket.number == number)) == "new"
+    # The plugins before and after the failing one were both called.
+    assert before.calls == after.calls == [("ticket_created", number, "new")]
+    logged = [r for r in caplog.records if r.name == "kefu.plugins" and r.levelno == logging.ERROR]
+    assert len(logged) == 1
+    assert "plugin boom failed in ticket_created: mail server down" in logged[0].getMessage()
+    assert "Traceback" in logged[0].getMessage()
+    assert plugin_errors(client, agent, number) == [
+        ("plugin", "boom", "ticket_created", "RuntimeError: mail server down")]
+
+
+def test_failing_notification_on_a_transition_and_a_message(app, client, agent, act, file_ticket):
+    number = file_ticket()["number"]
+    recorder = register(app, Recorder(), "recorder")
+    register(app, Boom("smtp timeout"), "boom")
+
+    confirmed = act(agent, number, "confirm", department="logistics")  # asserts 200
+    assert confirmed["status"] == "confirmed" and confirmed["department"] == "logistics"
+    reply = client.post(f"/api/v1/tickets/{number}/messages", headers=agent, json={"body": "On its way."})
+    assert reply.status_code == 201
+
+    assert client.get(f"/api/v1/tickets/{number}", headers=agent).json["status"] == "confirmed"
+    assert [m["body"] for m in client.get(f"/api/v1/tickets/{number}/messages", headers=agent).json] == [
+        "On its way."]
+    assert recorder.calls == [("ticket_transitioned", number, "confirmed"),
+                              ("message_added", number, "confirmed")]
+    assert plugin_errors(client, agent, number) == [
+        ("plugin", "boom", "ticket_transitioned", "RuntimeError: smtp timeout"),
+        ("plugin", "boom", "message_added", "RuntimeError: smtp timeout"),
+    ]
+
+
+class HalfWriter:
+    """Writes to the database inside a notification, then fails."""
+
+    @hookimpl
+    def ticket_created(self, ticket):
+        db.session.add(Category(code="half_written", name="Half written", active=True, position=1))
+        ticket.subject = "overwritten by a plugin"
+        db.session.flush()
+        raise ValueError("crashed half-way")
+
+
+def test_failing_notification_half_write_is_rolled_back_but_the_ticket_stays(app, client, agent, file_ticket):
+    register(app, HalfWriter(), "half_writer")
+    number = file_ticket(subject="Fridge is noisy")["number"]
+
+    db.session.remove()
+    ticket = db.session.scalar(sa.select(Ticket).where(Ticket.number == number))
+    assert ticket is not None and ticket.subject == "Fridge is noisy" and ticket.status == "new"
+    assert db.session.scalar(sa.select(Category).where(Category.code == "half_written")) is None
+    assert plugin_errors(client, agent, number) == [
+        ("plugin", "half_writer", "ticket_created", "ValueError: crashed half-way")]
+
+
+class CommitSpy:
+    """Checks, from a separate database connection, that the ticket is already committed."""
+
+    def __init__(self):
+        self.seen = []
+
+    @hookimpl
+    def ticket_created(self, ticket):
+        with db.engine.connect() as conn:
+            self.seen.append(conn.execute(sa.select(Ticket.status).where(Ticket.number == ticket.number))
+                             .scalar_one_or_none())
+
+
+def test_notification_sees_the_committed_ticket(app, file_ticket):
+    spy = register(app, CommitSpy(), "spy")
+    file_ticket()
+    assert spy.seen == ["new"]
+
+
+def test_failed_use_cases_notify_nobody(app, client, agent, act, file_ticket):
+    recorder = register(app, Recorder(), "recorder")
+
+    unknown = client.post("/api/v1/public/tickets", json={
+        "name": "Wang Fang", "email": "wang@example.test", "category": "no_such_category",
+        "subject": "Broken", "description": "It broke."})
+    assert unknown.status_code == 422 and "category" in unknown.json["error"]["fields"]
+    assert db.session.scalar(sa.select(sa.func.count(Ticket.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(Customer.id))) == 0
+
+    number = file_ticket()["number"]
+    assert recorder.calls == [("ticket_created", number, "new")]
+    recorder.calls.clear()
+    version = client.get(f"/api/v1/tickets/{number}", headers=agent).json["version"]
+
+    act(agent, number, "confirm", expect=422)  # no department
+    act(agent, number, "confirm", expect=422, department="no_such_department")
+    act(agent, number, "resolve", expect=409, resolution="too early")
+    stale = client.post(f"/api/v1/tickets/{number}/transitions", headers=agent,
+                        json={"action": "confirm", "department": "logistics", "version": version - 1})
+    assert stale.status_code == 409
+    bad_patch = client.patch(f"/api/v1/tickets/{number}", headers=agent,
+                             json={"version": version, "priority": "high", "category": "no_such_category"})
+    assert bad_patch.status_code == 422
+    blank = client.post(f"/api/v1/tickets/{number}/messages", headers=agent, json={"body": "   "})
+    assert blank.status_code == 422
+
+    assert recorder.calls == []
+    ticket = client.get(f"/api/v1/tickets/{number}", headers=agent).json
+    assert (ticket["status"], ticket["priority"], ticket["version"]) == ("new", "normal", version)
+
+
+class BadQuery:
+    """A notification whose query fails (on PostgreSQL this aborts the transaction)."""
+
+    @hookimpl
+    def ticket_created(self):
+        db.session.execute(sa.text("SELECT * FROM no_such_table"))
+
+
+class Reader:
+    """A healthy notification that reads the database."""
+
+    def __init__(self):
+        self.counts = []
+
+    @hookimpl
+    def ticket_created(self, ticket):
+        self.counts.append((ticket.number, db.session.scalar(sa.select(sa.func.count(Ticket.id)))))
+
+
+def test_failed_query_in_one_notification_does_not_fail_the_next(app, client, agent, file_ticket):
+    reader = register(app, Reader(), "reader")
+    register(app, BadQuery(), "bad_query")  # called first
+    number = file_ticket()["number"]
+    assert reader.counts == [(number, 1)]
+    errors = plugin_errors(client, agent, number)
+    assert [e[:3] for e in errors] == [("plugin", "bad_query", "ticket_created")]
+    assert "no_such_table" in errors[0][3]
+
+
+# -- deciders --------------------------------------------------------------
+
+
+class BrokenDeciders:
+    @hookimpl
+    def sla_targets(self, ticket):
+        raise KeyError("calendar")
+
+    @hookimpl
+    def customer_tier(self, customer):
+        raise ConnectionError("CRM unreachable")
+
+    @hookimpl
+    def remedy_approval(self, ticket):
+        raise RuntimeError("credit service down")
+
+
+def test_failing_deciders_fall_back_to_the_core_defaults(app, client, agent, file_ticket, caplog):
+    register(app, BrokenDeciders(), "broken")
+    with caplog.at_level(logging.ERROR, logger="kefu.plugins"):
+        filed = file_ticket(remedy={"text": "refund", "amount": "50.00", "currency": "CNY"})
+    number = filed["number"]
+
+    ticket = client.get(f"/api/v1/tickets/{number}", headers=agent).json
+    assert ticket["status"] == "new"
+    assert ticket["sla"]["policy"] == "default:normal"
+    created = datetime.fromisoformat(ticket["created_at"])
+    assert datetime.fromisoformat(ticket["sla"]["first_response_due"]) - created == timedelta(hours=8)
+    assert datetime.fromisoformat(ticket["sla"]["resolution_due"]) - created == timedelta(days=3)
+    assert ticket["customer_tier"] is None
+    assert ticket["remedy"]["decision"] == "needs_approval"  # DEFAULT_REMEDY_AUTO_APPROVE is 0
+
+    assert plugin_errors(client, agent, number) == [
+        ("plugin", "broken", "customer_tier", "ConnectionError: CRM unreachable"),
+        ("plugin", "broken", "sla_targets", "KeyError: 'calendar'"),
+        ("plugin", "broken", "remedy_approval", "RuntimeError: credit service down"),
+    ]
+    events = history_of(client, agent, number)
+    sla = next(e for e in events if e["action"] == "sla_applied")
+    assert sla["actor"]["name"] == "core" and sla["details"]["policy"] == "default:normal"
+    assert next(e for e in events if e["action"] == "remedy_decided")["actor"]["name"] == "core"
+    logged = {r.getMessage() for r in caplog.records if r.name == "kefu.plugins"}
+    assert "plugin broken failed in sla_targets: 'calendar'" in logged
+
+
+class Backup:
+    @hookimpl
+    def sla_targets(self, start):
+        return {"policy": "backup", "first_response_due": start + timedelta(hours=1), "resolution_due": None}
+
+
+def test_failing_decider_lets_the_next_plugin_answer(app, client, agent, file_ticket):
+    register(app, Backup(), "backup")
+    register(app, BrokenDeciders(), "broken")  # asked first
+    number = file_ticket()["number"]
+    ticket = client.get(f"/api/v1/tickets/{number}", headers=agent).json
+    assert ticket["sla"]["policy"] == "backup" and ticket["sla"]["resolution_due"] is None
+    assert ("plugin", "broken", "sla_targets", "KeyError: 'calendar'") in plugin_errors(client, agent, number)
+
+
+class BadQueryTier:
+    @hookimpl
+    def customer_tier(self, customer):
+        db.session.execute(sa.text("SELECT tier FROM no_such_table"))
+
+
+def test_failed_query_in_a_decider_does_not_lose_the_ticket(app, client, agent, file_ticket):
+    register(app, Backup(), "backup")
+    register(app, BadQueryTier(), "bad_query")
+    number = file_ticket()["number"]  # asserts 201
+    ticket = client.get(f"/api/v1/tickets/{number}", headers=agent).json
+    assert ticket["customer_tier"] is None and ticket["sla"]["policy"] == "backup"
+    errors = plugin_errors(client, agent, number)
+    assert [e[:3] for e in errors] == [("plugin", "bad_query", "customer_tier")]
+    assert "no_such_table" in errors[0][3]
+    customer = client.get(f"/api/v1/customers/{ticket['customer']['id']}", headers=agent)
+    assert customer.status_code == 200 and customer.json["tier"] is None
+
+
+def _answering(hook, answer):
+    class Malformed:
+        pass
+
+    def impl(self, ticket):
+        return answer
+
+    impl.__name__ = hook
+    setattr(Malformed, hook, hookimpl(impl))
+    return Malformed()
+
+
+@pytest.mark.parametrize("hook, answer, error", [
+    ("sla_targets", "tomorrow", "ValueError: sla_targets must answer a dict"),
+    ("sla_targets", {"policy": "naive", "first_response_due": datetime(2030, 1, 1), "resolution_due": None},
+     "ValueError: first_response_due must be an aware datetime or None"),
+    ("sla_targets", {"policy": "text", "first_response_due": None, "resolution_due": "2030-01-01"},
+     "ValueError: resolution_due must be an aware datetime or None"),
+    ("remedy_approval", {"decision": "maybe", "reason": "?"}, "ValueError: remedy_approval must answer"),
+    ("remedy_approval", "approved", "ValueError: remedy_approval must answer"),
+])
+def test_malformed_decider_answer_counts_as_a_failure(app, client, agent, file_ticket, hook, answer, error):
+    register(app, _answering(hook, answer), "malformed")
+    filed = file_ticket(remedy={"text": "refund", "amount": "50.00", "currency": "CNY"})
+    ticket = client.get(f"/api/v1/tickets/{filed['number']}", headers=agent).json
+    assert ticket["sla"]["policy"] == "default:normal"
+    assert ticket["sla"]["first_response_due"] is not None and ticket["sla"]["resolution_due"] is not None
+    assert ticket["remedy"]["decision"] == "needs_approval"
+    errors = plugin_errors(client, agent, filed["number"])
+    assert len(errors) == 1
+    assert errors[0][:3] == ("plugin", "malformed", hook) and errors[0][3].startswith(error)
+
+
+# -- start-up validation ---------------------------------------------------
+
+
+@pytest.fixture
+def entry_point_plugin(tmp_path, monkeypatch):
+    """``install(module, source)``: a plugin module with a ``kefu`` entry point, visible
+    to ``importlib.metadata`` (a dist-info directory, as pip would write it)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    modules = []
+
+    def install(module, source, entry_point="misspelt"):
+        (site / f"{module}.py").write_text(textwrap.dedent(source))
+        info = site / f"{module}-0.1.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module.replace('_', '-')}\nVersion: 0.1\n")
+        (info / "entry_points.txt").write_text(f"[kefu]\n{entry_point} = {module}\n")
+        modules.append(module)
+
+    monkeypatch.syspath_prepend(str(site))
+    try:
+        yield install
+    finally:
+        for module in modules:
+            sys.modules.pop(module, None)
+
+
+def test_unknown_hook_name_fails_at_start(entry_point_plugin, app_config):
+    entry_point_plugin("kefu_misspelt_plugin", """
+        from service import hookimpl
+
+        @hookimpl
+        def ticket_create(ticket, actor):  # should be ticket_created
+            pass
+    """)
+    with pytest.raises(pluggy.PluginValidationError, match="unknown hook 'ticket_create'"):
+        create_app(app_config)
+
+    # Installed is not enabled: disabled by name, it does not stop the app.
+    app = create_app({**app_config, "DISABLED_PLUGINS": ["misspelt"]})
+    info = next(i for i in app.extensions["kefu_plugins"].infos if i.name == "misspelt")
+    assert (info.enabled, info.source) == (False, "kefu-misspelt-plugin 0.1")
+
+
+def test_unknown_hook_argument_fails_at_start(entry_point_plugin, app_config):
+    entry_point_plugin("kefu_bad_argument_plugin", """
+        from service import hookimpl
+
+        @hookimpl
+        def ticket_created(ticket, customer):  # ticket_created has no customer
+            pass
+    """)
+    with pytest.raises(pluggy.PluginValidationError, match="customer"):
+        create_app(app_config)
