@@ -294,7 +294,7 @@ def ticket_rows(seed: Seed, first_id: int, count: int):
             version += 1
         remedy = rng.random() < 0.1
         yield {
-            "id": tid, "number": f"KF-{tid:06d}", "kind": rng.choice(KINDS), "channel": rng.choice(CHANNELS),
+            "id": tid, "kind": rng.choice(KINDS), "channel": rng.choice(CHANNELS),
             "category_id": rng.choice(seed.category_ids), "subject": f"Order {tid} arrived damaged",
             "description": f"Seeded ticket {tid}. The parcel arrived with a broken corner and the "
                            f"item inside does not switch on. Please advise.",

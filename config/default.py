@@ -47,6 +47,11 @@ DEFAULT_SLA_MINUTES = {
 # ones wait for a supervisor. The credit_check plugin replaces this rule.
 DEFAULT_REMEDY_AUTO_APPROVE = 0
 
+# A staff API token, once looked up, is trusted by the same process for this
+# many seconds without a query. Revoking applies at once in the process that
+# revokes and within this time in the others; 0 looks up every request.
+AUTH_CACHE_SECONDS = 5
+
 # Plugins are discovered from the "kefu" entry-point group; these are not loaded.
 DISABLED_PLUGINS = []
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask, render_template
 from sqlalchemy import event
 
+from . import history
 from .api import init_api
 from .extensions import db, limiter, migrate
 from .plugins import Plugins, make_plugin_manager
@@ -43,6 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False  # Chinese text stays readable in API answers
 
     db.init_app(app)
+    history.install()
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)

@@ -4,11 +4,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+import time
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import request
+from flask import current_app, request
 from sqlalchemy import select
+from sqlalchemy.orm import make_transient_to_detached
 
 from .errors import Forbidden, Unauthorized
 from .extensions import db
@@ -53,16 +55,49 @@ def revoke_token(token: str) -> bool:
         return False
     row.revoked_at = utcnow()
     db.session.commit()
+    forget_tokens()
     return True
 
 
+_CACHED_COLUMNS = ("id", "email", "name", "role", "department_id", "active", "language", "timezone")
+
+
+def _token_cache() -> dict:
+    return current_app.extensions.setdefault("kefu_token_cache", {})
+
+
+def forget_tokens() -> None:
+    """Drop this process's cache of token lookups (after a revocation or a role change)."""
+    _token_cache().clear()
+
+
 def staff_for_token(token: str) -> Staff | None:
-    """The active staff member owning an unrevoked ``token``, else None."""
-    return db.session.scalar(
+    """The active staff member owning an unrevoked ``token``, else None.
+
+    A found token is remembered in this process for ``AUTH_CACHE_SECONDS``
+    (0 turns the cache off), so most requests authenticate without a query;
+    a revocation applies at once in the process that made it and within
+    that many seconds in the others.
+    """
+    digest = _token_digest(token)
+    ttl = current_app.config.get("AUTH_CACHE_SECONDS") or 0
+    cache = _token_cache()
+    hit = cache.get(digest) if ttl else None
+    if hit is not None and hit[0] > time.monotonic():
+        # A detached copy, attached to this request's session without a query.
+        snapshot = Staff(**hit[1])
+        make_transient_to_detached(snapshot)
+        return db.session.merge(snapshot, load=False)
+    staff = db.session.scalar(
         select(Staff).join(ApiToken, ApiToken.staff_id == Staff.id).where(
-            ApiToken.token_hash == _token_digest(token), ApiToken.revoked_at.is_(None), Staff.active.is_(True)
+            ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None), Staff.active.is_(True)
         )
     )
+    if staff is not None and ttl:
+        if len(cache) > 10_000:  # bounded: many tokens in use means many misses, not a leak
+            cache.clear()
+        cache[digest] = (time.monotonic() + ttl, {c: getattr(staff, c) for c in _CACHED_COLUMNS})
+    return staff
 
 
 def current_staff() -> Staff:

@@ -25,7 +25,9 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay loaded after commit: a use case's answer is dumped from what it
+# just wrote, without reloading every row (a session lives for one request).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate(render_as_batch=True, compare_type=True)
 # Limits are declared on the public blueprint only; storage comes from
 # RATELIMIT_STORAGE_URI (memory by default, Redis when several workers run).

@@ -1,5 +1,15 @@
-"""Writing the append-only ticket history."""
+"""Writing the append-only ticket history.
+
+``record`` queues an event on the session; the queued events are written in
+one multi-row INSERT just before the transaction commits (after the flush
+that gives new tickets their ids), and dropped if it rolls back. So events
+commit or vanish with the change they describe, and a new ticket and its
+first events cost one flush and one INSERT, not one ORM insert per event.
+"""
 from __future__ import annotations
+
+from sqlalchemy import event, insert
+from sqlalchemy.orm import Session
 
 from .actors import Actor
 from .extensions import db
@@ -8,21 +18,46 @@ from .models.base import utcnow
 from .plugins import describe_failure
 
 
-def record(ticket, actor: Actor, action: str, from_status=None, to_status=None, **details) -> TicketEvent:
+_PENDING = "kefu_history"
+
+
+def record(ticket, actor: Actor, action: str, from_status=None, to_status=None, **details) -> None:
     """Add one history event for ``ticket`` to the current transaction.
 
-    The event is committed (or rolled back) with the change it describes.
-    ``details`` must be JSON-able.
+    The event is written when the transaction commits, and dropped if it
+    rolls back. ``ticket`` may not be inserted yet. ``details`` must be
+    JSON-able.
     """
-    event = TicketEvent(
-        ticket_id=ticket.id, at=utcnow(), actor_type=actor.type, actor_id=actor.id,
+    row = {
+        "at": utcnow(), "actor_type": actor.type, "actor_id": actor.id,
         # A customer's name may be longer than the column (200 vs 120 characters).
-        actor_name=actor.name[:120] if actor.name else actor.name,
-        action=action, from_status=from_status, to_status=to_status,
-        details=details,
-    )
-    db.session.add(event)
-    return event
+        "actor_name": actor.name[:120] if actor.name else actor.name,
+        "action": action, "from_status": from_status, "to_status": to_status, "details": details,
+    }
+    db.session.info.setdefault(_PENDING, []).append((ticket, row))
+
+
+def _write_pending(session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint's release: the events wait for the real commit
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        session.flush()  # new tickets get their ids
+        session.execute(insert(TicketEvent), [{**row, "ticket_id": ticket.id} for ticket, row in pending])
+
+
+def _drop_pending(session, previous_transaction) -> None:
+    # A savepoint rolled back (a plugin failed) leaves the use case's
+    # transaction, and its events, standing.
+    if not previous_transaction.nested:
+        session.info.pop(_PENDING, None)
+
+
+def install() -> None:
+    """Hook the history queue into every session's commit and rollback (idempotent)."""
+    if not event.contains(Session, "before_commit", _write_pending):
+        event.listen(Session, "before_commit", _write_pending)
+        event.listen(Session, "after_soft_rollback", _drop_pending)
 
 
 def record_plugin_failures(ticket_id: int, hook: str, failures) -> None:

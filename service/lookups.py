@@ -6,14 +6,19 @@ from sqlalchemy import select
 from .errors import NotFound, ValidationFailed
 from .extensions import db
 from .models import Category, Customer, Department, Staff, Ticket
+from .models.ticket import parse_number
 
 
-def ticket_by_number(number: str, for_update: bool = False) -> Ticket:
-    """The ticket numbered ``number`` (e.g. KF-000123), else ``NotFound``."""
-    stmt = select(Ticket).where(Ticket.number == number)
-    if for_update:
-        stmt = stmt.with_for_update()
-    ticket = db.session.scalar(stmt)
+def ticket_by_number(number: str) -> Ticket:
+    """The ticket numbered ``number`` (e.g. KF-000123), else ``NotFound``.
+
+    Its category, customer, department and assignee come in the same query
+    (the relationships load joined).
+    """
+    ticket_id = parse_number(number)
+    ticket = None
+    if ticket_id is not None:
+        ticket = db.session.get(Ticket, ticket_id)
     if ticket is None:
         raise NotFound(f"no ticket {number}")
     return ticket

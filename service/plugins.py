@@ -20,6 +20,7 @@ from .extensions import db
 log = logging.getLogger("kefu.plugins")
 
 ENTRY_POINT_GROUP = "kefu"
+CORE = "core"  # the name the core's decider defaults are registered under
 
 
 @dataclass
@@ -42,8 +43,8 @@ def make_plugin_manager(disabled=(), trace: bool = False):
     """
     pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
     pm.add_hookspecs(hookspecs)
-    pm.register(defaults, name="core")
-    infos = [PluginInfo("core", "core", True, defaults.__name__)]
+    pm.register(defaults, name=CORE)
+    infos = [PluginInfo(CORE, CORE, True, defaults.__name__)]
     disabled = set(disabled)
     for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         dist = ep.dist
@@ -111,15 +112,24 @@ class Plugins:
         ``validate(answer)`` rejects by raising ``ValueError``.
         """
         failures = []
-        # Flushed here, so that a flush error (a concurrent write) is not
-        # mistaken for a plugin's failure below.
-        db.session.flush()
+        flushed = False
         for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
             try:
-                # One savepoint per answer: a plugin's failed query must not
-                # abort the use case's transaction (PostgreSQL would).
-                with db.session.begin_nested():
+                if impl.plugin_name == CORE:
+                    # The core defaults only compute: no savepoint round trips.
                     answer = _call(impl, kwargs)
+                else:
+                    if not flushed:
+                        # Flushed before the first plugin, so that a flush error
+                        # (a concurrent write) is not mistaken for its failure.
+                        db.session.flush()
+                        flushed = True
+                    # One savepoint per answer: a plugin's failed query must not
+                    # abort the use case's transaction (PostgreSQL would). No
+                    # autoflush inside: the use case's pending changes are not
+                    # the plugin's to write.
+                    with db.session.no_autoflush, db.session.begin_nested():
+                        answer = _call(impl, kwargs)
                 if answer is not None and validate is not None:
                     validate(answer)
             except Exception as exc:

@@ -12,6 +12,7 @@ from .extensions import db
 from .lookups import category_by_code, department_by_code
 from .models import Attachment, Message, Ticket, TicketEvent
 from .models.base import utcnow
+from .models.ticket import parse_number
 from .workflow import OPEN_STATUSES
 
 
@@ -73,14 +74,18 @@ def list_tickets(filters: dict, limit: int, cursor: str | None = None) -> tuple[
     if filters.get("created_to"):
         stmt = stmt.where(Ticket.created_at < filters["created_to"])
     if filters.get("q"):
-        pattern = f"%{_escape_like(filters['q'].lower())}%"
-        stmt = stmt.where(or_(*(col.ilike(pattern, escape="\\")
-                                for col in (Ticket.number, Ticket.subject, Ticket.description))))
+        q = filters["q"].strip()
+        pattern = f"%{_escape_like(q.lower())}%"
+        matches = [col.ilike(pattern, escape="\\") for col in (Ticket.subject, Ticket.description)]
+        ticket_id = parse_number(q) or (int(q) if q.isdigit() and 0 < int(q) < 2**31 else None)
+        if ticket_id:  # a number (KF-000123) or its digits finds that ticket too
+            matches.append(Ticket.id == ticket_id)
+        stmt = stmt.where(or_(*matches))
     if cursor:
         stmt = stmt.where(Ticket.id < decode_cursor(cursor))
-    # Load what the representation shows in a few queries, not a few per row.
-    stmt = stmt.options(*(selectinload(rel) for rel in (
-        Ticket.category, Ticket.department, Ticket.assignee, Ticket.customer, Ticket.parent)))
+    # Category, customer, department and assignee load joined (see the model);
+    # parents are few, and one IN query loads them for the whole page.
+    stmt = stmt.options(selectinload(Ticket.parent))
     rows = db.session.scalars(stmt.order_by(Ticket.id.desc()).limit(limit + 1)).all()
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor

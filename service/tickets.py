@@ -62,8 +62,9 @@ def _iso(value):
     return value.isoformat() if value else None
 
 
-def _create(data: dict, actor: Actor, channel: str, customer, parent: Ticket | None = None) -> Ticket:
-    """Insert a new ticket with its number, deciders' answers and first history."""
+def _create(data: dict, actor: Actor, channel: str, customer, parent: Ticket | None = None) -> tuple[Ticket, str]:
+    """Insert a new ticket with its number, deciders' answers and first history;
+    return it with the customer's new tracking token."""
     category = lookups.category_by_code(data.get("category") or "other")
     department = lookups.department_by_code(data["department"]) if data.get("department") else None
     remedy = data.get("remedy") or {}
@@ -76,14 +77,13 @@ def _create(data: dict, actor: Actor, channel: str, customer, parent: Ticket | N
         remedy_amount_minor=remedy.get("amount_minor"), remedy_currency=remedy.get("currency"),
         created_at=now, updated_at=now, version=1, reopen_count=0,
     )
-    db.session.add(ticket)
-    db.session.flush()
-    ticket.number = f"{current_app.config['TICKET_PREFIX']}-{ticket.id:06d}"
+    # The deciders answer before the first write, so that the ticket, its
+    # decisions and its first history rows go out in one flush.
     history.record(ticket, actor, "created", None, "new", channel=channel, kind=ticket.kind,
                    category=category.code, parent=parent.number if parent else None)
     tier, plugin = _decide(ticket, "customer_tier", customer=customer)
-    ticket.customer_tier = str(tier)[:20] if tier is not None else None
     if tier is not None:
+        ticket.customer_tier = str(tier)[:20]
         history.record(ticket, Actor("plugin", name=plugin), "tier_decided", tier=ticket.customer_tier)
     apply_sla(ticket)
     if ticket.remedy_text or ticket.remedy_amount_minor:
@@ -92,7 +92,10 @@ def _create(data: dict, actor: Actor, channel: str, customer, parent: Ticket | N
         ticket.remedy_decision, ticket.remedy_reason = answer["decision"], str(answer.get("reason") or "")
         history.record(ticket, Actor("plugin", name=plugin), "remedy_decided",
                        decision=ticket.remedy_decision, reason=ticket.remedy_reason)
-    return ticket
+    token = tracking.issue_token(ticket)
+    db.session.add(ticket)
+    db.session.flush()  # the id, and with it the number
+    return ticket, token
 
 
 def open_ticket(data: dict, actor: Actor, channel: str = "api") -> tuple[Ticket, str]:
@@ -109,8 +112,7 @@ def open_ticket(data: dict, actor: Actor, channel: str = "api") -> tuple[Ticket,
             customer = lookups.customer_by_id(data["customer_id"], field="customer_id")
         else:
             customer = customer_for_contact(data.get("contact") or {})
-        ticket = _create(data, actor, channel, customer)
-        token = tracking.issue_token(ticket)
+        ticket, token = _create(data, actor, channel, customer)
         uow.emit("ticket_created", ticket=ticket, actor=actor)
         uow.commit()
     return ticket, token
@@ -183,8 +185,9 @@ def _apply(ticket: Ticket, t: workflow.Transition, values: dict, actor: Actor, n
     if t.action == "reopen":
         ticket.reopen_count += 1
         ticket.reopened_at = now
+    if ticket.status == "waiting_on_customer":
+        ticket.waiting_since = None  # only a waiting ticket shows since when it waits
     if t.target == "in_progress":
-        ticket.waiting_since = None
         ticket.started_at = ticket.started_at or now
     stamp = workflow.STAMP_OF_STATUS.get(t.target)
     if stamp:
@@ -238,10 +241,10 @@ def reopen_or_follow_up(ticket: Ticket, values: dict, actor: Actor, uow: UnitOfW
     data = {"kind": ticket.kind, "category": ticket.category.code, "priority": ticket.priority,
             "subject": f"Follow-up to {ticket.number}: {ticket.subject}"[:200], "description": reason,
             "department": ticket.department.code if ticket.department else None}
-    followup = _create(data, actor, ticket.channel, ticket.customer, parent=ticket)
     # The customer needs a link of their own for the new ticket; the API
     # answer carries it (tokens are stored hashed and cannot be shown later).
-    followup.new_token = tracking.issue_token(followup)
+    followup, token = _create(data, actor, ticket.channel, ticket.customer, parent=ticket)
+    followup.new_token = token
     move(ticket, "close", {}, SYSTEM if actor.type == "customer" else actor, uow, now)
     history.record(ticket, actor, "followup_opened", followup=followup.number, reason=reason)
     uow.emit("ticket_created", ticket=followup, actor=actor)
@@ -281,16 +284,16 @@ def close_stale_resolved(now: datetime | None = None, limit: int = 500) -> list[
     days = current_app.config["AUTO_CLOSE_DAYS"]
     cutoff = now - timedelta(days=days)
     candidates = db.session.scalars(
-        select(Ticket.number).where(Ticket.status == "resolved", Ticket.resolved_at <= cutoff)
+        select(Ticket.id).where(Ticket.status == "resolved", Ticket.resolved_at <= cutoff)
         .order_by(Ticket.id).limit(limit)
     ).all()
     closed = []
-    for number in candidates:
+    for ticket_id in candidates:
         with UnitOfWork() as uow:
-            ticket = lookups.ticket_by_number(number)
+            ticket = db.session.get(Ticket, ticket_id)
             if workflow.auto_close_due(ticket.status, ticket.resolved_at, now, days):
                 move(ticket, "close", {}, SYSTEM, uow, now)
                 history.record(ticket, SYSTEM, "auto_closed", days=days)
                 uow.commit()
-                closed.append(number)
+                closed.append(ticket.number)
     return closed

@@ -89,7 +89,6 @@ def upgrade():
 
     op.create_table('tickets',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('number', sa.String(length=20), nullable=True),
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('channel', sa.String(length=10), nullable=False),
     sa.Column('category_id', sa.Integer(), nullable=False),
@@ -130,7 +129,6 @@ def upgrade():
     sa.ForeignKeyConstraint(['department_id'], ['departments.id'], name=op.f('fk_tickets_department_id_departments')),
     sa.ForeignKeyConstraint(['parent_id'], ['tickets.id'], name=op.f('fk_tickets_parent_id_tickets')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tickets')),
-    sa.UniqueConstraint('number', name=op.f('uq_tickets_number')),
     sa.UniqueConstraint('tracking_hash', name=op.f('uq_tickets_tracking_hash'))
     )
     with op.batch_alter_table('tickets', schema=None) as batch_op:

@@ -142,6 +142,9 @@ class SlaOut(ma.Schema):
     resolution_due = when(allow_none=True)
 
 
+_SLA_OUT = SlaOut()
+
+
 class PanelOut(ma.Schema):
     key = Text()
     title = Text()
@@ -208,7 +211,7 @@ class TicketOut(ma.Schema):
                 "decision": t.remedy_decision, "reason": t.remedy_reason}
 
     def _sla(self, t):
-        return SlaOut().dump({"policy": t.sla_policy, "first_response_due": t.first_response_due,
+        return _SLA_OUT.dump({"policy": t.sla_policy, "first_response_due": t.first_response_due,
                               "resolution_due": t.resolution_due})
 
     def _followup(self, t):

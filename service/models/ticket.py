@@ -1,7 +1,11 @@
 """The ticket aggregate: one complaint or request on its way through the workflow."""
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+import re
+
+from flask import current_app
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy.ext.hybrid import Comparator, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -12,12 +16,33 @@ CHANNELS = ("web", "email", "phone", "api")
 PRIORITIES = ("low", "normal", "high", "urgent")
 
 
+_NUMBER = re.compile(r"^([A-Za-z]{1,10})-(\d{1,10})$")
+
+
+def format_number(ticket_id: int) -> str:
+    """The human number of ticket ``ticket_id`` under the configured prefix."""
+    return f"{current_app.config['TICKET_PREFIX']}-{ticket_id:06d}"
+
+
+def parse_number(number: str) -> int | None:
+    """The ticket id inside ``number`` (prefix as configured, any case), else None."""
+    match = _NUMBER.match(number) if isinstance(number, str) else None
+    if not match or match.group(1).upper() != current_app.config["TICKET_PREFIX"].upper():
+        return None
+    value = int(match.group(2))
+    return value if 0 < value < 2**31 else None
+
+
+class _NumberComparator(Comparator):
+    def __eq__(self, other):
+        ticket_id = parse_number(other) if isinstance(other, str) else None
+        return self.__clause_element__() == ticket_id if ticket_id is not None else false()
+
+
 class Ticket(db.Model):
     __tablename__ = "tickets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Human number (KF-000123), set from the id in the same transaction.
-    number: Mapped[str | None] = mapped_column(String(20), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
     channel: Mapped[str] = mapped_column(String(10))
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
@@ -71,10 +96,25 @@ class Ticket(db.Model):
     # Set on a follow-up ticket in the request that opened it (never stored).
     new_token = None
 
-    customer = relationship("Customer")
-    category = relationship("Category")
-    department = relationship("Department")
-    assignee = relationship("Staff")
+    @hybrid_property
+    def number(self) -> str | None:
+        """The human number, e.g. KF-000123: ``TICKET_PREFIX`` and the id.
+
+        Derived, not stored, so a new ticket needs no second write; in
+        queries ``Ticket.number == "KF-000123"`` compares the id.
+        """
+        return format_number(self.id) if self.id is not None else None
+
+    @number.inplace.comparator
+    @classmethod
+    def _number_comparator(cls):
+        return _NumberComparator(cls.id)
+
+    # Loaded with the ticket in one query: nearly every read shows them.
+    customer = relationship("Customer", lazy="joined", innerjoin=True)
+    category = relationship("Category", lazy="joined", innerjoin=True)
+    department = relationship("Department", lazy="joined")
+    assignee = relationship("Staff", lazy="joined")
     parent = relationship("Ticket", remote_side=[id])
 
     __table_args__ = (

@@ -34,3 +34,13 @@ def test_public_complaint_goes_to_closed_with_a_rejected_first_resolution(client
     reopen = next(e for e in history if e["action"] == "reopen")
     assert reopen["actor"]["type"] == "customer" and reopen["details"]["reason"] == "It arrived broken."
     assert {"sla_applied", "remedy_decided"} <= {e["action"] for e in history}
+
+
+def test_leaving_waiting_on_customer_clears_waiting_since(client, agent, act, file_ticket):
+    number = file_ticket()["number"]
+    act(agent, number, "confirm", department="quality")
+    act(agent, number, "start")
+    waiting = act(agent, number, "wait")
+    assert waiting["waiting_since"] is not None
+    resolved = act(agent, number, "resolve", resolution="Answered by phone.")
+    assert resolved["status"] == "resolved" and resolved["waiting_since"] is None
