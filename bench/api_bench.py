@@ -368,7 +368,8 @@ def seed_tickets(kefu_url: str, floor_url: str, seed: Seed, upto: int) -> None:
     with floor.begin() as conn:
         for chunk in _chunks(ticket_rows(seed, first, count)):
             conn.execute(floor_app.floor_tickets.insert(), [
-                {c: (r[c].replace(tzinfo=None) if c.endswith("_at") else r[c]) for c in columns}
+                {c: (r[c].replace(tzinfo=None) if c.endswith("_at") else r[c])
+                 for c in columns if c != "number"} | {"number": f"KF-{r['id']:06d}"}
                 for r in chunk])
         _reset_sequence(conn, "floor_tickets")
     _analyze(floor)

@@ -16,7 +16,9 @@ There are three kinds of hook, named in each banner below:
   and the core ships a ``trylast`` default, so a ticket always gets an answer.
   An implementation that raises is skipped, the error is recorded on the
   ticket's history, and the next one (in the end the core default) answers.
-  Deciders run inside the use case's transaction: they must only read.
+  Deciders run inside the use case's transaction: they must only read. When
+  a ticket is being opened they are asked before it is inserted, so its
+  ``id`` and ``number`` are still None.
 * COLLECTORS let each plugin add its part (blueprints, jobs, commands,
   panels); every implementation's result is gathered.
 """
@@ -111,7 +113,8 @@ def sla_targets(ticket, customer, start):
 
     Stops at the first non-None result.
 
-    :param ticket: the ticket (not yet committed when opened); read its
+    :param ticket: the ticket (not yet inserted when opened: no ``id`` or
+        ``number`` then); read its
         ``priority``, ``kind``, ``customer_tier``.
     :param customer: the ticket's customer.
     :param start: the aware UTC time the clock starts from (the ticket's

@@ -1,0 +1,53 @@
+"""The per-process token cache: fewer queries, and revocation within AUTH_CACHE_SECONDS."""
+import pytest
+from sqlalchemy import event, update
+
+from service import auth
+from service.extensions import db
+from service.models import ApiToken
+from service.models.base import utcnow
+
+
+def _revoke_elsewhere():
+    """Revoke every token the way another worker process would: in the database only."""
+    db.session.execute(update(ApiToken).values(revoked_at=utcnow()))
+    db.session.commit()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: now[0])
+    return now
+
+
+def test_a_cached_token_authenticates_without_a_query(app, client, agent):
+    assert client.get("/api/v1/me", headers=agent).status_code == 200
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert client.get("/api/v1/departments", headers=agent).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert not any("api_tokens" in s for s in statements), statements
+
+
+def test_revocation_elsewhere_applies_when_the_cache_entry_expires(app, client, agent, clock):
+    assert client.get("/api/v1/me", headers=agent).status_code == 200
+    _revoke_elsewhere()
+    clock[0] += app.config["AUTH_CACHE_SECONDS"] - 1
+    assert client.get("/api/v1/me", headers=agent).status_code == 200  # still trusted here
+    clock[0] += 2
+    assert client.get("/api/v1/me", headers=agent).status_code == 401
+
+
+class TestWithTheCacheOff:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "AUTH_CACHE_SECONDS": 0}
+
+    def test_revocation_elsewhere_applies_at_once(self, app, client, agent):
+        assert client.get("/api/v1/me", headers=agent).status_code == 200
+        _revoke_elsewhere()
+        assert client.get("/api/v1/me", headers=agent).status_code == 401
