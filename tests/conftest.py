@@ -7,6 +7,7 @@ means that database, migrated once per run and emptied before each test.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -125,9 +126,9 @@ def app_config(database_url, tmp_path):
             "ATTACHMENT_DIR": str(tmp_path / "attachments")}
 
 
-@pytest.fixture
-def app(app_config):
-    app = create_app(app_config)
+@contextlib.contextmanager
+def _built_app(config):
+    app = create_app(config)
     ctx = app.app_context()
     ctx.push()
     try:
@@ -136,6 +137,19 @@ def app(app_config):
         db.session.remove()
         db.engine.dispose()
         ctx.pop()
+
+
+@pytest.fixture
+def build_app():
+    """``with build_app(config) as app:`` builds an app, inside its app context,
+    and disposes of its database connections afterwards."""
+    return _built_app
+
+
+@pytest.fixture
+def app(app_config):
+    with _built_app(app_config) as app:
+        yield app
 
 
 @pytest.fixture

@@ -6,17 +6,13 @@ every hook has its test here.
 """
 from __future__ import annotations
 
-import contextlib
 import importlib
-import sys
-import textwrap
 from datetime import datetime, timedelta
 
 import click
-import pytest
 import sqlalchemy as sa
 
-from service import create_app, hookimpl
+from service import hookimpl
 from service.cli import main as kefu_cli
 from service.extensions import db
 from service.models import Message, Ticket
@@ -50,43 +46,6 @@ def stored_message_count(number):
     with db.engine.connect() as conn:
         return conn.execute(sa.select(sa.func.count(Message.id)).join(Ticket, Ticket.id == Message.ticket_id)
                             .where(Ticket.number == number)).scalar_one()
-
-
-@pytest.fixture
-def entry_point_plugin(tmp_path, monkeypatch):
-    """``install(module, source)`` writes a plugin module with a ``kefu`` entry point
-    (a dist-info directory, as pip writes it) that the next ``create_app`` loads."""
-    site = tmp_path / "site"
-    site.mkdir()
-    modules = []
-
-    def install(module, source):
-        (site / f"{module}.py").write_text(textwrap.dedent(source))
-        info = site / f"{module}-0.1.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\n")
-        (info / "entry_points.txt").write_text(f"[kefu]\n{module} = {module}\n")
-        modules.append(module)
-
-    monkeypatch.syspath_prepend(str(site))
-    try:
-        yield install
-    finally:
-        for module in modules:
-            sys.modules.pop(module, None)
-
-
-@contextlib.contextmanager
-def built_app(config):
-    app = create_app(config)
-    ctx = app.app_context()
-    ctx.push()
-    try:
-        yield app
-    finally:
-        db.session.remove()
-        db.engine.dispose()
-        ctx.pop()
 
 
 # -- notifications ---------------------------------------------------------
@@ -352,7 +311,7 @@ def test_hook_remedy_approval(app, client, agent, file_ticket):
 # -- collectors ------------------------------------------------------------
 
 
-def test_hook_register_blueprints(entry_point_plugin, app_config):
+def test_hook_register_blueprints(entry_point_plugin, app_config, build_app):
     entry_point_plugin("kefu_hooktest_pages", """
         from flask import Blueprint, jsonify
 
@@ -378,7 +337,7 @@ def test_hook_register_blueprints(entry_point_plugin, app_config):
 
             return [bp]
     """)
-    with built_app(app_config) as app:
+    with build_app(app_config) as app:
         from service.staff import create_staff
 
         module = importlib.import_module("kefu_hooktest_pages")
@@ -436,7 +395,7 @@ def test_hook_register_jobs(app):
     assert getattr(importlib.import_module(module), function)() == []  # runnable as declared
 
 
-def test_hook_register_cli(entry_point_plugin, app_config):
+def test_hook_register_cli(entry_point_plugin, app_config, build_app):
     entry_point_plugin("kefu_hooktest_cli", """
         import click
         from flask import current_app
@@ -463,7 +422,7 @@ def test_hook_register_cli(entry_point_plugin, app_config):
             cli.add_command(added)
             return [prefix]
     """)
-    with built_app({**app_config, "TICKET_PREFIX": "HT"}) as app:
+    with build_app({**app_config, "TICKET_PREFIX": "HT"}) as app:
         module = importlib.import_module("kefu_hooktest_cli")
         assert module.seen == [app.cli]
         assert isinstance(module.seen[0], click.Group)

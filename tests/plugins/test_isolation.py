@@ -6,8 +6,6 @@ entry point would be registered, after the app is built.
 from __future__ import annotations
 
 import logging
-import sys
-import textwrap
 from datetime import datetime, timedelta
 
 import pluggy
@@ -352,32 +350,8 @@ def test_malformed_decider_answer_counts_as_a_failure(app, client, agent, file_t
 # -- start-up validation ---------------------------------------------------
 
 
-@pytest.fixture
-def entry_point_plugin(tmp_path, monkeypatch):
-    """``install(module, source)``: a plugin module with a ``kefu`` entry point, visible
-    to ``importlib.metadata`` (a dist-info directory, as pip would write it)."""
-    site = tmp_path / "site"
-    site.mkdir()
-    modules = []
-
-    def install(module, source, entry_point="misspelt"):
-        (site / f"{module}.py").write_text(textwrap.dedent(source))
-        info = site / f"{module}-0.1.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module.replace('_', '-')}\nVersion: 0.1\n")
-        (info / "entry_points.txt").write_text(f"[kefu]\n{entry_point} = {module}\n")
-        modules.append(module)
-
-    monkeypatch.syspath_prepend(str(site))
-    try:
-        yield install
-    finally:
-        for module in modules:
-            sys.modules.pop(module, None)
-
-
 def test_unknown_hook_name_fails_at_start(entry_point_plugin, app_config):
-    entry_point_plugin("kefu_misspelt_plugin", """
+    entry_point_plugin("kefu_misspelt_plugin", entry_point="misspelt", source="""
         from service import hookimpl
 
         @hookimpl
@@ -394,7 +368,7 @@ def test_unknown_hook_name_fails_at_start(entry_point_plugin, app_config):
 
 
 def test_unknown_hook_argument_fails_at_start(entry_point_plugin, app_config):
-    entry_point_plugin("kefu_bad_argument_plugin", """
+    entry_point_plugin("kefu_bad_argument_plugin", entry_point="misspelt", source="""
         from service import hookimpl
 
         @hookimpl

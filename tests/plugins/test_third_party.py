@@ -7,7 +7,6 @@ temporary directory; each test puts that directory on ``sys.path`` so that
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 import shutil
 import subprocess
@@ -16,9 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from service import create_app
 from service.cli import main as kefu_cli
-from service.extensions import db
 
 SOURCE = Path(__file__).resolve().parent.parent / "example_plugin"
 MODULE = "kefu_example_plugin"
@@ -60,19 +57,6 @@ def _forget_module():
         del sys.modules[name]
 
 
-@contextlib.contextmanager
-def built_app(config):
-    app = create_app(config)
-    ctx = app.app_context()
-    ctx.push()
-    try:
-        yield app
-    finally:
-        db.session.remove()
-        db.engine.dispose()
-        ctx.pop()
-
-
 @pytest.fixture
 def settings():
     """Extra settings for the app; a test parametrizes this to disable the plugin."""
@@ -80,8 +64,8 @@ def settings():
 
 
 @pytest.fixture
-def app(app_config, settings, example_on_path):
-    with built_app({**app_config, **settings}) as app:
+def app(app_config, settings, example_on_path, build_app):
+    with build_app({**app_config, **settings}) as app:
         yield app
 
 
@@ -155,11 +139,11 @@ def test_plugin_disabled_by_setting_is_listed_but_not_called(app, client, agent,
     _assert_disabled(app, client, agent, admin, file_ticket)
 
 
-def test_plugin_disabled_by_environment_variable(example_on_path, app_config, monkeypatch):
+def test_plugin_disabled_by_environment_variable(example_on_path, app_config, monkeypatch, build_app):
     from service.staff import create_staff
 
     monkeypatch.setenv("KEFU_DISABLED_PLUGINS", '["example"]')
-    with built_app(app_config) as app:
+    with build_app(app_config) as app:
         client = app.test_client()
         _, agent_token = create_staff("agent@kefu.test", "Agent", "agent", None)
         _, admin_token = create_staff("admin@kefu.test", "Admin", "admin", None)
@@ -174,12 +158,12 @@ def test_plugin_disabled_by_environment_variable(example_on_path, app_config, mo
                          {"Authorization": f"Bearer {admin_token}"}, file_ticket)
 
 
-def test_hook_tracing_logs_the_plugin_calls(example_on_path, app_config, monkeypatch, caplog):
+def test_hook_tracing_logs_the_plugin_calls(example_on_path, app_config, monkeypatch, caplog, build_app):
     monkeypatch.setenv("KEFU_TRACE_HOOKS", "true")
     logger = logging.getLogger("kefu.plugins")
     level = logger.level
     try:
-        with caplog.at_level(logging.DEBUG, logger="kefu.plugins"), built_app(app_config) as app:
+        with caplog.at_level(logging.DEBUG, logger="kefu.plugins"), build_app(app_config) as app:
             assert app.config["TRACE_HOOKS"] is True
             response = app.test_client().post("/api/v1/public/tickets", json={
                 "name": "Li Lei", "email": "li@example.test", "subject": "Broken", "description": "It broke."})
@@ -193,8 +177,8 @@ def test_hook_tracing_logs_the_plugin_calls(example_on_path, app_config, monkeyp
     assert any("register_blueprints [hook]" in m for m in messages), messages
 
 
-def test_without_tracing_nothing_is_logged(example_on_path, app_config, caplog):
-    with caplog.at_level(logging.DEBUG, logger="kefu.plugins"), built_app(app_config) as app:
+def test_without_tracing_nothing_is_logged(example_on_path, app_config, caplog, build_app):
+    with caplog.at_level(logging.DEBUG, logger="kefu.plugins"), build_app(app_config) as app:
         assert app.test_client().post("/api/v1/public/tickets", json={
             "name": "Li Lei", "email": "li@example.test", "subject": "Broken",
             "description": "It broke."}).status_code == 201
