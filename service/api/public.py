@@ -91,6 +91,13 @@ class ResolutionAnswerOut(ma.Schema):
     followup = fields.Nested(FollowupOut, allow_none=True)
 
 
+def _tracking_url(token: str) -> str:
+    """The customer's page for this ticket: the web tracking page once the web
+    UI is installed, the public API's view of the ticket until then."""
+    endpoint = "web.track" if "web.track" in current_app.view_functions else "public.show_ticket"
+    return url_for(endpoint, token=token, _external=True)
+
+
 def _public_view(ticket) -> dict:
     return {
         "number": ticket.number, "kind": ticket.kind, "category": ticket.category.code,
@@ -115,8 +122,7 @@ def file_ticket(data):
     data["contact"] = contact
     ticket, token = tickets.open_ticket(data, Actor("customer", name=contact["name"]), channel="web")
     return {"number": ticket.number, "token": token, "status": ticket.status,
-            "tracking_url": url_for("web.track", token=token, _external=True)
-            if "web.track" in current_app.view_functions else f"/track/{token}"}
+            "tracking_url": _tracking_url(token)}
 
 
 @blp.route("/tickets/<token>", methods=["GET"])

@@ -44,3 +44,11 @@ def test_leaving_waiting_on_customer_clears_waiting_since(client, agent, act, fi
     assert waiting["waiting_since"] is not None
     resolved = act(agent, number, "resolve", resolution="Answered by phone.")
     assert resolved["status"] == "resolved" and resolved["waiting_since"] is None
+
+
+def test_the_tracking_url_opens_the_ticket(client, file_ticket):
+    filed = file_ticket()
+    assert filed["tracking_url"].startswith("http://localhost/")
+    path = filed["tracking_url"].removeprefix("http://localhost")
+    view = client.get(path)
+    assert view.status_code == 200 and view.json["number"] == filed["number"]
