@@ -52,6 +52,10 @@ DEFAULT_REMEDY_AUTO_APPROVE = 0
 # revokes and within this time in the others; 0 looks up every request.
 AUTH_CACHE_SECONDS = 5
 
+# Categories named by new tickets are remembered per process this long; a
+# change made in another process shows after at most this many seconds.
+REFERENCE_CACHE_SECONDS = 60
+
 # Plugins are discovered from the "kefu" entry-point group; these are not loaded.
 DISABLED_PLUGINS = []
 

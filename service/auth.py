@@ -4,14 +4,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-import time
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, request
 from sqlalchemy import select
-from sqlalchemy.orm import make_transient_to_detached
 
+from . import snapshots
 from .errors import Forbidden, Unauthorized
 from .extensions import db
 from .models import ApiToken, Staff
@@ -60,15 +59,12 @@ def revoke_token(token: str) -> bool:
 
 
 _CACHED_COLUMNS = ("id", "email", "name", "role", "department_id", "active", "language", "timezone")
-
-
-def _token_cache() -> dict:
-    return current_app.extensions.setdefault("kefu_token_cache", {})
+TOKENS = "tokens"
 
 
 def forget_tokens() -> None:
     """Drop this process's cache of token lookups (after a revocation or a role change)."""
-    _token_cache().clear()
+    snapshots.forget(TOKENS)
 
 
 def staff_for_token(token: str) -> Staff | None:
@@ -81,22 +77,15 @@ def staff_for_token(token: str) -> Staff | None:
     """
     digest = _token_digest(token)
     ttl = current_app.config.get("AUTH_CACHE_SECONDS") or 0
-    cache = _token_cache()
-    hit = cache.get(digest) if ttl else None
-    if hit is not None and hit[0] > time.monotonic():
-        # A detached copy, attached to this request's session without a query.
-        snapshot = Staff(**hit[1])
-        make_transient_to_detached(snapshot)
-        return db.session.merge(snapshot, load=False)
-    staff = db.session.scalar(
-        select(Staff).join(ApiToken, ApiToken.staff_id == Staff.id).where(
-            ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None), Staff.active.is_(True)
+    staff = snapshots.get(TOKENS, digest, Staff) if ttl else None
+    if staff is None:
+        staff = db.session.scalar(
+            select(Staff).join(ApiToken, ApiToken.staff_id == Staff.id).where(
+                ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None), Staff.active.is_(True)
+            )
         )
-    )
-    if staff is not None and ttl:
-        if len(cache) > 10_000:  # bounded: many tokens in use means many misses, not a leak
-            cache.clear()
-        cache[digest] = (time.monotonic() + ttl, {c: getattr(staff, c) for c in _CACHED_COLUMNS})
+        if staff is not None:
+            snapshots.put(TOKENS, digest, staff, _CACHED_COLUMNS, ttl)
     return staff
 
 

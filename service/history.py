@@ -43,7 +43,8 @@ def _write_pending(session) -> None:
     pending = session.info.pop(_PENDING, None)
     if pending:
         session.flush()  # new tickets get their ids
-        session.execute(insert(TicketEvent), [{**row, "ticket_id": ticket.id} for ticket, row in pending])
+        # Core insert of the table: the ORM has nothing to track for rows never read back here.
+        session.execute(insert(TicketEvent.__table__), [{**row, "ticket_id": ticket.id} for ticket, row in pending])
 
 
 def _drop_pending(session, previous_transaction) -> None:

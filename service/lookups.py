@@ -1,8 +1,10 @@
 """Loading things by the codes and numbers clients use, with field-named errors."""
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import select
 
+from . import snapshots
 from .errors import NotFound, ValidationFailed
 from .extensions import db
 from .models import Category, Customer, Department, Staff, Ticket
@@ -31,9 +33,21 @@ def _by_code(model, code: str, field: str, active_only=False):
     return row
 
 
+CATEGORY_COLUMNS = ("id", "code", "name", "name_zh", "active", "position")
+
+
 def category_by_code(code: str, field: str = "category") -> Category:
-    """The active category ``code``, else 422 naming ``field``."""
-    return _by_code(Category, code, field, active_only=True)
+    """The active category ``code``, else 422 naming ``field``.
+
+    Found categories are remembered per process for
+    ``REFERENCE_CACHE_SECONDS``: every new ticket names one.
+    """
+    category = snapshots.get("categories", code, Category)
+    if category is None:
+        category = _by_code(Category, code, field, active_only=True)
+        snapshots.put("categories", code, category, CATEGORY_COLUMNS,
+                      current_app.config.get("REFERENCE_CACHE_SECONDS") or 0)
+    return category
 
 
 def department_by_code(code: str, field: str = "department") -> Department:

@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import select
 
+from .. import snapshots
 from ..auth import authenticate, current_staff, require_role
 from ..errors import Conflict
 from ..extensions import db
@@ -47,6 +48,7 @@ class Categories(MethodView):
         category = Category(**data, active=True, position=100)
         db.session.add(category)
         db.session.commit()
+        snapshots.forget("categories")
         return category
 
 

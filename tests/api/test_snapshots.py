@@ -1,8 +1,8 @@
-"""The per-process token cache: fewer queries, and revocation within AUTH_CACHE_SECONDS."""
+"""Per-process snapshot caches: tokens (revocation within AUTH_CACHE_SECONDS) and categories."""
 import pytest
 from sqlalchemy import event, update
 
-from service import auth
+from service import snapshots
 from service.extensions import db
 from service.models import ApiToken
 from service.models.base import utcnow
@@ -17,7 +17,7 @@ def _revoke_elsewhere():
 @pytest.fixture
 def clock(monkeypatch):
     now = [1000.0]
-    monkeypatch.setattr(auth.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(snapshots.time, "monotonic", lambda: now[0])
     return now
 
 
@@ -51,3 +51,26 @@ class TestWithTheCacheOff:
         assert client.get("/api/v1/me", headers=agent).status_code == 200
         _revoke_elsewhere()
         assert client.get("/api/v1/me", headers=agent).status_code == 401
+
+
+def test_a_named_category_is_read_once_per_process(app, client, agent):
+    body = {"contact": {"email": "c@example.test"}, "subject": "s", "description": "d", "category": "slow_delivery"}
+    assert client.post("/api/v1/tickets", headers=agent, json=body).status_code == 201
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        created = client.post("/api/v1/tickets", headers=agent, json=body)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert created.status_code == 201 and created.json["category"] == "slow_delivery"
+    assert not any("FROM categories" in s for s in statements), statements
+
+
+def test_a_new_category_is_usable_at_once_in_the_process_that_made_it(app, client, agent, admin):
+    body = {"contact": {"email": "c@example.test"}, "subject": "s", "description": "d", "category": "warranty"}
+    assert client.post("/api/v1/tickets", headers=agent, json=body).status_code == 422
+    assert client.post("/api/v1/categories", headers=admin,
+                       json={"code": "warranty", "name": "Warranty"}).status_code == 201
+    created = client.post("/api/v1/tickets", headers=agent, json=body)
+    assert created.status_code == 201 and created.json["category"] == "warranty"
