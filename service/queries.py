@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from .errors import NotFound, ValidationFailed
 from .extensions import db
 from .lookups import category_by_code, department_by_code
-from .models import Attachment, Message, Ticket, TicketEvent
+from .models import Attachment, Customer, Message, Ticket, TicketEvent
 from .models.base import utcnow
 from .models.ticket import parse_number
 from .workflow import OPEN_STATUSES
@@ -35,11 +35,11 @@ def decode_cursor(cursor: str) -> int:
         raise ValidationFailed("malformed cursor", {"cursor": ["not a cursor from a previous page"]}) from None
 
 
-def _escape_like(text: str) -> str:
+def escape_like(text: str) -> str:
+    """``text`` as a LIKE pattern of literal characters (escape character ``\\``)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-escape_like = _escape_like  # for other searches (customers): LIKE pattern of literal text, escape "\\"
 
 
 def list_tickets(filters: dict, limit: int, cursor: str | None = None) -> tuple[list[Ticket], str | None]:
@@ -75,20 +75,35 @@ def list_tickets(filters: dict, limit: int, cursor: str | None = None) -> tuple[
         stmt = stmt.where(Ticket.created_at < filters["created_to"])
     if filters.get("q"):
         q = filters["q"].strip()
-        pattern = f"%{_escape_like(q.lower())}%"
+        pattern = f"%{escape_like(q.lower())}%"
         matches = [col.ilike(pattern, escape="\\") for col in (Ticket.subject, Ticket.description)]
         ticket_id = parse_number(q) or (int(q) if q.isdigit() and 0 < int(q) < 2**31 else None)
         if ticket_id:  # a number (KF-000123) or its digits finds that ticket too
             matches.append(Ticket.id == ticket_id)
         stmt = stmt.where(or_(*matches))
-    if cursor:
-        stmt = stmt.where(Ticket.id < decode_cursor(cursor))
     # Category, customer, department and assignee load joined (see the model);
     # parents are few, and one IN query loads them for the whole page.
-    stmt = stmt.options(selectinload(Ticket.parent))
-    rows = db.session.scalars(stmt.order_by(Ticket.id.desc()).limit(limit + 1)).all()
+    return _page(stmt.options(selectinload(Ticket.parent)), Ticket, limit, cursor)
+
+
+def _page(stmt, model, limit: int, cursor: str | None):
+    """One keyset page of ``stmt``, newest (highest id) first, and the next cursor."""
+    if cursor:
+        stmt = stmt.where(model.id < decode_cursor(cursor))
+    rows = db.session.scalars(stmt.order_by(model.id.desc()).limit(limit + 1)).all()
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor
+
+
+def list_customers(q: str | None, limit: int, cursor: str | None = None) -> tuple[list[Customer], str | None]:
+    """One page of customers, newest first; ``q`` is literal text, case-insensitive,
+    in name, e-mail, phone or external reference."""
+    stmt = select(Customer)
+    if q:
+        pattern = f"%{escape_like(q.lower())}%"
+        stmt = stmt.where(or_(*(col.ilike(pattern, escape="\\") for col in (
+            Customer.name, Customer.email, Customer.phone, Customer.external_ref))))
+    return _page(stmt, Customer, limit, cursor)
 
 
 def ticket_history(ticket: Ticket) -> list[TicketEvent]:

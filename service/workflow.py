@@ -12,7 +12,7 @@ listen -> confirm -> handle -> feed back (DOMAIN.md, 002):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 # Staff roles, ordered: each role may do everything the roles before it may.
@@ -135,17 +135,3 @@ def reopen_is_late(resolved_at: datetime, now: datetime, window_days: int) -> bo
 def auto_close_due(status: str, resolved_at: datetime | None, now: datetime, days: int) -> bool:
     """True when a resolved ticket has waited ``days`` for the customer's answer."""
     return status == "resolved" and resolved_at is not None and now - resolved_at >= timedelta(days=days)
-
-
-@dataclass
-class StepClock:
-    """The step timestamps of a ticket, for the "never go backwards" invariant."""
-
-    stamps: dict[str, datetime | None] = field(default_factory=dict)
-
-    ORDER = ("created_at", "confirmed_at", "started_at", "resolved_at", "closed_at")
-
-    def in_order(self) -> bool:
-        """Every set stamp is no earlier than the set stamps of earlier steps."""
-        seen = [self.stamps.get(k) for k in self.ORDER if self.stamps.get(k) is not None]
-        return all(a <= b for a, b in zip(seen, seen[1:]))

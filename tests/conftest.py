@@ -120,10 +120,16 @@ def database_url(migrated, tmp_path):
 
 
 @pytest.fixture
-def app_config(database_url, tmp_path):
-    """The settings the ``app`` fixture uses; a test may change them first."""
+def overrides():
+    """Settings for one test: ``@pytest.mark.parametrize("overrides", [{...}])``."""
+    return {}
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path, overrides):
+    """The settings the ``app`` fixture uses, with the test's ``overrides``."""
     return {**BASE_CONFIG, "DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path / "instance"),
-            "ATTACHMENT_DIR": str(tmp_path / "attachments")}
+            "ATTACHMENT_DIR": str(tmp_path / "attachments"), **overrides}
 
 
 @contextlib.contextmanager

@@ -3,13 +3,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import or_, select
 
 from .. import customers, queries
 from ..auth import authenticate, current_staff, require_role
-from ..extensions import db
 from ..lookups import customer_by_id
-from ..models import Customer
 from ..uow import plugins
 from .tickets import _present
 from .schemas import CustomerIn, CustomerOut, CustomerPatch, CustomerPage, PageArgs, TicketListArgs, TicketPage
@@ -30,19 +27,8 @@ class CustomerCollection(MethodView):
     @blp.response(200, CustomerPage)
     def get(self, args):
         """List customers, newest first; ``q`` searches name, e-mail, phone and reference."""
-        stmt = select(Customer)
-        if args.get("q"):
-            # Literal text, case-insensitive on every database (as the ticket search):
-            # "%" and "_" are not wildcards, and the reference matches in any case.
-            pattern = f"%{queries.escape_like(args['q'].lower())}%"
-            stmt = stmt.where(or_(*(col.ilike(pattern, escape="\\") for col in (
-                Customer.name, Customer.email, Customer.phone, Customer.external_ref))))
-        if args.get("cursor"):
-            stmt = stmt.where(Customer.id < queries.decode_cursor(args["cursor"]))
-        limit = args["limit"]
-        rows = db.session.scalars(stmt.order_by(Customer.id.desc()).limit(limit + 1)).all()
-        next_cursor = queries.encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
-        return {"items": [_with_tier(c) for c in rows[:limit]], "next_cursor": next_cursor}
+        rows, next_cursor = queries.list_customers(args.get("q"), args["limit"], args.get("cursor"))
+        return {"items": [_with_tier(c) for c in rows], "next_cursor": next_cursor}
 
     @require_role("agent")
     @blp.arguments(CustomerIn)

@@ -54,17 +54,6 @@ def count(table: str) -> int:
     return len(rows(table))
 
 
-# Settings for one test: parametrize ``overrides`` to change ``app_config``.
-@pytest.fixture
-def overrides():
-    return {}
-
-
-@pytest.fixture
-def app_config(app_config, overrides):
-    return {**app_config, **overrides}
-
-
 # --- 400, 404, 405, 413 -----------------------------------------------------------------------
 
 def test_malformed_json_is_400(client, agent):

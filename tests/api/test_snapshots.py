@@ -42,15 +42,11 @@ def test_revocation_elsewhere_applies_when_the_cache_entry_expires(app, client, 
     assert client.get("/api/v1/me", headers=agent).status_code == 401
 
 
-class TestWithTheCacheOff:
-    @pytest.fixture
-    def app_config(self, app_config):
-        return {**app_config, "AUTH_CACHE_SECONDS": 0}
-
-    def test_revocation_elsewhere_applies_at_once(self, app, client, agent):
-        assert client.get("/api/v1/me", headers=agent).status_code == 200
-        _revoke_elsewhere()
-        assert client.get("/api/v1/me", headers=agent).status_code == 401
+@pytest.mark.parametrize("overrides", [{"AUTH_CACHE_SECONDS": 0}], ids=["cache-off"])
+def test_with_the_cache_off_revocation_elsewhere_applies_at_once(app, client, agent):
+    assert client.get("/api/v1/me", headers=agent).status_code == 200
+    _revoke_elsewhere()
+    assert client.get("/api/v1/me", headers=agent).status_code == 401
 
 
 def test_a_named_category_is_read_once_per_process(app, client, agent):

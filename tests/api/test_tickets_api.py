@@ -17,17 +17,6 @@ from service.models.base import utcnow
 from service.tickets import close_stale_resolved
 
 
-@pytest.fixture
-def overrides():
-    """Settings for one test: parametrize ``overrides`` to change ``app_config``."""
-    return {}
-
-
-@pytest.fixture
-def app_config(app_config, overrides):
-    return {**app_config, **overrides}
-
-
 def set_columns(number: str, **values) -> None:
     """Change a ticket's stored columns directly (times the API cannot set)."""
     ticket = db.session.scalar(select(Ticket).where(Ticket.number == number))

@@ -35,6 +35,13 @@ def resolved_ticket(client, agent, act, file_ticket, **overrides):
     return filed
 
 
+def backdate_resolution(number, days=30):
+    """Move a ticket's resolution ``days`` back, past the reopen window."""
+    db.session.execute(sa.update(Ticket).where(Ticket.number == number)
+                       .values(resolved_at=datetime.now().astimezone() - timedelta(days=days)))
+    db.session.commit()
+
+
 def stored_status(number, column=Ticket.status):
     """The ticket's status (or ``column``) as committed, read on a connection of its own."""
     with db.engine.connect() as conn:
@@ -81,9 +88,7 @@ def test_hook_ticket_created(app, client, agent, act, file_ticket):
     act(agent, filed["number"], "confirm", department="after_sales")
     act(agent, filed["number"], "start")
     act(agent, filed["number"], "resolve", resolution="Delivered.")
-    db.session.execute(sa.update(Ticket).where(Ticket.number == filed["number"])
-                       .values(resolved_at=datetime.now().astimezone() - timedelta(days=30)))
-    db.session.commit()
+    backdate_resolution(filed["number"])
     answer = client.post(f"/api/v1/public/tickets/{filed['token']}/resolution",
                          json={"accepted": False, "reason": "Not delivered at all."})
     assert answer.status_code == 200
@@ -199,9 +204,7 @@ def test_hook_resolution_answered(app, client, agent, act, file_ticket):
     # Rejected after the reopen window: the ticket closes and a follow-up opens.
     plugin.calls.clear()
     late = resolved_ticket(client, agent, act, file_ticket)
-    db.session.execute(sa.update(Ticket).where(Ticket.number == late["number"])
-                       .values(resolved_at=datetime.now().astimezone() - timedelta(days=30)))
-    db.session.commit()
+    backdate_resolution(late["number"])
     answer = client.post(f"/api/v1/public/tickets/{late['token']}/resolution",
                          json={"accepted": False, "reason": "Broke again."})
     assert answer.status_code == 200

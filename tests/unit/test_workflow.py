@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from service import workflow
-from service.workflow import IllegalTransition, MissingFields, StepClock, allowed_actions, check
+from service.workflow import IllegalTransition, MissingFields, allowed_actions, check
 
 # action -> (sources, target, required fields, lowest staff role, actors)
 OPEN = ("new", "confirmed", "in_progress", "waiting_on_customer")
@@ -330,18 +330,3 @@ def test_auto_close_only_for_resolved_tickets(status):
 
 def test_auto_close_needs_a_resolution_time():
     assert workflow.auto_close_due("resolved", None, T0 + timedelta(days=100), 7) is False
-
-
-def test_step_clock_in_order():
-    t = [T0 + timedelta(hours=i) for i in range(5)]
-    full = dict(zip(StepClock.ORDER, t))
-    assert StepClock(full).in_order()
-    assert StepClock({"created_at": T0}).in_order()
-    assert StepClock({}).in_order()
-    # gaps (steps never reached) are skipped
-    assert StepClock({"created_at": t[0], "confirmed_at": None, "resolved_at": t[3]}).in_order()
-    # equal stamps are fine
-    assert StepClock({"created_at": T0, "confirmed_at": T0}).in_order()
-    # one stamp earlier than an earlier step's
-    assert not StepClock({**full, "started_at": t[0] - TICK}).in_order()
-    assert not StepClock({"created_at": t[2], "confirmed_at": None, "closed_at": t[1]}).in_order()
