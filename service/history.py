@@ -8,6 +8,8 @@ first events cost one flush and one INSERT, not one ORM insert per event.
 """
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
@@ -37,6 +39,12 @@ def record(ticket, actor: Actor, action: str, from_status=None, to_status=None, 
     db.session.info.setdefault(_PENDING, []).append((ticket, row))
 
 
+@functools.cache
+def _insert_events():
+    # Built once, so its cache key is memoized (see models.base.insert_attached).
+    return insert(TicketEvent.__table__)
+
+
 def _write_pending(session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint's release: the events wait for the real commit
@@ -44,7 +52,7 @@ def _write_pending(session) -> None:
     if pending:
         session.flush()  # new tickets get their ids
         # Core insert of the table: the ORM has nothing to track for rows never read back here.
-        session.execute(insert(TicketEvent.__table__), [{**row, "ticket_id": ticket.id} for ticket, row in pending])
+        session.execute(_insert_events(), [{**row, "ticket_id": ticket.id} for ticket, row in pending])
 
 
 def _drop_pending(session, previous_transaction) -> None:

@@ -18,7 +18,7 @@ from .customers import customer_for_contact
 from .errors import Conflict, StaleVersion, ValidationFailed
 from .extensions import db
 from .models import Ticket
-from .models.base import utcnow
+from .models.base import insert_attached, utcnow
 from .plugins import describe_failure
 from .uow import UnitOfWork, plugins
 
@@ -93,8 +93,7 @@ def _create(data: dict, actor: Actor, channel: str, customer, parent: Ticket | N
         history.record(ticket, Actor("plugin", name=plugin), "remedy_decided",
                        decision=ticket.remedy_decision, reason=ticket.remedy_reason)
     token = tracking.issue_token(ticket)
-    db.session.add(ticket)
-    db.session.flush()  # the id, and with it the number
+    insert_attached(db.session, ticket)  # the id, and with it the number
     return ticket, token
 
 

@@ -1,8 +1,12 @@
 """Column types and helpers shared by the models."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timezone
 
+from sqlalchemy import inspect, insert
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.interfaces import MANYTOONE
 from sqlalchemy.types import DateTime, TypeDecorator
 
 
@@ -32,3 +36,45 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc)
+
+
+@functools.cache
+def _insert_returning(table):
+    # One statement object per table: SQLAlchemy memoizes a statement's cache
+    # key on the object, so reusing it skips rebuilding the key on every call
+    # (the parameters, not .values(), carry each row).
+    return insert(table).returning(*table.c)
+
+
+def insert_attached(session, obj) -> None:
+    """Write the transient ``obj`` with one INSERT ... RETURNING and attach it
+    to ``session`` as a persistent object, as if it had just been loaded.
+
+    Why not ``session.add`` and flush: the ORM's flush of one new object sorts
+    a unit of work over the whole session and costs several times the INSERT
+    itself, and opening a ticket is the hottest write path. Contract: ``obj``
+    is transient; its many-to-one relationships, if set, point at persistent
+    objects (their keys are copied into the foreign-key columns); it has no
+    one-to-many collections to save. Column defaults apply to columns left
+    unset, and every column comes back from RETURNING, so nothing is expired.
+    Errors (integrity, data) are raised by the INSERT like a flush's.
+    """
+    mapper = inspect(obj).mapper
+    state = obj.__dict__
+    for rel in mapper.relationships:
+        if rel.direction is MANYTOONE and state.get(rel.key) is not None:
+            target = state[rel.key]
+            target_mapper = inspect(target).mapper
+            for local, remote in rel.local_remote_pairs:
+                setattr(obj, mapper.get_property_by_column(local).key,
+                        getattr(target, target_mapper.get_property_by_column(remote).key))
+    table = mapper.local_table
+    keys = {column: mapper.get_property_by_column(column).key for column in table.c}
+    values = {column.name: state[key] for column, key in keys.items()
+              if key in state and not (column.primary_key and state[key] is None)}
+    row = session.execute(_insert_returning(table), values).one()
+    for column, value in zip(table.c, row):
+        if keys[column] not in state:
+            setattr(obj, keys[column], value)
+    make_transient_to_detached(obj)
+    session.add(obj)
