@@ -76,3 +76,55 @@ PAGE_SIZE_MAX = 100
 # Languages the UI and mails speak.
 LANGUAGES = ["en", "zh_CN"]
 DEFAULT_LANGUAGE = "en"
+
+# ---------------------------------------------------------------- background jobs
+# Without REDIS_URL the serving process runs every job itself (RQ over an
+# in-process fakeredis, one thread). None: in-process when there is no
+# REDIS_URL and not testing; True/False force it.
+JOBS_IN_PROCESS = None
+# Seconds before a dead Redis is given up on (a request still commits; its
+# jobs are relayed later).
+REDIS_TIMEOUT_SECONDS = 0.5
+# Retries of a failed job, and the waits between them (seconds; the last
+# one repeats).
+JOB_RETRIES = 5
+JOB_RETRY_INTERVALS = [10, 60, 300, 900, 3600]
+# How long failed jobs stay listed for admins (seconds).
+JOB_FAILURE_TTL = 30 * 24 * 3600
+# How often workers look for periodic jobs that are due (seconds).
+JOB_TICK_SECONDS = 1
+# Periodic intervals by job name, overriding the declared ones (0: off),
+# e.g. {"tickets.autoclose": 600}.
+JOB_INTERVALS = {}
+
+# ---------------------------------------------------------------- e-mail out
+# Without SMTP_HOST mail is not sent but written to MAIL_LOG_DIR (the dev
+# mail log), one .eml file per message.
+SMTP_HOST = None
+SMTP_PORT = 25
+SMTP_USER = None
+SMTP_PASSWORD = None
+SMTP_STARTTLS = False
+SMTP_SSL = False
+SMTP_TIMEOUT = 20
+MAIL_FROM = "kefu support <support@localhost>"
+# The domain in Message-IDs kefu makes.
+MAIL_DOMAIN = "kefu.localhost"
+MAIL_LOG_DIR = "{instance}/mail"
+# Base URL of this kefu for links in mail (tracking page, answers).
+PUBLIC_URL = "http://127.0.0.1:5000"
+# Customers get a "we received it" mail for tickets from these channels.
+MAIL_RECEIPT_CHANNELS = ["web", "email"]
+
+# ---------------------------------------------------------------- e-mail in
+# The support address `kefu mail serve` accepts mail for (None: any).
+SUPPORT_ADDRESS = None
+# An existing mailbox to poll (the periodic mail.imap_poll job); None: off.
+IMAP_HOST = None
+IMAP_PORT = 993
+IMAP_SSL = True
+IMAP_USER = None
+IMAP_PASSWORD = None
+IMAP_FOLDER = "INBOX"
+# Largest inbound mail taken in (bytes); larger ones are quarantined.
+MAIL_MAX_BYTES = 20 * 1024 * 1024

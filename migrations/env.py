@@ -33,6 +33,10 @@ def get_engine_url():
 # from myapp import mymodel
 # target_metadata = mymodel.Base.metadata
 config.set_main_option('sqlalchemy.url', get_engine_url())
+# Builtin plugins' tables live in these migrations too.
+import plugins  # noqa: E402
+
+plugins.import_models()
 target_db = current_app.extensions['migrate'].db
 
 # other values from the config, defined by the needs of env.py,

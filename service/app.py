@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, render_template
 from sqlalchemy import event
 
-from . import history
+from . import history, jobs, runner
 from .api import init_api
 from .extensions import db, limiter, migrate
 from .plugins import Plugins, make_plugin_manager
@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_app(app)
     history.install()
+    jobs.install()
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
@@ -61,6 +62,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_api(app)
     for blueprint in plugins.collect("register_blueprints", app=app):
         app.register_blueprint(blueprint)
+
+    @app.before_request
+    def _jobs_in_process():
+        # Started by the first request, not by the factory: CLI commands and
+        # tests build apps too and must not start threads.
+        runner.start_in_process_if_wanted(app)
 
     @app.get("/")
     def index():

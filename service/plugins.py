@@ -155,6 +155,19 @@ class Plugins:
             out.extend(result if isinstance(result, (list, tuple)) else [result])
         return out
 
+    def collect_with_names(self, hook: str, **kwargs) -> list[tuple[str, object]]:
+        """As ``collect``, each item paired with the name of the plugin that gave it."""
+        out = []
+        caller = getattr(self.pm.hook, hook)
+        # pluggy calls the last registered first; keep that order.
+        for impl in reversed(caller.get_hookimpls()):
+            result = _call(impl, kwargs)
+            if result is None:
+                continue
+            name = self.pm.get_name(impl.plugin) or impl.plugin_name
+            out.extend((name, item) for item in (result if isinstance(result, (list, tuple)) else [result]))
+        return out
+
 
 def describe_failure(exc: BaseException) -> str:
     """A one-line description of a plugin error for the ticket history."""

@@ -37,12 +37,45 @@ def issue_token(ticket: Ticket) -> str:
     return _serializer().dumps(secret)
 
 
+MAIL_SALT = "kefu.tracking.mail"
+
+
+def mail_token(ticket: Ticket) -> str:
+    """A link token for mail sent about ``ticket``, made again at any time.
+
+    The customer's own token cannot be shown twice (only its hash is kept),
+    but mail jobs run later and need a link: this one signs the ticket id
+    with part of the current hash, so it opens the same ticket and stops
+    working when the customer's token is replaced.
+    """
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=MAIL_SALT).dumps(
+        [ticket.id, ticket.tracking_hash[:16]])
+
+
+def _ticket_for_mail_token(token: str) -> Ticket | None:
+    try:
+        value = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=MAIL_SALT).loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], int)
+            and isinstance(value[1], str) and 0 < value[0] < 2**31):
+        return None
+    ticket = db.session.get(Ticket, value[0])
+    if ticket is None or not ticket.tracking_hash or ticket.tracking_hash[:16] != value[1]:
+        return None
+    return ticket
+
+
 def ticket_for_token(token: str) -> Ticket:
-    """The ticket a token opens; ``NotFound`` for a forged, altered or revoked token."""
+    """The ticket a token (the customer's, or one from a mail) opens;
+    ``NotFound`` for a forged, altered or revoked token."""
     try:
         secret = _serializer().loads(token)
-    except (BadSignature, ValueError, TypeError) as exc:
-        raise NotFound("no ticket for this link") from exc
+    except (BadSignature, ValueError, TypeError):
+        ticket = _ticket_for_mail_token(token)
+        if ticket is None:
+            raise NotFound("no ticket for this link") from None
+        return ticket
     if not isinstance(secret, str):
         raise NotFound("no ticket for this link")
     ticket = db.session.scalar(select(Ticket).where(Ticket.tracking_hash == _digest(secret)))

@@ -9,9 +9,11 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
+from . import jobs
 from .errors import StaleVersion
 from .extensions import db
 from .history import record_plugin_failures
+from .outbox import relay_after_commit
 
 
 def plugins():
@@ -52,6 +54,11 @@ class UnitOfWork:
         A concurrent write detected by the version column becomes
         ``StaleVersion`` (409) and nothing is written.
         """
+        from .mail.notices import plan_notices
+
+        # The core's own jobs (customer and staff mail) are written in the
+        # change's transaction: they commit or vanish with it.
+        plan_notices(self._pending)
         try:
             db.session.commit()
         except StaleDataError as exc:
@@ -59,8 +66,15 @@ class UnitOfWork:
             raise StaleVersion("the ticket was changed by someone else; reload and retry",
                                {"version": ["stale"]}) from exc
         self.committed = True
+        relay_after_commit(jobs.take_enqueued(db.session))
         for hook, kwargs in self._pending:
             ticket_id = kwargs["ticket"].id
             failures = plugins().notify(hook, **kwargs)
             if failures:
                 record_plugin_failures(ticket_id, hook, failures)
+        # Jobs a plugin asked for from a notification (after the change was
+        # committed) commit now, together.
+        later = jobs.take_enqueued(db.session)
+        if later:
+            db.session.commit()
+            relay_after_commit(later)

@@ -26,6 +26,8 @@ BASE_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "test-secret-key-not-for-production",
     "PUBLIC_RATE_LIMIT": "10000 per minute",
+    # Retries come back after a second, not minutes.
+    "JOB_RETRY_INTERVALS": [1],
 }
 
 
@@ -129,7 +131,7 @@ def overrides():
 def app_config(database_url, tmp_path, overrides):
     """The settings the ``app`` fixture uses, with the test's ``overrides``."""
     return {**BASE_CONFIG, "DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path / "instance"),
-            "ATTACHMENT_DIR": str(tmp_path / "attachments"), **overrides}
+            "ATTACHMENT_DIR": str(tmp_path / "attachments"), "MAIL_LOG_DIR": str(tmp_path / "mail"), **overrides}
 
 
 @contextlib.contextmanager
@@ -156,6 +158,16 @@ def build_app():
 def app(app_config):
     with _built_app(app_config) as app:
         yield app
+
+
+@pytest.fixture
+def jobs(app):
+    """The in-process job runner (RQ over fakeredis) installed on ``app``:
+    ``jobs.drain()`` relays the outbox, ticks and works every queue until
+    nothing is due. Without it a test's jobs stay in the outbox."""
+    from service.runner import InProcessRunner
+
+    return InProcessRunner(app).install()
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Meta-tests on the hook contract: every hook is specified, documented and tested.
 
 Adding a hook to service/hookspecs.py without a ``### name`` section in
-docs/plugins.md, or without ``test_hook_<name>`` in tests/plugins/test_hooks.py,
+docs/plugins.md, or without ``test_hook_<name>`` in tests/hooks/test_hooks.py,
 fails here.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from service import hookspecs
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "plugins.md"
-HOOK_TESTS = ROOT / "tests" / "plugins" / "test_hooks.py"
+HOOK_TESTS = ROOT / "tests" / "hooks" / "test_hooks.py"
 
 
 def _hook_names() -> list[str]:
@@ -66,7 +66,7 @@ def test_hook_is_documented(hook):
 
 @pytest.mark.parametrize("hook", HOOKS)
 def test_hook_has_a_test(hook):
-    assert f"test_hook_{hook}" in _hook_test_names(), f"tests/plugins/test_hooks.py has no test_hook_{hook}"
+    assert f"test_hook_{hook}" in _hook_test_names(), f"tests/hooks/test_hooks.py has no test_hook_{hook}"
 
 
 @pytest.mark.parametrize("hook", HOOKS)
@@ -84,4 +84,4 @@ def test_no_docs_or_tests_for_hooks_that_do_not_exist():
     assert not stale_docs, f"docs/plugins.md documents hooks that do not exist: {sorted(stale_docs)}"
     stale_tests = {name[len("test_hook_"):] for name in _hook_test_names()
                    if name.startswith("test_hook_")} - hooks
-    assert not stale_tests, f"tests/plugins/test_hooks.py tests hooks that do not exist: {sorted(stale_tests)}"
+    assert not stale_tests, f"tests/hooks/test_hooks.py tests hooks that do not exist: {sorted(stale_tests)}"

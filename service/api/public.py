@@ -7,11 +7,12 @@ staff e-mail, other tickets or customer data beyond the ticket's own.
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import current_app, url_for
+from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from .. import messages, queries, tickets, tracking
+from ..links import tracking_url
 from ..actors import Actor
 from ..extensions import limiter
 from ..models import KINDS
@@ -91,13 +92,6 @@ class ResolutionAnswerOut(ma.Schema):
     followup = fields.Nested(FollowupOut, allow_none=True)
 
 
-def _tracking_url(token: str) -> str:
-    """The customer's page for this ticket: the web tracking page once the web
-    UI is installed, the public API's view of the ticket until then."""
-    endpoint = "web.track" if "web.track" in current_app.view_functions else "public.show_ticket"
-    return url_for(endpoint, token=token, _external=True)
-
-
 def _public_view(ticket) -> dict:
     return {
         "number": ticket.number, "kind": ticket.kind, "category": ticket.category.code,
@@ -122,7 +116,7 @@ def file_ticket(data):
     data["contact"] = contact
     ticket, token = tickets.open_ticket(data, Actor("customer", name=contact["name"]), channel="web")
     return {"number": ticket.number, "token": token, "status": ticket.status,
-            "tracking_url": _tracking_url(token)}
+            "tracking_url": tracking_url(token)}
 
 
 @blp.route("/tickets/<token>", methods=["GET"])

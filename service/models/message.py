@@ -20,6 +20,9 @@ class Message(db.Model):
     body: Mapped[str] = mapped_column(Text)
     # Internal notes are for staff only: never on the tracking page or in mail.
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Message-ID of the e-mail that brought or carried this message, so that
+    # replies (In-Reply-To, References) find their ticket.
+    email_message_id: Mapped[str | None] = mapped_column(String(500), index=True)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 

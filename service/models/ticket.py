@@ -86,6 +86,10 @@ class Ticket(db.Model):
     # SHA-256 of the secret inside the customer's tracking token.
     tracking_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
+    # Message-ID of the e-mail that opened the ticket (channel email): replies
+    # to it find the ticket, and kefu's mails thread under it.
+    email_message_id: Mapped[str | None] = mapped_column(String(500), index=True)
+
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     # UPDATE ... WHERE version = :seen makes a concurrent write fail instead of
     # silently overwriting (optimistic locking). The use cases raise the

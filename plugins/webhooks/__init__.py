@@ -1,0 +1,1 @@
+"""Signed webhooks (builtin plugin): in progress."""
