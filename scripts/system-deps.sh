@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite runs against, only when missing:
-# PostgreSQL (a throwaway cluster per run), redis-server, and Chromium for the
+# PostgreSQL (a throwaway cluster per run), redis-server, Dovecot (IMAP) and Chromium for the
 # browser tests. Needs root (or sudo) on Debian 12.
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# A throwaway IMAP server for the mailbox-polling test.
+[ -x /usr/sbin/dovecot ] || command -v dovecot >/dev/null 2>&1 || need+=(dovecot-imapd)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

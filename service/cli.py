@@ -13,6 +13,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from . import create_app
 from .errors import KefuError
+from .mail import cli as mail_cli
 
 
 @click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_version_option=False,
@@ -148,3 +149,15 @@ def tickets_autoclose():
 
     closed = close_stale_resolved()
     click.echo(f"closed {len(closed)}: {' '.join(closed)}")
+
+
+def _add_commands() -> None:
+    # Commands kept in their own modules (by noun); imported here, not at use.
+    from .jobs_cli import jobs_group, worker
+
+    main.add_command(worker)
+    main.add_command(jobs_group)
+
+
+_add_commands()
+main.add_command(mail_cli.mail)

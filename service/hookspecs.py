@@ -177,10 +177,22 @@ def register_blueprints(app):
 def register_jobs(app):
     """Declare background jobs, periodic ones as data.
 
+    Gathered once per app, the first time a job is enqueued, relayed or
+    worked (``service.jobs.registry``); a malformed entry or a name
+    declared twice raises ``service.jobs.JobError`` there.
+
     :param app: the Flask app.
-    :return: a list of dicts ``{"name": str, "func": "module:function",
-        "queue": str, "interval": seconds or None}`` (or None). Job
-        functions take ids, never ORM objects.
+    :return: a list of dicts (or None): ``name`` (unique, e.g.
+        ``"acme.export"``), ``func`` (``"module:function"``), ``queue``
+        (one of ``service.jobs.QUEUES``: default, mail, webhooks, sla),
+        optional ``interval`` (seconds: periodic, run once per period
+        however many workers run; ``JOB_INTERVALS`` overrides), ``retries``
+        (default ``JOB_RETRIES``), ``timeout`` (seconds, default 300) and
+        ``kwargs`` (for periodic runs). Job functions take ids, never ORM
+        objects; they run in an app context with a fresh session and may be
+        run twice, so side effects go through ``service.jobs.effect_once``.
+        Queue a job from a use case or notification with
+        ``service.jobs.enqueue(name, **kwargs)``.
     """
 
 

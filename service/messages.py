@@ -18,12 +18,14 @@ from .tickets import move
 from .uow import UnitOfWork
 
 
-def add_message(ticket: Ticket | str, body: str, actor: Actor, internal: bool = False) -> Message:
+def add_message(ticket: Ticket | str, body: str, actor: Actor, internal: bool = False,
+                email_message_id: str | None = None) -> Message:
     """Add a public reply or (staff only) an internal note to a ticket.
 
     ``ticket`` is a Ticket or a number. A customer's message on a ticket that
     waits on them moves it back to ``in_progress``; customers cannot write on
     closed or cancelled tickets (409). Blank bodies answer 422.
+    ``email_message_id``: the Message-ID of the e-mail that brought it.
     """
     with UnitOfWork() as uow:
         if isinstance(ticket, str):
@@ -38,7 +40,8 @@ def add_message(ticket: Ticket | str, body: str, actor: Actor, internal: bool = 
                                current_status=ticket.status, allowed_actions=[])
         now = utcnow()
         message = Message(ticket_id=ticket.id, author_type=actor.type, body=body, internal=internal,
-                          staff_id=actor.id if actor.type == "staff" else None, created_at=now)
+                          staff_id=actor.id if actor.type == "staff" else None, created_at=now,
+                          email_message_id=email_message_id)
         db.session.add(message)
         db.session.flush()
         ticket.updated_at = now

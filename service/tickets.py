@@ -76,6 +76,7 @@ def _create(data: dict, actor: Actor, channel: str, customer, parent: Ticket | N
         department=department, parent=parent, remedy_text=remedy.get("text"),
         remedy_amount_minor=remedy.get("amount_minor"), remedy_currency=remedy.get("currency"),
         created_at=now, updated_at=now, version=1, reopen_count=0,
+        email_message_id=data.get("email_message_id"),
     )
     # The deciders answer before the first write, so that the ticket, its
     # decisions and its first history rows go out in one flush.
@@ -104,7 +105,8 @@ def open_ticket(data: dict, actor: Actor, channel: str = "api") -> tuple[Ticket,
     (code, default ``other``), ``priority``, ``department`` (code),
     ``remedy`` (``text``, ``amount_minor``, ``currency``); and either
     ``customer_id`` or ``contact`` (``name``, ``email``/``phone``,
-    ``language``) to find or create the customer. Unknown codes answer 422.
+    ``language``) to find or create the customer; ``email_message_id`` for a
+    ticket opened by an e-mail. Unknown codes answer 422.
     """
     with UnitOfWork() as uow:
         if data.get("customer_id") is not None:

@@ -98,11 +98,11 @@ def upgrade():
 
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.add_column(sa.Column('email_message_id', sa.String(length=500), nullable=True))
-        batch_op.create_index(batch_op.f('ix_messages_email_message_id'), ['email_message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_messages_email_message_id'), ['email_message_id'], unique=True)
 
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.add_column(sa.Column('email_message_id', sa.String(length=500), nullable=True))
-        batch_op.create_index(batch_op.f('ix_tickets_email_message_id'), ['email_message_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tickets_email_message_id'), ['email_message_id'], unique=True)
 
     # ### end Alembic commands ###
 

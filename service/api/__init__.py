@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
-from . import customers, public, reference, tickets
+from . import customers, jobs, mail, public, reference, tickets
 from .errors import KefuApi, register_error_handlers, reject_nul_characters
 
 API_SETTINGS = {
@@ -36,7 +36,7 @@ def init_api(app) -> KefuApi:
     api = KefuApi(app)
     register_error_handlers(app)
     app.before_request(reject_nul_characters)
-    for module in (tickets, public, customers, reference):
+    for module in (tickets, public, customers, reference, jobs, mail):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs)
     app.extensions["kefu_api"] = api

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import re
+from email import policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 
 from flask import current_app, render_template
 
 LANGS = ("en", "zh")
+# Headers are not folded below 998 characters: CPython folds a long subject
+# right after "Subject:", and readers then see it with a leading space.
+MAIL_POLICY = policy.default.clone(max_line_length=998)
 _NUMBER_IN_ID = re.compile(r"<([A-Za-z]{1,10}-\d{1,10})(?:\.[^@>]*)?@([^>]+)>")
 
 
@@ -66,7 +70,7 @@ def build(*, number: str, to: tuple[str | None, str], notice: str, lang: str, ke
     e.g. the customer's own first mail) so clients thread the conversation.
     """
     subject, text, html = render(notice, lang, number=number, **context)
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["Subject"] = f"[{number}] {subject}"
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = formataddr(to)

@@ -22,7 +22,7 @@ class Message(db.Model):
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
     # Message-ID of the e-mail that brought or carried this message, so that
     # replies (In-Reply-To, References) find their ticket.
-    email_message_id: Mapped[str | None] = mapped_column(String(500), index=True)
+    email_message_id: Mapped[str | None] = mapped_column(String(500), index=True, unique=True)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 

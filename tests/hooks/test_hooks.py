@@ -389,13 +389,17 @@ def test_hook_register_jobs(app):
     register(app, Digest(), "digest")
     register(app, Nothing(), "nothing")
     register(app, Recorder(), "recorder")
-    jobs = app.extensions["kefu_plugins"].collect("register_jobs", app=app)
+    from service import jobs as job_api
+
+    app.extensions.pop("kefu_jobs", None)
+    specs = job_api.registry(app)
     assert seen == [app]
-    assert sorted(job["name"] for job in jobs) == ["autoclose", "digest"]
-    autoclose = next(job for job in jobs if job["name"] == "autoclose")
-    assert (autoclose["queue"], autoclose["interval"]) == ("default", 3600)
-    module, _, function = autoclose["func"].partition(":")
-    assert getattr(importlib.import_module(module), function)() == []  # runnable as declared
+    assert {"autoclose", "digest"} <= set(specs)
+    autoclose = specs["autoclose"]
+    assert (autoclose.queue, autoclose.interval, autoclose.source) == ("default", 3600, "autoclose")
+    assert specs["digest"].source == "digest" and specs["digest"] not in job_api.periodic(app)
+    assert autoclose in job_api.periodic(app)
+    assert autoclose.callable()() == []  # runnable as declared
 
 
 def test_hook_register_cli(entry_point_plugin, app_config, build_app):
