@@ -128,3 +128,9 @@ IMAP_PASSWORD = None
 IMAP_FOLDER = "INBOX"
 # Largest inbound mail taken in (bytes); larger ones are quarantined.
 MAIL_MAX_BYTES = 20 * 1024 * 1024
+
+# ---------------------------------------------------------------- webhooks (builtin plugin)
+# Seconds a webhook endpoint gets to connect and to answer (each).
+WEBHOOK_TIMEOUT_SECONDS = 10
+# Active endpoints are remembered per process this long (0: look up per event).
+WEBHOOK_CACHE_SECONDS = 5
