@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-MODEL_MODULES = ("plugins.webhooks.models",)
+MODEL_MODULES = ("plugins.webhooks.models", "plugins.tier_sla.models")
 
 
 def import_models() -> None:
