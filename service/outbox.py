@@ -71,7 +71,8 @@ def _enqueue(row: OutboxJob, spec: jobs.JobSpec, conn, app) -> None:
 def relay(ids: list[int] | None = None, limit: int = BATCH) -> int:
     """Put committed, unrelayed outbox rows (only ``ids`` if given) on RQ.
 
-    Returns how many were relayed. Without a Redis connection, or when
+    Returns how many rows it handled (relayed, or set aside as naming an
+    undeclared job). Without a Redis connection, or when
     Redis fails, the rows stay for a later relay and this returns what got
     through; it never raises for Redis trouble. Call it with no transaction
     of the caller's open: it commits.
@@ -93,7 +94,11 @@ def relay(ids: list[int] | None = None, limit: int = BATCH) -> int:
         for row in rows:
             spec = specs.get(row.name)
             if spec is None:
+                # Marked relayed (never done), so it leaves the relay's batch
+                # instead of blocking every job behind it; admins see it failing.
                 row.last_error = f"no job named {row.name!r} is declared (plugin removed?)"
+                row.relayed_at = utcnow()
+                done += 1
                 continue
             _enqueue(row, spec, conn, app)
             row.relayed_at = utcnow()
@@ -124,5 +129,5 @@ def relay_job() -> int:
     while True:
         done = relay()
         total += done
-        if done < BATCH:
+        if done == 0:
             return total

@@ -64,6 +64,17 @@ class _Ticker(threading.Thread):
                 log.warning("periodic tick failed", exc_info=True)
 
 
+def _warm(app) -> None:
+    """Do once, before RQ forks a work horse per job, what every job would
+    otherwise redo in its short-lived child: import the job functions
+    (a bad declaration fails here, not in the first job) and compile the
+    mail templates."""
+    for spec in jobs.registry(app).values():
+        spec.callable()
+    for name in app.jinja_env.list_templates(filter_func=lambda n: n.startswith("mail/")):
+        app.jinja_env.get_template(name)
+
+
 def work(app, queues: list[str] | None = None, burst: bool = False, periodic: bool = True) -> None:
     """Run an RQ worker (forking, with the scheduler) for ``app`` until stopped.
 
@@ -74,7 +85,7 @@ def work(app, queues: list[str] | None = None, burst: bool = False, periodic: bo
         raise RuntimeError("kefu worker needs REDIS_URL; without it the server runs jobs in-process")
     jobs.bind_app(app)
     with app.app_context():
-        jobs.registry(app)  # a bad declaration fails here, not in the first job
+        _warm(app)
     ticker = None
     if periodic:
         with app.app_context():

@@ -73,19 +73,19 @@ def send_notice(ticket_id: int, notice: str, version: int, message_id: int | Non
     if ticket is None or ticket.customer is None or not ticket.customer.email:
         return "no recipient"
     key = f"mail:{ticket_id}:{notice}:{message_id or version}"
-    message = db.session.get(Message, message_id) if message_id else None
-    # Threads under the customer's own first mail when the ticket came by e-mail.
-    first = ticket.email_message_id
-    customer = ticket.customer
-    email = compose.build(
-        number=ticket.number, to=(customer.name, customer.email), notice=notice,
-        lang=compose.mail_language(customer.language), key=key, references=[first] if first else None,
-        ticket=ticket, customer=customer, message=message,
-        links=links.customer_links(ticket, with_answer=notice == "resolved"),
-    )
     with jobs.effect_once(key) as go:
         if not go:
             return "already sent"
+        message = db.session.get(Message, message_id) if message_id else None
+        customer = ticket.customer
+        email = compose.build(
+            number=ticket.number, to=(customer.name, customer.email), notice=notice,
+            lang=compose.mail_language(customer.language), key=key,
+            # Threads under the customer's own first mail when the ticket came by e-mail.
+            references=[ticket.email_message_id] if ticket.email_message_id else None,
+            ticket=ticket, customer=customer, message=message,
+            links=links.customer_links(ticket, with_answer=notice == "resolved"),
+        )
         return deliver(email)
 
 
@@ -96,10 +96,10 @@ def send_staff_alert(staff_id: int, ticket_id: int, kind: str, text: str, key: s
     if staff is None or not staff.active or ticket is None:
         return "no recipient"
     effect = f"mail:staff:{staff_id}:{key}"
-    email = compose.build(number=ticket.number, to=(staff.name, staff.email), notice="staff_alert",
-                          lang=compose.mail_language(staff.language), key=effect, ticket=ticket,
-                          staff=staff, kind=kind, text=text, links=[])
     with jobs.effect_once(effect) as go:
         if not go:
             return "already sent"
+        email = compose.build(number=ticket.number, to=(staff.name, staff.email), notice="staff_alert",
+                              lang=compose.mail_language(staff.language), key=effect, ticket=ticket,
+                              staff=staff, kind=kind, text=text, links=[])
         return deliver(email)
