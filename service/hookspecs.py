@@ -102,6 +102,37 @@ def resolution_answered(ticket, accepted, reason, followup, actor):
     """
 
 
+@hookspec
+def sla_warning(ticket, target, due, step):
+    """A ticket is close to missing an SLA target (an SLA plugin raises it).
+
+    Kind: notification, after the commit that recorded the warning; fired
+    once per ticket, target and ladder step, also when a sweep catches up.
+
+    :param ticket: the ``Ticket``.
+    :param target: ``"first_response"`` or ``"resolution"``.
+    :param due: the aware UTC time the target falls due.
+    :param step: the escalation step's name (e.g. ``"warning"``).
+    :return: ignored.
+    """
+
+
+@hookspec
+def sla_breached(ticket, target, due, step):
+    """A ticket missed an SLA target (an SLA plugin raises it).
+
+    Kind: notification, after the commit that recorded the breach; fired
+    once per ticket, target and ladder step at or past the deadline (e.g.
+    ``"breach"``, then ``"takeover"``), also when a sweep catches up.
+
+    :param ticket: the ``Ticket``.
+    :param target: ``"first_response"`` or ``"resolution"``.
+    :param due: the aware UTC time the target fell due.
+    :param step: the escalation step's name.
+    :return: ignored.
+    """
+
+
 # --------------------------------------------------------------------------
 # DECIDERS: firstresult, core default trylast, read-only, failures fall through.
 # --------------------------------------------------------------------------

@@ -112,18 +112,18 @@ class Plugins:
         ``validate(answer)`` rejects by raising ``ValueError``.
         """
         failures = []
-        flushed = False
-        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
+        impls = list(reversed(getattr(self.pm.hook, hook).get_hookimpls()))
+        if any(impl.plugin_name != CORE for impl in impls):
+            # Flushed before the first plugin and outside its isolation, so
+            # that a flush error (a concurrent write: the use case's 409) is
+            # raised as such, not mistaken for the plugin's failure.
+            db.session.flush()
+        for impl in impls:
             try:
                 if impl.plugin_name == CORE:
                     # The core defaults only compute: no savepoint round trips.
                     answer = _call(impl, kwargs)
                 else:
-                    if not flushed:
-                        # Flushed before the first plugin, so that a flush error
-                        # (a concurrent write) is not mistaken for its failure.
-                        db.session.flush()
-                        flushed = True
                     # One savepoint per answer: a plugin's failed query must not
                     # abort the use case's transaction (PostgreSQL would). No
                     # autoflush inside: the use case's pending changes are not

@@ -62,6 +62,27 @@ def _iso(value):
     return value.isoformat() if value else None
 
 
+def refresh_sla(ticket_id: int, reason: str) -> Ticket | None:
+    """Ask the ``sla_targets`` decider again and store the ticket's new due times.
+
+    For SLA plugins whose clock changed after a commit (paused, resumed, tier
+    changed). One transaction; the history says why (``reason``). The
+    version is not raised: due times are the SLA's bookkeeping, not a change
+    a client made, and raising it would refuse the client's next write.
+    Returns the ticket, or None if there is no such ticket. No hooks fire.
+    """
+    with UnitOfWork() as uow:
+        ticket = db.session.get(Ticket, ticket_id)
+        if ticket is None:
+            return None
+        before = (ticket.first_response_due, ticket.resolution_due)
+        apply_sla(ticket)
+        if (ticket.first_response_due, ticket.resolution_due) != before:
+            history.record(ticket, SYSTEM, "sla_refreshed", reason=reason[:200])
+        uow.commit()
+    return ticket
+
+
 def _create(data: dict, actor: Actor, channel: str, customer, parent: Ticket | None = None) -> tuple[Ticket, str]:
     """Insert a new ticket with its number, deciders' answers and first history;
     return it with the customer's new tracking token."""

@@ -1,1 +1,87 @@
-"""tier_sla: customer tiers and a tier x priority SLA (builtin plugin)."""
+"""tier_sla: customer tiers and a tier x priority SLA (builtin plugin).
+
+Written only through kefu's public hooks, as an outside integrator would.
+The logic lives in the modules; this file only wires hooks to it.
+
+Customer tiers (``tiers``, ``transactions``, ``tier_api``, ``tier_cli``, ``settings``):
+
+* ``customer_tier`` answers a customer's effective tier (one query);
+* ``register_blueprints`` adds the tier API, ``register_cli`` the
+  ``kefu transactions`` and ``kefu tiers`` commands, ``register_jobs`` the
+  nightly recompute (``tier_sla.recompute``).
+"""
+from __future__ import annotations
+
+from service import hookimpl
+
+# --------------------------------------------------------------------------- customer tiers
+
+TIER_JOB = "tier_sla.recompute"
+
+
+@hookimpl
+def customer_tier(customer):
+    """The customer's effective tier (override while it lasts, else computed);
+    None before the first recompute, so the next plugin or the core decides."""
+    from .tiers import effective_tier
+
+    return effective_tier(getattr(customer, "id", None))
+
+
+@hookimpl
+def register_jobs():
+    """The nightly recompute; running it twice records nothing new."""
+    return [{"name": TIER_JOB, "func": "plugins.tier_sla.tiers:recompute_job", "queue": "default",
+             "interval": 24 * 3600}]
+
+
+@hookimpl
+def register_cli():
+    """``kefu transactions import`` and ``kefu tiers recompute|show``."""
+    from .tier_cli import tiers_group, transactions_group
+
+    return [transactions_group, tiers_group]
+
+
+@hookimpl
+def register_blueprints(app):
+    """Check the tier settings (a bad one stops kefu at start, naming the key)
+    and add the tier API through kefu's flask-smorest ``Api``, so that it is in
+    the OpenAPI document (hence nothing returned to register again)."""
+    from .settings import tier_settings
+    from .tier_api import blp
+
+    tier_settings(app.config)
+    app.extensions["kefu_api"].register_blueprint(blp)
+    return []
+
+
+# --------------------------------------------------------------------------- SLA
+# The SLA clock's hooks live in ``sla``; they are imported here so that the
+# plugin module registered by the entry point carries them.
+from .sla import sla_targets, ticket_created, ticket_transitioned, ticket_updated  # noqa: E402,F401
+
+SWEEP_JOB = "tier_sla.sweep"
+
+
+@hookimpl
+def register_jobs(app):  # noqa: F811 (one register_jobs: tiers and SLA together)
+    """The nightly tier recompute and the SLA sweep (every minute)."""
+    return [{"name": TIER_JOB, "func": "plugins.tier_sla.tiers:recompute_job", "queue": "default",
+             "interval": 24 * 3600},
+            {"name": SWEEP_JOB, "func": "plugins.tier_sla.sweep:sweep_job", "queue": "sla", "interval": 60}]
+
+
+@hookimpl
+def register_blueprints(app):  # noqa: F811 (one register_blueprints: tiers and SLA together)
+    """Check the tier settings (a bad one stops kefu at start, naming the key)
+    and add the tier and SLA APIs through kefu's flask-smorest ``Api``, so that
+    they are in the OpenAPI document (hence nothing returned)."""
+    from .settings import tier_settings
+    from .sla_api import blp as sla_blp
+    from .tier_api import blp
+
+    tier_settings(app.config)
+    app.extensions["kefu_api"].register_blueprint(blp)
+    app.extensions["kefu_api"].register_blueprint(sla_blp)
+    return []

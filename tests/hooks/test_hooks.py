@@ -10,6 +10,7 @@ import importlib
 from datetime import datetime, timedelta
 
 import click
+import pytest
 import sqlalchemy as sa
 
 from service import hookimpl
@@ -215,6 +216,7 @@ def test_hook_resolution_answered(app, client, agent, act, file_ticket):
 # -- deciders --------------------------------------------------------------
 
 
+@pytest.mark.parametrize("overrides", [{"DISABLED_PLUGINS": ["tier_sla"]}])  # the core defaults answer
 def test_hook_sla_targets(app, client, agent, file_ticket):
     minutes = {"normal": (30, 240), "urgent": (10, 60)}
 
@@ -482,3 +484,54 @@ def test_hook_ticket_panels(app, client, make_staff, file_ticket):
     ]
     as_supervisor = client.get(f"/api/v1/tickets/{number}", headers=supervisor).json
     assert sorted(p["key"] for p in as_supervisor["panels"]) == ["margin", "orders", "single"]
+
+
+def _sla_sweep_calls(app, client, file_ticket, hook_name):
+    """Open a ticket under a 10/40-minute round-the-clock policy and sweep far
+    past both deadlines; return the calls a plugin got for ``hook_name``."""
+    from datetime import timedelta
+
+    from plugins.tier_sla.models import TicketSla
+    from plugins.tier_sla.sweep import sweep
+    from service.models import Ticket
+    from service.staff import create_staff
+
+    _, token = create_staff("sla-admin@kefu.test", "Admin", "admin")
+    fast = {p: {"first_response": 10, "resolution": 40} for p in ("urgent", "high", "normal", "low")}
+    answer = client.put("/api/v1/sla/policy", headers={"Authorization": f"Bearer {token}"}, json={
+        "data": {"targets": {"small": fast}, "fallback_tier": "small", "default_calendar": "24x7",
+                 "tier_calendars": {}}})
+    assert answer.status_code == 201
+    calls = []
+
+    class Listener:
+        @hookimpl
+        def sla_warning(self, ticket, target, due, step):
+            calls.append(("sla_warning", ticket.number, target, step, due))
+
+        @hookimpl
+        def sla_breached(self, ticket, target, due, step):
+            calls.append(("sla_breached", ticket.number, target, step, due))
+
+    register(app, Listener(), "listener")
+    number = file_ticket()["number"]
+    ticket = db.session.scalar(sa.select(Ticket).where(Ticket.number == number))
+    clock = db.session.get(TicketSla, ticket.id)
+    sweep(now=clock.started_at + timedelta(hours=2))
+    sweep(now=clock.started_at + timedelta(hours=3))  # nothing fires twice
+    return number, clock.started_at, [c for c in calls if c[0] == hook_name]
+
+
+def test_hook_sla_warning(app, client, file_ticket):
+    from datetime import timedelta
+
+    number, start, calls = _sla_sweep_calls(app, client, file_ticket, "sla_warning")
+    assert [(c[1], c[2], c[3]) for c in calls] == [(number, "first_response", "warning"),
+                                                   (number, "resolution", "warning")]
+    assert calls[0][4] == start + timedelta(minutes=10) and calls[1][4] == start + timedelta(minutes=40)
+
+
+def test_hook_sla_breached(app, client, file_ticket):
+    number, _start, calls = _sla_sweep_calls(app, client, file_ticket, "sla_breached")
+    assert [(c[2], c[3]) for c in calls] == [("first_response", "breach"), ("first_response", "takeover"),
+                                             ("resolution", "breach"), ("resolution", "takeover")]

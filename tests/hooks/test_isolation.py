@@ -252,6 +252,7 @@ class BrokenDeciders:
         raise RuntimeError("credit service down")
 
 
+@pytest.mark.parametrize("overrides", [{"DISABLED_PLUGINS": ["tier_sla"]}])  # the core defaults answer
 def test_failing_deciders_fall_back_to_the_core_defaults(app, client, agent, file_ticket, caplog):
     register(app, BrokenDeciders(), "broken")
     with caplog.at_level(logging.ERROR, logger="kefu.plugins"):
@@ -326,6 +327,7 @@ def _answering(hook, answer):
     return Malformed()
 
 
+@pytest.mark.parametrize("overrides", [{"DISABLED_PLUGINS": ["tier_sla"]}])  # the core defaults answer
 @pytest.mark.parametrize("hook, answer, error", [
     ("sla_targets", "tomorrow", "ValueError: sla_targets must answer a dict"),
     ("sla_targets", {"policy": "naive", "first_response_due": datetime(2030, 1, 1), "resolution_due": None},

@@ -1,0 +1,172 @@
+"""The SLA API (staff): a ticket's clock explained, the policy and its versions,
+re-applying the policy in force, and compliance reports.
+
+==========================================  ===========  ==========================================
+route                                        role         does
+==========================================  ===========  ==========================================
+GET    /api/v1/tickets/{number}/sla          agent        policy, targets, due, used, pauses, steps
+POST   /api/v1/tickets/{number}/sla/reapply  supervisor   move the ticket to the policy in force
+GET    /api/v1/sla/policy                    agent        the policy in force (newest version)
+PUT    /api/v1/sla/policy                    admin        store a new version (validated)
+GET    /api/v1/reports/sla                   supervisor   met / missed by tier, priority, ... week
+==========================================  ===========  ==========================================
+"""
+from __future__ import annotations
+
+from datetime import timezone
+
+import marshmallow as ma
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+from sqlalchemy import select
+
+from service.auth import authenticate, current_staff, require_role
+from service.errors import NotFound
+from service.extensions import db
+from service.lookups import ticket_by_number
+from service.models import Department, Staff, Ticket
+from service.models.base import utcnow
+from service.tickets import refresh_sla
+
+from . import clock
+from . import policy as policies
+from .models import SlaPolicy, TicketSla
+
+blp = Blueprint("tier_sla_sla", __name__, url_prefix="/api/v1",
+                description="SLA (tier_sla): the clock of a ticket, the policy, compliance reports.")
+blp.before_request(authenticate)
+
+NUMBER = "/tickets/<number>/sla"
+
+
+class PolicyOut(ma.Schema):
+    version = fields.Integer(attribute="id")
+    created_at = fields.DateTime()
+    created_by = fields.Integer(allow_none=True)
+    note = fields.String(allow_none=True)
+    data = fields.Dict()
+
+
+class PolicyIn(ma.Schema):
+    data = fields.Dict(required=True, metadata={"description": "targets, kinds, calendars, default_calendar, "
+                                                               "tier_calendars, fallback_tier, ladder"})
+    note = fields.String(validate=validate.Length(max=200), load_default=None)
+
+
+class SlaOut(ma.Schema):
+    sla = fields.Dict(metadata={"description": "policy, started_at, paused, pauses, business_minutes_used, "
+                                               "flagged, steps_done, next_check, targets"})
+
+
+class ReportArgs(ma.Schema):
+    by = fields.String(load_default="tier", validate=validate.OneOf(["tier", "priority", "department", "agent",
+                                                                      "week"]))
+    since = fields.AwareDateTime(default_timezone=timezone.utc, load_default=None)
+    until = fields.AwareDateTime(default_timezone=timezone.utc, load_default=None)
+
+
+class ReportRow(ma.Schema):
+    group = fields.String(allow_none=True)
+    tickets = fields.Integer()
+    first_response_met = fields.Integer()
+    first_response_missed = fields.Integer()
+    resolution_met = fields.Integer()
+    resolution_missed = fields.Integer()
+    compliance = fields.Float(allow_none=True, metadata={"description": "met / (met + missed), both targets"})
+
+
+def _clock(number: str):
+    ticket = ticket_by_number(number)
+    row = db.session.get(TicketSla, ticket.id)
+    if row is None:
+        raise NotFound(f"ticket {number} has no SLA clock (opened before tier_sla was enabled?)")
+    return ticket, row, db.session.get(SlaPolicy, row.policy_id)
+
+
+@blp.route(NUMBER, methods=["GET"])
+@require_role("agent")
+@blp.response(200, SlaOut)
+def explain(number):
+    """The ticket's SLA clock: policy version, tier, calendar, targets and due
+    times, business minutes used, each pause and why, steps fired."""
+    ticket, row, pol = _clock(number)
+    return {"sla": clock.explain(row, pol, utcnow())}
+
+
+@blp.route(NUMBER + "/reapply", methods=["POST"])
+@require_role("supervisor")
+@blp.response(200, SlaOut)
+def reapply(number):
+    """Move the ticket to the policy in force (its start, pauses and steps stay)."""
+    ticket, row, _old = _clock(number)
+    pol = policies.current()
+    row.policy_id = pol.id
+    clock.retarget(row, ticket, pol, row.tier)
+    db.session.commit()
+    refresh_sla(ticket.id, f"policy v{pol.id} re-applied by {current_staff().name}")
+    return {"sla": clock.explain(row, pol, utcnow())}
+
+
+@blp.route("/sla/policy", methods=["GET"])
+@require_role("agent")
+@blp.response(200, PolicyOut)
+def get_policy():
+    """The policy in force (the newest version; the defaults until an admin saves one)."""
+    pol = policies.current()
+    db.session.commit()
+    return pol
+
+
+@blp.route("/sla/policy", methods=["PUT"])
+@require_role("admin")
+@blp.arguments(PolicyIn)
+@blp.response(201, PolicyOut)
+def put_policy(body):
+    """Store a new policy version; new tickets start under it, open ones keep theirs."""
+    pol = policies.save(body["data"], current_staff().id, body.get("note"))
+    db.session.commit()
+    return pol
+
+
+@blp.route("/reports/sla", methods=["GET"])
+@require_role("supervisor")
+@blp.arguments(ReportArgs, location="query")
+@blp.response(200, ReportRow(many=True))
+def report(args):
+    """SLA compliance of tickets opened in [since, until): targets met and missed,
+    grouped by tier, priority, department, agent (assignee) or ISO week."""
+    # One query; grouping in Python keeps the week and "missed while still
+    # open" rules identical on SQLite and PostgreSQL.
+    stmt = (select(TicketSla, Ticket.priority, Ticket.created_at, Department.code, Staff.email)
+            .join(Ticket, Ticket.id == TicketSla.ticket_id)
+            .outerjoin(Department, Department.id == Ticket.department_id)
+            .outerjoin(Staff, Staff.id == Ticket.assignee_id))
+    if args["since"]:
+        stmt = stmt.where(Ticket.created_at >= args["since"])
+    if args["until"]:
+        stmt = stmt.where(Ticket.created_at < args["until"])
+    groups: dict = {}
+    now = utcnow()
+    for row, priority, created_at, dept, email in db.session.execute(stmt):
+        key = {"tier": row.tier, "priority": priority, "department": dept, "agent": email,
+               "week": created_at.strftime("%G-W%V")}[args["by"]]
+        g = groups.setdefault(key, {"group": key, "tickets": 0, "first_response_met": 0, "first_response_missed": 0,
+                                    "resolution_met": 0, "resolution_missed": 0})
+        g["tickets"] += 1
+        for target, achieved, minutes, due in (
+                ("first_response", row.first_response_business_minutes, row.first_response_minutes,
+                 row.first_response_due),
+                ("resolution", row.resolution_business_minutes, row.resolution_minutes, row.resolution_due)):
+            if not minutes:
+                continue
+            if achieved is not None:
+                g[f"{target}_{'met' if achieved <= minutes else 'missed'}"] += 1
+            elif due is not None and due < now:
+                g[f"{target}_missed"] += 1  # not achieved and already past due
+    out = []
+    for g in sorted(groups.values(), key=lambda g: (g["group"] is None, str(g["group"]))):
+        met = g["first_response_met"] + g["resolution_met"]
+        total = met + g["first_response_missed"] + g["resolution_missed"]
+        out.append({**g, "group": None if g["group"] is None else str(g["group"]),
+                    "compliance": round(met / total, 4) if total else None})
+    return out

@@ -1,0 +1,54 @@
+"""The Pareto report (``GET /api/v1/reports/tiers``): per tier, the number of
+customers and their share of revenue, so the 80/20 pattern can be checked."""
+from __future__ import annotations
+
+from sqlalchemy import func, select, text
+
+from service.extensions import db
+from service.models.base import utcnow
+
+from .models import CustomerTier
+from .settings import tier_settings
+from .tiers import money
+
+
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole > 0 else 0.0
+
+
+def report() -> dict:
+    """Per computed tier (top first): customers and their share, revenue and
+    its share, and both running totals, so the 80/20 pattern can be checked.
+
+    Revenue is each customer's value from the last recompute counted only
+    when positive. Customers added since (no tier row) count in the lowest
+    tier with no revenue. Tiers of another method (before a recompute after
+    a method change) are listed after the current ones.
+    """
+    s, now = tier_settings(), utcnow()
+    rows = db.session.execute(text(
+        "SELECT COALESCE(ct.computed_tier, :lowest) AS tier, COUNT(*) AS customers, "
+        "COALESCE(SUM(CASE WHEN ct.value_minor > 0 THEN ct.value_minor ELSE 0 END), 0) AS revenue "
+        "FROM customers c LEFT JOIN customer_tiers ct ON ct.customer_id = c.id GROUP BY 1"),
+        {"lowest": s.lowest}).all()
+    found = {r.tier: (int(r.customers), int(r.revenue)) for r in rows}
+    order = list(s.tiers) + sorted(set(found) - set(s.tiers))
+    customers = sum(c for c, _ in found.values())
+    revenue = sum(r for _, r in found.values())
+    computed_at = db.session.scalar(select(func.max(CustomerTier.computed_at)))
+    overrides = db.session.scalar(select(func.count()).select_from(CustomerTier).where(
+        CustomerTier.override_tier.is_not(None),
+        (CustomerTier.override_until.is_(None)) | (CustomerTier.override_until > now)))
+    first, last = s.period((computed_at or now).date())
+    out, run_c, run_r = [], 0, 0
+    for tier in order:
+        count, value = found.get(tier, (0, 0))
+        run_c, run_r = run_c + count, run_r + value
+        out.append({"tier": tier, "customers": count, "customer_share": _share(count, customers),
+                    "revenue": money(value), "revenue_minor": value, "revenue_share": _share(value, revenue),
+                    "cumulative_customer_share": _share(run_c, customers),
+                    "cumulative_revenue_share": _share(run_r, revenue)})
+    return {"method": s.method, "measure": s.measure, "currency": s.currency, "computed_at": computed_at,
+            "period": {"from": first, "to": last, "days": s.period_days}, "active_overrides": overrides,
+            "totals": {"customers": customers, "revenue": money(revenue), "revenue_minor": revenue},
+            "tiers": out}
