@@ -6,9 +6,13 @@ The logic lives in the modules; this file only wires hooks to it.
 Customer tiers (``tiers``, ``transactions``, ``tier_api``, ``tier_cli``, ``settings``):
 
 * ``customer_tier`` answers a customer's effective tier (one query);
-* ``register_blueprints`` adds the tier API, ``register_cli`` the
+* ``register_blueprints`` adds the tier and SLA APIs, ``register_cli`` the
   ``kefu transactions`` and ``kefu tiers`` commands, ``register_jobs`` the
-  nightly recompute (``tier_sla.recompute``).
+  nightly recompute (``tier_sla.recompute``) and the SLA sweep.
+
+SLA (``policy``, ``calendar``, ``clock``, ``sla``, ``sweep``, ``sla_api``):
+the ``sla_targets`` decider and the notifications that keep each ticket's
+clock; see ``plugins/tier_sla/sla.py``.
 """
 from __future__ import annotations
 
@@ -29,31 +33,11 @@ def customer_tier(customer):
 
 
 @hookimpl
-def register_jobs():
-    """The nightly recompute; running it twice records nothing new."""
-    return [{"name": TIER_JOB, "func": "plugins.tier_sla.tiers:recompute_job", "queue": "default",
-             "interval": 24 * 3600}]
-
-
-@hookimpl
 def register_cli():
     """``kefu transactions import`` and ``kefu tiers recompute|show``."""
     from .tier_cli import tiers_group, transactions_group
 
     return [transactions_group, tiers_group]
-
-
-@hookimpl
-def register_blueprints(app):
-    """Check the tier settings (a bad one stops kefu at start, naming the key)
-    and add the tier API through kefu's flask-smorest ``Api``, so that it is in
-    the OpenAPI document (hence nothing returned to register again)."""
-    from .settings import tier_settings
-    from .tier_api import blp
-
-    tier_settings(app.config)
-    app.extensions["kefu_api"].register_blueprint(blp)
-    return []
 
 
 # --------------------------------------------------------------------------- SLA
@@ -65,7 +49,7 @@ SWEEP_JOB = "tier_sla.sweep"
 
 
 @hookimpl
-def register_jobs(app):  # noqa: F811 (one register_jobs: tiers and SLA together)
+def register_jobs(app):
     """The nightly tier recompute and the SLA sweep (every minute)."""
     return [{"name": TIER_JOB, "func": "plugins.tier_sla.tiers:recompute_job", "queue": "default",
              "interval": 24 * 3600},
@@ -73,7 +57,7 @@ def register_jobs(app):  # noqa: F811 (one register_jobs: tiers and SLA together
 
 
 @hookimpl
-def register_blueprints(app):  # noqa: F811 (one register_blueprints: tiers and SLA together)
+def register_blueprints(app):
     """Check the tier settings (a bad one stops kefu at start, naming the key)
     and add the tier and SLA APIs through kefu's flask-smorest ``Api``, so that
     they are in the OpenAPI document (hence nothing returned)."""
