@@ -43,7 +43,7 @@ def register_cli():
 # --------------------------------------------------------------------------- SLA
 # The SLA clock's hooks live in ``sla``; they are imported here so that the
 # plugin module registered by the entry point carries them.
-from .sla import sla_targets, ticket_created, ticket_transitioned, ticket_updated  # noqa: E402,F401
+from .sla import sla_targets, ticket_transitioned, ticket_updated  # noqa: E402,F401
 
 SWEEP_JOB = "tier_sla.sweep"
 

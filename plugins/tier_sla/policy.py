@@ -7,8 +7,7 @@ to new tickets, and to old ones only when a supervisor re-applies it.
 """
 from __future__ import annotations
 
-import functools
-
+from flask import current_app
 from sqlalchemy import select
 
 from service.errors import ValidationFailed
@@ -128,8 +127,22 @@ def validate(data: dict) -> dict:
     return full
 
 
+def _cache() -> dict:
+    # Per app and process ("in_force" -> (expires, copy); id -> copy;
+    # ("calendar", id, name) -> Calendar): ids are only unique per database.
+    return current_app.extensions.setdefault("kefu_sla_policies", {})
+
+
+def _copy(policy: SlaPolicy) -> SlaPolicy:
+    # Versions are never edited, so a detached copy stays true; only which
+    # version is newest can change (see ``in_force``).
+    return SlaPolicy(id=policy.id, created_at=policy.created_at, created_by=policy.created_by,
+                     note=policy.note, data=policy.data)
+
+
 def current(session=None) -> SlaPolicy:
-    """The policy in force: the newest version, created from the defaults if none exists."""
+    """The policy in force as a row of this session: the newest version,
+    created from the defaults if none exists (the caller commits)."""
     session = session or db.session
     policy = session.scalar(select(SlaPolicy).order_by(SlaPolicy.id.desc()).limit(1))
     if policy is None:
@@ -139,11 +152,46 @@ def current(session=None) -> SlaPolicy:
     return policy
 
 
+def in_force(ttl: float = 5.0) -> SlaPolicy:
+    """The newest version, read-only, remembered per process for ``ttl``
+    seconds (a new version applies at once in the process that saved it,
+    within ``ttl`` elsewhere). Before any version is saved: the defaults,
+    unsaved, with id 0. Never writes (deciders may call it)."""
+    import time
+
+    cache = _cache()
+    hit = cache.get("in_force")
+    if hit is None or hit[0] <= time.monotonic():
+        row = db.session.scalar(select(SlaPolicy).order_by(SlaPolicy.id.desc()).limit(1))
+        policy = _copy(row) if row is not None else SlaPolicy(id=0, data=validate({}), note="defaults")
+        hit = (time.monotonic() + ttl, policy)
+        cache["in_force"] = hit
+    return hit[1]
+
+
+def by_id(policy_id: int) -> SlaPolicy | None:
+    """Version ``policy_id``, read-only (cached: versions never change)."""
+    cache = _cache()
+    policy = cache.get(policy_id)
+    if policy is None:
+        row = db.session.get(SlaPolicy, policy_id)
+        if row is None:
+            return None
+        policy = cache[policy_id] = _copy(row)
+    return policy
+
+
+def forget() -> None:
+    """Drop this process's cache (after saving a version)."""
+    _cache().clear()
+
+
 def save(data: dict, staff_id: int | None, note: str | None = None) -> SlaPolicy:
     """Store ``data`` (validated) as the newest version; the caller commits."""
     policy = SlaPolicy(data=validate(data), created_by=staff_id, note=(note or "")[:200] or None)
     db.session.add(policy)
     db.session.flush()
+    forget()
     return policy
 
 
@@ -168,15 +216,12 @@ def calendar_name(data: dict, tier: str | None) -> str:
     return (data.get("tier_calendars") or {}).get(tier) or data["default_calendar"]
 
 
-@functools.lru_cache(maxsize=64)
-def _calendar(policy_id: int, name: str, frozen: str) -> Calendar:
-    import json
-
-    return Calendar.from_dict({**json.loads(frozen), "name": name})
-
-
 def calendar(policy: SlaPolicy, name: str) -> Calendar:
-    """The ``Calendar`` named ``name`` in ``policy`` (built once per process and version)."""
-    import json
-
-    return _calendar(policy.id, name, json.dumps(policy.data["calendars"][name], sort_keys=True))
+    """The ``Calendar`` named ``name`` in ``policy``, built once per process and
+    version (versions never change; id 0 is the unsaved defaults)."""
+    cache = _cache()
+    key = ("calendar", policy.id, name)
+    cal = cache.get(key)
+    if cal is None:
+        cal = cache[key] = Calendar.from_dict({**policy.data["calendars"][name], "name": name})
+    return cal

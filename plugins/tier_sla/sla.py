@@ -4,13 +4,14 @@
   (or the ticket's own version, once it has a clock), the customer's tier
   and the tier's calendar, pauses counted.
 * Notifications keep the ``TicketSla`` clock in step, each in its own
-  transaction after the change committed: a new ticket starts its clock;
-  confirm and resolve record the achieved business minutes; waiting on the
+  transaction after the change committed (a clock is started by the sweep
+  or by the first change that needs it, see ``clock_for``); confirm and resolve record the achieved business minutes; waiting on the
   customer pauses the clock and any other move resumes it; a priority
   change re-targets; reopen lets the resolution clock run on.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from service import hookimpl
@@ -25,46 +26,62 @@ from .models import SlaPolicy, TicketSla
 FINAL = ("closed", "cancelled")
 
 
-def _policy_in_force() -> SlaPolicy:
-    """The newest version, or the defaults unsaved (deciders must not write)."""
-    current = db.session.scalar(db.select(SlaPolicy).order_by(SlaPolicy.id.desc()).limit(1))
-    return current or SlaPolicy(id=0, data=policies.validate({}), note="defaults")
-
-
 @hookimpl
 def sla_targets(ticket, start):
     """Due times under the tier x priority matrix on the tier's business calendar."""
     row = db.session.get(TicketSla, ticket.id) if ticket.id is not None else None
     if row is not None:
-        pol = db.session.get(SlaPolicy, row.policy_id)
+        pol = policies.by_id(row.policy_id)
         probe = TicketSla(**{c: getattr(row, c) for c in (
             "policy_id", "tier", "calendar", "started_at", "pauses", "paused", "steps_done",
             "first_responded_at", "resolved_at", "flagged")})
         clock.retarget(probe, ticket, pol, ticket.customer_tier or row.tier)
     else:
-        pol = _policy_in_force()
+        pol = policies.in_force()
         probe = clock.start_clock(ticket, pol, ticket.customer_tier, start)
     return {"policy": f"tier_sla:v{pol.id}:{probe.tier or pol.data['fallback_tier']}:{probe.calendar}",
             "first_response_due": probe.first_response_due, "resolution_due": probe.resolution_due}
 
 
-@hookimpl
-def ticket_created(ticket):
-    """Start the ticket's clock (the decider answered before the insert)."""
-    if db.session.get(TicketSla, ticket.id) is not None:
-        return
-    pol = policies.current()  # creates the default version on first use
-    row = clock.start_clock(ticket, pol, ticket.customer_tier, ticket.created_at)
-    row.ticket_id = ticket.id
-    db.session.add(row)
-    db.session.commit()
+_VERSION = re.compile(r"^tier_sla:v(\d+):")
+
+
+def policy_of(ticket) -> SlaPolicy:
+    """The policy version the decider used when the ticket was opened (named
+    in ``ticket.sla_policy``), so a clock started later keeps it; the saved
+    policy in force when there is none (the defaults, saved on first use)."""
+    match = _VERSION.match(ticket.sla_policy or "")
+    if match and int(match.group(1)):
+        pol = policies.by_id(int(match.group(1)))
+        if pol is not None:
+            return pol
+    return policies.current()
+
+
+def clock_for(ticket) -> TicketSla | None:
+    """The ticket's clock, started now if it has none yet (None for a closed
+    or cancelled ticket without one). Adds it to the session; the caller commits.
+
+    Clocks are not written when a ticket is opened (that would cost every new
+    ticket a second transaction): the due times are on the ticket from the
+    decider, and the clock is started by the sweep within a minute
+    (``sweep.adopt``), or here by the first change that needs it.
+    """
+    row = db.session.get(TicketSla, ticket.id)
+    if row is None and ticket.status not in FINAL:
+        pol = policy_of(ticket)
+        row = clock.start_clock(ticket, pol, ticket.customer_tier, ticket.created_at)
+        row.ticket_id = ticket.id
+        db.session.add(row)
+        db.session.flush()
+    return row
 
 
 def _row_and_policy(ticket) -> tuple[TicketSla | None, SlaPolicy | None]:
-    row = db.session.get(TicketSla, ticket.id)
+    row = clock_for(ticket)
     if row is None:
         return None, None
-    return row, db.session.get(SlaPolicy, row.policy_id)
+    return row, policies.by_id(row.policy_id)
 
 
 @hookimpl
@@ -112,7 +129,7 @@ def retier(ticket_id: int, tier: str | None, when: datetime | None = None) -> No
     row = db.session.get(TicketSla, ticket_id)
     if ticket is None or row is None or ticket.status in FINAL or row.tier == tier:
         return
-    pol = db.session.get(SlaPolicy, row.policy_id)
+    pol = policies.by_id(row.policy_id)
     ticket.customer_tier = tier
     clock.retarget(row, ticket, pol, tier)
     db.session.commit()

@@ -30,7 +30,8 @@ from service.tickets import refresh_sla
 
 from . import clock
 from . import policy as policies
-from .models import SlaPolicy, TicketSla
+from .models import TicketSla
+from .sla import clock_for
 
 blp = Blueprint("tier_sla_sla", __name__, url_prefix="/api/v1",
                 description="SLA (tier_sla): the clock of a ticket, the policy, compliance reports.")
@@ -77,10 +78,11 @@ class ReportRow(ma.Schema):
 
 def _clock(number: str):
     ticket = ticket_by_number(number)
-    row = db.session.get(TicketSla, ticket.id)
+    row = clock_for(ticket)  # a ticket opened in the last minute gets its clock now
     if row is None:
-        raise NotFound(f"ticket {number} has no SLA clock (opened before tier_sla was enabled?)")
-    return ticket, row, db.session.get(SlaPolicy, row.policy_id)
+        raise NotFound(f"ticket {number} is {ticket.status} and has no SLA clock")
+    db.session.commit()
+    return ticket, row, policies.by_id(row.policy_id)
 
 
 @blp.route(NUMBER, methods=["GET"])

@@ -1,6 +1,7 @@
 """The SLA sweep: fire due escalation steps, each exactly once.
 
-The periodic ``tier_sla.sweep`` job reads only the clocks whose
+The periodic ``tier_sla.sweep`` job first starts the clocks of tickets
+opened since the last run (``adopt``), then reads only the clocks whose
 ``next_check`` has come (an index on it), so its cost follows the number of
 tickets falling due, not the number of open tickets. All steps due in one
 run are written in one transaction: the steps taken, history events, staff
@@ -16,7 +17,7 @@ import logging
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 
 from service import history, jobs
 from service.actors import Actor
@@ -29,6 +30,7 @@ from service.outbox import relay_after_commit
 from service.tickets import update_ticket
 
 from . import clock
+from .sla import policy_of
 from .models import SlaPolicy, TicketSla
 
 log = logging.getLogger("kefu.tier_sla")
@@ -46,6 +48,29 @@ def _alert(staff_id, ticket, target, step, due) -> None:
                     key=f"sla:{ticket.id}:{target}:{step['name']}")
 
 
+ADOPT_MARGIN = 10_000  # ticket ids below the newest clock still looked at
+
+
+def adopt(limit: int = 1000) -> int:
+    """Start clocks for open tickets that have none (new since the last sweep,
+    or opened before the plugin was enabled); returns how many. The due times
+    are on the tickets already (the decider answered when they were opened);
+    only the clock is written here, in the sweep's transaction."""
+    newest = db.session.scalar(select(func.max(TicketSla.ticket_id))) or 0
+    tickets = db.session.scalars(
+        select(Ticket).where(Ticket.id > newest - ADOPT_MARGIN, Ticket.status.not_in(FINAL),
+                             ~exists().where(TicketSla.ticket_id == Ticket.id))
+        .order_by(Ticket.id).limit(limit)).all()
+    if not tickets:
+        return 0
+    for ticket in tickets:
+        row = clock.start_clock(ticket, policy_of(ticket), ticket.customer_tier, ticket.created_at)
+        row.ticket_id = ticket.id
+        db.session.add(row)
+    db.session.flush()
+    return len(tickets)
+
+
 def sweep(now: datetime | None = None, limit: int = 1000) -> dict:
     """Fire every escalation step due by ``now`` on up to ``limit`` clocks.
 
@@ -53,12 +78,13 @@ def sweep(now: datetime | None = None, limit: int = 1000) -> dict:
     concurrently (rows are locked and skipped on PostgreSQL) and repeatedly.
     """
     now = now or utcnow()
+    adopted = adopt(limit)
     rows = db.session.scalars(
         select(TicketSla).where(TicketSla.next_check <= now).order_by(TicketSla.next_check)
         .limit(limit).with_for_update(skip_locked=True)).all()
     if not rows:
-        db.session.rollback()
-        return {"clocks": 0, "steps": 0}
+        db.session.commit()  # the adopted clocks
+        return {"clocks": 0, "steps": 0, "adopted": adopted}
     ids = [r.ticket_id for r in rows]
     tickets = {t.id: t for t in db.session.scalars(select(Ticket).where(Ticket.id.in_(ids)))}
     pols = {p.id: p for p in db.session.scalars(
@@ -90,7 +116,7 @@ def sweep(now: datetime | None = None, limit: int = 1000) -> dict:
     db.session.commit()
     relay_after_commit(jobs.take_enqueued(db.session))
     _after_commit(fired)
-    return {"clocks": len(rows), "steps": len(fired)}
+    return {"clocks": len(rows), "steps": len(fired), "adopted": adopted}
 
 
 def _after_commit(fired) -> None:
@@ -108,9 +134,9 @@ def _after_commit(fired) -> None:
 
 def sweep_job() -> dict:
     """The periodic ``tier_sla.sweep`` job: sweep until nothing is due."""
-    total = {"clocks": 0, "steps": 0}
+    total = {"clocks": 0, "steps": 0, "adopted": 0}
     while True:
         counts = sweep()
         total = {k: total[k] + counts[k] for k in total}
-        if counts["clocks"] < 1000:
+        if counts["clocks"] < 1000 and counts["adopted"] < 1000:
             return total

@@ -516,8 +516,8 @@ def _sla_sweep_calls(app, client, file_ticket, hook_name):
     register(app, Listener(), "listener")
     number = file_ticket()["number"]
     ticket = db.session.scalar(sa.select(Ticket).where(Ticket.number == number))
+    sweep(now=ticket.created_at + timedelta(hours=2))  # starts the clock, fires every step due
     clock = db.session.get(TicketSla, ticket.id)
-    sweep(now=clock.started_at + timedelta(hours=2))
     sweep(now=clock.started_at + timedelta(hours=3))  # nothing fires twice
     return number, clock.started_at, [c for c in calls if c[0] == hook_name]
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from plugins.tier_sla.models import CustomerTier, TicketSla
+from plugins.tier_sla.sla import clock_for
 from plugins.tier_sla.sweep import sweep
 from service import hookimpl
 from service.extensions import db
@@ -62,7 +63,10 @@ def _ticket(number):
 
 
 def _clock(number):
-    return db.session.get(TicketSla, _ticket(number).id)
+    """The ticket's clock, started now if the sweep has not adopted it yet."""
+    row = clock_for(_ticket(number))
+    db.session.commit()
+    return row
 
 
 LADDER = ("sla_warning", "sla_breach", "sla_takeover")
@@ -144,11 +148,11 @@ def test_the_ladder_fires_each_step_once_and_in_order(app, client, agent, make_s
 def test_a_sweep_after_downtime_catches_up_without_duplicates(app, client, agent, file_ticket, fast_policy,
                                                               recorder):
     numbers = [file_ticket(subject=f"Parcel {i}")["number"] for i in range(3)]
-    start = max(_clock(n).started_at for n in numbers)
-    later = start + timedelta(hours=5)  # every step of both targets is long past
+    assert db.session.scalars(select(TicketSla)).all() == []  # clocks start with the sweep
+    later = utcnow() + timedelta(hours=5)  # every step of both targets is long past
     first = sweep(now=later)
-    assert first == {"clocks": 3, "steps": 3 * 6}
-    assert sweep(now=later + timedelta(hours=1)) == {"clocks": 0, "steps": 0}
+    assert first == {"clocks": 3, "steps": 3 * 6, "adopted": 3}
+    assert sweep(now=later + timedelta(hours=1)) == {"clocks": 0, "steps": 0, "adopted": 0}
     for number in numbers:
         assert _events(number) == ["sla_warning", "sla_breach", "sla_takeover"] * 2
     assert len(recorder.calls) == 18
