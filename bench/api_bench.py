@@ -583,7 +583,13 @@ def prepare(size: int, kefu_url: str, floor_url: str, opts: Options, workdir: Pa
     floor_app.init_db(floor_url)
     seed = seed_reference(kefu_url, email, customers=max(200, opts.tickets // 5), final_tickets=opts.tickets)
     seed_tickets(kefu_url, floor_url, seed, size)
-    kefu = Server(f"kefu-{size}", "service.app:create_app()", env, workdir, "/api/v1/openapi.json")
+    # Background jobs run in `kefu worker` processes in a served deployment;
+    # the embedded in-process runner (the default without REDIS_URL) would
+    # run the SLA sweep, tier recompute and relay inside the measured web
+    # workers. Jobs the requests ask for wait in the outbox, as with a worker
+    # that is busy elsewhere.
+    server_env = {**env, "KEFU_JOBS_IN_PROCESS": "false"}
+    kefu = Server(f"kefu-{size}", "service.app:create_app()", server_env, workdir, "/api/v1/openapi.json")
     floor = Server(f"floor-{size}", "floor_app:create_app()", clean_env(FLOOR_DATABASE_URL=floor_url),
                    workdir, "/tickets?limit=1", pythonpath=BENCH)
     return Target("kefu", kefu, seed, token), Target("floor", floor, seed, token)
@@ -665,7 +671,7 @@ def build_report(results: dict, opts: Options, elapsed: float, plugins: str, loa
     setup = (f"Each app under gunicorn ({WORKERS} sync workers) on 127.0.0.1; {opts.clients} client processes; "
              f"{opts.requests} requests per app, size and endpoint, in {opts.rounds} interleaved rounds, "
              f"after {opts.warmup} warm-up requests per client; page size {PAGE}; create only at "
-             f"{opts.tickets:,} tickets. kefu runs its default configuration with auth; plugins enabled: "
+             f"{opts.tickets:,} tickets. kefu runs its default configuration with auth (jobs left to workers: JOBS_IN_PROCESS=false); plugins enabled: "
              f"{plugins}. Load average at start {load[0]:.2f}, at end {load[1]:.2f} "
              f"(other processes on the machine make every number noisier).")
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
