@@ -48,6 +48,7 @@ import argparse
 import os
 import platform
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -95,6 +96,14 @@ def postgresql_cluster():
 
 
 @contextmanager
+def _removed(path: Path):
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
 def kefu_app(url: str, workdir: Path):
     """A kefu app on ``url`` (default settings otherwise), inside its app context."""
     from service import create_app
@@ -125,7 +134,7 @@ CREATE INDEX ix_tier_transactions_occurred_on_customer_id ON tier_transactions (
 CUSTOMERS_SQL = """
 INSERT INTO customers (kind, name, language, external_ref, created_at)
 SELECT 'person', 'Customer ' || g, 'en', 'C' || g, now() - interval '1 second' * g
-FROM generate_series(1, :n) AS g
+FROM generate_series(1, CAST(:n AS bigint)) AS g
 """
 TRANSACTIONS_SQL = """
 INSERT INTO tier_transactions (customer_id, occurred_on, amount_minor, margin_minor, currency, reference, created_at)
@@ -134,7 +143,7 @@ SELECT x.customer_id, x.occurred_on, x.amount, (x.amount * (0.05 + random() * 0.
 FROM (SELECT g, :first + LEAST(floor(:customers * power(random(), 3))::int, :customers - 1) AS customer_id,
              current_date - floor(random() * :days)::int AS occurred_on,
              floor(100 * exp(random() * 7))::bigint AS amount
-      FROM generate_series(:start, :stop) AS g) x
+      FROM generate_series(CAST(:start AS bigint), CAST(:stop AS bigint)) AS g) x
 """
 
 
@@ -203,8 +212,8 @@ def run(opts) -> tuple[list[list[str]], list[str]]:
     from plugins.tier_sla.tiers import recompute
 
     rows, checks = [], []
-    workdir = Path(tempfile.mkdtemp(prefix="kefu-tier-bench-"))
-    with postgresql_cluster() as port:
+    workdir = Path(tempfile.mkdtemp(prefix="kefu-tier-bench-"))  # the app's instance folder
+    with postgresql_cluster() as port, _removed(workdir):
         url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/kefu_test"
         with kefu_app(url, workdir) as app:
             upgrade()
