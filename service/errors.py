@@ -44,9 +44,3 @@ class ValidationFailed(KefuError):
     """Input that parsed but is not acceptable, by field (422)."""
 
     status, code = 422, "validation_failed"
-
-
-class ServiceUnavailable(KefuError):
-    """A part kefu needs for this request is not there (e.g. no job queue) (503)."""
-
-    status, code = 503, "unavailable"

@@ -6,18 +6,11 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry
 from sqlalchemy import func, select
 
-from .errors import NotFound, ServiceUnavailable
+from .errors import NotFound
 from .extensions import db
 from .models import OutboxJob
 from .outbox import connection, queue
-from .runner import queue_names
-
-
-def _conn():
-    conn = connection()
-    if conn is None:
-        raise ServiceUnavailable("no job queue in this process (set REDIS_URL, or serve to run jobs in-process)")
-    return conn
+from .runner import WORK_ORDER
 
 
 def outbox_counts() -> dict:
@@ -31,15 +24,19 @@ def outbox_counts() -> dict:
 
 
 def failed_jobs(limit: int = 100) -> list[dict]:
-    """The failed RQ jobs of every queue, newest first (at most ``limit``)."""
-    conn = _conn()
+    """The failed RQ jobs of every queue, newest first (at most ``limit``);
+    none in a process without a job queue."""
+    conn = connection()
+    if conn is None:
+        return []
     out = []
-    for name in queue_names(None):
+    for name in WORK_ORDER:
         registry = FailedJobRegistry(queue=queue(name, conn))
         for job in Job.fetch_many(registry.get_job_ids(0, limit - 1), connection=conn):
             if job is None:
                 continue
-            error = (job.latest_result().exc_string if job.latest_result() else "") or ""
+            result = job.latest_result()  # one round trip to Redis
+            error = (result.exc_string if result else "") or ""
             out.append({"id": job.id, "queue": name, "description": job.description,
                         "ended_at": job.ended_at, "error": error.strip().splitlines()[-1] if error.strip() else ""})
     out.sort(key=lambda j: j["ended_at"] or 0, reverse=True)
@@ -48,11 +45,7 @@ def failed_jobs(limit: int = 100) -> list[dict]:
 
 def summary() -> dict:
     """Outbox counts and failed jobs (failed jobs empty when there is no queue here)."""
-    try:
-        failed = failed_jobs()
-    except ServiceUnavailable:
-        failed = []
-    return {"outbox": outbox_counts(), "failed": failed}
+    return {"outbox": outbox_counts(), "failed": failed_jobs()}
 
 
 def retry(job_id: str) -> None:

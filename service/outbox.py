@@ -47,7 +47,7 @@ def connection(app=None):
 
 
 def queue(name: str, conn) -> Queue:
-    """The RQ queue ``name`` on ``conn`` (kefu's queues are prefixed ``kefu:``-free RQ names)."""
+    """The RQ queue ``name`` (one of ``jobs.QUEUES``) on ``conn``."""
     return Queue(name, connection=conn)
 
 

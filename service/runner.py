@@ -44,9 +44,8 @@ def tick(app, conn, now: float | None = None) -> list[str]:
     return started
 
 
-def queue_names(app) -> list[str]:
-    """Every queue a worker should listen on, most urgent first."""
-    return ["mail", "webhooks", "sla", "default"]
+# Every queue (``jobs.QUEUES``) in the order workers take them: most urgent first.
+WORK_ORDER = ("mail", "webhooks", "sla", "default")
 
 
 class _Ticker(threading.Thread):
@@ -93,7 +92,7 @@ def work(app, queues: list[str] | None = None, burst: bool = False, periodic: bo
         ticker = _Ticker(app, conn, app.config["JOB_TICK_SECONDS"])
         ticker.start()
     try:
-        Worker(queues or queue_names(app), connection=conn).work(
+        Worker(queues or list(WORK_ORDER), connection=conn).work(
             burst=burst, with_scheduler=True, logging_level="INFO")
     finally:
         if ticker:
@@ -133,7 +132,7 @@ class InProcessRunner:
             outbox.relay_job()
             if periodic:
                 tick(self.app, self.conn, now)
-        ThreadWorker(queue_names(self.app), connection=self.conn).work(
+        ThreadWorker(list(WORK_ORDER), connection=self.conn).work(
             burst=True, with_scheduler=True, logging_level="WARNING")
 
     def start(self) -> "InProcessRunner":

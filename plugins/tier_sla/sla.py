@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from service import hookimpl
 from service.extensions import db
@@ -121,16 +120,12 @@ def ticket_updated(ticket, changes):
     db.session.commit()
 
 
-def retier(ticket_id: int, tier: str | None, when: datetime | None = None) -> None:
-    """The customer's tier changed: re-target an open ticket's clock and due times."""
-    from service.models import Ticket
-
-    ticket = db.session.get(Ticket, ticket_id)
-    row = db.session.get(TicketSla, ticket_id)
-    if ticket is None or row is None or ticket.status in FINAL or row.tier == tier:
-        return
-    pol = policies.by_id(row.policy_id)
-    ticket.customer_tier = tier
-    clock.retarget(row, ticket, pol, tier)
+def reapply_policy(ticket, row: TicketSla, by: str) -> SlaPolicy:
+    """Move ``ticket``'s clock to the policy in force (start, pauses and steps
+    stay), store it, and refresh the ticket's due times; returns the policy."""
+    pol = policies.current()
+    row.policy_id = pol.id
+    clock.retarget(row, ticket, pol, row.tier)
     db.session.commit()
-    refresh_sla(ticket_id, f"customer tier now {tier}")
+    refresh_sla(ticket.id, f"policy v{pol.id} re-applied by {by}")
+    return pol

@@ -18,20 +18,17 @@ from datetime import timezone
 import marshmallow as ma
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
-from sqlalchemy import select
 
 from service.auth import authenticate, current_staff, require_role
 from service.errors import NotFound
 from service.extensions import db
 from service.lookups import ticket_by_number
-from service.models import Department, Staff, Ticket
 from service.models.base import utcnow
-from service.tickets import refresh_sla
 
 from . import clock
 from . import policy as policies
-from .models import TicketSla
-from .sla import clock_for
+from .sla import clock_for, reapply_policy
+from .sla_report import GROUPS, compliance
 
 blp = Blueprint("tier_sla_sla", __name__, url_prefix="/api/v1",
                 description="SLA (tier_sla): the clock of a ticket, the policy, compliance reports.")
@@ -60,8 +57,7 @@ class SlaOut(ma.Schema):
 
 
 class ReportArgs(ma.Schema):
-    by = fields.String(load_default="tier", validate=validate.OneOf(["tier", "priority", "department", "agent",
-                                                                      "week"]))
+    by = fields.String(load_default="tier", validate=validate.OneOf(list(GROUPS)))
     since = fields.AwareDateTime(default_timezone=timezone.utc, load_default=None)
     until = fields.AwareDateTime(default_timezone=timezone.utc, load_default=None)
 
@@ -101,11 +97,7 @@ def explain(number):
 def reapply(number):
     """Move the ticket to the policy in force (its start, pauses and steps stay)."""
     ticket, row, _old = _clock(number)
-    pol = policies.current()
-    row.policy_id = pol.id
-    clock.retarget(row, ticket, pol, row.tier)
-    db.session.commit()
-    refresh_sla(ticket.id, f"policy v{pol.id} re-applied by {current_staff().name}")
+    pol = reapply_policy(ticket, row, current_staff().name)
     return {"sla": clock.explain(row, pol, utcnow())}
 
 
@@ -137,38 +129,4 @@ def put_policy(body):
 def report(args):
     """SLA compliance of tickets opened in [since, until): targets met and missed,
     grouped by tier, priority, department, agent (assignee) or ISO week."""
-    # One query; grouping in Python keeps the week and "missed while still
-    # open" rules identical on SQLite and PostgreSQL.
-    stmt = (select(TicketSla, Ticket.priority, Ticket.created_at, Department.code, Staff.email)
-            .join(Ticket, Ticket.id == TicketSla.ticket_id)
-            .outerjoin(Department, Department.id == Ticket.department_id)
-            .outerjoin(Staff, Staff.id == Ticket.assignee_id))
-    if args["since"]:
-        stmt = stmt.where(Ticket.created_at >= args["since"])
-    if args["until"]:
-        stmt = stmt.where(Ticket.created_at < args["until"])
-    groups: dict = {}
-    now = utcnow()
-    for row, priority, created_at, dept, email in db.session.execute(stmt):
-        key = {"tier": row.tier, "priority": priority, "department": dept, "agent": email,
-               "week": created_at.strftime("%G-W%V")}[args["by"]]
-        g = groups.setdefault(key, {"group": key, "tickets": 0, "first_response_met": 0, "first_response_missed": 0,
-                                    "resolution_met": 0, "resolution_missed": 0})
-        g["tickets"] += 1
-        for target, achieved, minutes, due in (
-                ("first_response", row.first_response_business_minutes, row.first_response_minutes,
-                 row.first_response_due),
-                ("resolution", row.resolution_business_minutes, row.resolution_minutes, row.resolution_due)):
-            if not minutes:
-                continue
-            if achieved is not None:
-                g[f"{target}_{'met' if achieved <= minutes else 'missed'}"] += 1
-            elif due is not None and due < now:
-                g[f"{target}_missed"] += 1  # not achieved and already past due
-    out = []
-    for g in sorted(groups.values(), key=lambda g: (g["group"] is None, str(g["group"]))):
-        met = g["first_response_met"] + g["resolution_met"]
-        total = met + g["first_response_missed"] + g["resolution_missed"]
-        out.append({**g, "group": None if g["group"] is None else str(g["group"]),
-                    "compliance": round(met / total, 4) if total else None})
-    return out
+    return compliance(args["by"], args["since"], args["until"], utcnow())
