@@ -129,8 +129,10 @@ def demo_command(if_empty):
     if if_empty and has_data():
         click.echo("database already has data; demo not loaded")
     else:
-        load_demo()
+        lines = load_demo()
         click.echo("demo data loaded")
+        for line in lines:
+            click.echo(f"  {line}")
     click.echo("demo logins (password / API token):")
     for email, role, password, token in DEMO_LOGINS:
         click.echo(f"  {role:<10} {email:<28} {password}  {token}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
+from flask import current_app
 from sqlalchemy import delete, func, select
 
 from . import messages, tickets
@@ -75,8 +76,9 @@ def _staff(email, name, role, dept, password, token=None):
     return member
 
 
-def load_demo() -> None:
-    """Insert the demo data (call on an empty, migrated database)."""
+def load_demo() -> list[str]:
+    """Insert the demo data (call on an empty, migrated database); then each
+    plugin's part (``demo_data`` hook). Returns the plugins' summary lines."""
     depts = {}
     for code, name, name_zh in DEPARTMENTS:
         depts[code] = Department(code=code, name=name, name_zh=name_zh)
@@ -110,7 +112,10 @@ def load_demo() -> None:
             if action == "wait":
                 messages.add_message(ticket.number, "Could you send a photo of the part number?", agent)
             ticket, _ = tickets.transition(ticket.number, action, ticket.version, values, actor)
+    db.session.commit()
+    lines = [str(line) for line in current_app.extensions["kefu_plugins"].collect("demo_data", app=current_app._get_current_object())]
     # The demo's history is made up: its customers are not mailed about it.
     # Mail flows from here on, for what is done in the demo.
     db.session.execute(delete(OutboxJob))
     db.session.commit()
+    return lines

@@ -238,6 +238,21 @@ def register_cli(cli):
 
 
 @hookspec
+def demo_data(app):
+    """Add this plugin's part of the demo (``kefu demo`` / ``make run``).
+
+    Called once, on a fresh database, after the core's demo (departments,
+    staff, the customers ``C-0001`` ... ``C-0008`` and their tickets) is
+    committed. Write through your own use cases and commit; a failure here
+    is a programming error and stops ``kefu demo``.
+
+    :param app: the Flask app (an app context is active).
+    :return: a list of short lines describing what was added (printed by
+        ``kefu demo``), or None.
+    """
+
+
+@hookspec
 def ticket_panels(ticket, staff):
     """Add panels to the agent's view of a ticket.
 

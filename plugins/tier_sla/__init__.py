@@ -69,3 +69,11 @@ def register_blueprints(app):
     app.extensions["kefu_api"].register_blueprint(blp)
     app.extensions["kefu_api"].register_blueprint(sla_blp)
     return []
+
+
+@hookimpl
+def demo_data(app):
+    """A year of demo sales, the tiers computed from it, one override."""
+    from .demo import load
+
+    return load()

@@ -445,6 +445,30 @@ def test_hook_register_cli(entry_point_plugin, app_config, build_app):
         assert "hooktest-prefix" in listed and "hooktest-added" in listed
 
 
+def test_hook_demo_data(app):
+    """Called once by ``kefu demo`` after the core demo is committed; its lines are printed."""
+    from service.models import Customer
+
+    seen = []
+
+    class DemoPart:
+        @hookimpl
+        def demo_data(self, app):
+            # The core demo is committed and visible to the plugin.
+            seen.append(db.session.scalar(sa.select(sa.func.count()).select_from(Customer)))
+            db.session.add(Customer(kind="person", name="Plugin demo customer", external_ref="P-DEMO"))
+            db.session.commit()
+            return ["hooktest: one more customer"]
+
+    register(app, DemoPart(), "hooktest_demo")
+    out = app.test_cli_runner().invoke(kefu_cli, ["demo"])
+    assert out.exit_code == 0, out.output
+    assert seen == [8]
+    assert "  hooktest: one more customer\n" in out.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(Customer.name).where(Customer.external_ref == "P-DEMO"))
+
+
 def test_hook_ticket_panels(app, client, make_staff, file_ticket):
     agent_staff, agent = make_staff("agent")
     _, supervisor = make_staff("supervisor")
