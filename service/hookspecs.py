@@ -238,6 +238,22 @@ def register_cli(cli):
 
 
 @hookspec
+def tracking_panels(ticket):
+    """Add panels to the customer's own view of a ticket.
+
+    Called for ``GET /api/v1/public/tickets/{token}`` (``panels``) and the
+    web tracking page, i.e. for the ticket's customer, never for staff; must
+    be quick and must only read. Never put staff-only data here (credit,
+    tiers, internal notes): whatever is returned is shown to the customer.
+
+    :param ticket: the ticket the customer's token opens.
+    :return: a dict ``{"key": str, "title": str, "text": str, "url": str or
+        None, "url_label": str or None}`` (plain text, escaped when shown; the
+        url is shown as one button or link), a list of such dicts, or None.
+    """
+
+
+@hookspec
 def demo_data(app):
     """Add this plugin's part of the demo (``kefu demo`` / ``make run``).
 

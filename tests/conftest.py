@@ -9,26 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import uuid
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from service import create_app
 from service.extensions import db
-
-ROOT = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get("KEFU_TEST_DATABASE_URL") or ""
-IS_PG = PG_URL.startswith("postgresql")
-BASE_CONFIG = {
-    "TESTING": True,
-    "SECRET_KEY": "test-secret-key-not-for-production",
-    "PUBLIC_RATE_LIMIT": "10000 per minute",
-    # Retries come back after a second, not minutes.
-    "JOB_RETRY_INTERVALS": [1],
-}
+from testdb import BASE_CONFIG, IS_PG, PG_URL, ROOT, _reset_pg, _upgrade, fresh_database_url  # noqa: F401
 
 
 def pytest_report_header(config):
@@ -41,15 +29,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="SQLite-specific; this run is PostgreSQL"))
         if not IS_PG and item.get_closest_marker("postgres_only"):
             item.add_marker(pytest.mark.skip(reason="PostgreSQL-specific; this run is SQLite"))
-
-
-def _upgrade(url: str, instance: Path) -> None:
-    from flask_migrate import upgrade
-
-    app = create_app({**BASE_CONFIG, "DATABASE_URL": url, "INSTANCE_PATH": str(instance)})
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -85,34 +64,6 @@ def migrated(tmp_path_factory, request):
     _upgrade(f"sqlite:///{template}", base / "instance")
     return {"template": template}
 
-
-def _reset_pg(url: str, seeded: dict) -> None:
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        tables = [r[0] for r in conn.execute(sa.text(
-            "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))]
-        conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        for table, rows in seeded.items():
-            if rows:
-                cols = list(rows[0])
-                conn.execute(sa.text(f"INSERT INTO {table} ({', '.join(cols)}) VALUES "
-                                     f"({', '.join(':' + c for c in cols)})"), rows)
-                conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                     f"(SELECT max(id) FROM {table}))"))
-    engine.dispose()
-
-
-def fresh_database_url(migrated, tmp_path) -> str:
-    """Reset (PostgreSQL) or copy (SQLite) a migrated database; return its URL.
-
-    For tests that need more than one fresh database, e.g. per Hypothesis example.
-    """
-    if IS_PG:
-        _reset_pg(migrated["url"], migrated["seeded"])
-        return migrated["url"]
-    target = tmp_path / f"kefu-{uuid.uuid4().hex[:8]}.db"
-    shutil.copy(migrated["template"], target)
-    return f"sqlite:///{target}"
 
 
 @pytest.fixture

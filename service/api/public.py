@@ -56,6 +56,14 @@ class PublicMessageOut(ma.Schema):
     created_at = when()
 
 
+class PublicPanelOut(ma.Schema):
+    key = fields.String()
+    title = fields.String()
+    text = fields.String(allow_none=True)
+    url = fields.String(allow_none=True)
+    url_label = fields.String(allow_none=True)
+
+
 class PublicTicketOut(ma.Schema):
     number = fields.String()
     kind = fields.String()
@@ -70,6 +78,7 @@ class PublicTicketOut(ma.Schema):
     resolved_at = when(allow_none=True)
     closed_at = when(allow_none=True)
     messages = fields.List(fields.Nested(PublicMessageOut))
+    panels = fields.List(fields.Nested(PublicPanelOut))
 
 
 class PublicMessageIn(ma.Schema):
@@ -103,6 +112,7 @@ def _public_view(ticket) -> dict:
         "messages": [{"author": m.author_type if m.author_type == "customer" else "staff",
                       "body": m.body, "created_at": m.created_at}
                      for m in queries.ticket_messages(ticket, include_internal=False)],
+        "panels": current_app.extensions["kefu_plugins"].collect("tracking_panels", ticket=ticket),
     }
 
 

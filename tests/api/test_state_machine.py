@@ -28,7 +28,7 @@ from service import create_app
 from service.extensions import db
 from service.models.base import utcnow
 
-from conftest import BASE_CONFIG, IS_PG, fresh_database_url
+from testdb import BASE_CONFIG, IS_PG, fresh_database_url
 
 pytestmark = pytest.mark.slow
 

@@ -559,3 +559,30 @@ def test_hook_sla_breached(app, client, file_ticket):
     number, _start, calls = _sla_sweep_calls(app, client, file_ticket, "sla_breached")
     assert [(c[2], c[3]) for c in calls] == [("first_response", "breach"), ("first_response", "takeover"),
                                              ("resolution", "breach"), ("resolution", "takeover")]
+
+
+def test_hook_tracking_panels(app, client, agent, file_ticket):
+    class Parcel:
+        calls = []
+
+        @hookimpl
+        def tracking_panels(self, ticket):
+            self.calls.append(ticket.number)
+            return {"key": "parcel", "title": "Your parcel", "text": "Sent <today>",
+                    "url": "https://parcel.example/1", "url_label": "Follow it"}
+
+    class Silent:
+        @hookimpl
+        def tracking_panels(self, ticket):
+            return None
+
+    parcel = register(app, Parcel(), "parcel")
+    register(app, Silent(), "silent")
+    filed = file_ticket()
+    shown = client.get(f"/api/v1/public/tickets/{filed['token']}").json
+    assert parcel.calls == [filed["number"]]
+    assert shown["panels"] == [{"key": "parcel", "title": "Your parcel", "text": "Sent <today>",
+                                "url": "https://parcel.example/1", "url_label": "Follow it"}]
+    # Staff views of the ticket do not ask for customer panels.
+    assert client.get(f"/api/v1/tickets/{filed['number']}", headers=agent).status_code == 200
+    assert parcel.calls == [filed["number"]]
