@@ -8,10 +8,13 @@
   or by the first change that needs it, see ``clock_for``); confirm and resolve record the achieved business minutes; waiting on the
   customer pauses the clock and any other move resumes it; a priority
   change re-targets; reopen lets the resolution clock run on.
+* ``retier_job`` moves open tickets to their customer's new tier after a
+  recompute or an override (queued by ``tiers`` with the change).
 """
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from service import hookimpl
 from service.extensions import db
@@ -129,3 +132,54 @@ def reapply_policy(ticket, row: TicketSla, by: str) -> SlaPolicy:
     db.session.commit()
     refresh_sla(ticket.id, f"policy v{pol.id} re-applied by {by}")
     return pol
+
+
+RETIER_BATCH = 500
+
+
+def retier_ticket(ticket) -> bool:
+    """Move one open ticket to its customer's current tier: the clock's targets
+    and calendar (same policy version, start, pauses and steps taken), then
+    the ticket's tier and due times through the core. False if the tier is
+    unchanged. Commits."""
+    from .tiers import effective_tier
+
+    row, pol = _row_and_policy(ticket)
+    if row is None:
+        return False
+    new, old = effective_tier(ticket.customer_id), row.tier
+    if new == old and ticket.customer_tier == new:
+        db.session.commit()  # a clock started just now is kept
+        return False
+    clock.retarget(row, ticket, pol, new)
+    db.session.commit()
+    refresh_sla(ticket.id, f"customer tier changed from {old or '-'} to {new or '-'}", retier=True)
+    return True
+
+
+def retier_job(customer_ids: list[int] | None = None, changed_at: str | None = None) -> dict:
+    """``tier_sla.retier``: re-target the open tickets of customers whose tier
+    changed - the given ``customer_ids`` (an override), or those with a
+    ``TierChange`` recorded at ``changed_at`` (a recompute). Safe to run twice:
+    a ticket already on its customer's tier is left alone. Returns counts."""
+    from sqlalchemy import select
+
+    from service.models import Ticket
+
+    from .models import TierChange
+
+    ids = set(customer_ids or [])
+    if changed_at:
+        at = datetime.fromisoformat(changed_at)
+        ids |= set(db.session.scalars(select(TierChange.customer_id).where(TierChange.at == at)))
+    ids = sorted(ids)
+    seen = moved = 0
+    for start in range(0, len(ids), RETIER_BATCH):
+        batch = ids[start:start + RETIER_BATCH]
+        ticket_ids = db.session.scalars(select(Ticket.id).where(
+            Ticket.customer_id.in_(batch), Ticket.status.not_in(FINAL)).order_by(Ticket.id)).all()
+        for ticket_id in ticket_ids:
+            ticket = db.session.get(Ticket, ticket_id)
+            seen += 1
+            moved += retier_ticket(ticket)
+    return {"customers": len(ids), "tickets": seen, "retargeted": moved}

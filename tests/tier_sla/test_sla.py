@@ -200,3 +200,54 @@ def test_compliance_report(app, client, agent, supervisor, file_ticket, act, fas
     # The old one also missed its 40-minute resolution (open, past due): 1 met of 3 counted.
     assert report == [{"group": None, "tickets": 2, "first_response_met": 1, "first_response_missed": 1,
                        "resolution_met": 0, "resolution_missed": 1, "compliance": 0.3333}]
+
+
+def test_a_tier_change_retargets_open_tickets_but_not_closed_ones(app, client, agent, supervisor, admin, jobs,
+                                                                  file_ticket, act):
+    """An override (and a recompute) moves the customer's open tickets to the
+    new tier's targets, through a job queued with the change."""
+    customer_id = _ticket(file_ticket()["number"]).customer_id
+    open_number = _staff_ticket(client, agent, customer_id, "urgent")
+    done_number = _staff_ticket(client, agent, customer_id, "urgent")
+    act(supervisor, done_number, "cancel", reason="duplicate")
+    assert _ticket(open_number).customer_tier is None  # no tiers computed yet
+    jobs.drain()  # the first tick runs the nightly recompute: tiers appear, the job moves the open ticket
+    ticket = _ticket(open_number)
+    assert ticket.customer_tier == "small"  # no spend: the lowest tier
+    before = (ticket.first_response_due, ticket.resolution_due)
+    cancelled_before = _ticket(done_number).resolution_due
+
+    answer = client.put(f"/api/v1/customers/{customer_id}/tier", headers=supervisor,
+                        json={"tier": "vip", "reason": "key account"})
+    assert answer.status_code == 200, answer.json
+    jobs.drain()
+    ticket, row = _ticket(open_number), _clock(open_number)
+    assert ticket.customer_tier == "vip" and row.tier == "vip" and row.calendar == "24x7"
+    # The vip urgent row (30 minutes / 4 hours round the clock) from the same start.
+    assert row.started_at == ticket.created_at
+    assert ticket.first_response_due - row.started_at == timedelta(minutes=30)
+    assert ticket.resolution_due - row.started_at == timedelta(hours=4)
+    assert (ticket.first_response_due, ticket.resolution_due) != before
+    assert row.resolution_due == ticket.resolution_due
+    assert _ticket(done_number).customer_tier is None and _ticket(done_number).resolution_due == cancelled_before
+    events = [e for e in db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id))
+              if e.action in ("tier_decided", "sla_refreshed")]
+    assert [(e.action, e.details.get("from_tier"), e.details.get("tier")) for e in events] == [
+        ("tier_decided", None, "small"), ("tier_decided", "small", "vip"), ("sla_refreshed", None, None)]
+    version = ticket.version
+
+    # The override is removed: the computed tier applies again, by the same job.
+    assert client.delete(f"/api/v1/customers/{customer_id}/tier", headers=supervisor).status_code == 200
+    jobs.drain()
+    ticket = _ticket(open_number)
+    assert ticket.customer_tier == "small" and (ticket.first_response_due, ticket.resolution_due) == before
+    assert ticket.version == version  # SLA bookkeeping never refuses the client's next write
+
+    # A recompute that changes nothing queues nothing.
+    def retier_jobs():
+        db.session.rollback()
+        return [j.name for j in db.session.scalars(select(OutboxJob))].count("tier_sla.retier")
+
+    queued = retier_jobs()
+    assert client.post("/api/v1/tiers/recompute", headers=admin).status_code == 200
+    assert retier_jobs() == queued
