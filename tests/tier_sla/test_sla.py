@@ -140,9 +140,12 @@ def test_the_ladder_fires_each_step_once_and_in_order(app, client, agent, make_s
     assert recorder.calls == [("warning", number, "resolution", "warning"),
                               ("breached", number, "resolution", "breach"),
                               ("breached", number, "resolution", "takeover")]
-    alerts = db.session.scalars(select(OutboxJob).where(OutboxJob.name == "mail.staff_alert")).all()
-    assert [(a.kwargs["kind"], a.kwargs["staff_id"]) for a in alerts if a.kwargs["kind"].startswith("SLA")] == [
-        ("SLA warning", supervisor.id), ("SLA breach", supervisor.id)]
+    # The alerts of each sweep go out as one batch job (mail.staff_alerts).
+    batches = db.session.scalars(select(OutboxJob).where(OutboxJob.name == "mail.staff_alerts")
+                                 .order_by(OutboxJob.id)).all()
+    alerts = [a for batch in batches for a in batch.kwargs["alerts"]]
+    assert [(a["kind"], a["staff_id"], a["ticket_id"]) for a in alerts] == [
+        ("SLA warning", supervisor.id, ticket.id), ("SLA breach", supervisor.id, ticket.id)]
 
 
 def test_a_sweep_after_downtime_catches_up_without_duplicates(app, client, agent, file_ticket, fast_policy,
@@ -251,3 +254,36 @@ def test_a_tier_change_retargets_open_tickets_but_not_closed_ones(app, client, a
     queued = retier_jobs()
     assert client.post("/api/v1/tiers/recompute", headers=admin).status_code == 200
     assert retier_jobs() == queued
+
+
+def test_a_sweeps_alerts_are_mailed_once_each_from_one_batch_job(app, client, agent, make_staff, file_ticket, act,
+                                                                 fast_policy, jobs):
+    from pathlib import Path
+
+    from service.mail.notices import send_staff_alerts
+
+    assignee, _ = make_staff("agent")
+    numbers = [file_ticket(subject=f"Parcel {i}")["number"] for i in range(3)]
+    for number in numbers:
+        act(agent, number, "confirm", department="logistics")
+        ticket = _ticket(number)
+        ticket.assignee_id = assignee.id  # straight to the row: no mail about the assignment itself
+        db.session.commit()
+    jobs.drain()
+    mail_dir = Path(app.config["MAIL_LOG_DIR"])
+    before = set(mail_dir.glob("*.eml")) if mail_dir.exists() else set()
+    start = max(_clock(n).started_at for n in numbers)
+    assert sweep(now=start + timedelta(minutes=31))["steps"] == 3  # three resolution warnings
+    [batch] = db.session.scalars(select(OutboxJob).where(OutboxJob.name == "mail.staff_alerts")).all()
+    assert len(batch.kwargs["alerts"]) == 3
+    jobs.drain()
+    sent = sorted(set(mail_dir.glob("*.eml")) - before)
+    bodies = [p.read_text() for p in sent]
+    assert len(sent) == 3
+    for number in numbers:
+        [body] = [b for b in bodies if f"[{number}]" in b]
+        assert "SLA warning" in body and assignee.email in body
+    # The job run again (a retry after a crash) sends nothing more.
+    with app.app_context():
+        assert send_staff_alerts(batch.kwargs["alerts"]) == {"already sent": 3}
+    assert len(set(mail_dir.glob("*.eml")) - before) == 3
