@@ -38,11 +38,20 @@ def sla_targets(ticket, start):
             "policy_id", "tier", "calendar", "started_at", "pauses", "paused", "steps_done",
             "first_responded_at", "resolved_at", "flagged")})
         clock.retarget(probe, ticket, pol, ticket.customer_tier or row.tier)
-    else:
-        pol = policies.in_force()
-        probe = clock.start_clock(ticket, pol, ticket.customer_tier, start)
-    return {"policy": f"tier_sla:v{pol.id}:{probe.tier or pol.data['fallback_tier']}:{probe.calendar}",
-            "first_response_due": probe.first_response_due, "resolution_due": probe.resolution_due}
+        return _answer(pol, probe.tier, probe.calendar, probe.first_response_due, probe.resolution_due)
+    # A new ticket (every create pays this): only the two due times, no clock
+    # yet (the sweep or the first change starts it, see ``clock_for``).
+    pol = policies.in_force()
+    tier = ticket.customer_tier
+    name = policies.calendar_name(pol.data, tier)
+    cal = policies.calendar(pol, name)
+    fr, res = policies.targets_for(pol.data, tier, ticket.priority, ticket.kind)
+    return _answer(pol, tier, name, cal.add(start, fr, []) if fr else None, cal.add(start, res, []) if res else None)
+
+
+def _answer(pol, tier, calendar_name, first_response_due, resolution_due) -> dict:
+    return {"policy": f"tier_sla:v{pol.id}:{tier or pol.data['fallback_tier']}:{calendar_name}",
+            "first_response_due": first_response_due, "resolution_due": resolution_due}
 
 
 _VERSION = re.compile(r"^tier_sla:v(\d+):")
