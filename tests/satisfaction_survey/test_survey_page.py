@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from helpers import panel_link, resolve, stored_status, surveys_of, token_of
+from survey_helpers import panel_link, resolve, stored_status, surveys_of, token_of
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from helpers import give_supervisor, mails, panel_link, resolve, stored_status, surveys_of, token_of
+from survey_helpers import give_supervisor, mails, panel_link, resolve, stored_status, surveys_of, token_of
 from service import hookimpl
 from service.extensions import db
 from service.models import Ticket

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from helpers import mails, panel_link, resolve, surveys_of, token_of
+from survey_helpers import mails, panel_link, resolve, surveys_of, token_of
 from plugins.satisfaction_survey.models import Survey
 from plugins.satisfaction_survey.surveys import remind
 from service.extensions import db
