@@ -126,6 +126,10 @@ def answer_survey(token: str, data: dict) -> dict:
             # accepting or rejecting the resolution (it commits all of the above).
             followup = tickets.answer_resolution(ticket, good, None if good else _reason_text(data), actor)
             followup_token = followup.new_token if followup is not None else None
+            if (followup is not None) != (outcome == "followup"):
+                # The reopen window ran out between our reading and the core's.
+                outcome = "followup" if followup is not None else "reopened"
+                db.session.execute(update(Survey).where(Survey.id == survey.id).values(outcome=outcome))
         elif outcome == "followup":
             followup, followup_token = tickets.open_ticket(
                 {"customer_id": ticket.customer_id, "kind": ticket.kind, "category": ticket.category.code,

@@ -20,7 +20,7 @@ from service.links import tracking_url
 
 from .answers import answer_survey, is_bad
 from .public_api import SurveyAnswerIn
-from .questions import language_of, localized
+from .questions import LOW_RATING, language_of, localized
 from .settings import survey_settings
 from .texts import text
 from .tokens import SurveyAnswered, SurveyClosed, survey_for_token
@@ -73,6 +73,10 @@ def form_answer(form, questions) -> dict:
         if form.get(key, "").strip():
             data[key] = _whole(form[key])
     data["reasons"] = form.getlist("reasons")
+    if isinstance(data.get("rating"), int) and data["rating"] > LOW_RATING:
+        # Without JavaScript the reasons cannot hide for a good rating; boxes
+        # ticked before the rating was raised are not an error on the page.
+        data["reasons"] = []
     data["comment"] = form.get("comment") or None
     extra = {}
     for q in questions:

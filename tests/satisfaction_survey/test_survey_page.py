@@ -64,6 +64,14 @@ def test_a_bad_answer_on_the_page_reopens_and_says_so(client, page_of, make_staf
     assert surveys_of(filed["number"])[0]["reasons"] == ["slow", "other"]
 
 
+def test_reasons_ticked_with_a_good_rating_are_dropped_on_the_page(client, page_of):
+    filed, path = page_of()
+    csrf = _csrf(client.get(path).data.decode())
+    done = client.post(path, data={"csrf_token": csrf, "solved": "yes", "rating": "4", "reasons": ["slow"]})
+    assert done.status_code == 200 and stored_status(filed["number"]) == "closed"
+    assert surveys_of(filed["number"])[0]["reasons"] == []
+
+
 def test_missing_or_bad_values_show_the_form_again_with_the_reason(client, page_of):
     filed, path = page_of()
     csrf = _csrf(client.get(path).data.decode())
