@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 
-.PHONY: run test test-deps system-deps bench clean
+.PHONY: run test test-deps system-deps bench clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,13 @@ bench: test-deps
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis test-output
+
+# Re-extract the texts marked for translation, merge them into the zh and en
+# catalogs and compile them (the compiled .mo files are committed, so an
+# install needs no build step). Fill in new texts, then run it again.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  --project kefu --copyright-holder kefu -o service/translations/messages.pot .
+	$(BIN)/pybabel update -i service/translations/messages.pot -d service/translations \
+	  --no-fuzzy-matching
+	$(BIN)/pybabel compile -d service/translations

@@ -14,10 +14,12 @@ classes in ``kefu.css``), so it passes the page's Content-Security-Policy.
 """
 from __future__ import annotations
 
+import math
+
 from markupsafe import Markup, escape
 
-W, H = 640, 300
-LEFT, RIGHT, TOP, BOTTOM = 48, 48, 16, 72
+W, H = 640, 320
+LEFT, RIGHT, TOP, BOTTOM = 48, 48, 16, 96
 KINDS = ("bar", "line", "pareto")
 
 
@@ -49,7 +51,16 @@ def normalise(spec: dict) -> dict | None:
     return out
 
 
-def _fmt(v: float | None) -> str:
+def nice_top(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 x 10^k at or above ``value``: grid lines at round numbers."""
+    if value <= 0:
+        return 1.0
+    scale = 10 ** math.floor(math.log10(value))
+    return next(step * scale for step in (1, 2, 2.5, 4, 5, 10) if step * scale >= value - 1e-9)
+
+
+def format_value(v: float | None) -> str:
+    """A chart value as shown: whole numbers without decimals, others with one."""
     if v is None:
         return ""
     return str(int(v)) if float(v).is_integer() else f"{v:.1f}"
@@ -68,8 +79,8 @@ def render_svg(spec: dict) -> Markup:
     lines = series[1:] if kind == "pareto" else (series if kind == "line" else [])
     n = max(len(labels), 1)
     plot_w, plot_h = W - LEFT - RIGHT, H - TOP - BOTTOM
-    bar_max = max([v for s in bars for v in s["values"] if v is not None] + [0]) or 1
-    line_max = 100.0 if kind == "pareto" else (max([v for s in lines for v in s["values"] if v is not None] + [0]) or 1)
+    bar_max = nice_top(max([v for s in bars for v in s["values"] if v is not None] + [0]))
+    line_max = 100.0 if kind == "pareto" else nice_top(max([v for s in lines for v in s["values"] if v is not None] + [0]))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" role="img" class="chart" '
              f'aria-label="{escape(spec["title"])}">']
     parts.append(f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{LEFT + plot_w}" y2="{TOP + plot_h}" class="axis"/>')
@@ -77,7 +88,7 @@ def render_svg(spec: dict) -> Markup:
     for i in range(5):  # four grid lines, labelled with the left scale
         y = TOP + plot_h - plot_h * i / 4
         parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + plot_w}" y2="{y:.1f}" class="grid"/>')
-        parts.append(_text(LEFT - 4, y + 4, _fmt(top_value * i / 4), "scale", "end"))
+        parts.append(_text(LEFT - 4, y + 4, format_value(top_value * i / 4), "scale", "end"))
         if kind == "pareto":
             parts.append(_text(LEFT + plot_w + 4, y + 4, f"{25 * i}%", "scale", "start"))
     slot = plot_w / n
@@ -89,7 +100,7 @@ def render_svg(spec: dict) -> Markup:
             h = plot_h * v / bar_max
             x = LEFT + slot * i + slot * 0.15 + width * si
             parts.append(f'<rect x="{x:.1f}" y="{TOP + plot_h - h:.1f}" width="{width:.1f}" height="{h:.1f}" '
-                         f'class="s{si}"><title>{escape(labels[i])}: {escape(_fmt(v))}</title></rect>')
+                         f'class="s{si}"><title>{escape(labels[i])}: {escape(format_value(v))}</title></rect>')
     for si, s in enumerate(lines):
         cls = f"s{si + len(bars)}"
         points = [(LEFT + slot * (i + 0.5), TOP + plot_h - plot_h * v / line_max)

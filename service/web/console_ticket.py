@@ -15,7 +15,7 @@ from ..models import PRIORITIES, Category, Department, Staff
 from ..models.base import utcnow
 from ..workflow import TRANSITIONS, IllegalTransition, MissingFields, allowed_actions
 from .i18n import label
-from .insights import customer_summary, timeline
+from .insights import customer_summary, event_details, timeline
 from .pages import error_message, field_errors, register_error_pages
 from .panels import ticket_panels
 from .session import console_staff, load_console_staff, require_staff
@@ -46,6 +46,7 @@ def show(number):
     """One ticket with everything an agent works with."""
     staff = console_staff()
     ticket = ticket_by_number(number)
+    assignees = db.session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.name)).all()
     return render_template(
         "web/console/ticket.html", ticket=ticket, staff=staff, now=utcnow(),
         actions=[TRANSITIONS[a] for a in allowed_actions(ticket.status, "staff", staff.role)],
@@ -54,7 +55,7 @@ def show(number):
         categories=db.session.scalars(select(Category).where(Category.active.is_(True))
                                       .order_by(Category.position, Category.id)).all(),
         departments=db.session.scalars(select(Department).order_by(Department.id)).all(),
-        assignees=db.session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.name)).all())
+        assignees=assignees, staff_names={s.id: s.name for s in assignees}, event_details=event_details)
 
 
 @bp.route("/<number>/transition", methods=["POST"])

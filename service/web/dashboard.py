@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
-from .charts import normalise, render_svg
+from .charts import format_value, normalise, render_svg
 from .insights import core_charts
 from .pages import register_error_pages
 from .session import console_staff, load_console_staff, require_staff
@@ -25,4 +25,4 @@ def show():
         chart = normalise(spec)
         if chart is not None:
             charts.append({**chart, "svg": render_svg(chart)})
-    return render_template("web/console/dashboard.html", charts=charts)
+    return render_template("web/console/dashboard.html", charts=charts, chart_value=format_value)

@@ -7,7 +7,7 @@ the staff member's time zone, else ``DEFAULT_TIMEZONE``.
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale, lazy_gettext as _l, refresh
 
 from .session import console_staff
@@ -31,7 +31,10 @@ def normalise(language: str | None) -> str | None:
 
 
 def select_locale() -> str:
-    """Flask-Babel's locale selector (see the module docstring for the order)."""
+    """Flask-Babel's locale selector (see the module docstring for the order);
+    ``DEFAULT_LANGUAGE`` outside a request (jobs, commands)."""
+    if not has_request_context():
+        return current_app.config["DEFAULT_LANGUAGE"]
     staff = console_staff()
     if staff is not None and normalise(staff.language):
         return normalise(staff.language)
@@ -83,6 +86,15 @@ LABELS = {
         "auto_closed": _l("Closed automatically"), "attachment_added": _l("File attached"),
     },
     "author": {"customer": _l("Customer"), "staff": _l("Service team"), "system": _l("System")},
+    # Keys of the details on history events.
+    "field": {
+        "department": _l("Department"), "resolution": _l("Resolution"), "reason": _l("Reason"),
+        "channel": _l("Channel"), "kind": _l("Kind"), "category": _l("Category"), "priority": _l("Priority"),
+        "assignee": _l("Assignee"), "policy": _l("Policy"), "first_response_due": _l("First response due"),
+        "resolution_due": _l("Resolution due"), "tier": _l("Tier"), "decision": _l("Decision"),
+        "followup": _l("Follow-up"), "parent": _l("Follow-up to"), "hook": _l("Hook"), "error": _l("Error"),
+        "days": _l("Days"), "filename": _l("File"),
+    },
 }
 
 

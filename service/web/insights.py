@@ -2,15 +2,18 @@
 customer panel (recent tickets, whether their complaints are rising)."""
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import format_datetime
 from sqlalchemy import func, select
 
 from .. import queries
 from ..extensions import db
-from ..models import Customer, Ticket
+from ..models import Customer, Staff, Ticket
 from ..models.base import utcnow
+from .i18n import label
 
 # History rows that a message on the timeline already shows.
 _SHOWN_AS_MESSAGES = ("message_added", "note_added")
@@ -29,10 +32,46 @@ def timeline(ticket: Ticket) -> list[dict]:
     return entries
 
 
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _shown(value, field: str) -> str:
+    if value is None:
+        return "-"
+    if field == "assignee" and isinstance(value, int):
+        staff = db.session.get(Staff, value)
+        return staff.name if staff else f"#{value}"
+    if isinstance(value, str) and _ISO.match(value):
+        try:
+            return format_datetime(datetime.fromisoformat(value), "yyyy-MM-dd HH:mm")
+        except ValueError:
+            return value
+    if field in ("status", "from_status", "to_status"):
+        return label("status", value)
+    return str(value)
+
+
+def event_details(event) -> list[tuple[str, str]]:
+    """A history event's details as (label, text) rows: times in the viewer's
+    time zone, staff ids as names, edits as ``old -> new``."""
+    rows = []
+    for key, value in (event.details or {}).items():
+        if value in (None, "", [], {}):
+            continue
+        if key == "changes" and isinstance(value, dict):
+            for field, pair in value.items():
+                old, new = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
+                rows.append((label("field", field), f"{_shown(old, field)} → {_shown(new, field)}"))
+        else:
+            rows.append((label("field", key), _shown(value, key)))
+    return rows
+
+
 def customer_summary(customer: Customer, ticket: Ticket) -> dict:
     """The customer panel: their other recent tickets, their complaint counts
     over the last ``COMPLAINT_TREND_DAYS`` and the span before, and whether
-    complaints are rising (more now than before)."""
+    complaints are rising (more now than before, and at least two: one
+    complaint after none is not a trend)."""
     days = current_app.config["COMPLAINT_TREND_DAYS"]
     now = utcnow()
     recent = db.session.scalars(select(Ticket).where(Ticket.customer_id == customer.id, Ticket.id != ticket.id)
@@ -44,7 +83,7 @@ def customer_summary(customer: Customer, ticket: Ticket) -> dict:
                                                 Ticket.created_at < now - timedelta(days=days)))
     total = db.session.scalar(select(func.count()).select_from(Ticket).where(Ticket.customer_id == customer.id))
     return {"recent": recent, "complaints_now": current, "complaints_before": before,
-            "rising": current > before, "days": days, "total": total}
+            "rising": current > before and current >= 2, "days": days, "total": total}
 
 
 def core_charts() -> list[dict]:

@@ -7,7 +7,7 @@ which a browser never sends on its own.
 """
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 csrf = CSRFProtect()
@@ -44,6 +44,10 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _check_csrf():
+        # Flask-WTF caches the token on ``g``, which lives as long as the app
+        # context; where one app context serves several requests (tests, CLI
+        # code) a token cached for an earlier session must not be reused.
+        g.pop("csrf_token", None)
         if request.method in app.config["WTF_CSRF_METHODS"] and not _is_api():
             csrf.protect()
 

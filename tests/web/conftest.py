@@ -4,15 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
-
-PASSWORD = "correct horse battery"
-
-
-def csrf_of(html: str) -> str:
-    """The CSRF token in a page's first form."""
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "the page has no CSRF token"
-    return match.group(1)
+from webpages import PASSWORD, csrf_of
 
 
 @pytest.fixture
