@@ -52,7 +52,10 @@ def show(number):
         actions=[TRANSITIONS[a] for a in allowed_actions(ticket.status, "staff", staff.role)],
         timeline=timeline(ticket), customer=customer_summary(ticket.customer, ticket),
         panels=ticket_panels(ticket, staff), priorities=PRIORITIES,
-        categories=db.session.scalars(select(Category).where(Category.active.is_(True))
+        # The ticket's own category stays selectable even when retired, so
+        # saving the edit form does not change it by accident.
+        categories=db.session.scalars(select(Category).where(Category.active.is_(True)
+                                                             | (Category.id == ticket.category_id))
                                       .order_by(Category.position, Category.id)).all(),
         departments=db.session.scalars(select(Department).order_by(Department.id)).all(),
         assignees=assignees, staff_names={s.id: s.name for s in assignees}, event_details=event_details)

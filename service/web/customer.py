@@ -20,7 +20,7 @@ from ..extensions import db, limiter
 from ..models import KINDS, Category
 from ..workflow import STEP_OF_STATUS
 from .i18n import normalise
-from .pages import error_message, field_errors, register_error_pages
+from .pages import error_message, field_errors, local_path, register_error_pages
 from .panels import tracking_panels
 
 bp = Blueprint("web", __name__)
@@ -44,8 +44,7 @@ def switch_language(code):
     language = normalise(code)
     if language:
         session["lang"] = language
-    back = request.form.get("back") or "/"
-    return redirect(back if back.startswith("/") and not back.startswith("//") else "/")
+    return redirect(local_path(request.form.get("back"), "/"))
 
 
 @bp.route("/", methods=["GET"])

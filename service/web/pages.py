@@ -93,9 +93,16 @@ def register_error_pages(bp: Blueprint) -> None:
                                 message=messages.get(exc.code, exc.description)), exc.code)
 
 
-def safe_next(target: str | None, default: str) -> str:
-    """``target`` when it is a path on this site under the console, else ``default``
-    (no open redirect through ``?next=``)."""
-    if target and target.startswith("/console") and not target.startswith("//") and "\\" not in target:
+def local_path(target: str | None, default: str, prefix: str = "/") -> str:
+    """``target`` when it is a path on this site starting with ``prefix``, else
+    ``default``: no open redirect through ``?next=`` or a form field
+    (``//host`` and ``/\\host`` are other sites to a browser)."""
+    if (target and target.startswith(prefix) and not target.startswith("//") and "\\" not in target
+            and not any(ord(ch) < 32 for ch in target)):
         return target
     return default
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """``target`` when it is a console path on this site, else ``default``."""
+    return local_path(target, default, "/console")

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import secrets
 
 from flask import abort, has_request_context, redirect, request, session, url_for
 from sqlalchemy import func, select
 
-from ..auth import check_password
+from ..auth import check_password, hash_password
 from ..extensions import db
 from ..models import Staff
 
@@ -21,10 +22,22 @@ def _fingerprint(staff: Staff) -> str:
     return hashlib.sha256((staff.password_hash or "").encode()).hexdigest()[:16]
 
 
+@functools.cache
+def _decoy() -> Staff:
+    return Staff(password_hash=hash_password(secrets.token_urlsafe(16)))
+
+
 def authenticate(email: str, password: str) -> Staff | None:
-    """The active staff member with this e-mail and password, else None."""
+    """The active staff member with this e-mail and password, else None.
+
+    An unknown e-mail costs a password check too, so the answer's timing
+    does not tell which e-mail addresses have accounts.
+    """
     staff = db.session.scalar(select(Staff).where(func.lower(Staff.email) == (email or "").strip().lower()))
-    if staff is None or not staff.active or not check_password(staff, password or ""):
+    if staff is None:
+        check_password(_decoy(), password or "")
+        return None
+    if not staff.active or not check_password(staff, password or ""):
         return None
     return staff
 

@@ -1,6 +1,8 @@
 """Web security: CSRF on every form (API exempt), headers, session cookie, login throttling."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from webpages import PASSWORD, csrf_of
@@ -103,3 +105,26 @@ def test_sign_out_ends_the_session_and_a_deactivated_account_is_signed_out(clien
     staff.active = False
     db.session.commit()
     assert client.get("/console/").headers["Location"].startswith("/console/login")
+
+
+def test_the_language_switch_stays_on_this_site(client):
+    token = csrf_of(client.get("/").text)
+    for back in ("//evil.example/", "/\\evil.example/", "https://evil.example/"):
+        response = client.post("/lang/en", data={"csrf_token": token, "back": back})
+        assert response.headers["Location"] == "/", back
+    assert client.post("/lang/en", data={"csrf_token": token, "back": "/track/abc"}).headers["Location"] == "/track/abc"
+
+
+def test_an_unknown_e_mail_and_a_wrong_password_get_the_same_answer(client, departments):
+    from service.staff import create_staff
+
+    staff, _ = create_staff("known@kefu.test", "K", "agent", password=PASSWORD)
+    token = csrf_of(client.get("/console/login").text)
+    unknown = client.post("/console/login", data={"email": "nobody@kefu.test", "password": "x" * 12,
+                                                   "csrf_token": token})
+    wrong = client.post("/console/login", data={"email": staff.email, "password": "x" * 12, "csrf_token": token})
+    assert unknown.status_code == wrong.status_code == 401
+    def page(response, email):
+        return re.sub(r'value="[^"]*"', "", response.text.replace(email, "E"))
+
+    assert page(unknown, "nobody@kefu.test") == page(wrong, staff.email)
