@@ -47,5 +47,5 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 	  --project kefu --copyright-holder kefu -o service/translations/messages.pot .
 	$(BIN)/pybabel update -i service/translations/messages.pot -d service/translations \
-	  --no-fuzzy-matching
+	  --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d service/translations

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+from flask_babel import gettext
 from markupsafe import Markup, escape
 
 W, H = 640, 320
@@ -47,7 +48,9 @@ def normalise(spec: dict) -> dict | None:
         for v in values:
             running += v
             shares.append(round(100 * running / total, 1) if total else 0.0)
-        out["series"] = [{"name": series[0]["name"], "values": values}, {"name": "%", "values": shares}]
+        out["series"] = [{"name": series[0]["name"], "values": values},
+                         {"name": gettext("Running share"), "values": shares}]
+        out["unit"] = None
     return out
 
 

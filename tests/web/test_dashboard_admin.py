@@ -48,7 +48,7 @@ def test_the_dashboard_shows_core_plugin_and_tier_sla_charts(app, client, staff_
     assert "Returns &lt;weekly&gt;" in page
     # The data table under the Pareto chart: both complaints in "Other", 100 % running share.
     pareto = page[page.index('id="chart-complaints_by_category"'):page.index('id="chart-tickets_by_status"')]
-    assert re.search(r'<th scope="row">Other</th><td>2</td><td>100</td>', pareto)
+    assert re.search(r'<th scope="row">Other</th><td>2</td><td>100 %</td>', pareto)
 
 
 def test_the_dashboard_speaks_chinese(client, staff_login):
