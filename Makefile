@@ -23,6 +23,7 @@ run: $(VENV)/.installed
 	$(BIN)/kefu demo --if-empty
 	@echo
 	@echo "kefu is serving at http://127.0.0.1:$(PORT)/  (API docs: http://127.0.0.1:$(PORT)/api/v1/docs)"
+	@echo "staff console: http://127.0.0.1:$(PORT)/console/  (sign in with a demo login above)"
 	@echo "jobs run in-process (no REDIS_URL); mail goes to the dev mail log instance/mail/*.eml (no SMTP_HOST)"
 	$(BIN)/kefu run --host 127.0.0.1 --port $(PORT)
 

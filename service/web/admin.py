@@ -17,10 +17,10 @@ from ..categories import create_category
 from ..errors import KefuError
 from ..extensions import db
 from ..models import Category, Department, Staff
-from ..staff import create_staff
+from ..staff import create_staff, update_staff
 from ..workflow import ROLES
 from .pages import error_message, field_errors, register_error_pages
-from .session import load_console_staff, require_staff
+from .session import console_staff, load_console_staff, require_staff
 
 bp = Blueprint("admin", __name__, url_prefix="/console/admin")
 bp.before_request(load_console_staff)
@@ -59,6 +59,22 @@ def staff():
         "web/admin/staff.html", staff=db.session.scalars(select(Staff).order_by(Staff.id)).all(),
         departments=db.session.scalars(select(Department).order_by(Department.id)).all(), roles=ROLES,
         values=values, errors=errors, token=token), (422 if errors else 200)
+
+
+@bp.route("/staff/<int(max=2147483647):staff_id>", methods=["POST"])
+@require_staff("admin")
+def staff_update(staff_id):
+    """Change one account's role, department or active flag."""
+    form = request.form
+    try:
+        changed = update_staff(staff_id, role=form.get("role") or None, department=form.get("department"),
+                               active=form.get("active") == "1" if "active" in form else None,
+                               actor_id=console_staff().id)
+    except KefuError as exc:
+        flash(error_message(exc), "error")
+    else:
+        flash(_("Saved: %(email)s.", email=changed.email), "ok")
+    return redirect(url_for("admin.staff"))
 
 
 @bp.route("/categories", methods=["GET", "POST"])

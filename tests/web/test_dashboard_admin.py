@@ -124,3 +124,28 @@ def test_admins_see_failed_jobs_and_retry_them(app, jobs, client, staff_login):
     missing = client.post("/console/admin/jobs/nope/retry", data={"csrf_token": csrf_of(page)},
                           follow_redirects=True)
     assert "Not found." in missing.text
+
+
+def test_admins_change_roles_departments_and_deactivate_accounts(client, staff_login, make_staff):
+    me = staff_login("admin")
+    other, headers = make_staff("agent")
+    page = client.get("/console/admin/staff").text
+    token = csrf_of(page)
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    client.post(f"/console/admin/staff/{other.id}", data={"csrf_token": token, "role": "supervisor",
+                                                         "department": "finance", "active": "1"})
+    db.session.refresh(other)
+    assert (other.role, other.department.code, other.active) == ("supervisor", "finance", True)
+    client.post(f"/console/admin/staff/{other.id}", data={"csrf_token": token, "role": "supervisor",
+                                                         "department": "", "active": "0"})
+    db.session.refresh(other)
+    assert other.active is False and other.department is None
+    assert client.get("/api/v1/me", headers=headers).status_code == 401  # the token stops at once
+    # An admin cannot lock themselves out.
+    refused = client.post(f"/console/admin/staff/{me.id}", data={"csrf_token": token, "role": "agent",
+                                                                 "active": "1"}, follow_redirects=True)
+    assert "That is not possible" in refused.text
+    db.session.refresh(me)
+    assert me.role == "admin"
+    assert client.post("/console/admin/staff/999999", data={"csrf_token": token, "role": "agent"},
+                       follow_redirects=True).status_code == 200
