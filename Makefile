@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 
-.PHONY: run test test-deps system-deps bench clean
+.PHONY: run test test-deps system-deps bench clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,7 @@ run: $(VENV)/.installed
 	$(BIN)/kefu demo --if-empty
 	@echo
 	@echo "kefu is serving at http://127.0.0.1:$(PORT)/  (API docs: http://127.0.0.1:$(PORT)/api/v1/docs)"
+	@echo "staff console: http://127.0.0.1:$(PORT)/console/  (sign in with a demo login above)"
 	@echo "jobs run in-process (no REDIS_URL); mail goes to the dev mail log instance/mail/*.eml (no SMTP_HOST)"
 	$(BIN)/kefu run --host 127.0.0.1 --port $(PORT)
 
@@ -39,3 +40,13 @@ bench: test-deps
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis test-output
+
+# Re-extract the texts marked for translation, merge them into the zh and en
+# catalogs and compile them (the compiled .mo files are committed, so an
+# install needs no build step). Fill in new texts, then run it again.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  --project kefu --copyright-holder kefu -o service/translations/messages.pot .
+	$(BIN)/pybabel update -i service/translations/messages.pot -d service/translations \
+	  --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d service/translations

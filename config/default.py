@@ -155,3 +155,27 @@ SURVEY_EXTRA_QUESTIONS = []
 # answers and complaints they look at.
 SURVEY_CLASS_RULES = None
 SURVEY_CLASS_WINDOW_DAYS = 365
+
+# ---------------------------------------------------------------- web UI
+# Time zone for pages shown to customers (and staff who set none); staff
+# pages use each staff member's own time zone.
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+# Staff console sessions: the cookie is HttpOnly and SameSite; set
+# SESSION_COOKIE_SECURE = True when kefu is served over HTTPS (production.py does).
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = False
+# A console login lasts this many seconds (8 hours).
+PERMANENT_SESSION_LIFETIME = 8 * 3600
+# Login attempts per client address on the console login form (throttling).
+LOGIN_RATE_LIMIT = "10 per minute"
+# Seconds a CSRF token stays valid (None: as long as the session).
+WTF_CSRF_TIME_LIMIT = None
+# Queue pages show this many tickets per page.
+CONSOLE_PAGE_SIZE = 25
+# The console flags a customer's complaints as rising when the last
+# COMPLAINT_TREND_DAYS hold more complaints than the same span before them.
+COMPLAINT_TREND_DAYS = 90
+# The "at risk" queue holds open tickets whose next SLA deadline is past or
+# falls within this many minutes.
+CONSOLE_AT_RISK_MINUTES = 240

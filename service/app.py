@@ -5,7 +5,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask
 from sqlalchemy import event
 
 from . import history, jobs, runner
@@ -13,6 +13,7 @@ from .api import init_api
 from .extensions import db, limiter, migrate
 from .plugins import Plugins, make_plugin_manager
 from .settings import load_settings
+from .web import init_web
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = ROOT / "migrations"
@@ -69,9 +70,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         # tests build apps too and must not start threads.
         runner.start_in_process_if_wanted(app)
 
-    @app.get("/")
-    def index():
-        return render_template("index.html")
+    # Last: CSRF exempts the API by path and must see every blueprint.
+    init_web(app)
 
     for command in plugins.collect("register_cli", cli=app.cli):
         app.cli.add_command(command)

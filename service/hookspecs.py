@@ -319,3 +319,26 @@ def ticket_panels(ticket, staff):
     :return: a dict ``{"key": str, "title": str, "data": JSON-able}``, a list
         of such dicts, or None.
     """
+
+
+@hookspec
+def dashboard_charts(staff):
+    """Add charts to the supervisor dashboard (``/console/dashboard``).
+
+    Called each time the dashboard is shown, for supervisors and admins;
+    must only read, and should be quick (aggregate in SQL, or read a report
+    your plugin already keeps). The core draws each chart as server-side
+    SVG with a data table under it; a chart whose spec cannot be drawn is
+    left out.
+
+    :param staff: the ``Staff`` viewing the dashboard (check roles before
+        showing restricted figures).
+    :return: a chart spec, a list of them, or None. A spec is a dict
+        ``{"key": str, "title": str, "kind": "bar"|"line"|"pareto",
+        "labels": [str, ...], "series": [{"name": str, "values": [number
+        or None, ...]}], "unit": str or None}``: one value per label in
+        each series; ``pareto`` takes one series, sorted largest first with
+        the running share drawn over it. Titles and labels are plain text
+        (escaped when shown): translate them yourself if you like
+        (``flask_babel.gettext`` works here, the page's language is set).
+    """

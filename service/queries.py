@@ -42,15 +42,8 @@ def escape_like(text: str) -> str:
 
 
 
-def list_tickets(filters: dict, limit: int, cursor: str | None = None) -> tuple[list[Ticket], str | None]:
-    """One page of tickets matching ``filters``, newest first, and the next cursor.
-
-    Keyset pagination on the id (ids grow with creation time), so a deep
-    page costs the same as the first. Filters: ``status``, ``priority``,
-    ``kind`` (lists), ``category`` and ``department`` (codes), ``assignee``
-    and ``customer`` (ids), ``overdue`` (bool), ``created_from`` /
-    ``created_to`` (datetimes), ``q`` (text in number, subject, description).
-    """
+def filtered_tickets(filters: dict):
+    """A ``select(Ticket)`` with ``filters`` applied (see ``list_tickets``), unordered."""
     stmt = select(Ticket)
     if filters.get("status"):
         stmt = stmt.where(Ticket.status.in_(filters["status"]))
@@ -64,6 +57,8 @@ def list_tickets(filters: dict, limit: int, cursor: str | None = None) -> tuple[
         stmt = stmt.where(Ticket.department_id == department_by_code(filters["department"]).id)
     if filters.get("assignee") is not None:
         stmt = stmt.where(Ticket.assignee_id == filters["assignee"])
+    if filters.get("unassigned"):
+        stmt = stmt.where(Ticket.assignee_id.is_(None))
     if filters.get("customer") is not None:
         stmt = stmt.where(Ticket.customer_id == filters["customer"])
     if filters.get("overdue") is not None:
@@ -81,9 +76,22 @@ def list_tickets(filters: dict, limit: int, cursor: str | None = None) -> tuple[
         if ticket_id:  # a number (KF-000123) or its digits finds that ticket too
             matches.append(Ticket.id == ticket_id)
         stmt = stmt.where(or_(*matches))
+    return stmt
+
+
+def list_tickets(filters: dict, limit: int, cursor: str | None = None) -> tuple[list[Ticket], str | None]:
+    """One page of tickets matching ``filters``, newest first, and the next cursor.
+
+    Keyset pagination on the id (ids grow with creation time), so a deep
+    page costs the same as the first. Filters: ``status``, ``priority``,
+    ``kind`` (lists), ``category`` and ``department`` (codes), ``assignee``
+    and ``customer`` (ids), ``unassigned`` (bool), ``overdue`` (bool),
+    ``created_from`` / ``created_to`` (datetimes), ``q`` (text in number,
+    subject, description).
+    """
     # Category, customer, department and assignee load joined (see the model);
     # parents are few, and one IN query loads them for the whole page.
-    return _page(stmt.options(selectinload(Ticket.parent)), Ticket, limit, cursor)
+    return _page(filtered_tickets(filters).options(selectinload(Ticket.parent)), Ticket, limit, cursor)
 
 
 def _page(stmt, model, limit: int, cursor: str | None):

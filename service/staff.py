@@ -30,3 +30,34 @@ def create_staff(email: str, name: str, role: str, department: str | None = None
     db.session.add(staff)
     db.session.commit()
     return staff, issue_token(staff, label="created")
+
+
+def update_staff(staff_id: int, role: str | None = None, department: str | None = None,
+                 active: bool | None = None, actor_id: int | None = None) -> Staff:
+    """Change a staff member's role, department (code; "" for none) or active flag.
+
+    404 for an unknown id, 422 for an unknown role or department, 409 when
+    ``actor_id`` (the admin making the change) would take away their own
+    admin role or deactivate themselves. A change of role or of the active
+    flag applies to API tokens at once in this process (the token cache is
+    dropped) and ends console sessions that no longer qualify.
+    """
+    from .auth import forget_tokens
+    from .errors import NotFound
+
+    staff = db.session.get(Staff, staff_id)
+    if staff is None:
+        raise NotFound(f"no staff member {staff_id}")
+    if role is not None and role not in ROLES:
+        raise ValidationFailed(f"unknown role {role!r}", {"role": [f"must be one of {', '.join(ROLES)}"]})
+    if actor_id == staff.id and ((role is not None and role != "admin") or active is False):
+        raise Conflict("admins cannot demote or deactivate themselves", {"role": ["ask another admin"]})
+    if role is not None:
+        staff.role = role
+    if department is not None:
+        staff.department = department_by_code(department) if department else None
+    if active is not None:
+        staff.active = active
+    db.session.commit()
+    forget_tokens()
+    return staff

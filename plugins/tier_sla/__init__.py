@@ -81,3 +81,11 @@ def demo_data(app):
     from .demo import load
 
     return load()
+
+
+@hookimpl
+def dashboard_charts(staff):
+    """SLA compliance by week and customers and revenue by tier, for the dashboard."""
+    from .dashboard import charts
+
+    return charts()

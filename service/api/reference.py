@@ -8,9 +8,8 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import select
 
-from .. import snapshots
+from ..categories import create_category
 from ..auth import authenticate, current_staff, require_role
-from ..errors import Conflict
 from ..extensions import db
 from ..models import Category, Department, Staff
 from ..staff import create_staff
@@ -43,13 +42,7 @@ class Categories(MethodView):
     @blp.response(201, CodeOut)
     def post(self, data):
         """Add a category (admin); 409 when the code exists."""
-        if db.session.scalar(select(Category.id).where(Category.code == data["code"])):
-            raise Conflict(f"category {data['code']!r} exists", {"code": ["already used"]})
-        category = Category(**data, active=True, position=100)
-        db.session.add(category)
-        db.session.commit()
-        snapshots.forget("categories")
-        return category
+        return create_category(**data)
 
 
 class StaffIn(ma.Schema):

@@ -654,3 +654,57 @@ def test_hook_tracking_panels(app, client, agent, file_ticket):
     # Staff views of the ticket do not ask for customer panels.
     assert client.get(f"/api/v1/tickets/{filed['number']}", headers=agent).status_code == 200
     assert parcel.calls == [filed["number"]]
+
+
+def test_hook_dashboard_charts(app, client, make_staff, file_ticket):
+    import re
+
+    def sign_in(client, make_staff, role):
+        from service.auth import hash_password
+
+        staff, _headers = make_staff(role)
+        staff.password_hash = hash_password("dashboard-password")
+        db.session.commit()
+        client.delete_cookie("session")  # a new sign-in, not the previous staff member's session
+        page = client.get("/console/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        response = client.post("/console/login", data={"email": staff.email, "password": "dashboard-password",
+                                                        "csrf_token": token})
+        assert response.status_code == 302
+
+    class Returns:
+        calls = []
+
+        @hookimpl
+        def dashboard_charts(self, staff):
+            self.calls.append(staff.role)
+            charts = [{"key": "returns", "title": "Returns", "kind": "line", "labels": ["W1", "W2"],
+                       "series": [{"name": "returns", "values": [4, 7]}], "unit": None}]
+            if staff.has_role("admin"):
+                charts.append({"key": "margin", "title": "Margin", "kind": "bar", "labels": ["A"],
+                               "series": [{"name": "margin", "values": [12.5]}], "unit": "%"})
+            return charts
+
+    class Silent:
+        @hookimpl
+        def dashboard_charts(self):
+            return None
+
+    returns = register(app, Returns(), "returns")
+    register(app, Silent(), "silent")
+    file_ticket()
+    assert returns.calls == []  # only asked when the dashboard is shown
+    sign_in(client, make_staff, "supervisor")
+    page = client.get("/console/dashboard").text
+    assert returns.calls == ["supervisor"]
+    keys = re.findall(r'id="chart-(\w+)"', page)
+    assert "returns" in keys and "margin" not in keys
+    assert re.search(r'<th scope="row">W2</th><td>7</td>', page)
+    sign_in(client, make_staff, "admin")
+    page = client.get("/console/dashboard").text
+    assert {"returns", "margin"} <= set(re.findall(r'id="chart-(\w+)"', page))
+    assert re.search(r'<th scope="row">A</th><td>12.5 %</td>', page)
+    # Agents do not see the dashboard, so the hook is not asked for them.
+    sign_in(client, make_staff, "agent")
+    assert client.get("/console/dashboard").status_code == 403
+    assert returns.calls == ["supervisor", "admin"]

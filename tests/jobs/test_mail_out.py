@@ -46,8 +46,12 @@ def test_resolution_mail_has_summary_links_and_threading(app, client, agent, fil
     assert all(f'href="{url}"' in html for url in links.values())
     # The link from the mail opens this ticket for the customer, and no other.
     path = urlsplit(links["Track your ticket"]).path
-    shown = client.get(path)
-    assert shown.status_code == 200 and shown.json["number"] == number and shown.json["can_answer_resolution"]
+    assert path.startswith("/track/")
+    assert urlsplit(links["Yes, this solves it"]).path == path + "/accept"
+    assert urlsplit(links["No, it is not solved"]).path == path + "/reject"
+    shown = client.get(path)  # the web tracking page, with the answer buttons
+    assert shown.status_code == 200 and number in shown.text and 'id="accept"' in shown.text
+    assert number in client.get(path + "/reject").text
     assert client.get(path[:-3] + "xyz").status_code == 404
 
 

@@ -1,0 +1,32 @@
+"""The web UI: the public complaint form, the customer's tracking page and the
+staff console (queues, ticket page, dashboard, admin pages).
+
+Server-rendered Jinja, no front-end build step. Views are thin: they read a
+form, call the same use cases as the API (``service.tickets``,
+``service.messages``, ``service.tracking``) and render. Blueprints by noun:
+
+* ``customer`` (blueprint ``web``): ``/``, ``/track/<token>``, ``/track/<token>/<answer>``
+* ``console_auth``: ``/console/login``, ``/console/logout``, ``/console/settings``
+* ``console_queues``: ``/console/`` and ``/console/queue/<name>``
+* ``console_ticket``: ``/console/tickets/<number>`` and its forms
+* ``dashboard``: ``/console/dashboard`` (supervisors)
+* ``admin``: ``/console/admin/...`` (admins)
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from . import admin, console_auth, console_queues, console_ticket, customer, dashboard, i18n, security
+
+
+def init_web(app: Flask) -> None:
+    """Bind the web UI to ``app``: Babel, CSRF, security headers, blueprints.
+
+    Call after the API and plugin blueprints are registered: every blueprint
+    under ``/api/`` is exempted from CSRF (it authenticates with bearer
+    tokens, not cookies), everything else is protected.
+    """
+    i18n.init_app(app)
+    for module in (customer, console_auth, console_queues, console_ticket, dashboard, admin):
+        app.register_blueprint(module.bp)
+    security.init_app(app)

@@ -1,0 +1,69 @@
+"""Console sign-in, sign-out and the staff member's own settings (language, time zone)."""
+from __future__ import annotations
+
+import zoneinfo
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..extensions import db, limiter
+from .pages import register_error_pages, safe_next
+from .session import authenticate, console_staff, load_console_staff, require_staff, sign_in, sign_out
+
+bp = Blueprint("console_auth", __name__, url_prefix="/console")
+bp.before_request(load_console_staff)
+register_error_pages(bp)
+
+
+@bp.route("/login", methods=["GET"])
+def login():
+    """The sign-in form (already signed in: on to the queues)."""
+    if console_staff() is not None:
+        return redirect(safe_next(request.args.get("next"), url_for("console_queues.queue")))
+    return render_template("web/console/login.html", next=request.args.get("next", ""), error=None)
+
+
+@bp.route("/login", methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login_post():
+    """Check e-mail and password; throttled per client address (``LOGIN_RATE_LIMIT``)."""
+    staff = authenticate(request.form.get("email", ""), request.form.get("password", ""))
+    if staff is None:
+        return render_template("web/console/login.html", next=request.form.get("next", ""),
+                               email=request.form.get("email", ""),
+                               error=_("Wrong e-mail or password.")), 401
+    sign_in(staff)
+    return redirect(safe_next(request.form.get("next"), url_for("console_queues.queue")))
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """Sign out (a POST with the CSRF token, so no other site can sign anyone out)."""
+    sign_out()
+    return redirect(url_for("console_auth.login"))
+
+
+def _timezones() -> list[str]:
+    return sorted(zoneinfo.available_timezones())
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@require_staff("agent")
+def settings():
+    """The signed-in staff member's language and time zone."""
+    staff = console_staff()
+    errors = {}
+    if request.method == "POST":
+        language = request.form.get("language", "")
+        timezone = request.form.get("timezone", "")
+        if language not in current_app.config["LANGUAGES"]:
+            errors["language"] = [_("Not one of the choices.")]
+        if timezone not in zoneinfo.available_timezones():
+            errors["timezone"] = [_("Not one of the choices.")]
+        if not errors:
+            staff.language, staff.timezone = language, timezone
+            db.session.commit()
+            flash(_("Settings saved."), "ok")
+            return redirect(url_for("console_auth.settings"))
+    return render_template("web/console/settings.html", staff=staff, timezones=_timezones(),
+                           errors=errors), (422 if errors else 200)

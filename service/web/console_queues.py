@@ -1,0 +1,54 @@
+"""The console's queues: my tickets, my department, unassigned, at risk, all;
+with filters, search and counts."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+from sqlalchemy import select
+
+from ..errors import ValidationFailed
+from ..extensions import db
+from ..models.base import utcnow
+from ..models import KINDS, PRIORITIES, Category, Department
+from ..workflow import STATUSES
+from .pages import register_error_pages
+from .queues import QUEUES, queue_counts, queue_page
+from .session import console_staff, load_console_staff, require_staff
+
+bp = Blueprint("console_queues", __name__, url_prefix="/console")
+bp.before_request(load_console_staff)
+register_error_pages(bp)
+
+
+def _filters() -> dict:
+    args = request.args
+    return {
+        "status": [s for s in args.getlist("status") if s in STATUSES],
+        "priority": [p for p in args.getlist("priority") if p in PRIORITIES],
+        "kind": [k for k in args.getlist("kind") if k in KINDS],
+        "category": args.get("category") or None,
+        "department": args.get("department") or None,
+        "q": (args.get("q") or "").strip()[:200] or None,
+    }
+
+
+@bp.route("/")
+@bp.route("/queue/<name>")
+@require_staff("agent")
+def queue(name="mine"):
+    """One queue, filtered and searched, with every queue's count."""
+    if name not in QUEUES:
+        abort(404)
+    staff = console_staff()
+    filters = _filters()
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    try:
+        tickets, more = queue_page(name, staff, filters, page, current_app.config["CONSOLE_PAGE_SIZE"])
+    except ValidationFailed:  # an unknown category or department code in the address
+        tickets, more = [], False
+    return render_template(
+        "web/console/queue.html", name=name, queues=QUEUES, counts=queue_counts(staff), tickets=tickets,
+        more=more, page=page, filters=filters, now=utcnow(),
+        args={k: v for k, v in request.args.lists() if k != "page"}, statuses=STATUSES, priorities=PRIORITIES, kinds=KINDS,
+        categories=db.session.scalars(select(Category).order_by(Category.position, Category.id)).all(),
+        departments=db.session.scalars(select(Department).order_by(Department.id)).all())

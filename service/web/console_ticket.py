@@ -1,0 +1,118 @@
+"""The console's ticket page: timeline, transitions, reply and note, edit and
+assign, SLA countdown, customer panel, plugin panels."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from .. import messages, tickets
+from ..actors import Actor
+from ..errors import KefuError
+from ..extensions import db
+from ..lookups import ticket_by_number
+from ..models import PRIORITIES, Category, Department, Staff
+from ..models.base import utcnow
+from ..workflow import TRANSITIONS, IllegalTransition, MissingFields, allowed_actions
+from .i18n import label
+from .insights import customer_summary, event_details, timeline
+from .pages import error_message, field_errors, register_error_pages
+from .panels import ticket_panels
+from .session import console_staff, load_console_staff, require_staff
+
+bp = Blueprint("console_ticket", __name__, url_prefix="/console/tickets")
+bp.before_request(load_console_staff)
+register_error_pages(bp)
+
+
+def _version() -> int | None:
+    raw = request.form.get("version", "")
+    return int(raw) if raw.isdigit() and int(raw) < 2**31 else None
+
+
+def _back(number, anchor=""):
+    return redirect(url_for("console_ticket.show", number=number) + anchor)
+
+
+def _flash_error(exc: Exception) -> None:
+    fields = getattr(exc, "fields", None) or {}
+    detail = "; ".join(f"{name}: {' '.join(reasons)}" for name, reasons in field_errors(fields).items())
+    flash(error_message(exc) + (f" ({detail})" if detail else ""), "error")
+
+
+@bp.route("/<number>")
+@require_staff("agent")
+def show(number):
+    """One ticket with everything an agent works with."""
+    staff = console_staff()
+    ticket = ticket_by_number(number)
+    assignees = db.session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.name)).all()
+    return render_template(
+        "web/console/ticket.html", ticket=ticket, staff=staff, now=utcnow(),
+        actions=[TRANSITIONS[a] for a in allowed_actions(ticket.status, "staff", staff.role)],
+        timeline=timeline(ticket), customer=customer_summary(ticket.customer, ticket),
+        panels=ticket_panels(ticket, staff), priorities=PRIORITIES,
+        # The ticket's own category stays selectable even when retired, so
+        # saving the edit form does not change it by accident.
+        categories=db.session.scalars(select(Category).where(Category.active.is_(True)
+                                                             | (Category.id == ticket.category_id))
+                                      .order_by(Category.position, Category.id)).all(),
+        departments=db.session.scalars(select(Department).order_by(Department.id)).all(),
+        assignees=assignees, staff_names={s.id: s.name for s in assignees}, event_details=event_details)
+
+
+@bp.route("/<number>/transition", methods=["POST"])
+@require_staff("agent")
+def transition(number):
+    """One workflow step (the form names the action and its fields)."""
+    values = {k: request.form.get(k) for k in ("department", "resolution", "reason") if request.form.get(k)}
+    try:
+        _ticket, followup = tickets.transition(number, request.form.get("action", ""), _version(), values,
+                                               Actor.staff(console_staff()))
+    except (KefuError, IllegalTransition, MissingFields) as exc:
+        _flash_error(exc)
+        return _back(number)
+    flash(_("Done: %(action)s.", action=label("action", request.form.get("action"))), "ok")
+    if followup is not None:
+        return _back(followup.number)
+    return _back(number)
+
+
+@bp.route("/<number>/messages", methods=["POST"])
+@require_staff("agent")
+def message(number):
+    """A public reply to the customer, or an internal note."""
+    internal = request.form.get("internal") == "1"
+    try:
+        messages.add_message(number, request.form.get("body", ""), Actor.staff(console_staff()), internal)
+    except KefuError as exc:
+        _flash_error(exc)
+    else:
+        flash(_("Note added.") if internal else _("Reply sent."), "ok")
+    return _back(number, "#timeline")
+
+
+@bp.route("/<number>/edit", methods=["POST"])
+@require_staff("agent")
+def edit(number):
+    """Change priority, category, department or assignee (only fields that changed are sent on)."""
+    form = request.form
+    changes = {}
+    for key in ("priority", "category"):
+        if form.get(key):
+            changes[key] = form[key]
+    if "department" in form:
+        changes["department"] = form["department"] or None
+    if "assignee" in form:
+        raw = form["assignee"]
+        if raw == "me":
+            changes["assignee"] = console_staff().id
+        else:
+            changes["assignee"] = int(raw) if raw.isdigit() and int(raw) < 2**31 else None
+    try:
+        tickets.update_ticket(number, _version(), changes, Actor.staff(console_staff()))
+    except KefuError as exc:
+        _flash_error(exc)
+    else:
+        flash(_("Saved."), "ok")
+    return _back(number)

@@ -1,0 +1,143 @@
+"""The customer's side: the public complaint form, the confirmation, the
+tracking page, replies and the answer to a resolution. No account: a
+private signed token per ticket (``service.tracking``) opens its page.
+
+Endpoints ``web.track`` and ``web.answer`` are what ``service.links`` puts
+in customer mail.
+"""
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale, gettext as _
+from sqlalchemy import select
+
+from .. import messages, queries, tickets, tracking
+from ..actors import Actor
+from ..api.public import PublicTicketIn
+from ..errors import KefuError
+from ..extensions import db, limiter
+from ..models import KINDS, Category
+from ..workflow import STEP_OF_STATUS
+from .i18n import normalise
+from .pages import error_message, field_errors, local_path, register_error_pages
+from .panels import tracking_panels
+
+bp = Blueprint("web", __name__)
+register_error_pages(bp)
+STEPS = ("listen", "confirm", "handle", "feed_back")
+FORM_FIELDS = ("kind", "category", "subject", "description", "name", "email", "phone")
+
+
+def _categories():
+    return db.session.scalars(select(Category).where(Category.active.is_(True))
+                              .order_by(Category.position, Category.id)).all()
+
+
+def _public_limit():
+    return current_app.config["PUBLIC_RATE_LIMIT"]
+
+
+@bp.route("/lang/<code>", methods=["POST"])
+def switch_language(code):
+    """The language switch: remembered in the session for this visitor."""
+    language = normalise(code)
+    if language:
+        session["lang"] = language
+    return redirect(local_path(request.form.get("back"), "/"))
+
+
+@bp.route("/", methods=["GET"])
+def form():
+    """The public complaint and feedback form."""
+    return render_template("web/customer/form.html", kinds=KINDS, categories=_categories(), values={},
+                           errors={})
+
+
+@bp.route("/", methods=["POST"])
+@limiter.limit(_public_limit, methods=["POST"])
+def file():
+    """File the form through the same use case as the public API; then the confirmation."""
+    values = {k: request.form.get(k, "").strip() for k in FORM_FIELDS + ("remedy",)}
+    data = {k: v for k, v in values.items() if v and k in FORM_FIELDS}
+    # The customer's mail comes in the language they filed in.
+    data["language"] = normalise(str(get_locale())) or "en"
+    if values["remedy"]:
+        data["remedy"] = {"text": values["remedy"]}
+    try:
+        loaded = PublicTicketIn().load(data)
+        contact = {k: loaded.pop(k) for k in ("name", "email", "phone", "language")}
+        loaded["contact"] = contact
+        ticket, token = tickets.open_ticket(loaded, Actor("customer", name=contact["name"]), channel="web")
+    except ma.ValidationError as exc:
+        errors = field_errors(exc.messages)
+    except KefuError as exc:
+        errors = field_errors(exc.fields) or {"_": [error_message(exc)]}
+    else:
+        # Post/redirect/get: the token is shown once, from the session, and
+        # never lands in the browser history as a form resubmission.
+        session["filed"] = {"number": ticket.number, "token": token}
+        return redirect(url_for("web.filed"))
+    if "remedy.text" in errors:
+        errors["remedy"] = errors.pop("remedy.text")
+    return render_template("web/customer/form.html", kinds=KINDS, categories=_categories(), values=values,
+                           errors=errors), 422
+
+
+@bp.route("/filed")
+def filed():
+    """The confirmation: the ticket number and the private tracking link (shown once)."""
+    done = session.pop("filed", None)
+    if not done:
+        return redirect(url_for("web.form"))
+    return render_template("web/customer/filed.html", number=done["number"],
+                           url=url_for("web.track", token=done["token"], _external=True),
+                           token=done["token"])
+
+
+@bp.route("/track/<token>")
+def track(token):
+    """The tracking page: the four steps, public messages, reply, answer, plugin panels."""
+    ticket = tracking.ticket_for_token(token)
+    return render_template(
+        "web/customer/track.html", ticket=ticket, token=token, steps=STEPS,
+        step=STEP_OF_STATUS[ticket.status],
+        messages=queries.ticket_messages(ticket, include_internal=False),
+        panels=tracking_panels(ticket), errors={})
+
+
+@bp.route("/track/<token>/reply", methods=["POST"])
+@limiter.limit(_public_limit)
+def reply(token):
+    """The customer writes to the service team."""
+    ticket = tracking.ticket_for_token(token)
+    try:
+        messages.add_message(ticket, request.form.get("body", ""), Actor.customer(ticket.customer))
+    except KefuError as exc:
+        flash(error_message(exc) if not exc.fields else field_errors(exc.fields).get("body", [""])[0], "error")
+    else:
+        flash(_("Your message was sent."), "ok")
+    return redirect(url_for("web.track", token=token) + "#messages")
+
+
+@bp.route("/track/<token>/<any(accept, reject):answer>", methods=["GET", "POST"])
+@limiter.limit(_public_limit, methods=["POST"])
+def answer(token, answer):
+    """Accept the resolution (the ticket closes) or reject it with a reason."""
+    ticket = tracking.ticket_for_token(token)
+    errors = {}
+    if request.method == "POST":
+        try:
+            followup = tickets.answer_resolution(ticket, answer == "accept", request.form.get("reason"),
+                                                 Actor.customer(ticket.customer))
+        except KefuError as exc:
+            errors = field_errors(exc.fields) or {"_": [error_message(exc)]}
+        else:
+            if followup is not None:
+                session["filed"] = {"number": followup.number, "token": followup.new_token}
+                return redirect(url_for("web.filed"))
+            flash(_("Thank you: the ticket is closed.") if answer == "accept"
+                  else _("Thank you: we are working on it again."), "ok")
+            return redirect(url_for("web.track", token=token))
+    return render_template("web/customer/answer.html", ticket=ticket, token=token, answer=answer,
+                           errors=errors), (422 if errors else 200)

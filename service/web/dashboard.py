@@ -1,0 +1,28 @@
+"""The supervisor dashboard: the core's charts and those plugins add
+(``dashboard_charts``), drawn as server-side SVG with a data table each."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+
+from .charts import format_value, normalise, render_svg
+from .insights import core_charts
+from .pages import register_error_pages
+from .session import console_staff, load_console_staff, require_staff
+
+bp = Blueprint("dashboard", __name__, url_prefix="/console/dashboard")
+bp.before_request(load_console_staff)
+register_error_pages(bp)
+
+
+@bp.route("")
+@require_staff("supervisor")
+def show():
+    """Every chart, core ones first."""
+    staff = console_staff()
+    specs = core_charts() + current_app.extensions["kefu_plugins"].collect("dashboard_charts", staff=staff)
+    charts = []
+    for spec in specs:
+        chart = normalise(spec)
+        if chart is not None:
+            charts.append({**chart, "svg": render_svg(chart)})
+    return render_template("web/console/dashboard.html", charts=charts, chart_value=format_value)

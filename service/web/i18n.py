@@ -1,0 +1,120 @@
+"""Languages and time zones for pages (Flask-Babel), and translated labels.
+
+The language of a page: the signed-in staff member's setting, else the
+language the visitor picked with the switch (kept in the session), else
+the browser's Accept-Language, else ``DEFAULT_LANGUAGE``. Times are shown in
+the staff member's time zone, else ``DEFAULT_TIMEZONE``.
+"""
+from __future__ import annotations
+
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import Babel, get_locale, lazy_gettext as _l, refresh
+
+from .session import console_staff
+
+babel = Babel()
+
+# Browser language tags that map to a catalog of ours.
+_ALIASES = {"zh": "zh_CN", "zh_cn": "zh_CN", "zh-cn": "zh_CN", "zh_hans": "zh_CN", "zh-hans": "zh_CN",
+            "en": "en"}
+
+
+def normalise(language: str | None) -> str | None:
+    """One of ``LANGUAGES`` for a tag such as ``zh-CN`` or ``en_GB``, else None."""
+    if not language:
+        return None
+    tag = language.replace("-", "_")
+    languages = current_app.config["LANGUAGES"]
+    if tag in languages:
+        return tag
+    return _ALIASES.get(tag.lower()) or _ALIASES.get(tag.split("_")[0].lower())
+
+
+def select_locale() -> str:
+    """Flask-Babel's locale selector (see the module docstring for the order);
+    ``DEFAULT_LANGUAGE`` outside a request (jobs, commands)."""
+    if not has_request_context():
+        return current_app.config["DEFAULT_LANGUAGE"]
+    staff = console_staff()
+    if staff is not None and normalise(staff.language):
+        return normalise(staff.language)
+    if normalise(session.get("lang")):
+        return normalise(session["lang"])
+    best = request.accept_languages.best_match(["en", "zh_CN", "zh", "zh_TW", "zh_HK"])
+    return normalise(best) or current_app.config["DEFAULT_LANGUAGE"]
+
+
+def select_timezone() -> str:
+    """Flask-Babel's time zone selector: the staff member's, else the default."""
+    staff = console_staff()
+    return (staff.timezone if staff is not None and staff.timezone else None) or current_app.config["DEFAULT_TIMEZONE"]
+
+
+def is_chinese() -> bool:
+    """True when this page is rendered in Chinese."""
+    return str(get_locale()).startswith("zh")
+
+
+def local_name(row) -> str:
+    """A department's or category's name in the page's language."""
+    if row is None:
+        return ""
+    return (row.name_zh if is_chinese() and getattr(row, "name_zh", None) else row.name) or row.code
+
+
+LABELS = {
+    "status": {
+        "new": _l("New"), "confirmed": _l("Confirmed"), "in_progress": _l("In progress"),
+        "waiting_on_customer": _l("Waiting on the customer"), "resolved": _l("Resolved"),
+        "closed": _l("Closed"), "cancelled": _l("Cancelled"),
+    },
+    "step": {"listen": _l("Listen"), "confirm": _l("Confirm"), "handle": _l("Handle"),
+             "feed_back": _l("Feed back")},
+    "priority": {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")},
+    "kind": {"complaint": _l("Complaint"), "service_request": _l("Service request"),
+             "inquiry": _l("Inquiry"), "suggestion": _l("Suggestion")},
+    "channel": {"web": _l("Web form"), "email": _l("E-mail"), "phone": _l("Phone"), "api": _l("API")},
+    "role": {"agent": _l("Agent"), "supervisor": _l("Supervisor"), "admin": _l("Admin")},
+    "action": {
+        "confirm": _l("Confirm"), "start": _l("Start handling"), "wait": _l("Wait for the customer"),
+        "resolve": _l("Resolve"), "reopen": _l("Reopen"), "close": _l("Close"), "cancel": _l("Cancel"),
+        "customer_reply": _l("Customer replied"), "created": _l("Filed"), "updated": _l("Edited"),
+        "message_added": _l("Public reply"), "note_added": _l("Internal note"),
+        "sla_applied": _l("SLA targets set"), "sla_refreshed": _l("SLA targets changed"),
+        "tier_decided": _l("Tier decided"), "remedy_decided": _l("Remedy decided"),
+        "plugin_error": _l("Plugin error"), "followup_opened": _l("Follow-up opened"),
+        "auto_closed": _l("Closed automatically"), "attachment_added": _l("File attached"),
+    },
+    "author": {"customer": _l("Customer"), "staff": _l("Service team"), "system": _l("System")},
+    # Keys of the details on history events.
+    "field": {
+        "department": _l("Department"), "resolution": _l("Resolution"), "reason": _l("Reason"),
+        "channel": _l("Channel"), "kind": _l("Kind"), "category": _l("Category"), "priority": _l("Priority"),
+        "assignee": _l("Assignee"), "policy": _l("Policy"), "first_response_due": _l("First response due"),
+        "resolution_due": _l("Resolution due"), "tier": _l("Tier"), "decision": _l("Decision"),
+        "followup": _l("Follow-up"), "parent": _l("Follow-up to"), "hook": _l("Hook"), "error": _l("Error"),
+        "days": _l("Days"), "filename": _l("File"),
+    },
+}
+
+
+def label(group: str, value) -> str:
+    """The translated label of ``value`` in ``group`` (status, priority, ...);
+    the value itself when there is none (e.g. a plugin's history action)."""
+    if value is None:
+        return ""
+    found = LABELS.get(group, {}).get(value)
+    return str(found) if found is not None else str(value).replace("_", " ")
+
+
+def init_app(app: Flask) -> None:
+    """Bind Flask-Babel (catalogs in ``service/translations``) and the template helpers."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LANGUAGE"])
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["DEFAULT_TIMEZONE"])
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    # Flask-Babel caches the locale on ``g``, which lives as long as the app
+    # context; where one app context serves several requests (tests, CLI
+    # code) each request must choose again.
+    app.before_request(refresh)
+    app.jinja_env.globals.update(console_staff=console_staff, label=label, local_name=local_name, is_chinese=is_chinese,
+                                 current_locale=lambda: str(get_locale()))

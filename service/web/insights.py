@@ -1,0 +1,120 @@
+"""Read-only views the console shows beside a ticket: the timeline and the
+customer panel (recent tickets, whether their complaints are rising)."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import format_datetime
+from sqlalchemy import func, select
+
+from .. import queries
+from ..extensions import db
+from ..models import Customer, Staff, Ticket
+from ..models.base import utcnow
+from .i18n import label
+
+# History rows that a message on the timeline already shows.
+_SHOWN_AS_MESSAGES = ("message_added", "note_added")
+
+
+def timeline(ticket: Ticket) -> list[dict]:
+    """History events and messages (notes included) together, oldest first.
+
+    Each entry: ``{"at", "type": "event"|"message", "item"}``.
+    """
+    entries = [{"at": e.at, "type": "event", "item": e, "order": (0, e.id)}
+               for e in queries.ticket_history(ticket) if e.action not in _SHOWN_AS_MESSAGES]
+    entries += [{"at": m.created_at, "type": "message", "item": m, "order": (1, m.id)}
+                for m in queries.ticket_messages(ticket, include_internal=True)]
+    entries.sort(key=lambda e: (e["at"], e["order"]))
+    return entries
+
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _shown(value, field: str) -> str:
+    if value is None:
+        return "-"
+    if field == "assignee" and isinstance(value, int):
+        staff = db.session.get(Staff, value)
+        return staff.name if staff else f"#{value}"
+    if isinstance(value, str) and _ISO.match(value):
+        try:
+            return format_datetime(datetime.fromisoformat(value), "yyyy-MM-dd HH:mm")
+        except ValueError:
+            return value
+    if field in ("status", "from_status", "to_status"):
+        return label("status", value)
+    return str(value)
+
+
+def event_details(event) -> list[tuple[str, str]]:
+    """A history event's details as (label, text) rows: times in the viewer's
+    time zone, staff ids as names, edits as ``old -> new``."""
+    rows = []
+    for key, value in (event.details or {}).items():
+        if value in (None, "", [], {}):
+            continue
+        if key == "changes" and isinstance(value, dict):
+            for field, pair in value.items():
+                old, new = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
+                rows.append((label("field", field), f"{_shown(old, field)} → {_shown(new, field)}"))
+        else:
+            rows.append((label("field", key), _shown(value, key)))
+    return rows
+
+
+def customer_summary(customer: Customer, ticket: Ticket) -> dict:
+    """The customer panel: their other recent tickets, their complaint counts
+    over the last ``COMPLAINT_TREND_DAYS`` and the span before, and whether
+    complaints are rising (more now than before, and at least two: one
+    complaint after none is not a trend)."""
+    days = current_app.config["COMPLAINT_TREND_DAYS"]
+    now = utcnow()
+    recent = db.session.scalars(select(Ticket).where(Ticket.customer_id == customer.id, Ticket.id != ticket.id)
+                                .order_by(Ticket.id.desc()).limit(5)).unique().all()
+    complaints = select(func.count()).select_from(Ticket).where(
+        Ticket.customer_id == customer.id, Ticket.kind == "complaint")
+    current = db.session.scalar(complaints.where(Ticket.created_at >= now - timedelta(days=days)))
+    before = db.session.scalar(complaints.where(Ticket.created_at >= now - timedelta(days=2 * days),
+                                                Ticket.created_at < now - timedelta(days=days)))
+    total = db.session.scalar(select(func.count()).select_from(Ticket).where(Ticket.customer_id == customer.id))
+    return {"recent": recent, "complaints_now": current, "complaints_before": before,
+            "rising": current > before and current >= 2, "days": days, "total": total}
+
+
+def core_charts() -> list[dict]:
+    """The core's dashboard charts (specs for ``service.web.charts``):
+    complaints by category as a Pareto chart, tickets by status, open tickets
+    by department. Titles and labels in the page's language."""
+    from flask_babel import gettext as _
+
+    from ..models import Category, Department
+    from ..workflow import OPEN_STATUSES, STATUSES
+    from .i18n import label, local_name
+
+    by_category = db.session.execute(
+        select(Category, func.count(Ticket.id)).join(Ticket, Ticket.category_id == Category.id)
+        .where(Ticket.kind == "complaint").group_by(Category.id)).all()
+    by_status = dict(db.session.execute(select(Ticket.status, func.count()).group_by(Ticket.status)).all())
+    by_department = db.session.execute(
+        select(Department, func.count(Ticket.id)).outerjoin(
+            Ticket, (Ticket.department_id == Department.id) & Ticket.status.in_(OPEN_STATUSES))
+        .group_by(Department.id).order_by(Department.id)).all()
+    unrouted = db.session.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.department_id.is_(None), Ticket.status.in_(OPEN_STATUSES)))
+    return [
+        {"key": "complaints_by_category", "title": _("Complaints by category (Pareto)"), "kind": "pareto",
+         "labels": [local_name(c) for c, _n in by_category],
+         "series": [{"name": _("Complaints"), "values": [n for _c, n in by_category]}], "unit": None},
+        {"key": "tickets_by_status", "title": _("Tickets by status"), "kind": "bar",
+         "labels": [label("status", s) for s in STATUSES],
+         "series": [{"name": _("Tickets"), "values": [by_status.get(s, 0) for s in STATUSES]}], "unit": None},
+        {"key": "open_by_department", "title": _("Open tickets by department"), "kind": "bar",
+         "labels": [local_name(d) for d, _n in by_department] + [_("No department yet")],
+         "series": [{"name": _("Open tickets"), "values": [n for _d, n in by_department] + [unrouted]}],
+         "unit": None},
+    ]

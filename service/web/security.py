@@ -1,0 +1,61 @@
+"""Web security: CSRF on every form, security headers, friendly error pages.
+
+CSRF comes from Flask-WTF's ``CSRFProtect``, checked for every unsafe request
+(POST, PUT, PATCH, DELETE) outside ``/api/`` - so plugin pages are covered
+too; the JSON API is exempt because it authenticates with bearer tokens,
+which a browser never sends on its own.
+"""
+from __future__ import annotations
+
+from flask import Flask, g, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+csrf = CSRFProtect()
+
+# No inline script anywhere; styles come from our one CSS file; charts are
+# SVG images (data: URIs), which cannot run script when shown as <img>.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if not _is_api():
+        response.headers.setdefault("Content-Security-Policy", CSP)
+    # Tracking pages carry a private token in the URL: never keep them in
+    # shared caches; console pages show private customer data.
+    if request.path.startswith(("/track/", "/console")):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Protect every form with CSRF (API exempt) and add the security headers."""
+    # Checked by path, not by blueprint: a plugin may mount its API
+    # blueprint under any name, but always under /api/.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf.init_app(app)
+
+    @app.before_request
+    def _check_csrf():
+        # Flask-WTF caches the token on ``g``, which lives as long as the app
+        # context; where one app context serves several requests (tests, CLI
+        # code) a token cached for an earlier session must not be reused.
+        g.pop("csrf_token", None)
+        if request.method in app.config["WTF_CSRF_METHODS"] and not _is_api():
+            csrf.protect()
+
+    app.after_request(_headers)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc):
+        if _is_api():
+            from ..api.errors import error_body
+            return error_body(400, "bad_request", exc.description)
+        return render_template("web/error.html", status=400, message=exc.description), 400

@@ -1,0 +1,99 @@
+"""Staff sessions for the console: sign in, sign out, who is signed in, role checks.
+
+The session cookie (signed by Flask, HttpOnly, SameSite, Secure when
+configured) holds the staff id and a fingerprint of the password hash, so a
+password change or a deactivation ends every session at once.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import secrets
+
+from flask import abort, has_request_context, redirect, request, session, url_for
+from sqlalchemy import func, select
+
+from ..auth import check_password, hash_password
+from ..extensions import db
+from ..models import Staff
+
+
+def _fingerprint(staff: Staff) -> str:
+    return hashlib.sha256((staff.password_hash or "").encode()).hexdigest()[:16]
+
+
+@functools.cache
+def _decoy() -> Staff:
+    return Staff(password_hash=hash_password(secrets.token_urlsafe(16)))
+
+
+def authenticate(email: str, password: str) -> Staff | None:
+    """The active staff member with this e-mail and password, else None.
+
+    An unknown e-mail costs a password check too, so the answer's timing
+    does not tell which e-mail addresses have accounts.
+    """
+    staff = db.session.scalar(select(Staff).where(func.lower(Staff.email) == (email or "").strip().lower()))
+    if staff is None:
+        check_password(_decoy(), password or "")
+        return None
+    if not staff.active or not check_password(staff, password or ""):
+        return None
+    return staff
+
+
+def sign_in(staff: Staff) -> None:
+    """Start a console session for ``staff`` (a fresh session: no fixation)."""
+    session.clear()
+    session.permanent = True
+    session["staff_id"] = staff.id
+    session["staff_fp"] = _fingerprint(staff)
+
+
+def sign_out() -> None:
+    """End the console session."""
+    session.clear()
+
+
+def console_staff() -> Staff | None:
+    """The staff member signed in to this request's session, else None.
+
+    Cached on the request, not on ``g``: an app context (and its ``g``) can
+    outlive one request (tests, CLI code serving several).
+    """
+    if not has_request_context():
+        return None
+    if not hasattr(request, "kefu_console_staff"):
+        staff = None
+        staff_id = session.get("staff_id")
+        if isinstance(staff_id, int):
+            staff = db.session.get(Staff, staff_id)
+            if staff is None or not staff.active or session.get("staff_fp") != _fingerprint(staff):
+                staff = None
+        request.kefu_console_staff = staff
+    return request.kefu_console_staff
+
+
+def load_console_staff() -> None:
+    """``before_request`` for console blueprints: load the signed-in staff
+    member early, so the page's language and time zone are theirs."""
+    console_staff()
+
+
+def require_staff(role: str = "agent"):
+    """Decorate a console view: sign-in page for visitors, 403 below ``role``."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            staff = console_staff()
+            if staff is None:
+                return redirect(url_for("console_auth.login", next=request.full_path.rstrip("?")))
+            if not staff.has_role(role):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.kefu_min_role = role
+        return wrapper
+
+    return decorator
