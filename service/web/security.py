@@ -8,6 +8,7 @@ which a browser never sends on its own.
 from __future__ import annotations
 
 from flask import Flask, g, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 csrf = CSRFProtect()
@@ -58,4 +59,6 @@ def init_app(app: Flask) -> None:
         if _is_api():
             from ..api.errors import error_body
             return error_body(400, "bad_request", exc.description)
-        return render_template("web/error.html", status=400, message=exc.description), 400
+        # Customers meet this on a phone after a long pause: say what to do, in their language.
+        return render_template("web/error.html", status=400, message=gettext(
+            "The form has expired or was sent from another page. Reload the page and try again.")), 400
