@@ -66,6 +66,14 @@ def ticket_panels(ticket):
 
 
 @hookimpl
+def dashboard_charts(staff):
+    """The CSAT trend by week for the supervisor dashboard."""
+    from .dashboard import charts
+
+    return charts()
+
+
+@hookimpl
 def register_jobs(app):
     """The delayed delivery (mail queue) and the periodic reminder (hourly)."""
     return [{"name": DELIVER_JOB, "func": "plugins.satisfaction_survey.surveys:deliver", "queue": "mail"},

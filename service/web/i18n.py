@@ -85,6 +85,9 @@ LABELS = {
         "plugin_error": _l("Plugin error"), "followup_opened": _l("Follow-up opened"),
         "auto_closed": _l("Closed automatically"), "attachment_added": _l("File attached"),
     },
+    # The satisfaction classes of DOMAIN.md (a plugin derives them).
+    "satisfaction": {"loyal": _l("Loyal"), "ordinary": _l("Ordinary"), "complaining": _l("Complaining"),
+                     "lost": _l("Lost")},
     "author": {"customer": _l("Customer"), "staff": _l("Service team"), "system": _l("System")},
     # Keys of the details on history events.
     "field": {

@@ -68,7 +68,8 @@ def event_details(event) -> list[tuple[str, str]]:
 
 
 def customer_summary(customer: Customer, ticket: Ticket) -> dict:
-    """The customer panel: their other recent tickets, their complaint counts
+    """The customer panel: their satisfaction class (``satisfaction_class``
+    decider), their other recent tickets, their complaint counts
     over the last ``COMPLAINT_TREND_DAYS`` and the span before, and whether
     complaints are rising (more now than before, and at least two: one
     complaint after none is not a trend)."""
@@ -82,8 +83,11 @@ def customer_summary(customer: Customer, ticket: Ticket) -> dict:
     before = db.session.scalar(complaints.where(Ticket.created_at >= now - timedelta(days=2 * days),
                                                 Ticket.created_at < now - timedelta(days=days)))
     total = db.session.scalar(select(func.count()).select_from(Ticket).where(Ticket.customer_id == customer.id))
+    # The class comes from whichever plugin derives it (the builtin survey plugin does).
+    satisfaction = current_app.extensions["kefu_plugins"].decide("satisfaction_class", customer=customer)[0]
     return {"recent": recent, "complaints_now": current, "complaints_before": before,
-            "rising": current > before and current >= 2, "days": days, "total": total}
+            "rising": current > before and current >= 2, "days": days, "total": total,
+            "satisfaction_class": satisfaction}
 
 
 def core_charts() -> list[dict]:

@@ -125,3 +125,17 @@ def test_reports_need_a_supervisor_and_a_known_grouping(client, agent, superviso
     assert bad.status_code == 422 and list(bad.json["error"]["fields"]) == ["by"]
     bad = client.get("/api/v1/reports/surveys?since=yesterday", headers=supervisor)
     assert bad.status_code == 422 and list(bad.json["error"]["fields"]) == ["since"]
+
+
+def test_the_dashboard_chart_shows_csat_and_response_rate_by_week(app, dataset):
+    from plugins.satisfaction_survey.dashboard import charts
+
+    [chart] = charts(now=datetime(2026, 11, 20, tzinfo=timezone.utc))
+    assert chart["key"] == "csat_trend" and chart["kind"] == "line" and chart["unit"] == "%"
+    assert chart["labels"] == ["2026-W45", "2026-W46"]
+    # W45: surveys 1-3, all answered, ratings 5, 4, 2: CSAT 2/3, response 3/3.
+    # W46: surveys 4-6, one answered (rating 3): CSAT 0/1, response 1/3.
+    assert [(s["name"], s["values"]) for s in chart["series"]] == [
+        ("CSAT", [66.7, 0.0]), ("Response rate", [100.0, 33.3])]
+    # Twelve weeks later both weeks have left the chart.
+    assert charts(now=datetime(2027, 2, 20, tzinfo=timezone.utc))[0]["labels"] == []

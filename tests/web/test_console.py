@@ -144,6 +144,22 @@ def test_the_customer_panel_shows_recent_tickets_and_rising_complaints(client, s
     assert "Complaints in the last 90 days: 2 (the 90 days before: 1)" in panel and "rising" in panel
 
 
+def test_the_customer_panel_shows_the_satisfaction_class_a_plugin_decides(app, client, staff_login, file_ticket):
+    from service import hookimpl
+
+    class Classes:
+        @hookimpl
+        def satisfaction_class(self, customer):
+            return "complaining"
+
+    app.extensions["kefu_plugins"].pm.register(Classes(), name="classes")
+    staff_login("agent")
+    number = file_ticket()["number"]
+    page = client.get(f"/console/tickets/{number}").text
+    panel = page[page.index('id="customer-h"'):]
+    assert 'data-satisfaction="complaining"' in panel and ">Complaining</span>" in panel
+
+
 def test_staff_settings_change_language_and_time_zone(client, staff_login, file_ticket):
     staff = staff_login("agent")
     number = file_ticket()["number"]
