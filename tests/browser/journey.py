@@ -1,7 +1,8 @@
 """The complaint journey as a list of steps, each a function of one shared
 ``Journey``: a customer files on the form, an agent confirms with a
 department, starts and resolves, the customer rejects with a reason, the
-agent resolves again, the customer accepts, the ticket is closed.
+agent resolves again, the customer accepts and answers the satisfaction
+survey, the ticket is closed.
 
 Steps are data so that another step (e.g. answering the satisfaction
 survey once that plugin is in) can be inserted into ``STEPS`` at its place.
@@ -9,6 +10,7 @@ survey once that plugin is in) can be inserted into ``STEPS`` at its place.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 
 from playwright.sync_api import Page, expect
@@ -18,11 +20,13 @@ TEXTS = {
     "en": {"form_title": "Tell us what went wrong", "received": "Thank you, we have received it",
            "status_resolved": "Resolved", "status_in_progress": "In progress", "status_closed": "Closed",
            "sign_in": "Sign in", "subject": "Subject", "description": "What happened? In your own words",
-           "name": "Your name", "email": "E-mail", "queues": "My tickets", "reason": "Why does it not solve it?"},
+           "name": "Your name", "email": "E-mail", "queues": "My tickets", "reason": "Why does it not solve it?",
+           "survey_thanks": "Thank you for your answer"},
     "zh_CN": {"form_title": "告诉我们遇到了什么问题", "received": "谢谢，我们已收到",
               "status_resolved": "已解决", "status_in_progress": "处理中", "status_closed": "已结案",
               "sign_in": "登录", "subject": "主题", "description": "发生了什么？请用您自己的话描述",
-              "name": "您的姓名", "email": "电子邮箱", "queues": "我的工单", "reason": "为什么没有解决？"},
+              "name": "您的姓名", "email": "电子邮箱", "queues": "我的工单", "reason": "为什么没有解决？",
+              "survey_thanks": "感谢您的回答"},
 }
 
 
@@ -138,6 +142,29 @@ def customer_accepts(j: Journey) -> None:
     page.locator("#confirm-accept").click()
 
 
+def customer_answers_survey(j: Journey) -> None:
+    """The satisfaction survey of the accepted resolution shows on the
+    tracking page once delivered (by the in-process job runner); the
+    customer follows its link and answers: solved, 5 of 5, a comment."""
+    page = j.customer
+    link = page.locator('[data-panel="satisfaction_survey"] a')
+    deadline = time.monotonic() + 20
+    while True:  # delivery is a background job: look again until it has run
+        page.goto(j.track_url)
+        if link.count() or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(300)
+    expect(link).to_have_count(1)
+    j.shot(page, "customer-tracking-survey")
+    link.click()
+    page.locator('input[name="solved"][value="yes"]').check()
+    page.locator('input[name="rating"][value="5"]').check()
+    page.locator("textarea[name=comment]").fill("Quick and friendly.")
+    j.shot(page, "customer-survey")
+    page.locator("form button[type=submit]").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(j.t["survey_thanks"])
+
+
 def ticket_is_closed(j: Journey) -> None:
     """Both sides see the ticket closed; the customer can no longer answer."""
     page = j.customer
@@ -150,4 +177,4 @@ def ticket_is_closed(j: Journey) -> None:
 
 
 STEPS = [file_complaint, agent_signs_in, agent_confirms_starts_resolves, customer_rejects,
-         agent_resolves_again, customer_accepts, ticket_is_closed]
+         agent_resolves_again, customer_accepts, customer_answers_survey, ticket_is_closed]

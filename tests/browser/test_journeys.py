@@ -27,6 +27,7 @@ def agent_account(app, departments):
     return make
 
 
+@pytest.mark.parametrize("overrides", [{"JOBS_IN_PROCESS": True, "SURVEY_DELAY": 0}])
 @pytest.mark.parametrize("language,browser_locale", [("en", "en-GB"), ("zh_CN", "zh-CN")])
 def test_complaint_journey(live_server, new_context, agent_account, shoot, language, browser_locale):
     staff = agent_account(language)
