@@ -117,10 +117,18 @@ def test_worker_killed_mid_job_still_mails_exactly_once(
     subjects = _subjects(smtp_sink)
     assert subjects == [f"[{number}] Your ticket is with our After-sales team",
                         f"[{number}] We need something from you: Washing machine not delivered"]
-    rows = _outbox()
+
+    def settled():
+        # The worker marks the rows done after the SMTP server has the mail: wait for that commit.
+        db.session.rollback()
+        rows, effects = _outbox(), db.session.scalars(select(JobEffect)).all()
+        done = len(effects) == 2 and all(e.done_at for e in effects) and all(
+            r.done_at for r in rows if r.kwargs.get("notice") in ("confirmed", "waiting"))
+        return (rows, effects) if done else None
+
+    rows, effects = wait_until(settled, timeout=30, what="the worker to mark both mails done")
     confirm = next(r for r in rows if r.kwargs["notice"] == "confirmed")
     assert confirm.done_at is not None and confirm.attempts == 2
-    effects = db.session.scalars(select(JobEffect)).all()
     assert len(effects) == 2 and all(e.done_at for e in effects)
 
 
