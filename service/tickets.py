@@ -15,7 +15,7 @@ from sqlalchemy import select
 from . import history, lookups, tracking, workflow
 from .actors import SYSTEM, Actor
 from .customers import customer_for_contact
-from .errors import Conflict, StaleVersion, ValidationFailed
+from .errors import Conflict, Forbidden, StaleVersion, ValidationFailed
 from .extensions import db
 from .models import Ticket
 from .models.base import insert_attached, utcnow
@@ -41,9 +41,14 @@ def _check_sla(answer):
             raise ValueError(f"{key} must be an aware datetime or None")
 
 
+REMEDY_APPROVERS = ("supervisor", "finance")
+
+
 def _check_remedy(answer):
     if not isinstance(answer, dict) or answer.get("decision") not in ("approved", "needs_approval", "refused"):
         raise ValueError("remedy_approval must answer {'decision': approved|needs_approval|refused, 'reason': str}")
+    if answer.get("approver") is not None and answer["approver"] not in REMEDY_APPROVERS:
+        raise ValueError("remedy_approval's approver must be supervisor, finance or None")
 
 
 def apply_sla(ticket: Ticket) -> None:
@@ -112,8 +117,11 @@ def _create(data: dict, actor: Actor, channel: str, customer, parent: Ticket | N
         answer, plugin = _decide(ticket, "remedy_approval", validate=_check_remedy,
                                  ticket=ticket, customer=customer)
         ticket.remedy_decision, ticket.remedy_reason = answer["decision"], str(answer.get("reason") or "")
+        if ticket.remedy_decision == "needs_approval":
+            ticket.remedy_approver = answer.get("approver") or "supervisor"
         history.record(ticket, Actor("plugin", name=plugin), "remedy_decided",
-                       decision=ticket.remedy_decision, reason=ticket.remedy_reason)
+                       decision=ticket.remedy_decision, reason=ticket.remedy_reason,
+                       approver=ticket.remedy_approver)
     token = tracking.issue_token(ticket)
     insert_attached(db.session, ticket)  # the id, and with it the number
     return ticket, token
@@ -271,6 +279,46 @@ def reopen_or_follow_up(ticket: Ticket, values: dict, actor: Actor, uow: UnitOfW
     history.record(ticket, actor, "followup_opened", followup=followup.number, reason=reason)
     uow.emit("ticket_created", ticket=followup, actor=actor)
     return followup
+
+
+def decide_remedy(number: str, decision: str, reason: str, version: int, staff) -> Ticket:
+    """A person approves or refuses a remedy that waits for approval.
+
+    ``decision`` is ``approved`` or ``refused``; ``reason`` (required) says
+    why; ``staff`` is the ``Staff`` deciding. The ticket's ``remedy_approver``
+    names the role that decides (``supervisor``: supervisors and admins;
+    ``finance``: finance staff and admins). Records who and why in the
+    history (``remedy_approved`` / ``remedy_refused``), raises the version
+    and notifies ``ticket_updated`` with ``{"remedy_decision": [old, new]}``.
+    Raises ``Conflict`` (409) unless the remedy is ``needs_approval``,
+    ``Forbidden`` (403) for the wrong role, ``StaleVersion`` (409),
+    ``ValidationFailed`` (422) for a blank reason or an unknown decision.
+    """
+    if decision not in ("approved", "refused"):
+        raise ValidationFailed(f"unknown decision {decision!r}", {"decision": ["must be approved or refused"]})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("say why", {"reason": ["required"]})
+    with UnitOfWork() as uow:
+        ticket = lookups.ticket_by_number(number)
+        if ticket.remedy_decision != "needs_approval":
+            raise Conflict(f"the remedy of ticket {number} is not waiting for approval "
+                           f"(it is {ticket.remedy_decision or 'not requested'})",
+                           {"decision": ["no remedy waits for approval"]}, remedy_decision=ticket.remedy_decision)
+        approver = ticket.remedy_approver or "supervisor"
+        if not staff.has_role(approver):
+            raise Forbidden(f"this remedy waits for {approver} approval", {"decision": [f"needs the {approver} role"]},
+                            approver=approver)
+        check_version(ticket, version)
+        old = ticket.remedy_decision
+        ticket.remedy_decision, ticket.remedy_reason = decision, reason
+        _touch(ticket, utcnow())
+        actor = Actor.staff(staff)
+        history.record(ticket, actor, "remedy_approved" if decision == "approved" else "remedy_refused",
+                       decision=decision, reason=reason, approver=approver)
+        uow.emit("ticket_updated", ticket=ticket, changes={"remedy_decision": [old, decision]}, actor=actor)
+        uow.commit()
+    return ticket
 
 
 def answer_resolution(ticket: Ticket, accepted: bool, reason: str | None, actor: Actor) -> Ticket | None:
