@@ -304,11 +304,10 @@ def decide_remedy(number: str, decision: str, reason: str, version: int, staff) 
         if ticket.remedy_decision != "needs_approval":
             raise Conflict(f"the remedy of ticket {number} is not waiting for approval "
                            f"(it is {ticket.remedy_decision or 'not requested'})",
-                           {"decision": ["no remedy waits for approval"]}, remedy_decision=ticket.remedy_decision)
+                           {"decision": ["no remedy waits for approval"]})
         approver = ticket.remedy_approver or "supervisor"
         if not staff.has_role(approver):
-            raise Forbidden(f"this remedy waits for {approver} approval", {"decision": [f"needs the {approver} role"]},
-                            approver=approver)
+            raise Forbidden(f"this remedy waits for {approver} approval", {"decision": [f"needs the {approver} role"]})
         check_version(ticket, version)
         old = ticket.remedy_decision
         ticket.remedy_decision, ticket.remedy_reason = decision, reason

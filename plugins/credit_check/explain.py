@@ -10,6 +10,7 @@ from service.extensions import db
 
 from .models import CreditRating, CreditView
 from .rating import current_rating, rating_for
+from .scorecard import CENT
 from .settings import settings
 
 
@@ -22,7 +23,7 @@ def _groups(breakdown: list[dict]) -> list[dict]:
         got[1] += Decimal(item["max_points"])
     return [{"key": key, "name": card.groups.get(key, {}).get("name", key),
              "name_zh": card.groups.get(key, {}).get("name_zh", key),
-             "points": str(p), "max_points": str(m)} for key, (p, m) in totals.items()]
+             "points": str(p.quantize(CENT)), "max_points": str(m.quantize(CENT))} for key, (p, m) in totals.items()]
 
 
 def detail(rating: CreditRating | None, customer_id: int) -> dict:

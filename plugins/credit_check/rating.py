@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, func, select
 
+from service.errors import ValidationFailed
 from service.extensions import db
 from service.lookups import customer_by_id
 from service.models import Customer
@@ -73,7 +74,10 @@ def rate_customer(customer_id: int, quarter: str | None = None, rated_by: str = 
     Always adds a rating (an earlier one for the same quarter is kept; the
     latest is in force). 404 for an unknown customer.
     """
-    quarter = quarters.check(quarter or current_quarter())
+    try:
+        quarter = quarters.check(quarter or current_quarter())
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), {"quarter": [str(exc)]}) from None
     customer = customer_by_id(customer_id, field="customer_id")
     rating = _make(customer, quarter, rated_by)
     db.session.commit()

@@ -54,8 +54,8 @@ class Indicator:
         if self.rule["type"] == "banded":
             for band in self.rule["bands"]:
                 if ("min" in band and v >= band["min"]) or ("max" in band and v <= band["max"]):
-                    return band["points"]
-            return Decimal(0)
+                    return band["points"].quantize(CENT)
+            return Decimal("0.00")
         zero, full = self.rule["zero_at"], self.rule["full_at"]
         share = min(max((v - zero) / (full - zero), Decimal(0)), Decimal(1))
         return (self.points * share).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -89,7 +89,8 @@ class Scorecard:
             points = ind.score(figures[ind.key])
             total += points
             breakdown.append({"key": ind.key, "group": ind.group, "financial": ind.financial,
-                              "value": figures[ind.key], "points": str(points), "max_points": str(ind.points)})
+                              "value": figures[ind.key], "points": str(points),
+                              "max_points": str(ind.points.quantize(CENT))})
         return total, breakdown
 
 

@@ -59,7 +59,7 @@ def test_finance_decides_what_is_routed_to_finance(client, finance, supervisor, 
     number = routed("finance")
     wrong = _decide(client, supervisor, number)
     assert wrong.status_code == 403 and "finance approval" in wrong.json["error"]["message"]
-    assert wrong.json["error"]["approver"] == "finance"
+    assert wrong.json["error"]["fields"] == {"decision": ["needs the finance role"]}
     staff, headers = finance
     refused = _decide(client, headers, number, "refused", "no prepayment received")
     assert refused.status_code == 200 and refused.json["remedy"]["decision"] == "refused"

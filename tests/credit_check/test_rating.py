@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from plugins.credit_check import quarters
 from plugins.credit_check.figures import set_figures
 from plugins.credit_check.models import CreditRating
-from plugins.credit_check.rating import current_quarter, current_rating, rate_customer, rate_due, rerate_job
+from plugins.credit_check.rating import current_quarter, current_rating, rate_customer, rerate_job
 from service.extensions import db
 
 from creditparts import BEST
