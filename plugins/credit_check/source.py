@@ -2,9 +2,11 @@
 deadline and a cache, so that a slow or failing source never holds up a
 request or a re-rate.
 
-* The hook runs in a small thread pool (made on first use, not at import);
-  the caller waits at most ``CREDIT_SOURCE_TIMEOUT`` seconds, then goes on
-  with the internal score. The late answer is dropped.
+* The hook runs in a daemon thread of its own; the caller waits at most
+  ``CREDIT_SOURCE_TIMEOUT`` seconds, then goes on with the internal score.
+  The late answer is dropped. Daemon threads, not a pool: a pool's threads
+  are joined at exit, so a hung source would keep ``kefu credit rate`` or a
+  worker from exiting.
 * An answer (also "knows nothing", None) is kept per customer and quarter
   for ``CREDIT_SOURCE_CACHE_SECONDS`` in this process.
 * After a timeout or an error the source is skipped for ``BACKOFF_SECONDS``
@@ -15,8 +17,6 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from flask import current_app
@@ -27,7 +27,6 @@ from .settings import settings
 
 BACKOFF_SECONDS = 60
 _lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
 
 
 @dataclass(frozen=True)
@@ -46,14 +45,6 @@ def snapshot(customer) -> CustomerSnapshot:
     return CustomerSnapshot(customer.id, customer.external_ref, customer.name, customer.kind, customer.email)
 
 
-def _executor() -> ThreadPoolExecutor:
-    global _pool
-    with _lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kefu-credit-source")
-        return _pool
-
-
 def _check(answer):
     if not isinstance(answer, dict):
         raise ValueError("credit_source must answer a dict {'score': 0-100, 'source': str}")
@@ -63,8 +54,8 @@ def _check(answer):
 
 
 def _ask(app, customer: CustomerSnapshot, quarter: str):
-    # Runs in a pool thread: an app context of its own, so the hook (and the
-    # plugin manager's savepoints) never touch the caller's session.
+    # Runs in a thread of its own: an app context of its own, so the hook (and
+    # the plugin manager's savepoints) never touch the caller's session.
     with app.app_context():
         answer, plugin, failures = plugins().decide("credit_source", validate=_check,
                                                     customer=customer, quarter=quarter)
@@ -109,14 +100,24 @@ def external_score(customer, quarter: str) -> tuple[dict | None, str | None]:
         down = state["down_until"]
     if down > now:
         return None, f"external source skipped for {down - now:.0f} s after a failure"
-    future = _executor().submit(_ask, app, snapshot(customer), quarter)
-    try:
-        answer = future.result(timeout=conf.source_timeout)
-    except FutureTimeout:
+    outcome, done = {}, threading.Event()
+    snap = snapshot(customer)
+
+    def run():
+        try:
+            outcome["answer"] = _ask(app, snap, quarter)
+        except Exception as exc:  # the source's failure is noted, never raised
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name=f"kefu-credit-source-{customer.id}", daemon=True).start()
+    if not done.wait(conf.source_timeout):
         note = f"external source timed out after {conf.source_timeout:g} s"
-    except Exception as exc:  # the source's failure is noted, never raised
-        note = f"external source failed: {exc}"[:300]
+    elif "error" in outcome:
+        note = f"external source failed: {outcome['error']}"[:300]
     else:
+        answer = outcome["answer"]
         if conf.source_cache_seconds:
             with _lock:
                 state["cache"][key] = (time.monotonic() + conf.source_cache_seconds, answer)

@@ -5,7 +5,7 @@ from flask import request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from .. import messages, queries, tickets
+from .. import messages, queries, remedies, tickets
 from ..actors import Actor
 from ..auth import authenticate, current_staff, require_role
 from ..errors import ValidationFailed
@@ -92,7 +92,7 @@ def decide_remedy(data, number):
     ``approver`` decides: supervisor (supervisors, admins) or finance (finance
     staff, admins); 403 for another role, 409 when nothing waits or for a stale version."""
     staff = current_staff()
-    ticket = tickets.decide_remedy(number, data["decision"], data["reason"], data["version"], staff)
+    ticket = remedies.decide_remedy(number, data["decision"], data["reason"], data["version"], staff)
     return _present(ticket, staff)
 
 
