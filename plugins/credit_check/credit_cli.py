@@ -25,7 +25,8 @@ def credit_group():
 
 
 @credit_group.command("rate")
-@click.option("--customer", "customer_ref", default=None, help="the customer's external_ref (default: everyone due)")
+@click.option("--customer", "customer_ref", default=None,
+              help="the customer's external_ref, or their id (default: everyone due)")
 @click.option("--quarter", default=None, help="the quarter rated, e.g. 2026Q4 (default: the current one)")
 @with_appcontext
 def credit_rate(customer_ref, quarter):
@@ -43,6 +44,9 @@ def credit_rate(customer_ref, quarter):
             raise click.BadParameter(str(exc), param_hint="--quarter") from None
     if customer_ref is not None:
         customer_id = db.session.scalar(select(Customer.id).where(Customer.external_ref == customer_ref))
+        if customer_id is None and customer_ref.isdigit() and int(customer_ref) < 2**31:
+            # not an external_ref: try it as an id
+            customer_id = db.session.scalar(select(Customer.id).where(Customer.id == int(customer_ref)))
         if customer_id is None:
             raise click.ClickException(f"no customer with external_ref {customer_ref!r}")
         r = rate_customer(customer_id, quarter, rated_by="cli")

@@ -74,7 +74,10 @@ def test_rate_one_customer_and_everyone_due(cli, make_customer):
     assert cli("credit", "rate").output.strip().endswith("0 rated, 0 unrated")
     past = cli("credit", "rate", "--customer", "K-1", "--quarter", "2020Q1")
     assert "unrated" in past.output and "no figures for 2019Q4" in past.output
+    by_id = cli("credit", "rate", "--customer", str(a))
+    assert by_id.exit_code == 0 and "AAA 97.00" in by_id.output
     assert cli("credit", "rate", "--customer", "NOPE").exit_code != 0
+    assert cli("credit", "rate", "--customer", "99999").exit_code != 0
     bad = cli("credit", "rate", "--quarter", "2020Q9")
     assert bad.exit_code != 0 and "not a quarter" in bad.output
 
