@@ -27,6 +27,12 @@ NEXT_STEP = {
     "supervisor": "Wait for a supervisor to approve or refuse the remedy.",
     "finance": "Wait for finance to approve, or ask the customer to pay in advance.",
 }
+NEXT_STEP_ZH = {
+    "approved": "按客户的要求给予补偿。",
+    "refused": "向客户解释拒绝的原因。",
+    "supervisor": "等待主管批准或拒绝该补偿。",
+    "finance": "等待财务批准，或请客户先付款。",
+}
 
 
 def may_see_credit(staff) -> bool:
@@ -72,7 +78,7 @@ def panel(ticket, staff) -> dict | None:
         return None
     step = ticket.remedy_approver if ticket.remedy_decision == "needs_approval" else ticket.remedy_decision
     data = {"remedy_decision": ticket.remedy_decision, "approver": ticket.remedy_approver,
-            "next_step": NEXT_STEP.get(step or "supervisor")}
+            "next_step": NEXT_STEP[step or "supervisor"], "next_step_zh": NEXT_STEP_ZH[step or "supervisor"]}
     if may_see_credit(staff):
         rating = current_rating(ticket.customer_id)
         data["credit"] = None if rating is None else {

@@ -78,7 +78,8 @@ def test_the_panel_shows_agents_the_decision_and_next_step_but_not_the_grade(
     panels = {p["key"]: p for p in client.get(f"/api/v1/tickets/{number}", headers=agent).json["panels"]}
     assert panels["credit"]["data"] == {
         "remedy_decision": "needs_approval", "approver": "finance",
-        "next_step": "Wait for finance to approve, or ask the customer to pay in advance."}
+        "next_step": "Wait for finance to approve, or ask the customer to pay in advance.",
+        "next_step_zh": "等待财务批准，或请客户先付款。"}
     for headers in (supervisor, finance, admin):
         data = {p["key"]: p for p in client.get(f"/api/v1/tickets/{number}", headers=headers).json["panels"]}["credit"]["data"]
         assert (data["credit"]["grade"], data["credit"]["score"], data["credit"]["status"]) == ("C", "30.00", "rated")
@@ -111,3 +112,19 @@ def test_agents_cannot_reach_credit_data(client, agent, graded):
         assert response.status_code == 403 and "supervisor or finance" in response.json["error"]["message"]
     customer_json = client.get(f"/api/v1/customers/{customer}", headers=agent).get_data(as_text=True)
     assert "AA" not in customer_json and "credit" not in customer_json
+
+
+def test_finance_approves_a_c_grade_remedy_and_the_agent_sees_what_to_do(
+        client, agent, supervisor, make_staff, graded, open_with_remedy):
+    ticket = open_with_remedy(graded("C"), "800.00")
+    number, version = ticket["number"], ticket["version"]
+    body = {"decision": "approved", "reason": "customer paid in advance", "version": version}
+    assert client.post(f"/api/v1/tickets/{number}/remedy", headers=supervisor, json=body).status_code == 403
+    fin, finance = make_staff("finance", "finance")
+    done = client.post(f"/api/v1/tickets/{number}/remedy", headers=finance, json=body)
+    assert done.status_code == 200 and done.json["remedy"]["decision"] == "approved"
+    panel = {p["key"]: p for p in client.get(f"/api/v1/tickets/{number}", headers=agent).json["panels"]}["credit"]
+    assert (panel["data"]["remedy_decision"], panel["data"]["next_step"]) == ("approved", "Grant the remedy.")
+    last = _history(client, agent, number)[-1]
+    assert (last["action"], last["actor"]["id"], last["details"]["reason"]) == \
+        ("remedy_approved", fin.id, "customer paid in advance")
