@@ -135,6 +135,27 @@ WEBHOOK_TIMEOUT_SECONDS = 10
 # Active endpoints are remembered per process this long (0: look up per event).
 WEBHOOK_CACHE_SECONDS = 5
 
+# ---------------------------------------------------------------- satisfaction surveys (builtin plugin)
+# Seconds from a ticket's resolution to the delivery of its survey (mail and
+# tracking page).
+SURVEY_DELAY = 3600
+# A survey link works this many days after delivery (then: "expired").
+SURVEY_TOKEN_DAYS = 28
+# One reminder this many days after delivery when still unanswered (0: none).
+SURVEY_REMINDER_DAYS = 3
+# Optional questions: customer effort (CES, 1-7) and likelihood to recommend (NPS, 0-10).
+SURVEY_ASK_EFFORT = False
+SURVEY_ASK_NPS = False
+# More questions as data: [{"key": "delivery", "type": "scale"|"choice"|"text",
+# "labels": {"en": "...", "zh_CN": "..."}, "min": 1, "max": 5 | "options":
+# [{"code": "...", "labels": {...}}], "required": false}]; answered under "extra".
+SURVEY_EXTRA_QUESTIONS = []
+# Satisfaction class rules as data, first match wins (None: the plugin's
+# defaults, see plugins/satisfaction_survey/classes.py), and the days of
+# answers and complaints they look at.
+SURVEY_CLASS_RULES = None
+SURVEY_CLASS_WINDOW_DAYS = 365
+
 # ---------------------------------------------------------------- credit_check (builtin plugin)
 # The scorecard (groups, indicators, points, scoring rules) as JSON; None: the
 # shipped config/credit_scorecard.json. Checked at start: the financial

@@ -30,6 +30,12 @@ def customer_tier(customer):
 
 
 @hookimpl(trylast=True)
+def satisfaction_class(customer):
+    """No satisfaction classes without a plugin that derives them."""
+    return None
+
+
+@hookimpl(trylast=True)
 def remedy_approval(ticket):
     """Approve up to ``DEFAULT_REMEDY_AUTO_APPROVE`` (minor units); ask a supervisor above."""
     limit = current_app.config["DEFAULT_REMEDY_AUTO_APPROVE"]

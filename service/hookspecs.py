@@ -133,6 +133,28 @@ def sla_breached(ticket, target, due, step):
     """
 
 
+@hookspec
+def survey_answered(ticket, answer, actor):
+    """A customer answered a satisfaction survey (a survey plugin raises it).
+
+    Kind: notification, after the commit that recorded the answer together
+    with what it set off (the ticket reopened, closed, or a follow-up
+    opened); fired once per survey, as surveys are single use.
+
+    :param ticket: the committed ``Ticket`` the survey was about, in its
+        status after the answer.
+    :param answer: a plain dict: ``survey_id``, ``round`` (0 for the first
+        resolution, 1 after one reopen, ...), ``solved`` (bool), ``rating``
+        (1-5), ``effort`` (1-7 or None), ``nps`` (0-10 or None), ``reasons``
+        (list of codes), ``comment`` (str or None), ``extra`` (dict),
+        ``answered_at`` (ISO time), ``outcome`` (``reopened``, ``followup``,
+        ``closed`` or ``none``) and ``followup`` (the follow-up ticket's
+        number or None).
+    :param actor: the customer.
+    :return: ignored.
+    """
+
+
 # --------------------------------------------------------------------------
 # DECIDERS: firstresult, core default trylast, read-only, failures fall through.
 # --------------------------------------------------------------------------
@@ -212,6 +234,22 @@ def credit_source(customer, quarter):
     :return: a dict ``{"score": number from 0 to 100, "source": str}`` (the
         source's name, shown with the rating), or None when this source
         knows nothing about the customer. The core default answers None.
+    """
+
+
+@hookspec(firstresult=True)
+def satisfaction_class(customer):
+    """Decide a customer's satisfaction class (DOMAIN.md: ``loyal``,
+    ``ordinary``, ``complaining``, ``lost``).
+
+    Stops at the first non-None result. Asked whenever the staff API shows a
+    customer; must only read.
+
+    :param customer: a ``service.models.Customer``.
+    :return: a short class name (str), or None to let the next plugin
+        decide. The core default answers None: no classes without a plugin
+        that derives them (the builtin ``satisfaction_survey`` does, from
+        survey answers and complaint history).
     """
 
 

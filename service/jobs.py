@@ -42,6 +42,7 @@ CORE_JOBS = [
     {"name": "tickets.autoclose", "func": "service.jobs_core:autoclose", "queue": "default", "interval": 3600},
     {"name": "mail.notice", "func": "service.mail.notices:send_notice", "queue": "mail"},
     {"name": "mail.staff_alert", "func": "service.mail.notices:send_staff_alert", "queue": "mail"},
+    {"name": "mail.staff_alerts", "func": "service.mail.notices:send_staff_alerts", "queue": "mail"},
     {"name": "mail.imap_poll", "func": "service.mail.imap:poll_job", "queue": "mail", "interval": 60,
      "retries": 0},
 ]

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 
 import pluggy
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from . import defaults, hookspecs
 from .extensions import db
@@ -70,6 +73,45 @@ def make_plugin_manager(disabled=(), trace: bool = False):
     return pm, infos
 
 
+_LAZY = "kefu_plugin_savepoint"  # Session.info key: the decider being isolated
+
+
+def _savepoint_on_first_query(orm_execute_state) -> None:
+    # The first statement a decider runs through the session begins its
+    # savepoint; one that only computes (most answers) costs no round trips.
+    state = orm_execute_state.session.info.get(_LAZY)
+    if state is not None and state["savepoint"] is None:
+        state["savepoint"] = orm_execute_state.session.begin_nested()
+
+
+def install_isolation() -> None:
+    """Listen for deciders' first queries on every session (idempotent)."""
+    if not event.contains(Session, "do_orm_execute", _savepoint_on_first_query):
+        event.listen(Session, "do_orm_execute", _savepoint_on_first_query)
+
+
+@contextmanager
+def _isolated(session):
+    """Run one decider so that its failure cannot harm the use case: no
+    autoflush (the use case's pending changes are not the plugin's to
+    write), and a savepoint from its first query on (a failed query would
+    abort the whole transaction on PostgreSQL), rolled back if it raises.
+    Queries must go through the session (``db.session``) to be covered."""
+    state, previous = {"savepoint": None}, session.info.get(_LAZY)
+    session.info[_LAZY] = state
+    try:
+        with session.no_autoflush:
+            yield
+    except BaseException:
+        session.info[_LAZY] = previous
+        if state["savepoint"] is not None and state["savepoint"].is_active:
+            state["savepoint"].rollback()
+        raise
+    session.info[_LAZY] = previous
+    if state["savepoint"] is not None and state["savepoint"].is_active:
+        state["savepoint"].commit()
+
+
 def _call(impl, kwargs):
     # Hooks are keyword-only; an implementation takes any subset of arguments.
     return impl.function(**{name: kwargs[name] for name in impl.argnames})
@@ -80,6 +122,7 @@ class Plugins:
 
     def __init__(self, pm, infos, trace=False):
         self.pm, self.infos, self.trace = pm, infos, trace
+        install_isolation()
 
     def notify(self, hook: str, **kwargs) -> list[tuple[str, BaseException]]:
         """Call every implementation of notification ``hook``, each isolated.
@@ -124,11 +167,7 @@ class Plugins:
                     # The core defaults only compute: no savepoint round trips.
                     answer = _call(impl, kwargs)
                 else:
-                    # One savepoint per answer: a plugin's failed query must not
-                    # abort the use case's transaction (PostgreSQL would). No
-                    # autoflush inside: the use case's pending changes are not
-                    # the plugin's to write.
-                    with db.session.no_autoflush, db.session.begin_nested():
+                    with _isolated(db.session):
                         answer = _call(impl, kwargs)
                 if answer is not None and validate is not None:
                     validate(answer)

@@ -67,19 +67,29 @@ def _iso(value):
     return value.isoformat() if value else None
 
 
-def refresh_sla(ticket_id: int, reason: str) -> Ticket | None:
+def refresh_sla(ticket_id: int, reason: str, retier: bool = False) -> Ticket | None:
     """Ask the ``sla_targets`` decider again and store the ticket's new due times.
 
     For SLA plugins whose clock changed after a commit (paused, resumed, tier
-    changed). One transaction; the history says why (``reason``). The
-    version is not raised: due times are the SLA's bookkeeping, not a change
-    a client made, and raising it would refuse the client's next write.
-    Returns the ticket, or None if there is no such ticket. No hooks fire.
+    changed). With ``retier`` the ``customer_tier`` decider is asked first
+    and the ticket takes the customer's current tier (recorded as
+    ``tier_decided`` with the old and new tier). One transaction; the history
+    says why (``reason``). The version is not raised: due times are the SLA's
+    bookkeeping, not a change a client made, and raising it would refuse the
+    client's next write. Returns the ticket, or None if there is no such
+    ticket. No hooks fire.
     """
     with UnitOfWork() as uow:
         ticket = db.session.get(Ticket, ticket_id)
         if ticket is None:
             return None
+        if retier:
+            tier, plugin = _decide(ticket, "customer_tier", customer=ticket.customer)
+            tier = str(tier)[:20] if tier is not None else None
+            if tier != ticket.customer_tier:
+                history.record(ticket, Actor("plugin", name=plugin), "tier_decided",
+                               tier=tier, from_tier=ticket.customer_tier, reason=reason[:200])
+                ticket.customer_tier = tier
         before = (ticket.first_response_due, ticket.resolution_due)
         apply_sla(ticket)
         if (ticket.first_response_due, ticket.resolution_due) != before:

@@ -50,10 +50,14 @@ SWEEP_JOB = "tier_sla.sweep"
 
 @hookimpl
 def register_jobs(app):
-    """The nightly tier recompute and the SLA sweep (every minute)."""
+    """The nightly tier recompute, the SLA sweep (every minute) and the
+    re-targeting of open tickets after a tier change."""
+    from .tiers import RETIER_JOB
+
     return [{"name": TIER_JOB, "func": "plugins.tier_sla.tiers:recompute_job", "queue": "default",
              "interval": 24 * 3600},
-            {"name": SWEEP_JOB, "func": "plugins.tier_sla.sweep:sweep_job", "queue": "sla", "interval": 60}]
+            {"name": SWEEP_JOB, "func": "plugins.tier_sla.sweep:sweep_job", "queue": "sla", "interval": 60},
+            {"name": RETIER_JOB, "func": "plugins.tier_sla.sla:retier_job", "queue": "sla"}]
 
 
 @hookimpl

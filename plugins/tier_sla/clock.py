@@ -54,34 +54,51 @@ def _achieved(row: TicketSla, target: str) -> bool:
     return (row.first_responded_at if target == "first_response" else row.resolved_at) is not None
 
 
+class Dues:
+    """A row's due instants by ``(target, share)``, each computed once: valid
+    while the row's start, targets and pauses stay as they are (the sweep
+    asks for the same instants several times per clock)."""
+
+    def __init__(self, row: TicketSla, pol: SlaPolicy):
+        self.row, self.memo = row, {}
+        self.cal = policies.calendar(pol, row.calendar)
+        self.pauses = pauses(row)
+
+    def __call__(self, target: str, share: float = 1.0) -> datetime | None:
+        key = (target, share)
+        if key not in self.memo:
+            minutes = _minutes(self.row, target)
+            self.memo[key] = self.cal.add(self.row.started_at, minutes * share, self.pauses) if minutes else None
+        return self.memo[key]
+
+
 def due(row: TicketSla, pol: SlaPolicy, target: str, share: float = 1.0) -> datetime | None:
     """When ``share`` of ``target``'s business minutes will have been used
     (None: no target, or the clock is paused before then)."""
-    minutes = _minutes(row, target)
-    if not minutes:
-        return None
-    cal = policies.calendar(pol, row.calendar)
-    return cal.add(row.started_at, minutes * share, pauses(row))
+    return Dues(row, pol)(target, share)
 
 
-def refresh(row: TicketSla, pol: SlaPolicy) -> None:
-    """Recompute the due times and ``next_check`` (the next unfired ladder step)."""
-    row.first_response_due = due(row, pol, "first_response")
-    row.resolution_due = due(row, pol, "resolution")
-    upcoming = [when for _target, _step, when in pending_steps(row, pol) if when is not None]
+def refresh(row: TicketSla, pol: SlaPolicy, dues: Dues | None = None) -> None:
+    """Recompute the due times and ``next_check`` (the next unfired ladder step).
+    ``dues``: the row's memo, if the caller has one for its current state."""
+    dues = dues or Dues(row, pol)
+    row.first_response_due = dues("first_response")
+    row.resolution_due = dues("resolution")
+    upcoming = [when for _target, _step, when in pending_steps(row, pol, dues) if when is not None]
     row.next_check = min(upcoming) if upcoming and not row.paused else None
 
 
-def pending_steps(row: TicketSla, pol: SlaPolicy):
+def pending_steps(row: TicketSla, pol: SlaPolicy, dues: Dues | None = None):
     """``(target, step, when)`` for each ladder step not fired yet on a target
     not achieved yet, in ladder order."""
+    dues = dues or Dues(row, pol)
     done = set(row.steps_done or [])
     for target in TARGETS:
         if not _minutes(row, target) or _achieved(row, target):
             continue
         for step in pol.data["ladder"]:
             if f"{target}:{step['name']}" not in done:
-                yield target, step, due(row, pol, target, step["at"])
+                yield target, step, dues(target, step["at"])
 
 
 def pause(row: TicketSla, pol: SlaPolicy, at: datetime, reason: str) -> bool:

@@ -8,10 +8,13 @@
   or by the first change that needs it, see ``clock_for``); confirm and resolve record the achieved business minutes; waiting on the
   customer pauses the clock and any other move resumes it; a priority
   change re-targets; reopen lets the resolution clock run on.
+* ``retier_job`` moves open tickets to their customer's new tier after a
+  recompute or an override (queued by ``tiers`` with the change).
 """
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from service import hookimpl
 from service.extensions import db
@@ -35,11 +38,20 @@ def sla_targets(ticket, start):
             "policy_id", "tier", "calendar", "started_at", "pauses", "paused", "steps_done",
             "first_responded_at", "resolved_at", "flagged")})
         clock.retarget(probe, ticket, pol, ticket.customer_tier or row.tier)
-    else:
-        pol = policies.in_force()
-        probe = clock.start_clock(ticket, pol, ticket.customer_tier, start)
-    return {"policy": f"tier_sla:v{pol.id}:{probe.tier or pol.data['fallback_tier']}:{probe.calendar}",
-            "first_response_due": probe.first_response_due, "resolution_due": probe.resolution_due}
+        return _answer(pol, probe.tier, probe.calendar, probe.first_response_due, probe.resolution_due)
+    # A new ticket (every create pays this): only the two due times, no clock
+    # yet (the sweep or the first change starts it, see ``clock_for``).
+    pol = policies.in_force()
+    tier = ticket.customer_tier
+    name = policies.calendar_name(pol.data, tier)
+    cal = policies.calendar(pol, name)
+    fr, res = policies.targets_for(pol.data, tier, ticket.priority, ticket.kind)
+    return _answer(pol, tier, name, cal.add(start, fr, []) if fr else None, cal.add(start, res, []) if res else None)
+
+
+def _answer(pol, tier, calendar_name, first_response_due, resolution_due) -> dict:
+    return {"policy": f"tier_sla:v{pol.id}:{tier or pol.data['fallback_tier']}:{calendar_name}",
+            "first_response_due": first_response_due, "resolution_due": resolution_due}
 
 
 _VERSION = re.compile(r"^tier_sla:v(\d+):")
@@ -129,3 +141,54 @@ def reapply_policy(ticket, row: TicketSla, by: str) -> SlaPolicy:
     db.session.commit()
     refresh_sla(ticket.id, f"policy v{pol.id} re-applied by {by}")
     return pol
+
+
+RETIER_BATCH = 500
+
+
+def retier_ticket(ticket) -> bool:
+    """Move one open ticket to its customer's current tier: the clock's targets
+    and calendar (same policy version, start, pauses and steps taken), then
+    the ticket's tier and due times through the core. False if the tier is
+    unchanged. Commits."""
+    from .tiers import effective_tier
+
+    row, pol = _row_and_policy(ticket)
+    if row is None:
+        return False
+    new, old = effective_tier(ticket.customer_id), row.tier
+    if new == old and ticket.customer_tier == new:
+        db.session.commit()  # a clock started just now is kept
+        return False
+    clock.retarget(row, ticket, pol, new)
+    db.session.commit()
+    refresh_sla(ticket.id, f"customer tier changed from {old or '-'} to {new or '-'}", retier=True)
+    return True
+
+
+def retier_job(customer_ids: list[int] | None = None, changed_at: str | None = None) -> dict:
+    """``tier_sla.retier``: re-target the open tickets of customers whose tier
+    changed - the given ``customer_ids`` (an override), or those with a
+    ``TierChange`` recorded at ``changed_at`` (a recompute). Safe to run twice:
+    a ticket already on its customer's tier is left alone. Returns counts."""
+    from sqlalchemy import select
+
+    from service.models import Ticket
+
+    from .models import TierChange
+
+    ids = set(customer_ids or [])
+    if changed_at:
+        at = datetime.fromisoformat(changed_at)
+        ids |= set(db.session.scalars(select(TierChange.customer_id).where(TierChange.at == at)))
+    ids = sorted(ids)
+    seen = moved = 0
+    for start in range(0, len(ids), RETIER_BATCH):
+        batch = ids[start:start + RETIER_BATCH]
+        ticket_ids = db.session.scalars(select(Ticket.id).where(
+            Ticket.customer_id.in_(batch), Ticket.status.not_in(FINAL)).order_by(Ticket.id)).all()
+        for ticket_id in ticket_ids:
+            ticket = db.session.get(Ticket, ticket_id)
+            seen += 1
+            moved += retier_ticket(ticket)
+    return {"customers": len(ids), "tickets": seen, "retargeted": moved}

@@ -26,11 +26,13 @@ from datetime import timedelta
 
 from sqlalchemy import Date, bindparam, case, literal_column, select, text, true
 
+from service import jobs
 from service.errors import ValidationFailed
 from service.extensions import db
 from service.lookups import customer_by_id
 from service.models import Customer
 from service.models.base import UTCDateTime, utcnow
+from service.outbox import relay_after_commit
 
 from .models import CustomerTier, TierChange
 from .settings import tier_settings
@@ -155,7 +157,8 @@ def recompute(progress=None) -> dict:
         step()
         if not pg:
             session.execute(text(f"DROP TABLE temp.{TMP}"))
-        session.commit()
+        # The changes just recorded carry this run's time: the job finds their customers by it.
+        _commit_and_retier(**({"changed_at": now.isoformat()} if changed else {}))
     except BaseException:
         session.rollback()  # all or nothing (the temporary table goes too)
         raise
@@ -239,9 +242,23 @@ def _locked(customer_id: int) -> CustomerTier | None:
     return db.session.scalar(select(CustomerTier).where(CustomerTier.customer_id == customer_id).with_for_update())
 
 
-def _record(customer_id, old, new, reason, now) -> None:
+def _record(customer_id, old, new, reason, now) -> bool:
     if old != new:
         db.session.add(TierChange(customer_id=customer_id, at=now, from_tier=old, to_tier=new, reason=reason[:200]))
+    return old != new
+
+
+RETIER_JOB = "tier_sla.retier"
+
+
+def _commit_and_retier(**job_kwargs) -> None:
+    """Commit, with the job that moves the customers' open tickets to their
+    new tier queued in the same transaction (``sla.retier_job``), so a tier
+    change and the re-targeting of its tickets cannot part."""
+    if job_kwargs:
+        jobs.enqueue(RETIER_JOB, **job_kwargs)
+    db.session.commit()
+    relay_after_commit(jobs.take_enqueued(db.session))
 
 
 def set_override(customer_id: int, tier: str, reason: str, until, staff) -> dict:
@@ -280,8 +297,8 @@ def set_override(customer_id: int, tier: str, reason: str, until, staff) -> dict
         old = row.override_tier or row.computed_tier
     row.override_tier, row.override_reason, row.override_by, row.override_until = tier, reason, staff.id, until
     expiry = f" until {until.astimezone(now.tzinfo):%Y-%m-%d %H:%M} UTC" if until is not None else ""
-    _record(customer_id, old, tier, f"override by {staff.name} (staff {staff.id}){expiry}: {reason}", now)
-    db.session.commit()
+    changed = _record(customer_id, old, tier, f"override by {staff.name} (staff {staff.id}){expiry}: {reason}", now)
+    _commit_and_retier(**({"customer_ids": [customer_id]} if changed else {}))
     return detail(customer_id)
 
 
@@ -291,10 +308,11 @@ def clear_override(customer_id: int, staff) -> dict:
     customer_by_id(customer_id)
     now = utcnow()
     row = _locked(customer_id)
+    changed = False
     if row is not None and row.override_tier is not None:
         note = "" if _override_active(row, now) else " (it had expired)"
-        _record(customer_id, row.override_tier, row.computed_tier,
-                f"override removed by {staff.name} (staff {staff.id}){note}", now)
+        changed = _record(customer_id, row.override_tier, row.computed_tier,
+                          f"override removed by {staff.name} (staff {staff.id}){note}", now)
         row.override_tier = row.override_reason = row.override_by = row.override_until = None
-    db.session.commit()
+    _commit_and_retier(**({"customer_ids": [customer_id]} if changed else {}))
     return detail(customer_id)

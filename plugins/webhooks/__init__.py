@@ -36,7 +36,7 @@ from .models import WebhookDelivery, WebhookEndpoint
 # The events the core's notification hooks publish, in hook order. Plugins
 # add their own names ("sla.breached", "survey.answered") through ``publish``.
 CORE_EVENTS = ("ticket.created", "ticket.transitioned", "ticket.updated", "message.added",
-               "resolution.answered")
+               "resolution.answered", "sla.warning", "sla.breached")
 # "noun.verb". Use fullmatch: match() with $ also accepts a trailing newline.
 EVENT_NAME = re.compile(r"^[a-z_]+\.[a-z_]+$")
 EVENT_MAX = 60  # WebhookDelivery.event
@@ -222,6 +222,23 @@ def resolution_answered(ticket, accepted, reason, followup):
     and the follow-up ticket's number for a late rejection."""
     _publish_now("resolution.answered", ticket, {
         "accepted": bool(accepted), "reason": reason, "followup": followup.number if followup else None})
+
+
+def _publish_sla(event: str, ticket, target, due, step) -> None:
+    _publish_now(event, ticket, {"target": target, "due": _iso(due), "step": step})
+
+
+@hookimpl
+def sla_warning(ticket, target, due, step):
+    """Publish ``sla.warning``: the target (first_response or resolution), its
+    due time and the escalation step, as an SLA plugin reported it."""
+    _publish_sla("sla.warning", ticket, target, due, step)
+
+
+@hookimpl
+def sla_breached(ticket, target, due, step):
+    """Publish ``sla.breached`` (same ``data`` as ``sla.warning``)."""
+    _publish_sla("sla.breached", ticket, target, due, step)
 
 
 @hookimpl

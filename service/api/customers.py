@@ -16,7 +16,10 @@ blp.before_request(authenticate)
 
 
 def _with_tier(customer):
+    """The customer with the deciders' answers shown on it: ``tier`` and
+    ``satisfaction_class``."""
     customer.tier = plugins().decide("customer_tier", customer=customer)[0]
+    customer.satisfaction_class = plugins().decide("satisfaction_class", customer=customer)[0]
     return customer
 
 

@@ -305,6 +305,8 @@ class CustomerOut(ma.Schema):
     language = Text()
     external_ref = Text(allow_none=True)
     tier = Text(allow_none=True)
+    satisfaction_class = Text(allow_none=True, metadata={"description": "loyal, ordinary, complaining or lost "
+                                                                        "(from a plugin; None without one)"})
     created_at = when()
 
 

@@ -41,7 +41,8 @@ class TicketCollection(MethodView):
         return {"items": [_present(t, staff) for t in items], "next_cursor": next_cursor}
 
     @require_role("agent")
-    @blp.arguments(TicketCreate)
+    # An instance, not the class: webargs would build the schema on every request.
+    @blp.arguments(TicketCreate())
     @blp.response(201, TicketOut)
     def post(self, data):
         """Open a ticket for a known customer (``customer_id``) or a contact."""

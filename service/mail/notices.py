@@ -64,6 +64,29 @@ def alert_staff(staff_id: int, ticket: Ticket, kind: str, text: str, key: str) -
     jobs.enqueue("mail.staff_alert", staff_id=staff_id, ticket_id=ticket.id, kind=kind, text=text, key=key)
 
 
+ALERT_BATCH = 200  # alerts per job: a job stays short, a retry repeats little
+
+
+def alert_staff_many(alerts: list[dict]) -> None:
+    """As ``alert_staff`` for many alerts at once (``staff_id``, ``ticket_id``,
+    ``kind``, ``text``, ``key`` each): one job per ``ALERT_BATCH`` alerts
+    instead of one per alert, for plugins that raise many at a time (an SLA
+    sweep catching up). Each mail still goes once per key, also when a job
+    is retried half-way."""
+    for start in range(0, len(alerts), ALERT_BATCH):
+        jobs.enqueue("mail.staff_alerts", alerts=alerts[start:start + ALERT_BATCH])
+
+
+def send_staff_alerts(alerts: list[dict]) -> dict:
+    """The ``mail.staff_alerts`` job: ``send_staff_alert`` for each alert, in
+    order; a failure raises (the retry skips the mails already sent)."""
+    results: dict[str, int] = {}
+    for alert in alerts:
+        outcome = send_staff_alert(**alert)
+        results[outcome] = results.get(outcome, 0) + 1
+    return results
+
+
 def send_notice(ticket_id: int, notice: str, version: int, message_id: int | None = None) -> str:
     """The ``mail.notice`` job: mail the customer of ticket ``ticket_id`` about ``notice``.
 

@@ -51,10 +51,11 @@ def _load_schema():
 schema = _load_schema()
 
 # Seeded rows the generated path parameters may be replaced with: one dict per
-# seeded ticket (number, token, one of its attachments, a customer id). Filled
+# seeded ticket (number, token, one of its attachments, a customer id, the
+# resolved ticket's open survey link). Filled
 # by the ``seeded`` fixture before each test, read when a case is drawn.
 SEED: list[dict] = []
-SEEDED_NAMES = {"number", "token", "attachment_id", "customer_id"}
+SEEDED_NAMES = {"number", "token", "attachment_id", "customer_id", "survey_token"}
 
 
 @schema.hook
@@ -123,6 +124,15 @@ def seeded(app, client, admin, make_staff, file_ticket, act):
     note = client.post(f"/api/v1/tickets/{numbers[2]}/messages", headers=agent,
                        json={"body": "internal: check stock", "internal": True})
     assert note.status_code == 201, note.json
+    # The resolved ticket's survey (satisfaction_survey), opened now rather than
+    # after SURVEY_DELAY, so that survey requests reach a real survey too.
+    from plugins.satisfaction_survey import tokens
+    from plugins.satisfaction_survey.models import Survey
+    from plugins.satisfaction_survey.surveys import open_now
+
+    survey_id = db.session.scalar(select(Survey.id))
+    assert open_now(survey_id)
+    survey_token = tokens.token_for(db.session.get(Survey, survey_id))
     customer_ids = [created.json["id"], spare.json["id"],
                     client.get(f"/api/v1/tickets/{numbers[0]}", headers=agent).json["customer"]["id"]]
     for i, (number, ticket) in enumerate(zip(numbers, tickets)):
@@ -131,7 +141,8 @@ def seeded(app, client, admin, make_staff, file_ticket, act):
                              content_type="multipart/form-data")
         assert upload.status_code == 201, upload.json
         SEED.append({"number": number, "token": ticket["token"], "attachment_id": upload.json["id"],
-                     "customer_id": customer_ids[i % len(customer_ids)], "staff_id": agent_staff.id})
+                     "customer_id": customer_ids[i % len(customer_ids)], "staff_id": agent_staff.id,
+                     "survey_token": survey_token})
     yield
     SEED.clear()
 

@@ -213,6 +213,44 @@ def test_hook_resolution_answered(app, client, agent, act, file_ticket):
     assert plugin.calls == [(late["number"], "closed", "closed", False, "Broke again.", followup, "customer")]
 
 
+@pytest.mark.parametrize("overrides", [{"SURVEY_DELAY": 0}])
+def test_hook_survey_answered(app, client, agent, act, file_ticket, jobs):
+    class Plugin:
+        calls = []
+
+        @hookimpl
+        def survey_answered(self, ticket, answer, actor):
+            self.calls.append((ticket.number, ticket.status, stored_status(ticket.number), answer, actor.type))
+
+    class Broken:
+        @hookimpl
+        def survey_answered(self, ticket):
+            raise RuntimeError("CRM is down")
+
+    plugin = register(app, Plugin(), "listener")
+    register(app, Broken(), "broken")
+    filed = resolved_ticket(client, agent, act, file_ticket)
+    jobs.drain(periodic=False)  # the survey plugin delivers the survey
+    [panel] = [p for p in client.get(f"/api/v1/public/tickets/{filed['token']}").json["panels"]
+               if p["key"] == "satisfaction_survey"]
+    token = panel["url"].rsplit("/survey/", 1)[1]
+    answered = client.post(f"/api/v1/public/surveys/{token}",
+                           json={"solved": False, "rating": 2, "reasons": ["slow"], "comment": "Still noisy."})
+    assert answered.status_code == 200
+    [(number, status, stored, answer, actor)] = plugin.calls
+    assert (number, status, stored, actor) == (filed["number"], "in_progress", "in_progress", "customer")
+    answer.pop("answered_at")
+    assert answer == {"survey_id": 1, "round": 0, "solved": False, "rating": 2, "effort": None, "nps": None,
+                      "reasons": ["slow"], "comment": "Still noisy.", "extra": {}, "outcome": "reopened",
+                      "followup": None}
+    # A failing plugin loses nothing: the answer and the reopen stand, the error is on the history.
+    errors = [e for e in history_of(client, agent, filed["number"]) if e["action"] == "plugin_error"]
+    assert [(e["actor"]["name"], e["details"]["hook"]) for e in errors] == [("broken", "survey_answered")]
+    # Surveys are single use: a second answer notifies nobody.
+    assert client.post(f"/api/v1/public/surveys/{token}", json={"solved": True, "rating": 5}).status_code == 409
+    assert len(plugin.calls) == 1
+
+
 # -- deciders --------------------------------------------------------------
 
 
@@ -283,6 +321,36 @@ def test_hook_customer_tier(app, client, agent, file_ticket):
     assert other["customer_tier"] is None
     assert client.get(f"/api/v1/customers/{other['customer']['id']}", headers=agent).json["tier"] is None
     assert not [e for e in history_of(client, agent, small) if e["action"] == "tier_decided"]
+
+
+def test_hook_satisfaction_class(app, client, agent, file_ticket):
+    class Plugin:
+        calls = []
+
+        @hookimpl
+        def satisfaction_class(self, customer):
+            self.calls.append(customer.email)
+            return "loyal" if customer.email.endswith("@fan.test") else None
+
+    filed = file_ticket(email="someone@example.test")
+    other_id = client.get(f"/api/v1/tickets/{filed['number']}", headers=agent).json["customer"]["id"]
+    # The builtin survey plugin answers from its rules: a customer with a ticket is "ordinary".
+    assert client.get(f"/api/v1/customers/{other_id}", headers=agent).json["satisfaction_class"] == "ordinary"
+
+    plugin = register(app, Plugin(), "crm")
+    fan = client.post("/api/v1/customers", headers=agent, json={"name": "Fan", "email": "big@fan.test"})
+    assert fan.status_code == 201 and fan.json["satisfaction_class"] == "loyal"
+    assert client.get(f"/api/v1/customers/{fan.json['id']}", headers=agent).json["satisfaction_class"] == "loyal"
+    # None from this plugin: the next one (the survey plugin) decides.
+    assert client.get(f"/api/v1/customers/{other_id}", headers=agent).json["satisfaction_class"] == "ordinary"
+    assert plugin.calls == ["big@fan.test", "big@fan.test", "someone@example.test"]
+
+
+@pytest.mark.parametrize("overrides", [{"DISABLED_PLUGINS": ["satisfaction_survey"]}])
+def test_core_default_satisfaction_class(app, client, agent, file_ticket):
+    filed = file_ticket()
+    customer_id = client.get(f"/api/v1/tickets/{filed['number']}", headers=agent).json["customer"]["id"]
+    assert client.get(f"/api/v1/customers/{customer_id}", headers=agent).json["satisfaction_class"] is None
 
 
 def test_hook_remedy_approval(app, client, agent, file_ticket):

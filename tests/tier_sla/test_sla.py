@@ -140,9 +140,12 @@ def test_the_ladder_fires_each_step_once_and_in_order(app, client, agent, make_s
     assert recorder.calls == [("warning", number, "resolution", "warning"),
                               ("breached", number, "resolution", "breach"),
                               ("breached", number, "resolution", "takeover")]
-    alerts = db.session.scalars(select(OutboxJob).where(OutboxJob.name == "mail.staff_alert")).all()
-    assert [(a.kwargs["kind"], a.kwargs["staff_id"]) for a in alerts if a.kwargs["kind"].startswith("SLA")] == [
-        ("SLA warning", supervisor.id), ("SLA breach", supervisor.id)]
+    # The alerts of each sweep go out as one batch job (mail.staff_alerts).
+    batches = db.session.scalars(select(OutboxJob).where(OutboxJob.name == "mail.staff_alerts")
+                                 .order_by(OutboxJob.id)).all()
+    alerts = [a for batch in batches for a in batch.kwargs["alerts"]]
+    assert [(a["kind"], a["staff_id"], a["ticket_id"]) for a in alerts] == [
+        ("SLA warning", supervisor.id, ticket.id), ("SLA breach", supervisor.id, ticket.id)]
 
 
 def test_a_sweep_after_downtime_catches_up_without_duplicates(app, client, agent, file_ticket, fast_policy,
@@ -200,3 +203,87 @@ def test_compliance_report(app, client, agent, supervisor, file_ticket, act, fas
     # The old one also missed its 40-minute resolution (open, past due): 1 met of 3 counted.
     assert report == [{"group": None, "tickets": 2, "first_response_met": 1, "first_response_missed": 1,
                        "resolution_met": 0, "resolution_missed": 1, "compliance": 0.3333}]
+
+
+def test_a_tier_change_retargets_open_tickets_but_not_closed_ones(app, client, agent, supervisor, admin, jobs,
+                                                                  file_ticket, act):
+    """An override (and a recompute) moves the customer's open tickets to the
+    new tier's targets, through a job queued with the change."""
+    customer_id = _ticket(file_ticket()["number"]).customer_id
+    open_number = _staff_ticket(client, agent, customer_id, "urgent")
+    done_number = _staff_ticket(client, agent, customer_id, "urgent")
+    act(supervisor, done_number, "cancel", reason="duplicate")
+    assert _ticket(open_number).customer_tier is None  # no tiers computed yet
+    jobs.drain()  # the first tick runs the nightly recompute: tiers appear, the job moves the open ticket
+    ticket = _ticket(open_number)
+    assert ticket.customer_tier == "small"  # no spend: the lowest tier
+    before = (ticket.first_response_due, ticket.resolution_due)
+    cancelled_before = _ticket(done_number).resolution_due
+
+    answer = client.put(f"/api/v1/customers/{customer_id}/tier", headers=supervisor,
+                        json={"tier": "vip", "reason": "key account"})
+    assert answer.status_code == 200, answer.json
+    jobs.drain()
+    ticket, row = _ticket(open_number), _clock(open_number)
+    assert ticket.customer_tier == "vip" and row.tier == "vip" and row.calendar == "24x7"
+    # The vip urgent row (30 minutes / 4 hours round the clock) from the same start.
+    assert row.started_at == ticket.created_at
+    assert ticket.first_response_due - row.started_at == timedelta(minutes=30)
+    assert ticket.resolution_due - row.started_at == timedelta(hours=4)
+    assert (ticket.first_response_due, ticket.resolution_due) != before
+    assert row.resolution_due == ticket.resolution_due
+    assert _ticket(done_number).customer_tier is None and _ticket(done_number).resolution_due == cancelled_before
+    events = [e for e in db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id))
+              if e.action in ("tier_decided", "sla_refreshed")]
+    assert [(e.action, e.details.get("from_tier"), e.details.get("tier")) for e in events] == [
+        ("tier_decided", None, "small"), ("tier_decided", "small", "vip"), ("sla_refreshed", None, None)]
+    version = ticket.version
+
+    # The override is removed: the computed tier applies again, by the same job.
+    assert client.delete(f"/api/v1/customers/{customer_id}/tier", headers=supervisor).status_code == 200
+    jobs.drain()
+    ticket = _ticket(open_number)
+    assert ticket.customer_tier == "small" and (ticket.first_response_due, ticket.resolution_due) == before
+    assert ticket.version == version  # SLA bookkeeping never refuses the client's next write
+
+    # A recompute that changes nothing queues nothing.
+    def retier_jobs():
+        db.session.rollback()
+        return [j.name for j in db.session.scalars(select(OutboxJob))].count("tier_sla.retier")
+
+    queued = retier_jobs()
+    assert client.post("/api/v1/tiers/recompute", headers=admin).status_code == 200
+    assert retier_jobs() == queued
+
+
+def test_a_sweeps_alerts_are_mailed_once_each_from_one_batch_job(app, client, agent, make_staff, file_ticket, act,
+                                                                 fast_policy, jobs):
+    from pathlib import Path
+
+    from service.mail.notices import send_staff_alerts
+
+    assignee, _ = make_staff("agent")
+    numbers = [file_ticket(subject=f"Parcel {i}")["number"] for i in range(3)]
+    for number in numbers:
+        act(agent, number, "confirm", department="logistics")
+        ticket = _ticket(number)
+        ticket.assignee_id = assignee.id  # straight to the row: no mail about the assignment itself
+        db.session.commit()
+    jobs.drain()
+    mail_dir = Path(app.config["MAIL_LOG_DIR"])
+    before = set(mail_dir.glob("*.eml")) if mail_dir.exists() else set()
+    start = max(_clock(n).started_at for n in numbers)
+    assert sweep(now=start + timedelta(minutes=31))["steps"] == 3  # three resolution warnings
+    [batch] = db.session.scalars(select(OutboxJob).where(OutboxJob.name == "mail.staff_alerts")).all()
+    assert len(batch.kwargs["alerts"]) == 3
+    jobs.drain()
+    sent = sorted(set(mail_dir.glob("*.eml")) - before)
+    bodies = [p.read_text() for p in sent]
+    assert len(sent) == 3
+    for number in numbers:
+        [body] = [b for b in bodies if f"[{number}]" in b]
+        assert "SLA warning" in body and assignee.email in body
+    # The job run again (a retry after a crash) sends nothing more.
+    with app.app_context():
+        assert send_staff_alerts(batch.kwargs["alerts"]) == {"already sent": 3}
+    assert len(set(mail_dir.glob("*.eml")) - before) == 3

@@ -338,3 +338,39 @@ def test_verify_rejects_old_replayed_and_forged_deliveries():
         assert not verify(secret, timestamp, body, signature, now=sent)
     assert not verify(secret, sent, body, None, now=sent)
     assert not verify(secret, sent, body, "sha256=\u00e9\u4e2d", now=sent)  # non-ASCII never raises
+
+
+def test_sla_warnings_and_breaches_from_the_sweep_are_published(app, client, admin, jobs, receiver, register,
+                                                                 file_ticket):
+    """tier_sla's sweep fires the core sla_warning/sla_breached hooks; webhooks
+    turns each into a signed delivery, once per step however often it sweeps."""
+    from datetime import timedelta
+
+    from plugins.tier_sla.models import TicketSla
+    from plugins.tier_sla.sweep import sweep
+
+    fast = {p: {"first_response": 10, "resolution": 40} for p in ("urgent", "high", "normal", "low")}
+    assert client.put("/api/v1/sla/policy", headers=admin, json={
+        "data": {"targets": {"small": fast}, "fallback_tier": "small", "default_calendar": "24x7",
+                 "tier_calendars": {}}}).status_code == 201
+    endpoint = register(receiver.url, ["sla.warning", "sla.breached"])
+    number = file_ticket()["number"]
+    ticket = db.session.scalar(sa.select(Ticket).where(Ticket.number == number))
+    # At 20 minutes the first response's whole ladder has fired (warning 7.5,
+    # breach 10, take-over 15); the resolution's warning comes at 30.
+    sweep(now=ticket.created_at + timedelta(minutes=20))
+    started = db.session.get(TicketSla, ticket.id).started_at
+    sweep(now=ticket.created_at + timedelta(minutes=21))  # nothing new
+    jobs.drain()
+    got = sorted((r["headers"]["x-kefu-event"], json.loads(r["body"])["data"]["target"],
+                  json.loads(r["body"])["data"]["step"], json.loads(r["body"])["data"]["due"])
+                 for r in receiver.requests)
+    assert got == sorted([
+        ("sla.warning", "first_response", "warning", (started + timedelta(minutes=10)).isoformat()),
+        ("sla.breached", "first_response", "breach", (started + timedelta(minutes=10)).isoformat()),
+        ("sla.breached", "first_response", "takeover", (started + timedelta(minutes=10)).isoformat()),
+    ])
+    for request in receiver.requests:
+        assert json.loads(request["body"])["ticket"]["number"] == number
+        assert verify(endpoint["secret"], request["headers"]["x-kefu-timestamp"], request["body"],
+                      request["headers"]["x-kefu-signature"])

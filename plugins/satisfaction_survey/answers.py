@@ -1,0 +1,169 @@
+"""Answering a survey, and closing the loop on what the customer said.
+
+* "not solved", or a rating of 2 or less: the resolution is rejected through
+  the core's own use case (``tickets.answer_resolution``: reopened, or past
+  ``REOPEN_WINDOW_DAYS`` closed with a linked follow-up); a ticket already
+  closed gets a follow-up ticket (``tickets.open_ticket``). The department's
+  supervisor is mailed and the ticket is marked for recovery.
+* "solved" with 4 or more: a resolved ticket is accepted (closed).
+* Anything else is recorded and changes nothing.
+
+The answer, its history and the recovery mark commit with the ticket's
+change (or not at all); ``survey_answered`` fires after that commit.
+"""
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from service import history, tickets, workflow
+from service.actors import Actor
+from service.extensions import db
+from service.mail.notices import alert_staff
+from service.models.base import utcnow
+from service.uow import UnitOfWork
+
+from .models import Recovery, Survey
+from .questions import LOW_RATING, REASONS, check_answer
+from .settings import survey_settings
+from .tokens import SurveyAnswered, survey_for_token
+
+PLUGIN = Actor("plugin", name="satisfaction_survey")
+GOOD_RATING = 4
+
+
+def is_bad(solved: bool, rating: int) -> bool:
+    """A "not solved" answer or a rating of 2 or less closes the loop the hard way."""
+    return not solved or rating <= LOW_RATING
+
+
+def is_good(solved: bool, rating: int) -> bool:
+    """A "solved" answer with 4 or more accepts the resolution."""
+    return solved and rating >= GOOD_RATING
+
+
+def _reason_text(data: dict) -> str:
+    labels = {r["code"]: r["labels"]["en"] for r in REASONS}
+    parts = ["satisfaction survey: " + ("not solved" if not data["solved"] else "solved")
+             + f", rating {data['rating']}/5"]
+    if data.get("reasons"):
+        parts.append("reasons: " + ", ".join(labels.get(c, c) for c in data["reasons"]))
+    if (data.get("comment") or "").strip():
+        parts.append("comment: " + data["comment"].strip())
+    return "; ".join(parts)[:2000]
+
+
+def _outcome(ticket, bad: bool, good: bool, now) -> str:
+    if bad and ticket.status == "resolved":
+        late = workflow.reopen_is_late(ticket.resolved_at, now, current_app.config["REOPEN_WINDOW_DAYS"])
+        return "followup" if late else "reopened"
+    if bad and ticket.status == "closed":
+        return "followup"
+    if good and ticket.status == "resolved":
+        return "closed"
+    return "none"
+
+
+def _alert(ticket, survey: Survey, text: str) -> None:
+    supervisor = ticket.department.supervisor_id if ticket.department else None
+    for staff_id in dict.fromkeys(s for s in (supervisor or ticket.assignee_id,) if s):
+        alert_staff(staff_id, ticket, "bad_survey_answer", text, key=f"survey:{survey.id}:recovery")
+
+
+def _recover(ticket, now) -> None:
+    """A good answer about a ticket (or a follow-up) ends the recovery it was in."""
+    ids = [i for i in (ticket.id, ticket.parent_id) if i]
+    db.session.execute(
+        update(Recovery).where(Recovery.recovered_at.is_(None),
+                               or_(Recovery.ticket_id.in_(ids), Recovery.followup_ticket_id == ticket.id))
+        .values(recovered_at=now, recovered_by=f"good survey answer on {ticket.number}"))
+
+
+def answer_survey(token: str, data: dict) -> dict:
+    """Record the customer's answer to the survey ``token`` opens, once, and
+    close the loop. ``data``: ``solved``, ``rating``, optional ``effort``,
+    ``nps``, ``reasons``, ``comment``, ``extra`` (as loaded by the API schema).
+
+    Returns ``{"survey": Survey, "ticket": Ticket, "outcome": str,
+    "followup": Ticket or None, "followup_token": str or None}``. Raises
+    ``NotFound`` (404), ``SurveyAnswered`` (409), ``SurveyClosed`` (410),
+    ``ValidationFailed`` (422) or a core error from the ticket's use case
+    (409); then nothing is recorded.
+    """
+    now = utcnow()
+    survey = survey_for_token(token, now)
+    data = check_answer(data, survey_settings())
+    ticket = survey.ticket
+    actor = Actor.customer(ticket.customer)
+    bad, good = is_bad(data["solved"], data["rating"]), is_good(data["solved"], data["rating"])
+    outcome = _outcome(ticket, bad, good, now)
+    followup = followup_token = None
+    with UnitOfWork() as uow:
+        # The claim is the single use: a second answer (a double click, a
+        # concurrent post) finds the survey taken and changes nothing.
+        claimed = db.session.execute(
+            update(Survey).where(Survey.id == survey.id, Survey.status == "sent", Survey.answered_at.is_(None))
+            .values(status="answered", answered_at=now, solved=data["solved"], rating=data["rating"],
+                    effort=data.get("effort"), nps=data.get("nps"), reasons=list(data.get("reasons") or []),
+                    comment=(data.get("comment") or "").strip() or None, extra=data["extra"] or None,
+                    outcome=outcome)).rowcount
+        if not claimed:
+            raise SurveyAnswered("this survey was already answered; thank you", {"survey_token": ["already used"]})
+        history.record(ticket, actor, "survey_answered", survey=survey.id, solved=data["solved"],
+                       rating=data["rating"], outcome=outcome)
+        recovery = None
+        if bad:
+            reason = "not_solved" if not data["solved"] else "low_rating"
+            recovery = Recovery(ticket_id=ticket.id, survey_id=survey.id, reason=reason, created_at=now)
+            db.session.add(recovery)
+            history.record(ticket, PLUGIN, "recovery_marked", survey=survey.id, reason=reason)
+            _alert(ticket, survey, f"The customer answered the satisfaction survey of {ticket.number}: "
+                                   f"{_reason_text(data)}. The ticket is marked for recovery ({outcome}).")
+        elif good:
+            _recover(ticket, now)
+        if outcome in ("reopened", "closed") or (outcome == "followup" and ticket.status == "resolved"):
+            # The core's feed-back use case: the same path as the customer
+            # accepting or rejecting the resolution (it commits all of the above).
+            followup = tickets.answer_resolution(ticket, good, None if good else _reason_text(data), actor)
+            followup_token = followup.new_token if followup is not None else None
+            if (followup is not None) != (outcome == "followup"):
+                # The reopen window ran out between our reading and the core's.
+                outcome = "followup" if followup is not None else "reopened"
+                db.session.execute(update(Survey).where(Survey.id == survey.id).values(outcome=outcome))
+        elif outcome == "followup":
+            followup, followup_token = tickets.open_ticket(
+                {"customer_id": ticket.customer_id, "kind": ticket.kind, "category": ticket.category.code,
+                 "priority": ticket.priority, "department": ticket.department.code if ticket.department else None,
+                 "subject": f"Follow-up to {ticket.number}: {ticket.subject}"[:200],
+                 "description": _reason_text(data)}, actor, ticket.channel)
+        if recovery is not None and followup is not None:
+            db.session.execute(update(Recovery).where(Recovery.survey_id == survey.id)
+                               .values(followup_ticket_id=followup.id))
+            history.record(ticket, PLUGIN, "recovery_followup", followup=followup.number)
+        survey = db.session.get(Survey, survey.id)
+        uow.emit("survey_answered", ticket=ticket, answer=as_dict(survey, followup), actor=actor)
+        uow.commit()
+    return {"survey": survey, "ticket": ticket, "outcome": outcome, "followup": followup,
+            "followup_token": followup_token}
+
+
+def as_dict(survey: Survey, followup=None) -> dict:
+    """A survey and its answer as plain JSON-able data (for hooks and webhooks)."""
+    return {"survey_id": survey.id, "round": survey.round, "solved": survey.solved, "rating": survey.rating,
+            "effort": survey.effort, "nps": survey.nps, "reasons": list(survey.reasons or []),
+            "comment": survey.comment, "extra": dict(survey.extra or {}),
+            "answered_at": survey.answered_at.isoformat() if survey.answered_at else None,
+            "outcome": survey.outcome, "followup": followup.number if followup is not None else None}
+
+
+def recoveries(open_only: bool = True, limit: int = 100, department: str | None = None) -> list[Recovery]:
+    """Tickets marked for recovery, newest first (only those still open by default)."""
+    from service.models import Department, Ticket
+
+    stmt = select(Recovery).order_by(Recovery.id.desc()).limit(limit)
+    if open_only:
+        stmt = stmt.where(Recovery.recovered_at.is_(None))
+    if department:
+        stmt = (stmt.join(Ticket, Ticket.id == Recovery.ticket_id)
+                .join(Department, Department.id == Ticket.department_id).where(Department.code == department))
+    return list(db.session.scalars(stmt).unique())

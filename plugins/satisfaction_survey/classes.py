@@ -1,0 +1,111 @@
+"""Satisfaction classes (DOMAIN.md, 002 售后部: loyal / ordinary / complaining /
+lost customers), derived from a customer's survey answers and complaint
+history by rules kept as data.
+
+A rule is ``{"class": name, "when": [[metric, op, number], ...]}``; the
+first rule whose conditions all hold names the class, and a customer no rule
+matches has none. The metrics, over the last ``SURVEY_CLASS_WINDOW_DAYS``:
+
+* ``answers``: surveys answered; ``good_answers`` "solved" with 4 or more;
+  ``bad_answers`` "not solved" or 2 or less; ``last_bad`` 1 when the latest
+  answer was bad, else 0; ``avg_rating`` the average rating (0 without answers);
+* ``complaints``: complaint tickets opened; ``tickets``: tickets of any kind;
+* ``open_recoveries``: the customer's tickets still marked for recovery.
+
+``SURVEY_CLASS_RULES`` replaces ``DEFAULT_RULES``.
+"""
+from __future__ import annotations
+
+import operator
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from service.extensions import db
+from service.models import Ticket
+from service.models.base import utcnow
+
+from .models import Recovery, Survey
+
+METRICS = ("answers", "good_answers", "bad_answers", "last_bad", "avg_rating", "complaints", "tickets",
+           "open_recoveries")
+OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq,
+       "!=": operator.ne}
+CLASSES = ("loyal", "ordinary", "complaining", "lost")
+
+DEFAULT_RULES = [
+    # Let down again and again, the last time too: about to go, or gone.
+    {"class": "lost", "when": [["bad_answers", ">=", 2], ["last_bad", "==", 1]]},
+    # Unhappy now: the last answer was bad, a recovery is open, or complaints pile up.
+    {"class": "complaining", "when": [["last_bad", "==", 1]]},
+    {"class": "complaining", "when": [["open_recoveries", ">=", 1]]},
+    {"class": "complaining", "when": [["complaints", ">=", 3]]},
+    # Satisfied more than once and never let down.
+    {"class": "loyal", "when": [["good_answers", ">=", 2], ["bad_answers", "==", 0]]},
+    {"class": "ordinary", "when": [["tickets", ">=", 1]]},
+    {"class": "ordinary", "when": [["answers", ">=", 1]]},
+]
+
+
+def check_rules(rules) -> tuple:
+    """Validate class rules; return them as a tuple. Raises ``ValueError``
+    naming ``SURVEY_CLASS_RULES[i]`` and what is wrong."""
+    if not isinstance(rules, (list, tuple)) or not rules:
+        raise ValueError("SURVEY_CLASS_RULES must be a non-empty list of rules")
+    for i, rule in enumerate(rules):
+        where = f"SURVEY_CLASS_RULES[{i}]"
+        if not isinstance(rule, dict) or not isinstance(rule.get("class"), str) or not 1 <= len(rule["class"]) <= 20:
+            raise ValueError(f"{where}: needs a class name of 1-20 characters")
+        conditions = rule.get("when")
+        if not isinstance(conditions, (list, tuple)) or not conditions:
+            raise ValueError(f"{where}: needs a non-empty list 'when' of [metric, op, number]")
+        for cond in conditions:
+            if (not isinstance(cond, (list, tuple)) or len(cond) != 3 or cond[0] not in METRICS
+                    or cond[1] not in OPS or isinstance(cond[2], bool) or not isinstance(cond[2], (int, float))):
+                raise ValueError(f"{where}: {cond!r} is not [metric, op, number] with a metric of "
+                                 f"{', '.join(METRICS)} and an op of {' '.join(OPS)}")
+    return tuple(rules)
+
+
+def metrics(customer_id: int, window_days: int, now=None) -> dict:
+    """The rule metrics of customer ``customer_id`` (see the module docstring)."""
+    since = (now or utcnow()) - timedelta(days=window_days)
+    answers = db.session.execute(
+        select(Survey.solved, Survey.rating).where(Survey.customer_id == customer_id, Survey.status == "answered",
+                                                   Survey.answered_at >= since)
+        .order_by(Survey.answered_at, Survey.id)).all()
+    bad = [not solved or rating <= 2 for solved, rating in answers]
+    kinds = dict(db.session.execute(
+        select(Ticket.kind, func.count()).where(Ticket.customer_id == customer_id, Ticket.created_at >= since)
+        .group_by(Ticket.kind)).all())
+    open_recoveries = db.session.scalar(
+        select(func.count(Recovery.id)).join(Ticket, Ticket.id == Recovery.ticket_id)
+        .where(Ticket.customer_id == customer_id, Recovery.recovered_at.is_(None)))
+    return {
+        "answers": len(answers),
+        "good_answers": sum(1 for solved, rating in answers if solved and rating >= 4),
+        "bad_answers": sum(bad),
+        "last_bad": int(bool(bad and bad[-1])),
+        "avg_rating": round(sum(r for _, r in answers) / len(answers), 4) if answers else 0,
+        "complaints": kinds.get("complaint", 0),
+        "tickets": sum(kinds.values()),
+        "open_recoveries": open_recoveries or 0,
+    }
+
+
+def classify(values: dict, rules) -> str | None:
+    """The class the first matching rule names for ``values``, or None."""
+    for rule in rules:
+        if all(OPS[op](values[metric], number) for metric, op, number in rule["when"]):
+            return rule["class"]
+    return None
+
+
+def satisfaction_class(customer_id: int | None) -> str | None:
+    """The customer's satisfaction class under the configured rules, or None."""
+    from .settings import survey_settings
+
+    if customer_id is None:
+        return None
+    settings = survey_settings()
+    return classify(metrics(customer_id, settings.class_window_days), settings.class_rules)
