@@ -179,3 +179,30 @@ COMPLAINT_TREND_DAYS = 90
 # The "at risk" queue holds open tickets whose next SLA deadline is past or
 # falls within this many minutes.
 CONSOLE_AT_RISK_MINUTES = 240
+
+# ---------------------------------------------------------------- credit_check (builtin plugin)
+# The scorecard (groups, indicators, points, scoring rules) as JSON; None: the
+# shipped config/credit_scorecard.json. Checked at start: the financial
+# indicators must total 30 points and the non-financial 70.
+CREDIT_SCORECARD = None
+# Grades by minimum score, highest first; the lowest must start at 0.
+CREDIT_GRADES = [["AAA", 90], ["AA", 80], ["A", 70], ["B", 60], ["C", 0]]
+# Per grade: remedies up to auto_limit (minor units of CREDIT_CURRENCY) are
+# approved automatically (null: none are); above it the approver decides
+# (supervisor, or finance - for C, finance approves or the customer prepays).
+CREDIT_REMEDY_RULES = {
+    "AAA": {"auto_limit": 1_000_000, "approver": "supervisor"},
+    "AA": {"auto_limit": 300_000, "approver": "supervisor"},
+    "A": {"auto_limit": 100_000, "approver": "supervisor"},
+    "B": {"auto_limit": None, "approver": "supervisor"},
+    "C": {"auto_limit": None, "approver": "finance"},
+}
+# Remedy limits are in this currency; a remedy in another one goes to the approver.
+CREDIT_CURRENCY = "CNY"
+# A customer without a rating (or rated "unrated"): "core" lets the core
+# default (DEFAULT_REMEDY_AUTO_APPROVE) decide; a grade name gates them as that grade.
+CREDIT_UNRATED_AS = "core"
+# The external credit source (credit_source hook): seconds it may take before
+# the internal score is used, and seconds an answer is kept per customer and quarter.
+CREDIT_SOURCE_TIMEOUT = 2.0
+CREDIT_SOURCE_CACHE_SECONDS = 3600

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import importlib
 
-MODEL_MODULES = ("plugins.webhooks.models", "plugins.tier_sla.models", "plugins.satisfaction_survey.models")
+MODEL_MODULES = ("plugins.webhooks.models", "plugins.tier_sla.models", "plugins.satisfaction_survey.models",
+                 "plugins.credit_check.models")
 
 
 def import_models() -> None:

@@ -106,18 +106,25 @@ def current_staff() -> Staff:
     return staff
 
 
-def require_role(role: str):
-    """Decorate a view so that only staff with ``role`` or above reach it (401/403)."""
+def require_role(role: str, *also: str):
+    """Decorate a view so that only staff with ``role`` or above reach it (401/403).
+
+    ``also`` names roles beside the ladder that may reach it too, e.g.
+    ``require_role("agent", "finance")`` for reads finance staff need
+    (``Staff.has_role`` says who has which role).
+    """
+    roles = (role, *also)
 
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             staff = current_staff()
-            if not staff.has_role(role):
-                raise Forbidden(f"needs the {role} role")
+            if not any(staff.has_role(r) for r in roles):
+                raise Forbidden(f"needs the {' or '.join(roles)} role")
             return view(*args, **kwargs)
 
         wrapper.kefu_min_role = role
+        wrapper.kefu_also_roles = also
         return wrapper
 
     return decorator

@@ -35,7 +35,8 @@ def staff():
 @staff.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", required=True, type=click.Choice(["agent", "supervisor", "admin"]))
+@click.option("--role", required=True, type=click.Choice(["agent", "supervisor", "admin", "finance"]),
+              help="agent < supervisor < admin; finance reads tickets and approves remedies routed to finance")
 @click.option("--department", default=None, help="department code")
 @click.option("--password", default=None, help="for the web console (optional)")
 @with_appcontext

@@ -28,6 +28,7 @@ DEMO_LOGINS = [
     ("admin@kefu.demo", "admin", "demo-admin-pass", "kefu_demo_admin_token"),
     ("supervisor@kefu.demo", "supervisor", "demo-super-pass", "kefu_demo_supervisor_token"),
     ("agent@kefu.demo", "agent", "demo-agent-pass", "kefu_demo_agent_token"),
+    ("finance@kefu.demo", "finance", "demo-finance-pass", "kefu_demo_finance_token"),
 ]
 
 CUSTOMERS = [
@@ -84,10 +85,11 @@ def load_demo() -> list[str]:
         depts[code] = Department(code=code, name=name, name_zh=name_zh)
         db.session.add(depts[code])
     db.session.flush()
-    names = {"admin": "Admin 管理员", "supervisor": "Sun Li 孙丽", "agent": "Zhou Jie 周杰"}
+    names = {"admin": "Admin 管理员", "supervisor": "Sun Li 孙丽", "agent": "Zhou Jie 周杰", "finance": "Qian Min 钱敏"}
+    home = {"finance": "finance"}  # finance staff sit in the finance department
     people = {}
     for email, role, password, token in DEMO_LOGINS:
-        people[role] = _staff(email, names[role], role, depts["after_sales"], password, token)
+        people[role] = _staff(email, names[role], role, depts[home.get(role, "after_sales")], password, token)
     depts["after_sales"].supervisor = people["supervisor"]
     for code, dept in depts.items():
         if code != "after_sales":

@@ -203,9 +203,37 @@ def remedy_approval(ticket, customer):
         (minor units) and ``remedy_currency`` describe the request.
     :param customer: the ticket's customer.
     :return: a dict ``{"decision": "approved"|"needs_approval"|"refused",
-        "reason": str}``, or None to let the next plugin decide. The core
-        default approves amounts up to ``DEFAULT_REMEDY_AUTO_APPROVE`` and
-        asks a supervisor for anything larger.
+        "reason": str, "approver": "supervisor"|"finance"|None}``, or None
+        to let the next plugin decide. ``approver`` (optional, only read for
+        ``needs_approval``; default ``supervisor``) names who approves: it is
+        stored on the ticket, and ``POST /api/v1/tickets/{number}/remedy``
+        lets only that role (or an admin) approve or refuse. The reason is
+        shown to every staff member who sees the ticket, agents included.
+        The core default approves amounts up to ``DEFAULT_REMEDY_AUTO_APPROVE``
+        and asks a supervisor for anything larger.
+    """
+
+
+@hookspec(firstresult=True)
+def credit_source(customer, quarter):
+    """Answer a customer's credit score from an external source (a credit
+    bureau, a bank, the ERP's credit module).
+
+    Asked by a credit plugin (the builtin ``credit_check``) when it rates a
+    customer; stops at the first non-None result. The caller runs it in a
+    worker thread with a deadline (``CREDIT_SOURCE_TIMEOUT``) and caches the
+    answer per customer and quarter, so an implementation may do network
+    I/O, but must not use the caller's database session: ``customer`` is a
+    snapshot, not attached to one. A slow (past the deadline) or failing
+    implementation is noted on the rating and the internal score is used.
+
+    :param customer: a read-only snapshot of the customer with ``id``,
+        ``external_ref``, ``name``, ``kind`` and ``email``.
+    :param quarter: the quarter being rated, e.g. ``"2026Q4"`` (rated from
+        the previous quarter's figures).
+    :return: a dict ``{"score": number from 0 to 100, "source": str}`` (the
+        source's name, shown with the rating), or None when this source
+        knows nothing about the customer. The core default answers None.
     """
 
 

@@ -8,7 +8,7 @@ from .errors import Conflict, ValidationFailed
 from .extensions import db
 from .lookups import department_by_code
 from .models import Staff
-from .workflow import ROLES
+from .workflow import STAFF_ROLES
 
 
 def create_staff(email: str, name: str, role: str, department: str | None = None,
@@ -20,8 +20,8 @@ def create_staff(email: str, name: str, role: str, department: str | None = None
     email = (email or "").strip().lower()
     if "@" not in email:
         raise ValidationFailed("not an e-mail address", {"email": ["not an e-mail address"]})
-    if role not in ROLES:
-        raise ValidationFailed(f"unknown role {role!r}", {"role": [f"must be one of {', '.join(ROLES)}"]})
+    if role not in STAFF_ROLES:
+        raise ValidationFailed(f"unknown role {role!r}", {"role": [f"must be one of {', '.join(STAFF_ROLES)}"]})
     if db.session.scalar(select(Staff.id).where(func.lower(Staff.email) == email)):
         raise Conflict(f"{email} already has an account", {"email": ["already used"]})
     dept = department_by_code(department) if department else None

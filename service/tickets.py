@@ -41,9 +41,14 @@ def _check_sla(answer):
             raise ValueError(f"{key} must be an aware datetime or None")
 
 
+REMEDY_APPROVERS = ("supervisor", "finance")
+
+
 def _check_remedy(answer):
     if not isinstance(answer, dict) or answer.get("decision") not in ("approved", "needs_approval", "refused"):
         raise ValueError("remedy_approval must answer {'decision': approved|needs_approval|refused, 'reason': str}")
+    if answer.get("approver") is not None and answer["approver"] not in REMEDY_APPROVERS:
+        raise ValueError("remedy_approval's approver must be supervisor, finance or None")
 
 
 def apply_sla(ticket: Ticket) -> None:
@@ -122,8 +127,11 @@ def _create(data: dict, actor: Actor, channel: str, customer, parent: Ticket | N
         answer, plugin = _decide(ticket, "remedy_approval", validate=_check_remedy,
                                  ticket=ticket, customer=customer)
         ticket.remedy_decision, ticket.remedy_reason = answer["decision"], str(answer.get("reason") or "")
+        if ticket.remedy_decision == "needs_approval":
+            ticket.remedy_approver = answer.get("approver") or "supervisor"
         history.record(ticket, Actor("plugin", name=plugin), "remedy_decided",
-                       decision=ticket.remedy_decision, reason=ticket.remedy_reason)
+                       decision=ticket.remedy_decision, reason=ticket.remedy_reason,
+                       approver=ticket.remedy_approver)
     token = tracking.issue_token(ticket)
     insert_attached(db.session, ticket)  # the id, and with it the number
     return ticket, token

@@ -17,6 +17,11 @@ from datetime import datetime, timedelta
 
 # Staff roles, ordered: each role may do everything the roles before it may.
 ROLES = ("agent", "supervisor", "admin")
+# The finance role is beside the ladder, not a rung of it: finance staff read
+# tickets and customers, see credit data and approve remedies routed to
+# finance, but take no workflow action. Admins may do whatever finance may.
+FINANCE = "finance"
+STAFF_ROLES = ROLES + (FINANCE,)
 
 STATUSES = ("new", "confirmed", "in_progress", "waiting_on_customer", "resolved", "closed", "cancelled")
 OPEN_STATUSES = ("new", "confirmed", "in_progress", "waiting_on_customer")
@@ -101,7 +106,7 @@ def allowed_actions(status: str, actor: str = "staff", role: str | None = "admin
     for t in TRANSITIONS.values():
         if status not in t.sources or actor not in t.actors:
             continue
-        if actor == "staff" and (role is None or ROLES.index(role) < ROLES.index(t.min_role)):
+        if actor == "staff" and (role not in ROLES or ROLES.index(role) < ROLES.index(t.min_role)):
             continue
         out.append(t.action)
     return out

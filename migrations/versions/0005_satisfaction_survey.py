@@ -1,7 +1,7 @@
 """satisfaction_survey: surveys, recoveries
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-24 01:43:18.143442
 
 Follows 0003 on its branch; re-chained after 0004 when merged.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0005'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

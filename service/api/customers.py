@@ -25,7 +25,7 @@ def _with_tier(customer):
 
 @blp.route("")
 class CustomerCollection(MethodView):
-    @require_role("agent")
+    @require_role("agent", "finance")
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, CustomerPage)
     def get(self, args):
@@ -43,7 +43,7 @@ class CustomerCollection(MethodView):
 
 @blp.route("/<int(max=2147483647):customer_id>")
 class CustomerItem(MethodView):
-    @require_role("agent")
+    @require_role("agent", "finance")
     @blp.response(200, CustomerOut)
     def get(self, customer_id):
         """One customer, with their tier."""
@@ -64,7 +64,7 @@ class CustomerItem(MethodView):
 
 
 @blp.route("/<int(max=2147483647):customer_id>/tickets", methods=["GET"])
-@require_role("agent")
+@require_role("agent", "finance")
 @blp.arguments(TicketListArgs, location="query")
 @blp.response(200, TicketPage)
 def customer_tickets(args, customer_id):

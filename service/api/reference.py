@@ -13,7 +13,7 @@ from ..auth import authenticate, current_staff, require_role
 from ..extensions import db
 from ..models import Category, Department, Staff
 from ..staff import create_staff
-from ..workflow import ROLES
+from ..workflow import STAFF_ROLES
 from .schemas import CODE, CategoryIn, CodeOut, DepartmentOut, PluginOut, StaffOut
 
 blp = Blueprint("reference", __name__, url_prefix="/api/v1", description="Reference data and administration.")
@@ -21,7 +21,7 @@ blp.before_request(authenticate)
 
 
 @blp.route("/departments", methods=["GET"])
-@require_role("agent")
+@require_role("agent", "finance")
 @blp.response(200, DepartmentOut(many=True))
 def departments():
     """The responsible departments a ticket can be confirmed to, by code."""
@@ -30,7 +30,7 @@ def departments():
 
 @blp.route("/categories")
 class Categories(MethodView):
-    @require_role("agent")
+    @require_role("agent", "finance")
     @blp.response(200, CodeOut(many=True))
     def get(self):
         """Active categories, by code."""
@@ -48,7 +48,7 @@ class Categories(MethodView):
 class StaffIn(ma.Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))  # the column's size
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
     department = fields.String(validate=CODE, load_default=None)
     password = fields.String(validate=validate.Length(min=10, max=200), load_default=None, load_only=True)
 
@@ -76,7 +76,7 @@ class StaffCollection(MethodView):
 
 
 @blp.route("/me", methods=["GET"])
-@require_role("agent")
+@require_role("agent", "finance")
 @blp.response(200, StaffOut)
 def me():
     """The staff member the token belongs to."""

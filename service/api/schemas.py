@@ -12,7 +12,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..models import CHANNELS, CUSTOMER_KINDS, KINDS, PRIORITIES
-from ..workflow import STAFF_ACTIONS, STATUSES, STEP_OF_STATUS, ROLES
+from ..workflow import STAFF_ACTIONS, STAFF_ROLES, STATUSES, STEP_OF_STATUS
 
 CODE = validate.Regexp(r"^[a-z0-9_\-]{1,40}$", error="must be a code of a-z, 0-9, _ or -")
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="must be a 3-letter ISO currency code such as CNY")
@@ -91,6 +91,12 @@ class TransitionIn(ma.Schema):
     department = Text(validate=CODE, load_default=None)
     resolution = Text(validate=validate.Length(max=20000), load_default=None)
     reason = Text(validate=validate.Length(max=2000), load_default=None)
+
+
+class RemedyDecisionIn(ma.Schema):
+    decision = Text(required=True, validate=validate.OneOf(["approved", "refused"]))
+    reason = Text(required=True, validate=validate.Length(min=1, max=2000))
+    version = fields.Integer(strict=True, required=True)
 
 
 class TicketListArgs(ma.Schema):
@@ -208,7 +214,7 @@ class TicketOut(ma.Schema):
             return None
         amount = None if t.remedy_amount_minor is None else f"{Decimal(t.remedy_amount_minor) / 100:.2f}"
         return {"text": t.remedy_text, "amount": amount, "currency": t.remedy_currency,
-                "decision": t.remedy_decision, "reason": t.remedy_reason}
+                "decision": t.remedy_decision, "reason": t.remedy_reason, "approver": t.remedy_approver}
 
     def _sla(self, t):
         return _SLA_OUT.dump({"policy": t.sla_policy, "first_response_due": t.first_response_due,
@@ -268,7 +274,7 @@ class StaffOut(ma.Schema):
     id = fields.Integer()
     email = Text()
     name = Text()
-    role = Text(validate=validate.OneOf(ROLES))
+    role = Text(validate=validate.OneOf(STAFF_ROLES))
     department = fields.Method("_department")
     active = fields.Boolean()
 

@@ -5,15 +5,15 @@ from flask import request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from .. import messages, queries, tickets
+from .. import messages, queries, remedies, tickets
 from ..actors import Actor
 from ..auth import authenticate, current_staff, require_role
 from ..errors import ValidationFailed
 from ..lookups import ticket_by_number
 from ..uow import plugins
 from ..workflow import allowed_actions
-from .schemas import (AttachmentOut, EventOut, MessageIn, MessageOut, TicketCreate, TicketListArgs,
-                      TicketOut, TicketPage, TicketPatch, TransitionIn)
+from .schemas import (AttachmentOut, EventOut, MessageIn, MessageOut, RemedyDecisionIn, TicketCreate,
+                      TicketListArgs, TicketOut, TicketPage, TicketPatch, TransitionIn)
 
 blp = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets",
                 description="Tickets through listen, confirm, handle and feed back (staff).")
@@ -30,7 +30,7 @@ def _present(ticket, staff, panels=False):
 
 @blp.route("")
 class TicketCollection(MethodView):
-    @require_role("agent")
+    @require_role("agent", "finance")
     @blp.arguments(TicketListArgs, location="query")
     @blp.response(200, TicketPage)
     def get(self, args):
@@ -54,7 +54,7 @@ class TicketCollection(MethodView):
 
 @blp.route("/<number>")
 class TicketItem(MethodView):
-    @require_role("agent")
+    @require_role("agent", "finance")
     @blp.response(200, TicketOut)
     def get(self, number):
         """One ticket, with the actions the caller may take and plugin panels."""
@@ -84,9 +84,22 @@ def transition(data, number):
     return _present(ticket, staff)
 
 
+@blp.route("/<number>/remedy", methods=["POST"])
+@require_role("supervisor", "finance")
+@blp.arguments(RemedyDecisionIn)
+@blp.response(200, TicketOut)
+def decide_remedy(data, number):
+    """Approve or refuse a remedy waiting for approval, saying why. The remedy's
+    ``approver`` decides: supervisor (supervisors, admins) or finance (finance
+    staff, admins); 403 for another role, 409 when nothing waits or for a stale version."""
+    staff = current_staff()
+    ticket = remedies.decide_remedy(number, data["decision"], data["reason"], data["version"], staff)
+    return _present(ticket, staff)
+
+
 @blp.route("/<number>/messages")
 class TicketMessages(MethodView):
-    @require_role("agent")
+    @require_role("agent", "finance")
     @blp.response(200, MessageOut(many=True))
     def get(self, number):
         """Public replies and internal notes, oldest first."""
@@ -101,7 +114,7 @@ class TicketMessages(MethodView):
 
 
 @blp.route("/<number>/history", methods=["GET"])
-@require_role("agent")
+@require_role("agent", "finance")
 @blp.response(200, EventOut(many=True))
 def history(number):
     """Every change, decision and plugin error on the ticket, oldest first."""
@@ -110,7 +123,7 @@ def history(number):
 
 @blp.route("/<number>/attachments")
 class TicketAttachments(MethodView):
-    @require_role("agent")
+    @require_role("agent", "finance")
     @blp.response(200, AttachmentOut(many=True))
     def get(self, number):
         """Files attached to the ticket."""
@@ -131,7 +144,7 @@ class TicketAttachments(MethodView):
 
 
 @blp.route("/<number>/attachments/<int(max=2147483647):attachment_id>", methods=["GET"])
-@require_role("agent")
+@require_role("agent", "finance")
 @blp.response(200, content_type="application/octet-stream")
 def download(number, attachment_id):
     """Download an attachment, as a file (never shown inline)."""

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .base import UTCDateTime, utcnow
 
-from ..workflow import ROLES
+from ..workflow import FINANCE, ROLES
 
 
 class Staff(db.Model):
@@ -27,7 +27,16 @@ class Staff(db.Model):
     department = relationship("Department", foreign_keys=[department_id])
 
     def has_role(self, role: str) -> bool:
-        """True when this staff member's role is ``role`` or above it."""
+        """True when this staff member may act as ``role``.
+
+        On the ladder agent < supervisor < admin a role includes those below
+        it. ``finance`` is beside the ladder: only finance staff and admins
+        have it, and finance staff have none of the ladder's roles.
+        """
+        if role == FINANCE:
+            return self.role in (FINANCE, "admin")
+        if self.role not in ROLES:
+            return False
         return ROLES.index(self.role) >= ROLES.index(role)
 
 

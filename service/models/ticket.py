@@ -62,6 +62,8 @@ class Ticket(db.Model):
     remedy_currency: Mapped[str | None] = mapped_column(String(3))
     remedy_decision: Mapped[str | None] = mapped_column(String(20))
     remedy_reason: Mapped[str | None] = mapped_column(Text)
+    # Who must approve a remedy that needs approval: "supervisor" or "finance".
+    remedy_approver: Mapped[str | None] = mapped_column(String(20))
 
     resolution: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)  # last reopen/cancel reason

@@ -373,12 +373,40 @@ def test_hook_remedy_approval(app, client, agent, file_ticket):
                             ("new machine", 200000, "CNY", "wang@example.test")]  # not asked without a remedy
 
     assert client.get(f"/api/v1/tickets/{small}", headers=agent).json["remedy"] == {
-        "text": "refund", "amount": "120.00", "currency": "CNY", "decision": "approved", "reason": "good customer"}
+        "text": "refund", "amount": "120.00", "currency": "CNY", "decision": "approved", "reason": "good customer",
+        "approver": None}
     remedy = client.get(f"/api/v1/tickets/{large}", headers=agent).json["remedy"]
     assert (remedy["decision"], remedy["reason"]) == ("refused", "above the credit line")
     decided = [e for e in history_of(client, agent, large) if e["action"] == "remedy_decided"]
     assert [(e["actor"]["name"], e["details"]["decision"]) for e in decided] == [("credit", "refused")]
     assert client.get(f"/api/v1/tickets/{plain}", headers=agent).json["remedy"] is None
+
+
+def test_hook_credit_source(app, client, make_staff):
+    """Asked when a customer is rated, in a worker thread, with a detached
+    customer snapshot and the quarter; its score is graded instead of the
+    internal one."""
+    import threading
+
+    from plugins.credit_check.rating import current_quarter
+
+    class Bureau:
+        calls = []
+
+        @hookimpl
+        def credit_source(self, customer, quarter):
+            self.calls.append((customer.id, customer.external_ref, customer.name, quarter,
+                               threading.current_thread().name.startswith("kefu-credit-source")))
+            return {"score": 81.5, "source": "acme-bureau"}
+
+    bureau = register(app, Bureau(), "bureau")
+    headers = make_staff("supervisor")[1]
+    customer = client.post("/api/v1/customers", headers=headers,
+                           json={"kind": "company", "name": "Acme", "external_ref": "K-1"}).json
+    rated = client.post(f"/api/v1/customers/{customer['id']}/credit/rate", headers=headers, json={})
+    assert rated.status_code == 201, rated.json
+    assert (rated.json["grade"], rated.json["score"], rated.json["source"]) == ("AA", "81.50", "acme-bureau")
+    assert bureau.calls == [(customer["id"], "K-1", "Acme", current_quarter(), True)]
 
 
 # -- collectors ------------------------------------------------------------
