@@ -48,8 +48,8 @@ def update_staff(staff_id: int, role: str | None = None, department: str | None 
     staff = db.session.get(Staff, staff_id)
     if staff is None:
         raise NotFound(f"no staff member {staff_id}")
-    if role is not None and role not in ROLES:
-        raise ValidationFailed(f"unknown role {role!r}", {"role": [f"must be one of {', '.join(ROLES)}"]})
+    if role is not None and role not in STAFF_ROLES:
+        raise ValidationFailed(f"unknown role {role!r}", {"role": [f"must be one of {', '.join(STAFF_ROLES)}"]})
     if actor_id == staff.id and ((role is not None and role != "admin") or active is False):
         raise Conflict("admins cannot demote or deactivate themselves", {"role": ["ask another admin"]})
     if role is not None:

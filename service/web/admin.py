@@ -18,7 +18,7 @@ from ..errors import KefuError
 from ..extensions import db
 from ..models import Category, Department, Staff
 from ..staff import create_staff, update_staff
-from ..workflow import ROLES
+from ..workflow import STAFF_ROLES
 from .pages import error_message, field_errors, register_error_pages
 from .session import console_staff, load_console_staff, require_staff
 
@@ -57,7 +57,7 @@ def staff():
             values = {}
     return render_template(
         "web/admin/staff.html", staff=db.session.scalars(select(Staff).order_by(Staff.id)).all(),
-        departments=db.session.scalars(select(Department).order_by(Department.id)).all(), roles=ROLES,
+        departments=db.session.scalars(select(Department).order_by(Department.id)).all(), roles=STAFF_ROLES,
         values=values, errors=errors, token=token), (422 if errors else 200)
 
 

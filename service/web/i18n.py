@@ -74,7 +74,7 @@ LABELS = {
     "kind": {"complaint": _l("Complaint"), "service_request": _l("Service request"),
              "inquiry": _l("Inquiry"), "suggestion": _l("Suggestion")},
     "channel": {"web": _l("Web form"), "email": _l("E-mail"), "phone": _l("Phone"), "api": _l("API")},
-    "role": {"agent": _l("Agent"), "supervisor": _l("Supervisor"), "admin": _l("Admin")},
+    "role": {"agent": _l("Agent"), "supervisor": _l("Supervisor"), "admin": _l("Admin"), "finance": _l("Finance")},
     "action": {
         "confirm": _l("Confirm"), "start": _l("Start handling"), "wait": _l("Wait for the customer"),
         "resolve": _l("Resolve"), "reopen": _l("Reopen"), "close": _l("Close"), "cancel": _l("Cancel"),
@@ -82,6 +82,8 @@ LABELS = {
         "message_added": _l("Public reply"), "note_added": _l("Internal note"),
         "sla_applied": _l("SLA targets set"), "sla_refreshed": _l("SLA targets changed"),
         "tier_decided": _l("Tier decided"), "remedy_decided": _l("Remedy decided"),
+        "remedy_approved": _l("Remedy approved"), "remedy_refused": _l("Remedy refused"),
+        "sla_warning": _l("SLA warning"), "sla_breach": _l("SLA breached"), "sla_takeover": _l("SLA take-over"),
         "plugin_error": _l("Plugin error"), "followup_opened": _l("Follow-up opened"),
         "auto_closed": _l("Closed automatically"), "attachment_added": _l("File attached"),
     },
