@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import messages, tickets
+from .. import messages, remedies, tickets
 from ..actors import Actor
 from ..errors import KefuError
 from ..extensions import db
@@ -41,7 +41,7 @@ def _flash_error(exc: Exception) -> None:
 
 
 @bp.route("/<number>")
-@require_staff("agent")
+@require_staff("agent", "finance")
 def show(number):
     """One ticket with everything an agent works with."""
     staff = console_staff()
@@ -58,7 +58,23 @@ def show(number):
                                                              | (Category.id == ticket.category_id))
                                       .order_by(Category.position, Category.id)).all(),
         departments=db.session.scalars(select(Department).order_by(Department.id)).all(),
-        assignees=assignees, staff_names={s.id: s.name for s in assignees}, event_details=event_details)
+        assignees=assignees, staff_names={s.id: s.name for s in assignees}, event_details=event_details,
+        can_decide_remedy=ticket.remedy_decision == "needs_approval"
+        and staff.has_role(ticket.remedy_approver or "supervisor"))
+
+
+@bp.route("/<number>/remedy", methods=["POST"])
+@require_staff("supervisor", "finance")
+def remedy(number):
+    """Approve or refuse the remedy that waits for this staff member's approval (with the reason)."""
+    decision = request.form.get("decision", "")
+    try:
+        remedies.decide_remedy(number, decision, request.form.get("reason", ""), _version(), console_staff())
+    except KefuError as exc:
+        _flash_error(exc)
+    else:
+        flash(_("Remedy approved.") if decision == "approved" else _("Remedy refused."), "ok")
+    return _back(number)
 
 
 @bp.route("/<number>/transition", methods=["POST"])

@@ -87,6 +87,7 @@ LABELS = {
         "plugin_error": _l("Plugin error"), "followup_opened": _l("Follow-up opened"),
         "auto_closed": _l("Closed automatically"), "attachment_added": _l("File attached"),
     },
+    "remedy": {"approved": _l("approved"), "needs_approval": _l("waits for approval"), "refused": _l("refused")},
     # The satisfaction classes of DOMAIN.md (a plugin derives them).
     "satisfaction": {"loyal": _l("Loyal"), "ordinary": _l("Ordinary"), "complaining": _l("Complaining"),
                      "lost": _l("Lost")},

@@ -80,8 +80,11 @@ def load_console_staff() -> None:
     console_staff()
 
 
-def require_staff(role: str = "agent"):
-    """Decorate a console view: sign-in page for visitors, 403 below ``role``."""
+def require_staff(role: str = "agent", *also: str):
+    """Decorate a console view: sign-in page for visitors, 403 below ``role``.
+    ``also`` names roles beside the ladder that may reach it too (e.g.
+    ``finance`` for the ticket page, where finance approves remedies)."""
+    roles = (role, *also)
 
     def decorator(view):
         @functools.wraps(view)
@@ -89,11 +92,12 @@ def require_staff(role: str = "agent"):
             staff = console_staff()
             if staff is None:
                 return redirect(url_for("console_auth.login", next=request.full_path.rstrip("?")))
-            if not staff.has_role(role):
+            if not any(staff.has_role(r) for r in roles):
                 abort(403)
             return view(*args, **kwargs)
 
         wrapper.kefu_min_role = role
+        wrapper.kefu_also_roles = also
         return wrapper
 
     return decorator

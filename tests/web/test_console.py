@@ -9,7 +9,7 @@ from sqlalchemy import select
 from webpages import csrf_of
 from service import hookimpl
 from service.extensions import db
-from service.models import Message, Ticket
+from service.models import Message, Ticket, TicketEvent
 from service.models.base import utcnow
 
 
@@ -174,3 +174,40 @@ def test_staff_settings_change_language_and_time_zone(client, staff_login, file_
     from zoneinfo import ZoneInfo
     shown = created.astimezone(ZoneInfo("Europe/London")).strftime("%Y-%m-%d %H:%M")
     assert f">{shown}</time>" in page
+
+
+def test_a_remedy_waiting_for_finance_is_decided_on_the_ticket_page(app, client, staff_login, file_ticket):
+    """The remedy form shows only to the role the remedy waits for; finance
+    staff reach the ticket page (read-only otherwise) and approve with a reason."""
+
+    class ToFinance:
+        @hookimpl
+        def remedy_approval(self, ticket):
+            return {"decision": "needs_approval", "reason": "grade C", "approver": "finance"}
+
+    app.extensions["kefu_plugins"].pm.register(ToFinance(), name="to_finance")
+    number = file_ticket(remedy={"text": "Refund", "amount": "800.00", "currency": "CNY"})["number"]
+
+    staff_login("supervisor")
+    page = client.get(f"/console/tickets/{number}").text
+    assert "waits for approval" in page and 'id="remedy-form"' not in page  # not the supervisor's to decide
+    client.post("/console/logout", data={"csrf_token": csrf_of(page)})
+
+    finance = staff_login("finance")
+    page = client.get(f"/console/tickets/{number}").text
+    assert 'id="remedy-form"' in page and "800.00 CNY" in page
+    assert 'id="message-body"' not in page and 'id="edit-h"' not in page  # finance does not work the ticket
+    refused = client.post(f"/console/tickets/{number}/remedy",
+                          data={"csrf_token": csrf_of(page), "version": _ticket(number).version,
+                                "decision": "approved", "reason": ""}, follow_redirects=True)
+    assert "reason" in refused.text and _ticket(number).remedy_decision == "needs_approval"
+    done = client.post(f"/console/tickets/{number}/remedy",
+                       data={"csrf_token": csrf_of(page), "version": _ticket(number).version,
+                             "decision": "approved", "reason": "prepaid by the customer"}, follow_redirects=True)
+    assert "Remedy approved." in done.text
+    ticket = _ticket(number)
+    assert (ticket.remedy_decision, ticket.remedy_reason) == ("approved", "prepaid by the customer")
+    event = db.session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                        TicketEvent.action == "remedy_approved"))
+    assert event.actor_id == finance.id and event.details["approver"] == "finance"
+    assert client.get("/console/queue/all").status_code == 403  # the queues stay the agents'
