@@ -338,7 +338,7 @@ def demo_data(app):
 def ticket_panels(ticket, staff):
     """Add panels to the agent's view of a ticket.
 
-    Called for ``GET /api/v1/tickets/{number}`` (``panels``) and the
+    Called for ``GET /api/v1/tickets/{number}?panels=true`` (``panels``) and the
     console's ticket page; must be quick and must only read.
 
     :param ticket: the ticket shown.

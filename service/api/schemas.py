@@ -99,6 +99,12 @@ class RemedyDecisionIn(ma.Schema):
     version = fields.Integer(strict=True, required=True)
 
 
+class TicketShowArgs(ma.Schema):
+    panels = fields.Boolean(load_default=False, metadata={
+        "description": "also gather the plugins' panels for the agent's view (ticket_panels); "
+                       "off by default: each plugin may query for its panel"})
+
+
 class TicketListArgs(ma.Schema):
     status = fields.List(Text(validate=validate.OneOf(STATUSES)))
     priority = fields.List(Text(validate=validate.OneOf(PRIORITIES)))

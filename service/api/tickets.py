@@ -13,7 +13,7 @@ from ..lookups import ticket_by_number
 from ..uow import plugins
 from ..workflow import allowed_actions
 from .schemas import (AttachmentOut, EventOut, MessageIn, MessageOut, RemedyDecisionIn, TicketCreate,
-                      TicketListArgs, TicketOut, TicketPage, TicketPatch, TransitionIn)
+                      TicketListArgs, TicketOut, TicketPage, TicketPatch, TicketShowArgs, TransitionIn)
 
 blp = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets",
                 description="Tickets through listen, confirm, handle and feed back (staff).")
@@ -55,10 +55,12 @@ class TicketCollection(MethodView):
 @blp.route("/<number>")
 class TicketItem(MethodView):
     @require_role("agent", "finance")
+    @blp.arguments(TicketShowArgs(), location="query")
     @blp.response(200, TicketOut)
-    def get(self, number):
-        """One ticket, with the actions the caller may take and plugin panels."""
-        return _present(ticket_by_number(number), current_staff(), panels=True)
+    def get(self, args, number):
+        """One ticket, with the actions the caller may take; with ``panels=true``
+        also the plugins' panels for the agent's view."""
+        return _present(ticket_by_number(number), current_staff(), panels=args["panels"])
 
     @require_role("agent")
     @blp.arguments(TicketPatch)

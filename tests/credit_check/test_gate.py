@@ -75,13 +75,13 @@ def test_limits_are_configurable(graded, open_with_remedy):
 def test_the_panel_shows_agents_the_decision_and_next_step_but_not_the_grade(
         client, agent, supervisor, finance, admin, graded, open_with_remedy):
     number = open_with_remedy(graded("C"), "800.00")["number"]
-    panels = {p["key"]: p for p in client.get(f"/api/v1/tickets/{number}", headers=agent).json["panels"]}
+    panels = {p["key"]: p for p in client.get(f"/api/v1/tickets/{number}?panels=true", headers=agent).json["panels"]}
     assert panels["credit"]["data"] == {
         "remedy_decision": "needs_approval", "approver": "finance",
         "next_step": "Wait for finance to approve, or ask the customer to pay in advance.",
         "next_step_zh": "等待财务批准，或请客户先付款。"}
     for headers in (supervisor, finance, admin):
-        data = {p["key"]: p for p in client.get(f"/api/v1/tickets/{number}", headers=headers).json["panels"]}["credit"]["data"]
+        data = {p["key"]: p for p in client.get(f"/api/v1/tickets/{number}?panels=true", headers=headers).json["panels"]}["credit"]["data"]
         assert (data["credit"]["grade"], data["credit"]["score"], data["credit"]["status"]) == ("C", "30.00", "rated")
         assert data["next_step"].startswith("Wait for finance")
 
@@ -123,7 +123,7 @@ def test_finance_approves_a_c_grade_remedy_and_the_agent_sees_what_to_do(
     fin, finance = make_staff("finance", "finance")
     done = client.post(f"/api/v1/tickets/{number}/remedy", headers=finance, json=body)
     assert done.status_code == 200 and done.json["remedy"]["decision"] == "approved"
-    panel = {p["key"]: p for p in client.get(f"/api/v1/tickets/{number}", headers=agent).json["panels"]}["credit"]
+    panel = {p["key"]: p for p in client.get(f"/api/v1/tickets/{number}?panels=true", headers=agent).json["panels"]}["credit"]
     assert (panel["data"]["remedy_decision"], panel["data"]["next_step"]) == ("approved", "Grant the remedy.")
     last = _history(client, agent, number)[-1]
     assert (last["action"], last["actor"]["id"], last["details"]["reason"]) == \

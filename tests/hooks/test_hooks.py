@@ -594,15 +594,17 @@ def test_hook_ticket_panels(app, client, make_staff, file_ticket):
     register(app, Single(), "single")
     register(app, Silent(), "silent")
     number = file_ticket()["number"]
-    assert orders.calls == []  # only asked when a ticket is shown
+    assert orders.calls == []  # only asked when a ticket is shown with its panels
+    plain = client.get(f"/api/v1/tickets/{number}", headers=agent).json
+    assert "panels" not in plain and orders.calls == []  # the API gathers panels when asked
 
-    shown = client.get(f"/api/v1/tickets/{number}", headers=agent).json
+    shown = client.get(f"/api/v1/tickets/{number}?panels=true", headers=agent).json
     assert orders.calls == [(number, agent_staff.id)]
     assert sorted(shown["panels"], key=lambda p: p["key"]) == [
         {"key": "orders", "title": "Orders", "data": {"count": 2, "ticket": number}},
         {"key": "single", "title": "One panel", "data": None},
     ]
-    as_supervisor = client.get(f"/api/v1/tickets/{number}", headers=supervisor).json
+    as_supervisor = client.get(f"/api/v1/tickets/{number}?panels=true", headers=supervisor).json
     assert sorted(p["key"] for p in as_supervisor["panels"]) == ["margin", "orders", "single"]
 
 

@@ -97,7 +97,7 @@ def test_installed_plugin_hooks_fire(app, client, agent, file_ticket):
     # The notification ran after the commit: it saw the stored number and status.
     assert plugin_calls(app) == [("ticket_created", number, "new", "customer")]
 
-    ticket = client.get(f"/api/v1/tickets/{number}", headers=agent).json
+    ticket = client.get(f"/api/v1/tickets/{number}?panels=true", headers=agent).json
     assert ticket["customer_tier"] == "gold"
     assert ticket["panels"] == [{"key": "example", "title": "Example plugin",
                                  "data": {"number": number, "viewer_role": "agent"}}]
@@ -125,7 +125,7 @@ def _assert_disabled(app, client, agent, admin, file_ticket):
     assert f"example\tdisabled\t{DIST}\t{MODULE}" in result.output.splitlines()
 
     number = file_ticket()["number"]
-    ticket = client.get(f"/api/v1/tickets/{number}", headers=agent).json
+    ticket = client.get(f"/api/v1/tickets/{number}?panels=true", headers=agent).json
     assert ticket["customer_tier"] is None and ticket["panels"] == []
     assert plugin_calls(app) == []
     assert client.get("/example/ping").status_code == 404

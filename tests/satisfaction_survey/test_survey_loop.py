@@ -77,7 +77,7 @@ def test_the_full_loop(app, client, make_staff, act, file_ticket, jobs, listener
     recovery = client.get("/api/v1/surveys/recovery", headers=agent).json
     assert [(r["number"], r["reason"], r["rating"], r["recovered_at"]) for r in recovery] == [
         (number, "not_solved", 2, None)]
-    panel = [p for p in client.get(f"/api/v1/tickets/{number}", headers=agent).json["panels"]
+    panel = [p for p in client.get(f"/api/v1/tickets/{number}?panels=true", headers=agent).json["panels"]
              if p["key"] == "satisfaction_survey"][0]
     assert panel["data"]["recovery"]["open"] is True and panel["data"]["surveys"][0]["outcome"] == "reopened"
     assert panel_link(client, filed["token"]) is None  # answered: no survey on the tracking page
