@@ -28,13 +28,15 @@ def staff_panel(ticket) -> dict | None:
                                  .order_by(Recovery.id.desc()).limit(1))
     if not surveys and recovery is None:
         return None
-    return {"key": "satisfaction_survey", "title": "Satisfaction survey", "data": {
-        "surveys": [{"round": s.round, "status": s.status, "solved": s.solved, "rating": s.rating,
-                     "reasons": s.reasons, "comment": s.comment, "outcome": s.outcome,
-                     "sent_at": s.sent_at.isoformat() if s.sent_at else None,
-                     "answered_at": s.answered_at.isoformat() if s.answered_at else None} for s in surveys],
-        "recovery": None if recovery is None else {
-            "id": recovery.id, "open": recovery.recovered_at is None, "reason": recovery.reason,
-            "since": recovery.created_at.isoformat(), "followup": recovery.followup.number if recovery.followup else None,
-            "recovered_at": recovery.recovered_at.isoformat() if recovery.recovered_at else None},
-    }}
+    # Flat rows (one per survey, then the recovery mark): the console shows
+    # each as a label/value list.
+    rows = [{"round": s.round, "status": s.status, "solved": s.solved, "rating": s.rating,
+             "reasons": ", ".join(s.reasons or []) or None, "comment": s.comment, "outcome": s.outcome,
+             "sent_at": s.sent_at.isoformat() if s.sent_at else None,
+             "answered_at": s.answered_at.isoformat() if s.answered_at else None} for s in surveys]
+    if recovery is not None:
+        rows.append({"recovery": "open" if recovery.recovered_at is None else "done", "reason": recovery.reason,
+                     "since": recovery.created_at.isoformat(),
+                     "followup": recovery.followup.number if recovery.followup else None,
+                     "recovered_at": recovery.recovered_at.isoformat() if recovery.recovered_at else None})
+    return {"key": "satisfaction_survey", "title": "Satisfaction survey", "data": rows}
