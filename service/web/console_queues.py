@@ -11,7 +11,7 @@ from ..models.base import utcnow
 from ..models import KINDS, PRIORITIES, Category, Department
 from ..workflow import STATUSES
 from .pages import register_error_pages
-from .queues import QUEUES, queue_counts, queue_page
+from .queues import QUEUES, queue_counts, queue_page, visible_queues
 from .session import console_staff, load_console_staff, require_staff
 
 bp = Blueprint("console_queues", __name__, url_prefix="/console")
@@ -33,12 +33,16 @@ def _filters() -> dict:
 
 @bp.route("/")
 @bp.route("/queue/<name>")
-@require_staff("agent")
-def queue(name="mine"):
-    """One queue, filtered and searched, with every queue's count."""
+@require_staff("agent", "finance")
+def queue(name=None):
+    """One queue, filtered and searched, with the count of every queue the staff member sees."""
+    staff = console_staff()
+    shown = visible_queues(staff)
+    name = name or shown[0]
     if name not in QUEUES:
         abort(404)
-    staff = console_staff()
+    if name not in shown:
+        abort(403)
     filters = _filters()
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
@@ -47,7 +51,7 @@ def queue(name="mine"):
     except ValidationFailed:  # an unknown category or department code in the address
         tickets, more = [], False
     return render_template(
-        "web/console/queue.html", name=name, queues=QUEUES, counts=queue_counts(staff), tickets=tickets,
+        "web/console/queue.html", name=name, queues=shown, counts=queue_counts(staff), tickets=tickets,
         more=more, page=page, filters=filters, now=utcnow(),
         args={k: v for k, v in request.args.lists() if k != "page"}, statuses=STATUSES, priorities=PRIORITIES, kinds=KINDS,
         categories=db.session.scalars(select(Category).order_by(Category.position, Category.id)).all(),

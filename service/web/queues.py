@@ -16,7 +16,28 @@ from ..models import Staff, Ticket
 from ..models.base import utcnow
 from ..workflow import OPEN_STATUSES
 
-QUEUES = ("mine", "department", "unassigned", "at_risk", "all")
+QUEUES = ("mine", "department", "unassigned", "at_risk", "all", "remedies")
+
+
+def visible_queues(staff: Staff) -> tuple[str, ...]:
+    """The queues ``staff`` sees: agents the working queues; supervisors and
+    admins also the remedies waiting for their approval; finance staff only
+    the remedies routed to finance (they approve, they do not work tickets)."""
+    if not staff.has_role("agent"):
+        return ("remedies",) if staff.has_role("finance") else ()
+    return QUEUES if staff.has_role("supervisor") else QUEUES[:-1]
+
+
+def _approver_roles(staff: Staff) -> list[str] | None:
+    # Which remedies wait for this person: None means every one (admins).
+    if staff.has_role("admin"):
+        return None
+    roles = []
+    if staff.has_role("supervisor"):
+        roles.append("supervisor")
+    if staff.has_role("finance"):
+        roles.append("finance")
+    return roles
 
 
 def queue_filters(name: str, staff: Staff) -> dict:
@@ -32,6 +53,8 @@ def queue_filters(name: str, staff: Staff) -> dict:
         return {"unassigned": True, "status": list(OPEN_STATUSES)}
     if name == "at_risk":
         return {"status": list(OPEN_STATUSES), "at_risk": True}
+    if name == "remedies":
+        return {"remedy_approvers": _approver_roles(staff)}
     return {}
 
 
@@ -47,12 +70,20 @@ def _statement(name: str, staff: Staff, filters: dict):
     merged = {**base, **{k: v for k, v in filters.items() if v not in (None, "", [])}}
     if base.get("status") and filters.get("status"):
         merged["status"] = [s for s in filters["status"] if s in base["status"]] or ["-"]
-    special = {k: merged.pop(k) for k in ("department_id", "no_department", "at_risk") if k in merged}
+    special = {k: merged.pop(k) for k in ("department_id", "no_department", "at_risk", "remedy_approvers")
+               if k in merged}
     stmt = queries.filtered_tickets(merged)
     if "department_id" in special:
         stmt = stmt.where(Ticket.department_id == special["department_id"])
     if special.get("no_department"):
         stmt = stmt.where(Ticket.department_id.is_(None))
+    if "remedy_approvers" in special:
+        stmt = stmt.where(Ticket.remedy_decision == "needs_approval")
+        roles = special["remedy_approvers"]
+        if roles is not None:
+            # No named approver means a supervisor (service.remedies).
+            approver = func.coalesce(Ticket.remedy_approver, "supervisor")
+            stmt = stmt.where(approver.in_(roles or ["-"]))
     if special.get("at_risk"):
         soon = utcnow() + timedelta(minutes=current_app.config["CONSOLE_AT_RISK_MINUTES"])
         stmt = stmt.where(next_deadline().is_not(None), next_deadline() <= soon)
@@ -72,9 +103,9 @@ def queue_page(name: str, staff: Staff, filters: dict, page: int, size: int) -> 
 
 
 def queue_counts(staff: Staff) -> dict[str, int]:
-    """How many tickets each queue holds for ``staff`` (without page filters)."""
+    """How many tickets each queue ``staff`` sees holds (without page filters)."""
     out = {}
-    for name in QUEUES:
+    for name in visible_queues(staff):
         inner = _statement(name, staff, {}).with_only_columns(Ticket.id).order_by(None)
         out[name] = db.session.scalar(func.count().select().select_from(inner.subquery()))
     return out

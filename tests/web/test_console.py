@@ -210,4 +210,44 @@ def test_a_remedy_waiting_for_finance_is_decided_on_the_ticket_page(app, client,
     event = db.session.scalar(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
                                                         TicketEvent.action == "remedy_approved"))
     assert event.actor_id == finance.id and event.details["approver"] == "finance"
-    assert client.get("/console/queue/all").status_code == 403  # the queues stay the agents'
+    assert client.get("/console/queue/all").status_code == 403  # the working queues stay the agents'
+
+
+def test_remedies_wait_in_their_approvers_queue(app, client, staff_login, file_ticket):
+    """Supervisors and finance find the remedies routed to them in a queue of their own."""
+    class Route:
+        @hookimpl
+        def remedy_approval(self, ticket):
+            return {"decision": "needs_approval", "reason": "ask", "approver": ticket.remedy_text}
+
+    app.extensions["kefu_plugins"].pm.register(Route(), name="route")
+    to_finance = file_ticket(remedy={"text": "finance", "amount": "900.00", "currency": "CNY"})["number"]
+    to_supervisor = file_ticket(remedy={"text": "supervisor", "amount": "90.00", "currency": "CNY"})["number"]
+    file_ticket()  # no remedy
+
+    def queue_numbers(html):
+        found = re.findall(r"KF-\d{6}", html[html.index("<table"):]) if "<table" in html else []
+        return list(dict.fromkeys(found))  # a row names its ticket more than once
+
+    def sign_out(html):
+        client.post("/console/logout", data={"csrf_token": csrf_of(html)})
+
+    staff_login("agent")
+    page = client.get("/console/").text
+    assert 'id="queue-remedies"' not in page
+    assert client.get("/console/queue/remedies").status_code == 403
+    sign_out(page)
+
+    staff_login("supervisor")
+    page = client.get("/console/queue/remedies").text
+    assert 'id="queue-remedies"' in page and queue_numbers(page) == [to_supervisor]
+    sign_out(page)
+
+    staff_login("finance")
+    page = client.get("/console/").text  # finance lands on the one queue they have
+    assert re.findall(r'id="queue-(\w+)"', page) == ["remedies"] and queue_numbers(page) == [to_finance]
+    sign_out(page)
+
+    staff_login("admin")
+    page = client.get("/console/queue/remedies").text
+    assert sorted(queue_numbers(page)) == sorted([to_finance, to_supervisor])
