@@ -49,6 +49,17 @@ def test_classes_from_answers(client, agent, file_ticket, answers, expected):
     assert _class_of(client, agent, customer_id) == expected
 
 
+def test_the_metrics_the_rules_read(client, agent, file_ticket):
+    number = file_ticket()["number"]
+    file_ticket(kind="suggestion", subject="idea")  # same customer (same e-mail): a ticket, not a complaint
+    customer_id = _answers(number, (False, 1), (True, 4), (True, 2))
+    # By hand: 3 answers; good = solved and >= 4: 1; bad = not solved or <= 2: 2 (the 1 and the 2);
+    # the latest (True, 2) is bad; average (1 + 4 + 2) / 3 = 2.3333.
+    assert metrics(customer_id, 365) == {
+        "answers": 3, "good_answers": 1, "bad_answers": 2, "last_bad": 1, "avg_rating": 2.3333,
+        "complaints": 1, "tickets": 2, "open_recoveries": 0}
+
+
 def test_a_customer_without_tickets_or_answers_has_no_class(client, agent):
     created = client.post("/api/v1/customers", headers=agent, json={"name": "New", "email": "new@example.test"})
     assert created.status_code == 201 and created.json["satisfaction_class"] is None
