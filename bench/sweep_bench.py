@@ -42,12 +42,9 @@ The cluster is stopped by its pid when the run ends, also on errors and Ctrl-C.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -59,7 +56,7 @@ TARGET_SECONDS = 0.5
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
-from tier_bench import _removed, kefu_app, log, postgresql_cluster  # noqa: E402
+from tier_bench import _removed, kefu_app, log, postgresql_cluster, render_result  # noqa: E402
 
 SETUP_SQL = """
 INSERT INTO departments (code, name, name_zh, created_at) VALUES ('after_sales', 'After-sales', '售后部', now());
@@ -201,25 +198,12 @@ def run(opts) -> tuple[list[list[str]], list[str]]:
 
 
 def render(rows, checks, opts, elapsed: float) -> tuple[str, str]:
-    header = ["step", "work", "seconds", "target", "note"]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-
-    def line(cells):
-        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
-
+    """The result as ``(plain-text table, Markdown document)``."""
     title = f"{opts.tickets:,} open tickets, {opts.due:,} falling due (PostgreSQL)"
-    text = "\n".join([title, line(header), line(["-" * w for w in widths]), *map(line, rows), "", *checks,
-                      f"Total time {elapsed:.0f} s."])
-    from importlib.metadata import version
-
-    machine = (f"{platform.system()} {platform.release()}, {os.cpu_count()} CPUs, Python "
-               f"{platform.python_version()}, SQLAlchemy {version('sqlalchemy')}, psycopg {version('psycopg')}")
-    md = "\n".join([f"Run {datetime.now():%Y-%m-%d %H:%M}, {elapsed:.0f} s, on {machine}:", "",
-                    "```", " ".join(["bench/sweep_bench.py", *sys.argv[1:]]), "```", "",
-                    title + ", throwaway cluster (fsync=off), default SLA policy, no Redis (in-process queue).", "",
-                    "| " + " | ".join(header) + " |", "|---|---|---:|---|---|",
-                    *["| " + " | ".join(r) + " |" for r in rows], "", *[f"- {c}" for c in checks], ""])
-    return text, md
+    return render_result(
+        "bench/sweep_bench.py", title,
+        title + ", throwaway cluster (fsync=off), default SLA policy, no Redis (in-process queue).",
+        ["step", "work", "seconds", "target", "note"], "|---|---|---:|---|---|", rows, checks, elapsed)
 
 
 def main(argv=None) -> int:

@@ -244,28 +244,36 @@ def run(opts) -> tuple[list[list[str]], list[str]]:
     return rows, checks
 
 
-def render(rows, checks, opts, elapsed: float) -> tuple[str, str]:
-    """The result as ``(plain-text table, Markdown document)``."""
-    header = ["step", "tier changes", "seconds", "target", "note"]
+def render_result(script: str, title: str, setting: str, header: list[str], align: str, rows, checks,
+                  elapsed: float) -> tuple[str, str]:
+    """A PostgreSQL benchmark's result as ``(plain-text table, Markdown document)``:
+    ``title`` heads the table, ``setting`` says how it ran, ``align`` is the
+    Markdown alignment row (e.g. ``"|---|---:|"``). Shared with ``sweep_bench``."""
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
 
     def line(cells):
         return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
 
-    text = "\n".join([f"{opts.customers:,} customers, {opts.transactions:,} transactions (PostgreSQL)",
-                      line(header), line(["-" * w for w in widths]), *map(line, rows), "", *checks,
+    text = "\n".join([title, line(header), line(["-" * w for w in widths]), *map(line, rows), "", *checks,
                       f"Total time {elapsed:.0f} s."])
     from importlib.metadata import version
 
     machine = (f"{platform.system()} {platform.release()}, {os.cpu_count()} CPUs, Python "
                f"{platform.python_version()}, SQLAlchemy {version('sqlalchemy')}, psycopg {version('psycopg')}")
     md = "\n".join([f"Run {datetime.now():%Y-%m-%d %H:%M}, {elapsed:.0f} s, on {machine}:", "",
-                    "```", " ".join(["bench/tier_bench.py", *sys.argv[1:]]), "```", "",
-                    (f"{opts.customers:,} customers, {opts.transactions:,} transactions, PostgreSQL "
-                     "(throwaway cluster, fsync=off), default tier settings (pyramid, spend, 365 days)."), "",
-                    "| " + " | ".join(header) + " |", "|---|---:|---:|---|---|",
+                    "```", " ".join([script, *sys.argv[1:]]), "```", "", setting, "",
+                    "| " + " | ".join(header) + " |", align,
                     *["| " + " | ".join(r) + " |" for r in rows], "", *[f"- {c}" for c in checks], ""])
     return text, md
+
+
+def render(rows, checks, opts, elapsed: float) -> tuple[str, str]:
+    """The result as ``(plain-text table, Markdown document)``."""
+    return render_result(
+        "bench/tier_bench.py", f"{opts.customers:,} customers, {opts.transactions:,} transactions (PostgreSQL)",
+        (f"{opts.customers:,} customers, {opts.transactions:,} transactions, PostgreSQL "
+         "(throwaway cluster, fsync=off), default tier settings (pyramid, spend, 365 days)."),
+        ["step", "tier changes", "seconds", "target", "note"], "|---|---:|---:|---|---|", rows, checks, elapsed)
 
 
 def main(argv=None) -> int:

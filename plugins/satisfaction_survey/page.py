@@ -2,17 +2,16 @@
 without the web UI, on a phone, with a keyboard and without JavaScript.
 
 GET shows the form and records nothing (mail scanners follow links); POST
-checks the CSRF token (``flask_wtf.csrf``, field ``csrf_token``, called
-explicitly so it holds with or without an app-wide ``CSRFProtect``) and
-answers through the same use case as the JSON API. A forged, used, expired or
+answers through the same use case as the JSON API. The form carries a CSRF
+token (field ``csrf_token``) that kefu's web UI checks on every form before
+this view runs (``service.web.security``). A forged, used, expired or
 withdrawn link gets a page saying so, with the matching status code.
 """
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
-from flask_wtf.csrf import generate_csrf, validate_csrf
+from flask_wtf.csrf import generate_csrf
 from marshmallow import ValidationError
-from wtforms import ValidationError as CsrfError
 
 from service.errors import KefuError, NotFound
 from service.extensions import limiter
@@ -97,10 +96,6 @@ def page(token):
     if request.method != "POST":  # GET and HEAD only show: a link followed records nothing
         return _form_page(survey, token)
     lang = survey.language
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except CsrfError:
-        return _error_page("error_csrf", 400, lang)
     questions = localized(survey_settings(), lang)
     values = form_answer(request.form, questions)
     try:

@@ -30,7 +30,6 @@ TEXTS = {
         "error_withdrawn": "This survey is closed because your ticket was taken up again. You will get a new "
                            "survey when it is resolved.",
         "error_conflict": "Your ticket changed just now. Please open the link again.",
-        "error_csrf": "The form has expired. Please open the link again and send your answer.",
         "panel_title": "How did we do?",
         "panel_text": "Please tell us whether your problem is solved and how satisfied you are. It takes a minute.",
         "panel_link": "Answer the survey",
@@ -58,7 +57,6 @@ TEXTS = {
         "error_expired": "此问卷链接已过期。",
         "error_withdrawn": "您的工单已重新处理，此问卷已关闭。处理完成后您会收到新的问卷。",
         "error_conflict": "您的工单刚刚有了变化，请重新打开链接。",
-        "error_csrf": "表单已过期，请重新打开链接后提交。",
         "panel_title": "请评价我们的服务",
         "panel_text": "请告诉我们问题是否已经解决，以及您对服务是否满意。只需一分钟。",
         "panel_link": "填写问卷",

@@ -16,16 +16,19 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from sqlalchemy import select
+
 from service import hookimpl
 from service.extensions import db
+from service.workflow import FINAL_STATUSES as FINAL
+from service.models import Ticket
 from service.models.base import utcnow
 from service.tickets import refresh_sla
 
 from . import clock
 from . import policy as policies
-from .models import SlaPolicy, TicketSla
+from .models import SlaPolicy, TicketSla, TierChange
 
-FINAL = ("closed", "cancelled")
 
 
 @hookimpl
@@ -171,12 +174,6 @@ def retier_job(customer_ids: list[int] | None = None, changed_at: str | None = N
     changed - the given ``customer_ids`` (an override), or those with a
     ``TierChange`` recorded at ``changed_at`` (a recompute). Safe to run twice:
     a ticket already on its customer's tier is left alone. Returns counts."""
-    from sqlalchemy import select
-
-    from service.models import Ticket
-
-    from .models import TierChange
-
     ids = set(customer_ids or [])
     if changed_at:
         at = datetime.fromisoformat(changed_at)

@@ -23,6 +23,7 @@ from service import history, jobs
 from service.actors import Actor
 from service.errors import KefuError
 from service.extensions import db
+from service.workflow import FINAL_STATUSES as FINAL
 from service.mail.notices import alert_staff_many
 from service.models import Department, Ticket
 from service.models.base import utcnow
@@ -37,7 +38,6 @@ from .models import TicketSla
 log = logging.getLogger("kefu.tier_sla")
 ACTOR = Actor("plugin", name="tier_sla")
 RAISE = {"low": "normal", "normal": "high", "high": "urgent", "urgent": "urgent"}
-FINAL = ("closed", "cancelled")
 
 
 def _alert(alerts: list, staff_id, ticket, target, step, due) -> None:

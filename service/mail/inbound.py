@@ -51,12 +51,12 @@ from ..errors import KefuError, StaleVersion
 from ..extensions import db
 from ..models import Message, QuarantinedMail, Ticket
 from ..models.ticket import parse_number
+from ..workflow import FINAL_STATUSES
 from . import compose, text
 
 log = logging.getLogger("kefu.mail")
 
 _MSGID = re.compile(r"<[^<>\s]{1,498}>")
-FINAL = ("closed", "cancelled")
 
 
 @dataclass
@@ -284,7 +284,7 @@ def _find_ticket(msg, subject: str, sender: str) -> tuple[Ticket | None, Ticket 
         ticket = db.session.get(Ticket, ticket_id)
         if ticket is None or (ticket.customer.email or "").lower() != sender.lower():
             continue
-        if ticket.status in FINAL:
+        if ticket.status in FINAL_STATUSES:
             closed = closed or ticket
             continue
         return ticket, None
