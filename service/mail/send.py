@@ -29,8 +29,12 @@ def deliver(message: EmailMessage) -> str:
         os.makedirs(folder, exist_ok=True)
         stem = re.sub(r"[^A-Za-z0-9.-]+", "_", message["Message-ID"] or "message").strip("_")[:120]
         path = os.path.join(folder, f"{utcnow():%Y%m%dT%H%M%S}-{stem}.eml")
-        with open(path, "wb") as fh:
+        # Written aside and renamed into place, so whoever watches the folder
+        # (a developer's mail viewer, a test) never reads half a mail.
+        partial = path + ".part"
+        with open(partial, "wb") as fh:
             fh.write(message.as_bytes())
+        os.replace(partial, path)
         log.info("mail to %s (%s) written to %s", message["To"], message["Subject"], path)
         return path
     port, timeout = int(config["SMTP_PORT"]), config["SMTP_TIMEOUT"]
