@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 
-from . import history, jobs, runner
+from . import history, jobs, runner, uow
 from .api import init_api
 from .extensions import db, limiter, migrate
 from .plugins import Plugins, make_plugin_manager
@@ -60,6 +60,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     plugins = Plugins(pm, infos, trace=trace)
     app.extensions["kefu_plugins"] = plugins
 
+    # First of the request hooks: it decides how the request's connection is taken.
+    app.before_request(uow.begin_request)
+    app.teardown_request(uow.end_request)
     init_api(app)
     for blueprint in plugins.collect("register_blueprints", app=app):
         app.register_blueprint(blueprint)

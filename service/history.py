@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import event, insert
+from sqlalchemy import bindparam, event, insert, inspect, select, union_all
 from sqlalchemy.orm import Session
 
 from .actors import Actor
@@ -50,9 +50,59 @@ def _write_pending(session) -> None:
         return  # a savepoint's release: the events wait for the real commit
     pending = session.info.pop(_PENDING, None)
     if pending:
-        session.flush()  # new tickets get their ids
+        if any(not inspect(ticket).persistent for ticket, _ in pending):
+            session.flush()  # new tickets get their ids (the commit flushes the rest anyway)
         # Core insert of the table: the ORM has nothing to track for rows never read back here.
         session.execute(_insert_events(), [{**row, "ticket_id": ticket.id} for ticket, row in pending])
+
+
+@functools.cache
+def _insert_with_events(table, columns: tuple[str, ...], returned: tuple[str, ...], count: int):
+    # WITH new_row AS (INSERT INTO tickets ... RETURNING ...),
+    #      new_events AS (INSERT INTO ticket_events ... SELECT new_row.id, :e0_at, ... FROM new_row
+    #                     UNION ALL SELECT new_row.id, :e1_at, ... FROM new_row ...)
+    # SELECT * FROM new_row
+    # Built once per shape with bound parameters, so it is compiled once and
+    # psycopg prepares it like any repeated statement.
+    new_row = (insert(table).values({c: bindparam(f"t_{c}", type_=table.c[c].type) for c in columns})
+               .returning(*(table.c[name] for name in returned)).cte("new_row"))
+    events = TicketEvent.__table__
+    event_columns = [c for c in events.c if c.name not in ("id", "ticket_id")]
+    rows = [select(new_row.c.id, *(bindparam(f"e{n}_{c.name}", type_=c.type) for c in event_columns))
+            for n in range(count)]
+    new_events = (insert(events).from_select(["ticket_id", *(c.name for c in event_columns)],
+                                             rows[0] if count == 1 else union_all(*rows))
+                  .cte("new_events"))
+    return select(new_row).add_cte(new_events)
+
+
+def with_first_events(ticket):
+    """An ``insert_attached`` ``run_insert`` that writes the new ``ticket``
+    and the events queued for it so far in one statement, or None.
+
+    PostgreSQL only (a data-modifying CTE; elsewhere the events wait for the
+    commit as usual): opening a ticket then costs one round trip for the
+    ticket and its first history instead of two. The events keep their
+    order (the rows of one INSERT ... SELECT get their ids in turn).
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+
+    def run_insert(session, table, values, returned):
+        queued = session.info.get(_PENDING) or []
+        mine = [row for t, row in queued if t is ticket]
+        if not mine or "id" not in returned:
+            return session.execute(insert(table).returning(*(table.c[n] for n in returned)), values).one()
+        statement = _insert_with_events(table, tuple(values), returned, len(mine))
+        params = {f"t_{name}": value for name, value in values.items()}
+        for n, row in enumerate(mine):
+            params.update({f"e{n}_{key}": value for key, value in row.items()})
+        result = session.execute(statement, params).one()
+        # Written: only the events of other tickets stay queued.
+        session.info[_PENDING] = [(t, row) for t, row in queued if t is not ticket]
+        return result
+
+    return run_insert
 
 
 def _drop_pending(session, previous_transaction) -> None:

@@ -259,6 +259,31 @@ def satisfaction_class(customer):
 
 
 @hookspec
+def customer_columns():
+    """Add values to the core's read of a customer, so that a decider need
+    not query for them.
+
+    The core reads a customer by id (``service.lookups.customer_by_id``:
+    opening a ticket for a known customer, showing a customer) and pages
+    customer lists (``GET /api/v1/customers``) with these expressions in
+    the same SELECT, and keeps the values with the customer for the rest of
+    the transaction. Read them with ``service.lookups.preloaded(customer,
+    name)``; it answers ``service.lookups.NOT_LOADED`` when the customer was
+    read another way (found by a contact's e-mail, loaded through a ticket,
+    or in an earlier transaction), so query as usual then. Gathered when
+    the app first reads a customer (again if the plugins change); the values
+    are as read, so a plugin that changes them in the same transaction must
+    not trust them.
+
+    :return: a dict ``{name: SQL expression}`` (or None). Each expression is
+        a scalar correlated to the ``customers`` table, typically
+        ``select(t.c.x).where(t.c.customer_id == Customer.id).scalar_subquery()``;
+        names must be unique across plugins (prefix them with your plugin's
+        name): a name given twice raises ``ValueError`` at the first read.
+    """
+
+
+@hookspec
 def register_blueprints(app):
     """Add Flask blueprints (pages or API routes) to the app.
 

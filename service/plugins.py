@@ -74,14 +74,20 @@ def make_plugin_manager(disabled=(), trace: bool = False):
 
 
 _LAZY = "kefu_plugin_savepoint"  # Session.info key: the decider being isolated
+# Session.info key set by ``uow.begin_request`` for a read-only request: its
+# statements run outside a transaction (autocommit on PostgreSQL; SQLite's
+# driver opens none for reads), so there is none for a failure to abort, and
+# none to hold a savepoint.
+NO_TRANSACTION = "kefu_no_transaction"
 
 
 def _savepoint_on_first_query(orm_execute_state) -> None:
     # The first statement a decider runs through the session begins its
     # savepoint; one that only computes (most answers) costs no round trips.
-    state = orm_execute_state.session.info.get(_LAZY)
-    if state is not None and state["savepoint"] is None:
-        state["savepoint"] = orm_execute_state.session.begin_nested()
+    session = orm_execute_state.session
+    state = session.info.get(_LAZY)
+    if state is not None and state["savepoint"] is None and not session.info.get(NO_TRANSACTION):
+        state["savepoint"] = session.begin_nested()
 
 
 def install_isolation() -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from .errors import NotFound, ValidationFailed
 from .extensions import db
-from .lookups import category_by_code, department_by_code
+from .lookups import category_by_code, customer_read, department_by_code, keep_preloaded, view_options
 from .models import Attachment, Customer, Message, Ticket, TicketEvent
 from .models.base import utcnow
 from .models.ticket import parse_number
@@ -89,9 +89,11 @@ def list_tickets(filters: dict, limit: int, cursor: str | None = None) -> tuple[
     ``created_from`` / ``created_to`` (datetimes), ``q`` (text in number,
     subject, description).
     """
-    # Category, customer, department and assignee load joined (see the model);
-    # parents are few, and one IN query loads them for the whole page.
-    return _page(filtered_tickets(filters).options(selectinload(Ticket.parent)), Ticket, limit, cursor)
+    # Category, customer, department and assignee load joined, only the
+    # columns shown (``lookups.view_options``); parents are few, and one IN
+    # query loads them for the whole page.
+    stmt = filtered_tickets(filters).options(*view_options(), selectinload(Ticket.parent))
+    return _page(stmt, Ticket, limit, cursor)
 
 
 def _page(stmt, model, limit: int, cursor: str | None):
@@ -106,12 +108,17 @@ def _page(stmt, model, limit: int, cursor: str | None):
 def list_customers(q: str | None, limit: int, cursor: str | None = None) -> tuple[list[Customer], str | None]:
     """One page of customers, newest first; ``q`` is literal text, case-insensitive,
     in name, e-mail, phone or external reference."""
-    stmt = select(Customer)
+    extra, _ = customer_read()  # the plugins' customer_columns, in the same query
+    stmt = select(Customer, *extra)
     if q:
         pattern = f"%{escape_like(q.lower())}%"
         stmt = stmt.where(or_(*(col.ilike(pattern, escape="\\") for col in (
             Customer.name, Customer.email, Customer.phone, Customer.external_ref))))
-    return _page(stmt, Customer, limit, cursor)
+    if cursor:
+        stmt = stmt.where(Customer.id < decode_cursor(cursor))
+    rows = db.session.execute(stmt.order_by(Customer.id.desc()).limit(limit + 1)).all()
+    next_cursor = encode_cursor(rows[limit - 1][0].id) if len(rows) > limit else None
+    return [keep_preloaded(row[0], row[1:]) for row in rows[:limit]], next_cursor
 
 
 def ticket_history(ticket: Ticket) -> list[TicketEvent]:

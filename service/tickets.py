@@ -133,7 +133,9 @@ def _create(data: dict, actor: Actor, channel: str, customer, parent: Ticket | N
                        decision=ticket.remedy_decision, reason=ticket.remedy_reason,
                        approver=ticket.remedy_approver)
     token = tracking.issue_token(ticket)
-    insert_attached(db.session, ticket)  # the id, and with it the number
+    # The id, and with it the number; on PostgreSQL the first history rows
+    # go in the same statement.
+    insert_attached(db.session, ticket, history.with_first_events(ticket))
     return ticket, token
 
 

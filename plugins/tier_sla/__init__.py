@@ -27,9 +27,17 @@ TIER_JOB = "tier_sla.recompute"
 def customer_tier(customer):
     """The customer's effective tier (override while it lasts, else computed);
     None before the first recompute, so the next plugin or the core decides."""
-    from .tiers import effective_tier
+    from .tiers import tier_of
 
-    return effective_tier(getattr(customer, "id", None))
+    return tier_of(customer)
+
+
+@hookimpl
+def customer_columns():
+    """The customer's tier row, read by the core with the customer (see ``tiers.tier_of``)."""
+    from .tiers import customer_columns as columns
+
+    return columns()
 
 
 @hookimpl

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from .. import customers, queries
 from ..auth import authenticate, current_staff, require_role
 from ..lookups import customer_by_id
-from ..uow import plugins
+from ..uow import plugins, read_only
 from .tickets import _present
 from .schemas import CustomerIn, CustomerOut, CustomerPatch, CustomerPage, PageArgs, TicketListArgs, TicketPage
 
@@ -26,6 +26,7 @@ def _with_tier(customer):
 @blp.route("")
 class CustomerCollection(MethodView):
     @require_role("agent", "finance")
+    @read_only
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, CustomerPage)
     def get(self, args):
@@ -44,6 +45,7 @@ class CustomerCollection(MethodView):
 @blp.route("/<int(max=2147483647):customer_id>")
 class CustomerItem(MethodView):
     @require_role("agent", "finance")
+    @read_only
     @blp.response(200, CustomerOut)
     def get(self, customer_id):
         """One customer, with their tier."""
@@ -65,6 +67,7 @@ class CustomerItem(MethodView):
 
 @blp.route("/<int(max=2147483647):customer_id>/tickets", methods=["GET"])
 @require_role("agent", "finance")
+@read_only
 @blp.arguments(TicketListArgs, location="query")
 @blp.response(200, TicketPage)
 def customer_tickets(args, customer_id):

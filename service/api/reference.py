@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ..categories import create_category
 from ..auth import authenticate, current_staff, require_role
+from ..uow import read_only
 from ..extensions import db
 from ..models import Category, Department, Staff
 from ..staff import create_staff
@@ -22,6 +23,7 @@ blp.before_request(authenticate)
 
 @blp.route("/departments", methods=["GET"])
 @require_role("agent", "finance")
+@read_only
 @blp.response(200, DepartmentOut(many=True))
 def departments():
     """The responsible departments a ticket can be confirmed to, by code."""
@@ -31,6 +33,7 @@ def departments():
 @blp.route("/categories")
 class Categories(MethodView):
     @require_role("agent", "finance")
+    @read_only
     @blp.response(200, CodeOut(many=True))
     def get(self):
         """Active categories, by code."""
@@ -77,6 +80,7 @@ class StaffCollection(MethodView):
 
 @blp.route("/me", methods=["GET"])
 @require_role("agent", "finance")
+@read_only
 @blp.response(200, StaffOut)
 def me():
     """The staff member the token belongs to."""

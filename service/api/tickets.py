@@ -10,7 +10,7 @@ from ..actors import Actor
 from ..auth import authenticate, current_staff, require_role
 from ..errors import ValidationFailed
 from ..lookups import ticket_by_number
-from ..uow import plugins
+from ..uow import plugins, read_only
 from ..workflow import allowed_actions
 from .schemas import (AttachmentOut, EventOut, MessageIn, MessageOut, RemedyDecisionIn, TicketCreate,
                       TicketListArgs, TicketOut, TicketPage, TicketPatch, TicketShowArgs, TransitionIn)
@@ -31,6 +31,7 @@ def _present(ticket, staff, panels=False):
 @blp.route("")
 class TicketCollection(MethodView):
     @require_role("agent", "finance")
+    @read_only
     @blp.arguments(TicketListArgs, location="query")
     @blp.response(200, TicketPage)
     def get(self, args):
@@ -55,12 +56,13 @@ class TicketCollection(MethodView):
 @blp.route("/<number>")
 class TicketItem(MethodView):
     @require_role("agent", "finance")
+    @read_only
     @blp.arguments(TicketShowArgs(), location="query")
     @blp.response(200, TicketOut)
     def get(self, args, number):
         """One ticket, with the actions the caller may take; with ``panels=true``
         also the plugins' panels for the agent's view."""
-        return _present(ticket_by_number(number), current_staff(), panels=args["panels"])
+        return _present(ticket_by_number(number, view=True), current_staff(), panels=args["panels"])
 
     @require_role("agent")
     @blp.arguments(TicketPatch)
@@ -102,6 +104,7 @@ def decide_remedy(data, number):
 @blp.route("/<number>/messages")
 class TicketMessages(MethodView):
     @require_role("agent", "finance")
+    @read_only
     @blp.response(200, MessageOut(many=True))
     def get(self, number):
         """Public replies and internal notes, oldest first."""
@@ -117,6 +120,7 @@ class TicketMessages(MethodView):
 
 @blp.route("/<number>/history", methods=["GET"])
 @require_role("agent", "finance")
+@read_only
 @blp.response(200, EventOut(many=True))
 def history(number):
     """Every change, decision and plugin error on the ticket, oldest first."""
@@ -126,6 +130,7 @@ def history(number):
 @blp.route("/<number>/attachments")
 class TicketAttachments(MethodView):
     @require_role("agent", "finance")
+    @read_only
     @blp.response(200, AttachmentOut(many=True))
     def get(self, number):
         """Files attached to the ticket."""

@@ -39,14 +39,15 @@ class UTCDateTime(TypeDecorator):
 
 
 @functools.cache
-def _insert_returning(table):
-    # One statement object per table: SQLAlchemy memoizes a statement's cache
-    # key on the object, so reusing it skips rebuilding the key on every call
-    # (the parameters, not .values(), carry each row).
-    return insert(table).returning(*table.c)
+def _insert_returning(table, names: tuple[str, ...]):
+    # One statement object per table and set of returned columns: SQLAlchemy
+    # memoizes a statement's cache key on the object, so reusing it skips
+    # rebuilding the key on every call (the parameters, not .values(), carry
+    # each row).
+    return insert(table).returning(*(table.c[name] for name in names))
 
 
-def insert_attached(session, obj) -> None:
+def insert_attached(session, obj, run_insert=None) -> None:
     """Write the transient ``obj`` with one INSERT ... RETURNING and attach it
     to ``session`` as a persistent object, as if it had just been loaded.
 
@@ -56,8 +57,13 @@ def insert_attached(session, obj) -> None:
     is transient; its many-to-one relationships, if set, point at persistent
     objects (their keys are copied into the foreign-key columns); it has no
     one-to-many collections to save. Column defaults apply to columns left
-    unset, and every column comes back from RETURNING, so nothing is expired.
+    unset; their values, the primary key's and NULL for the other unset
+    columns are set on ``obj``, so nothing is expired.
     Errors (integrity, data) are raised by the INSERT like a flush's.
+
+    ``run_insert(session, table, values, returned)``, if given, runs the
+    INSERT instead (e.g. together with more writes in one statement) and
+    returns its RETURNING row: the ``returned`` column names, in order.
     """
     mapper = inspect(obj).mapper
     state = obj.__dict__
@@ -72,9 +78,19 @@ def insert_attached(session, obj) -> None:
     keys = {column: mapper.get_property_by_column(column).key for column in table.c}
     values = {column.name: state[key] for column, key in keys.items()
               if key in state and not (column.primary_key and state[key] is None)}
-    row = session.execute(_insert_returning(table), values).one()
-    for column, value in zip(table.c, row):
-        if keys[column] not in state:
-            setattr(obj, keys[column], value)
+    # Only what the database (or a column default) fills comes back: the
+    # primary key and unset columns with a default. Unset columns without
+    # one are NULL. Fewer returned columns is less work for the driver.
+    returned = tuple(column.name for column in table.c if column.name not in values and (
+        column.primary_key or column.default is not None or column.server_default is not None))
+    if run_insert is not None:
+        row = run_insert(session, table, values, returned)
+    else:
+        row = session.execute(_insert_returning(table, returned), values).one()
+    for name, value in zip(returned, row):
+        setattr(obj, keys[table.c[name]], value)
+    for column, key in keys.items():
+        if key not in state:
+            setattr(obj, key, None)
     make_transient_to_detached(obj)
     session.add(obj)

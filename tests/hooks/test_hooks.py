@@ -412,6 +412,69 @@ def test_hook_credit_source(app, client, make_staff):
 # -- collectors ------------------------------------------------------------
 
 
+def test_hook_customer_columns(app, client, agent, file_ticket):
+    from service.lookups import NOT_LOADED, customer_read, preloaded
+    from service.models import Customer
+
+    tickets_of = (sa.select(sa.func.count(Ticket.id)).where(Ticket.customer_id == Customer.id)
+                  .scalar_subquery())
+
+    class Plugin:
+        seen = []
+
+        @hookimpl
+        def customer_columns(self):
+            return {"crm.tickets": tickets_of}
+
+        @hookimpl
+        def customer_tier(self, customer):
+            count = preloaded(customer, "crm.tickets")
+            self.seen.append(count)
+            if count is NOT_LOADED:
+                return None
+            return "regular" if count else "new"
+
+    plugin = register(app, Plugin(), "crm")
+    # Found by e-mail on the public form: not read by id, so nothing preloaded.
+    first = file_ticket(email="li.na@example.test")
+    assert plugin.seen == [NOT_LOADED]
+    customer_id = client.get(f"/api/v1/tickets/{first['number']}", headers=agent).json["customer"]["id"]
+
+    # Opened for a known customer: the value comes with the customer, in the same SELECT.
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    sa.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        opened = client.post("/api/v1/tickets", headers=agent, json={
+            "customer_id": customer_id, "subject": "Again", "description": "Still broken."})
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listener)
+    assert opened.status_code == 201 and opened.json["customer_tier"] == "regular"
+    assert plugin.seen[-1] == 1
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 1 and "FROM customers" in reads[0] and "count(" in reads[0].lower(), reads
+
+    # Showing the customer and the customer list read it the same way.
+    assert client.get(f"/api/v1/customers/{customer_id}", headers=agent).json["tier"] == "regular"
+    assert plugin.seen[-1] == 2
+    listed = client.get("/api/v1/customers?limit=10", headers=agent).json["items"]
+    assert {c["id"]: c["tier"] for c in listed}[customer_id] == "regular"
+
+    # Values belong to the transaction they were read in.
+    customer = db.session.get(Customer, customer_id)
+    assert preloaded(customer, "crm.tickets") is NOT_LOADED
+
+    # A name given twice is a plugin error, raised at the first read.
+    class Clash:
+        @hookimpl
+        def customer_columns(self):
+            return {"crm.tickets": tickets_of}
+
+    register(app, Clash(), "clash")
+    with pytest.raises(ValueError, match="crm.tickets"):
+        customer_read()
+
+
 def test_hook_register_blueprints(entry_point_plugin, app_config, build_app):
     entry_point_plugin("kefu_hooktest_pages", """
         from flask import Blueprint, jsonify

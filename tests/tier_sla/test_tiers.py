@@ -224,6 +224,46 @@ def test_decider_before_any_recompute_and_for_new_customers(app):
     assert tiers.effective_tier(2**31 - 1) is None and tiers.effective_tier(None) is None
 
 
+def test_the_decider_reads_the_tier_with_the_customer_and_agrees_with_the_query(app, make_staff):
+    # ``customer_columns`` puts the tier row in the core's customer read; the
+    # decider must answer from it exactly what ``effective_tier`` answers by
+    # query: computed, active override, expired override, no row.
+    from service.lookups import customer_by_id
+
+    supervisor, _ = make_staff("supervisor")
+    ids = add_customers(4)
+    assert tiers.tier_of(customer_by_id(ids[0])) is None  # before any recompute: no opinion
+    db.session.rollback()
+    add_spend([(cid, 100 * (i + 1)) for i, cid in enumerate(ids)])
+    tiers.recompute()
+    tiers.set_override(ids[1], "vip", "key account", None, supervisor)
+    tiers.set_override(ids[2], "vip", "campaign", None, supervisor)
+    db.session.execute(sa.update(CustomerTier).where(CustomerTier.customer_id == ids[2])
+                       .values(override_until=datetime.now(timezone.utc) - timedelta(minutes=1)))
+    late = Customer(name="Arrived after the recompute")
+    db.session.add(late)
+    db.session.commit()
+
+    expected = {cid: tiers.effective_tier(cid) for cid in (*ids, late.id)}
+    assert expected[ids[1]] == "vip" and expected[ids[2]] != "vip" and expected[late.id] == "small"
+    db.session.rollback()
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    for cid in expected:
+        customer = customer_by_id(cid)
+        sa.event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert tiers.tier_of(customer) == expected[cid], cid
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", listener)
+        db.session.rollback()
+    assert statements == []  # every answer came with the customer's row
+
+    # Read another way (not by id), the decider still answers, by query.
+    found = db.session.scalar(sa.select(Customer).where(Customer.id == ids[1]))
+    assert tiers.tier_of(found) == "vip"
+
+
 # --------------------------------------------------------------------------- job and settings
 
 def test_the_nightly_recompute_job_is_declared_and_runs(app):
