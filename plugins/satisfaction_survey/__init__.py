@@ -44,9 +44,17 @@ def survey_answered(ticket, answer):
 @hookimpl
 def satisfaction_class(customer):
     """The customer's class (loyal, ordinary, complaining, lost) by the rules."""
-    from .classes import satisfaction_class as classify
+    from .classes import class_of
 
-    return classify(getattr(customer, "id", None))
+    return class_of(customer)
+
+
+@hookimpl
+def customer_columns():
+    """The class metrics, read by the core with the customer (see ``classes.class_of``)."""
+    from .classes import customer_columns as columns
+
+    return columns()
 
 
 @hookimpl

@@ -19,11 +19,12 @@ from __future__ import annotations
 import operator
 from datetime import timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 
 from service.extensions import db
-from service.models import Ticket
-from service.models.base import utcnow
+from service.lookups import NOT_LOADED, preloaded
+from service.models import Customer, Ticket
+from service.models.base import UTCDateTime, utcnow
 
 from .models import Recovery, Survey
 
@@ -67,12 +68,14 @@ def check_rules(rules) -> tuple:
     return tuple(rules)
 
 
-def metrics(customer_id: int, window_days: int, now=None) -> dict:
-    """The rule metrics of customer ``customer_id`` (see the module docstring).
+RAW = ("answers", "good_answers", "bad_answers", "rating_sum", "last_bad", "complaints", "tickets",
+       "open_recoveries")  # what _columns selects, in order
 
-    One statement of scalar subqueries: it runs for every customer the staff
-    API shows, so a page of customers costs one query each, not three."""
-    since = (now or utcnow()) - timedelta(days=window_days)
+
+def _columns(customer_id, since) -> list:
+    """The scalar subqueries behind the metrics, in ``RAW`` order, for
+    ``customer_id`` (a value, or ``Customer.id`` to correlate with the
+    core's customer read) over answers and tickets since ``since``."""
     answered = (Survey.customer_id == customer_id, Survey.status == "answered", Survey.answered_at >= since)
     good = and_(Survey.solved.is_(True), Survey.rating >= 4)
     bad = or_(Survey.solved.is_not(True), Survey.rating <= 2)
@@ -81,7 +84,7 @@ def metrics(customer_id: int, window_days: int, now=None) -> dict:
         return select(func.count()).select_from(Survey).where(*answered, condition).scalar_subquery()
 
     mine = (Ticket.customer_id == customer_id, Ticket.created_at >= since)
-    row = db.session.execute(select(
+    return [
         select(func.count()).select_from(Survey).where(*answered).scalar_subquery(),
         count_of(good), count_of(bad),
         select(func.sum(Survey.rating)).where(*answered).scalar_subquery(),
@@ -91,7 +94,32 @@ def metrics(customer_id: int, window_days: int, now=None) -> dict:
         select(func.count()).select_from(Ticket).where(*mine).scalar_subquery(),
         select(func.count(Recovery.id)).join(Ticket, Ticket.id == Recovery.ticket_id)
         .where(Ticket.customer_id == customer_id, Recovery.recovered_at.is_(None)).scalar_subquery(),
-    )).one()
+    ]
+
+
+def _window_start():
+    # Evaluated when a statement runs, not when it is built (see customer_columns).
+    from .settings import survey_settings
+
+    return utcnow() - timedelta(days=survey_settings().class_window_days)
+
+
+def customer_columns() -> dict:
+    """The metrics' subqueries for the core to read with a customer
+    (``customer_columns`` hook), as ``satisfaction_survey.<raw metric>``: a
+    page of customers then costs no query per customer for their class."""
+    since = bindparam("satisfaction_window_start", callable_=_window_start, type_=UTCDateTime())
+    return {f"satisfaction_survey.{name}": column for name, column in zip(RAW, _columns(Customer.id, since))}
+
+
+def metrics(customer_id: int, window_days: int, now=None) -> dict:
+    """The rule metrics of customer ``customer_id`` (see the module docstring),
+    in one statement of scalar subqueries."""
+    since = (now or utcnow()) - timedelta(days=window_days)
+    return _metrics(db.session.execute(select(*_columns(customer_id, since))).one())
+
+
+def _metrics(row) -> dict:
     answers, good_answers, bad_answers, rating_sum, last_bad, complaints, tickets, open_recoveries = row
     return {
         "answers": answers,
@@ -121,3 +149,14 @@ def satisfaction_class(customer_id: int | None) -> str | None:
         return None
     settings = survey_settings()
     return classify(metrics(customer_id, settings.class_window_days), settings.class_rules)
+
+
+def class_of(customer) -> str | None:
+    """``satisfaction_class`` for the decider: from the metrics the core read
+    with ``customer`` when it did, else by query."""
+    from .settings import survey_settings
+
+    row = [preloaded(customer, f"satisfaction_survey.{name}") for name in RAW]
+    if any(value is NOT_LOADED for value in row):
+        return satisfaction_class(getattr(customer, "id", None))
+    return classify(_metrics(row), survey_settings().class_rules)

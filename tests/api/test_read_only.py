@@ -102,3 +102,18 @@ def test_a_decider_whose_query_fails_in_a_read_only_request_spoils_nothing(app, 
     assert not any("SAVEPOINT" in statement for statement, _ in seen), seen
     listed = client.get("/api/v1/customers?limit=5", headers=agent)
     assert listed.status_code == 200 and [c["tier"] for c in listed.json["items"]] == [None]
+
+
+def test_a_page_of_customers_is_one_statement_whatever_its_size(app, client, agent):
+    # The builtin plugins' tier and satisfaction class come with the customers
+    # (customer_columns), not from a query per customer.
+    for n in range(12):
+        assert client.post("/api/v1/customers", headers=agent,
+                           json={"name": f"Customer {n}", "email": f"c{n}@example.test"}).status_code == 201
+    db.session.commit()
+    for limit in (2, 10):
+        with statements() as seen:
+            page = client.get(f"/api/v1/customers?limit={limit}", headers=agent)
+        assert page.status_code == 200 and len(page.json["items"]) == limit
+        assert all("tier" in c and "satisfaction_class" in c for c in page.json["items"])
+        assert len(seen) == 1, seen

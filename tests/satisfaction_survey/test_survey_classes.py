@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from survey_helpers import panel_link, resolve, token_of
 from plugins.satisfaction_survey import tokens
-from plugins.satisfaction_survey.classes import DEFAULT_RULES, classify, metrics
+from plugins.satisfaction_survey.classes import DEFAULT_RULES, classify, metrics, satisfaction_class
 from plugins.satisfaction_survey.models import Survey
 from service.extensions import db
 from service.models import Ticket
@@ -31,9 +31,17 @@ def _answers(number, *answers, days_ago=1):
 
 
 def _class_of(client, agent, customer_id):
+    """The class shown on the customer. The API reads the metrics with the
+    customer (``customer_columns``); the class must be the same by the
+    decider's own query and on the customer list."""
     response = client.get(f"/api/v1/customers/{customer_id}", headers=agent)
     assert response.status_code == 200
-    return response.json["satisfaction_class"]
+    shown = response.json["satisfaction_class"]
+    listed = client.get("/api/v1/customers?limit=100", headers=agent).json["items"]
+    assert {c["id"]: c["satisfaction_class"] for c in listed}[customer_id] == shown
+    assert satisfaction_class(customer_id) == shown
+    db.session.rollback()
+    return shown
 
 
 @pytest.mark.parametrize("answers,expected", [
