@@ -259,15 +259,17 @@ def satisfaction_class(customer):
 
 
 @hookspec
-def customer_columns():
+def customer_columns(purpose):
     """Add values to the core's read of a customer, so that a decider need
     not query for them.
 
-    The core reads a customer by id (``service.lookups.customer_by_id``:
-    opening a ticket for a known customer, showing a customer) and pages
-    customer lists (``GET /api/v1/customers``) with these expressions in
-    the same SELECT, and keeps the values with the customer for the rest of
-    the transaction. Read them with ``service.lookups.preloaded(customer,
+    The core reads a customer by id when opening a ticket for a known
+    customer (purpose ``"ticket"``: ``sla_targets``, ``customer_tier`` and
+    ``remedy_approval`` will be asked) and when showing customers to staff
+    (purpose ``"show"``: ``GET /api/v1/customers/{id}`` and the customer
+    list; ``customer_tier`` and ``satisfaction_class`` will be asked). It
+    selects these expressions in the same SELECT and keeps the values with
+    the customer for the rest of the transaction. Read them with ``service.lookups.preloaded(customer,
     name)``; it answers ``service.lookups.NOT_LOADED`` when the customer was
     read another way (found by a contact's e-mail, loaded through a ticket,
     or in an earlier transaction), so query as usual then. Gathered when
@@ -275,6 +277,9 @@ def customer_columns():
     are as read, so a plugin that changes them in the same transaction must
     not trust them.
 
+    :param purpose: ``"ticket"`` or ``"show"`` (``service.lookups.OPENING``,
+        ``SHOWING``). Return only what that read needs: every column is
+        computed on every such read, needed or not.
     :return: a dict ``{name: SQL expression}`` (or None). Each expression is
         a scalar correlated to the ``customers`` table, typically
         ``select(t.c.x).where(t.c.customer_id == Customer.id).scalar_subquery()``;

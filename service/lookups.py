@@ -25,41 +25,43 @@ def _ticket_by_id():
 
 NOT_LOADED = object()  # ``preloaded``'s answer for a value not read with the customer
 _PRELOADED = "_kefu_preloaded"  # on a Customer: (the transaction it was read in, values)
+OPENING = "ticket"  # ``customer_columns`` purpose: the customer a ticket is being opened for
+SHOWING = "show"  # ``customer_columns`` purpose: customers shown to staff
 
 
-def customer_read():
-    """``(columns, names)``: the plugins' ``customer_columns`` to select with a
-    customer (labelled ``preload_<n>``), and their names in the same order.
-
-    Built once per app and set of ``customer_columns`` implementations, so
-    a reused statement keeps its memoized cache key.
-    """
+def _built_read(purpose: str) -> tuple:
+    # (hook implementations, labelled columns, names, statement by id), built
+    # once per app, purpose and set of ``customer_columns`` implementations,
+    # so a reused statement keeps its memoized cache key.
     caller = current_app.extensions["kefu_plugins"].pm.hook.customer_columns
     key = tuple(impl.plugin_name for impl in caller.get_hookimpls())
-    built = current_app.extensions.get("kefu_customer_read")
+    reads = current_app.extensions.setdefault("kefu_customer_read", {})
+    built = reads.get(purpose)
     if built is None or built[0] != key:
         columns = {}
-        for part in current_app.extensions["kefu_plugins"].collect("customer_columns"):
+        for part in current_app.extensions["kefu_plugins"].collect("customer_columns", purpose=purpose):
             for name, expression in part.items():
                 if name in columns:
                     raise ValueError(f"customer_columns: {name!r} is given twice")
                 columns[name] = expression
         labelled = tuple(expr.label(f"preload_{n}") for n, expr in enumerate(columns.values()))
         statement = select(Customer, *labelled).where(Customer.id == bindparam("id"))
-        built = (key, labelled, tuple(columns), statement)
-        current_app.extensions["kefu_customer_read"] = built
-    return built[1], built[2]
+        built = reads[purpose] = (key, labelled, tuple(columns), statement)
+    return built
 
 
-def _customer_statement():
-    customer_read()
-    return current_app.extensions["kefu_customer_read"][3]
+def customer_read(purpose: str) -> tuple[tuple, tuple[str, ...]]:
+    """``(columns, names)``: the plugins' ``customer_columns`` for ``purpose``
+    (``OPENING`` or ``SHOWING``) to select with a customer (labelled
+    ``preload_<n>``), and their names in the same order."""
+    _, labelled, names, _ = _built_read(purpose)
+    return labelled, names
 
 
-def keep_preloaded(customer: Customer, values) -> Customer:
+def keep_preloaded(customer: Customer, values, purpose: str) -> Customer:
     """Keep the ``customer_columns`` values read with ``customer`` (in the
-    order of ``customer_read``'s names) for the current transaction."""
-    _, names = customer_read()
+    order of ``customer_read(purpose)``'s names) for the current transaction."""
+    _, names = customer_read(purpose)
     setattr(customer, _PRELOADED, (db.session().get_transaction(), dict(zip(names, values))))
     return customer
 
@@ -149,13 +151,23 @@ def staff_by_id(staff_id: int, field: str = "assignee") -> Staff:
     return staff
 
 
-def customer_by_id(customer_id: int, field: str | None = None) -> Customer:
+@functools.cache
+def _customer_by_id():
+    return select(Customer).where(Customer.id == bindparam("id"))
+
+
+def customer_by_id(customer_id: int, field: str | None = None, preload: str | None = None) -> Customer:
     """The customer ``customer_id``: 422 naming ``field`` when given, else 404.
 
-    The plugins' ``customer_columns`` come in the same query (``preloaded``).
+    With ``preload`` (``OPENING`` or ``SHOWING``) the plugins'
+    ``customer_columns`` for that purpose come in the same query
+    (``preloaded``); without, nothing more is read.
     """
-    row = db.session.execute(_customer_statement(), {"id": customer_id}).first()
-    customer = keep_preloaded(row[0], row[1:]) if row is not None else None
+    if preload is None:
+        customer = db.session.execute(_customer_by_id(), {"id": customer_id}).scalar_one_or_none()
+    else:
+        row = db.session.execute(_built_read(preload)[3], {"id": customer_id}).first()
+        customer = keep_preloaded(row[0], row[1:], preload) if row is not None else None
     if customer is None:
         if field:
             raise ValidationFailed(f"unknown {field} {customer_id}", {field: [f"no customer with id {customer_id}"]})

@@ -9,7 +9,8 @@ from sqlalchemy.orm import selectinload
 
 from .errors import NotFound, ValidationFailed
 from .extensions import db
-from .lookups import category_by_code, customer_read, department_by_code, keep_preloaded, view_options
+from .lookups import (SHOWING, category_by_code, customer_read, department_by_code, keep_preloaded,
+                      view_options)
 from .models import Attachment, Customer, Message, Ticket, TicketEvent
 from .models.base import utcnow
 from .models.ticket import parse_number
@@ -108,7 +109,7 @@ def _page(stmt, model, limit: int, cursor: str | None):
 def list_customers(q: str | None, limit: int, cursor: str | None = None) -> tuple[list[Customer], str | None]:
     """One page of customers, newest first; ``q`` is literal text, case-insensitive,
     in name, e-mail, phone or external reference."""
-    extra, _ = customer_read()  # the plugins' customer_columns, in the same query
+    extra, _ = customer_read(SHOWING)  # the plugins' customer_columns, in the same query
     stmt = select(Customer, *extra)
     if q:
         pattern = f"%{escape_like(q.lower())}%"
@@ -118,7 +119,7 @@ def list_customers(q: str | None, limit: int, cursor: str | None = None) -> tupl
         stmt = stmt.where(Customer.id < decode_cursor(cursor))
     rows = db.session.execute(stmt.order_by(Customer.id.desc()).limit(limit + 1)).all()
     next_cursor = encode_cursor(rows[limit - 1][0].id) if len(rows) > limit else None
-    return [keep_preloaded(row[0], row[1:]) for row in rows[:limit]], next_cursor
+    return [keep_preloaded(row[0], row[1:], SHOWING) for row in rows[:limit]], next_cursor
 
 
 def ticket_history(ticket: Ticket) -> list[TicketEvent]:

@@ -151,7 +151,7 @@ def open_ticket(data: dict, actor: Actor, channel: str = "api") -> tuple[Ticket,
     """
     with UnitOfWork() as uow:
         if data.get("customer_id") is not None:
-            customer = lookups.customer_by_id(data["customer_id"], field="customer_id")
+            customer = lookups.customer_by_id(data["customer_id"], field="customer_id", preload=lookups.OPENING)
         else:
             customer = customer_for_contact(data.get("contact") or {})
         ticket, token = _create(data, actor, channel, customer)

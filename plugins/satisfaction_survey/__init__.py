@@ -50,11 +50,15 @@ def satisfaction_class(customer):
 
 
 @hookimpl
-def customer_columns():
-    """The class metrics, read by the core with the customer (see ``classes.class_of``)."""
+def customer_columns(purpose):
+    """The class metrics, read by the core with a customer shown to staff
+    (see ``classes.class_of``). Not when a ticket is opened: nothing asks the
+    class then, and the metrics count the customer's tickets and answers."""
+    from service.lookups import SHOWING
+
     from .classes import customer_columns as columns
 
-    return columns()
+    return columns() if purpose == SHOWING else None
 
 
 @hookimpl

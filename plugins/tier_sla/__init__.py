@@ -33,8 +33,9 @@ def customer_tier(customer):
 
 
 @hookimpl
-def customer_columns():
-    """The customer's tier row, read by the core with the customer (see ``tiers.tier_of``)."""
+def customer_columns(purpose):
+    """The customer's tier row, read by the core with the customer (see
+    ``tiers.tier_of``): the tier is asked both when opening and when showing."""
     from .tiers import customer_columns as columns
 
     return columns()

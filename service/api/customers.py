@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from .. import customers, queries
 from ..auth import authenticate, current_staff, require_role
-from ..lookups import customer_by_id
+from ..lookups import SHOWING, customer_by_id
 from ..uow import plugins, read_only
 from .tickets import _present
 from .schemas import CustomerIn, CustomerOut, CustomerPatch, CustomerPage, PageArgs, TicketListArgs, TicketPage
@@ -49,7 +49,7 @@ class CustomerItem(MethodView):
     @blp.response(200, CustomerOut)
     def get(self, customer_id):
         """One customer, with their tier."""
-        return _with_tier(customer_by_id(customer_id))
+        return _with_tier(customer_by_id(customer_id, preload=SHOWING))
 
     @require_role("agent")
     @blp.arguments(CustomerPatch(partial=True))

@@ -420,10 +420,11 @@ def test_hook_customer_columns(app, client, agent, file_ticket):
                   .scalar_subquery())
 
     class Plugin:
-        seen = []
+        seen, purposes = [], set()
 
         @hookimpl
-        def customer_columns(self):
+        def customer_columns(self, purpose):
+            self.purposes.add(purpose)
             return {"crm.tickets": tickets_of}
 
         @hookimpl
@@ -459,6 +460,7 @@ def test_hook_customer_columns(app, client, agent, file_ticket):
     assert plugin.seen[-1] == 2
     listed = client.get("/api/v1/customers?limit=10", headers=agent).json["items"]
     assert {c["id"]: c["tier"] for c in listed}[customer_id] == "regular"
+    assert plugin.purposes == {"ticket", "show"}  # asked once per purpose, each read kept apart
 
     # Values belong to the transaction they were read in.
     customer = db.session.get(Customer, customer_id)
@@ -467,12 +469,12 @@ def test_hook_customer_columns(app, client, agent, file_ticket):
     # A name given twice is a plugin error, raised at the first read.
     class Clash:
         @hookimpl
-        def customer_columns(self):
+        def customer_columns(self, purpose):
             return {"crm.tickets": tickets_of}
 
     register(app, Clash(), "clash")
     with pytest.raises(ValueError, match="crm.tickets"):
-        customer_read()
+        customer_read("show")
 
 
 def test_hook_register_blueprints(entry_point_plugin, app_config, build_app):

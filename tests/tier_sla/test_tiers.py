@@ -228,11 +228,11 @@ def test_the_decider_reads_the_tier_with_the_customer_and_agrees_with_the_query(
     # ``customer_columns`` puts the tier row in the core's customer read; the
     # decider must answer from it exactly what ``effective_tier`` answers by
     # query: computed, active override, expired override, no row.
-    from service.lookups import customer_by_id
+    from service.lookups import OPENING, customer_by_id
 
     supervisor, _ = make_staff("supervisor")
     ids = add_customers(4)
-    assert tiers.tier_of(customer_by_id(ids[0])) is None  # before any recompute: no opinion
+    assert tiers.tier_of(customer_by_id(ids[0], preload=OPENING)) is None  # before any recompute: no opinion
     db.session.rollback()
     add_spend([(cid, 100 * (i + 1)) for i, cid in enumerate(ids)])
     tiers.recompute()
@@ -250,7 +250,7 @@ def test_the_decider_reads_the_tier_with_the_customer_and_agrees_with_the_query(
     statements = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731
     for cid in expected:
-        customer = customer_by_id(cid)
+        customer = customer_by_id(cid, preload=OPENING)
         sa.event.listen(db.engine, "before_cursor_execute", listener)
         try:
             assert tiers.tier_of(customer) == expected[cid], cid
