@@ -96,9 +96,11 @@ def read_only(view):
     connection (a rollback may have undone what they refer to), so each read
     would parse and plan its joins again; without it they stay prepared.
 
-    SQLite needs none of it: its driver opens a transaction only before a
+    SQLite needs no switch: its driver opens a transaction only before a
     write, so reads already run outside one, and switching the connection's
-    mode would cost two PRAGMAs a request; there the mark changes nothing.
+    mode would cost two PRAGMAs a request. On both, deciders asked by the
+    view get no savepoints (``plugins.NO_TRANSACTION``): outside a
+    transaction a failed query aborts nothing.
 
     Contract: the view does not write. A write would commit at once,
     statement by statement, so a use case (``UnitOfWork``) must never run
