@@ -134,6 +134,11 @@ MAIL_MAX_BYTES = 20 * 1024 * 1024
 WEBHOOK_TIMEOUT_SECONDS = 10
 # Active endpoints are remembered per process this long (0: look up per event).
 WEBHOOK_CACHE_SECONDS = 5
+# Let webhooks reach loopback, private and link-local addresses (a receiver on
+# this machine or its network). Off: such URLs are refused when registered and
+# before each delivery, so an admin's URL cannot make the workers call inside
+# services (plugins/webhooks/targets.py).
+WEBHOOK_ALLOW_PRIVATE = False
 
 # ---------------------------------------------------------------- satisfaction surveys (builtin plugin)
 # Seconds from a ticket's resolution to the delivery of its survey (mail and

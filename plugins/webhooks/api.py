@@ -23,7 +23,7 @@ from service.extensions import db
 from service.models.base import utcnow
 from service.outbox import relay_after_commit
 
-from . import CORE_EVENTS, EVENT_MAX, EVENT_NAME, JOB, forget_subscribers
+from . import CORE_EVENTS, EVENT_MAX, EVENT_NAME, JOB, forget_subscribers, targets
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 blp = Blueprint("webhooks", __name__, url_prefix="/api/v1/admin/webhooks",
@@ -59,6 +59,14 @@ class EndpointIn(ma.Schema):
     events = _events_field()
     description = fields.String(validate=validate.Length(max=200), allow_none=True)
     active = fields.Boolean()
+
+    @ma.validates("url")
+    def _reachable(self, value, **kwargs):
+        # Not this machine or its network (see targets): a 422 naming url.
+        try:
+            targets.check(value, unresolved_ok=True)
+        except targets.TargetRefused as exc:
+            raise ma.ValidationError(f"refused: {exc}") from None
 
 
 class EndpointCreate(EndpointIn):

@@ -22,7 +22,7 @@ from service.extensions import db
 from service.jobs import effect_once
 from service.models.base import utcnow
 
-from . import sign
+from . import sign, targets
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 USER_AGENT = "kefu-webhooks/1"
@@ -115,7 +115,12 @@ def deliver(delivery_id: int, round_key: str = "0") -> str:
             "X-Kefu-Timestamp": str(timestamp), "X-Kefu-Signature": sign(endpoint.secret, timestamp, body),
         }
         started = time.monotonic()
-        status, error = _post(endpoint.url, body, headers, timeout)
+        try:
+            targets.check(endpoint.url)  # again: the name may point elsewhere since it was registered
+        except targets.TargetRefused as exc:
+            status, error = None, f"refused: {exc}"
+        else:
+            status, error = _post(endpoint.url, body, headers, timeout)
         duration_ms = int((time.monotonic() - started) * 1000)
         now = utcnow()
         db.session.add(WebhookAttempt(delivery_id=delivery.id, at=now, status_code=status,
