@@ -11,7 +11,7 @@ from .actors import Actor
 from .errors import Conflict, Forbidden, ValidationFailed
 from .models import Ticket
 from .models.base import utcnow
-from .tickets import _touch, check_version
+from .tickets import check_version, touch
 from .uow import UnitOfWork
 
 
@@ -45,7 +45,7 @@ def decide_remedy(number: str, decision: str, reason: str, version: int, staff) 
         check_version(ticket, version)
         old = ticket.remedy_decision
         ticket.remedy_decision, ticket.remedy_reason = decision, reason
-        _touch(ticket, utcnow())
+        touch(ticket, utcnow())
         actor = Actor.staff(staff)
         history.record(ticket, actor, "remedy_approved" if decision == "approved" else "remedy_refused",
                        decision=decision, reason=reason, approver=approver)

@@ -169,7 +169,9 @@ def check_version(ticket: Ticket, version) -> None:
         )
 
 
-def _touch(ticket: Ticket, now: datetime) -> None:
+def touch(ticket: Ticket, now: datetime) -> None:
+    """Mark a change a client made to ``ticket``: raise its version (so the
+    next write with the old one is refused) and set ``updated_at``."""
     ticket.version += 1
     ticket.updated_at = now
 
@@ -203,7 +205,7 @@ def update_ticket(number: str, version: int, changes: dict, actor: Actor) -> Tic
             diff["assignee"] = [ticket.assignee_id, changes["assignee"]]
             ticket.assignee = lookups.staff_by_id(changes["assignee"]) if changes["assignee"] else None
         if diff:
-            _touch(ticket, utcnow())
+            touch(ticket, utcnow())
             history.record(ticket, actor, "updated", changes=diff)
             if "priority" in diff:
                 apply_sla(ticket)
@@ -235,7 +237,7 @@ def _apply(ticket: Ticket, t: workflow.Transition, values: dict, actor: Actor, n
     if stamp:
         setattr(ticket, stamp, now)
     from_status, ticket.status = ticket.status, t.target
-    _touch(ticket, now)
+    touch(ticket, now)
     history.record(ticket, actor, t.action, from_status, t.target, **details)
     return {"from_status": from_status, "details": details}
 
