@@ -98,9 +98,10 @@ def refresh_sla(ticket_id: int, reason: str, retier: bool = False) -> Ticket | N
     return ticket
 
 
-def _create(data: dict, actor: Actor, channel: str, customer, parent: Ticket | None = None) -> tuple[Ticket, str]:
+def _create(data: dict, actor: Actor, channel: str, customer, parent: Ticket | None = None,
+            sign_token: bool = True) -> tuple[Ticket, str | None]:
     """Insert a new ticket with its number, deciders' answers and first history;
-    return it with the customer's new tracking token."""
+    return it with the customer's new tracking token (None unless ``sign_token``)."""
     category = lookups.category_by_code(data.get("category") or "other")
     department = lookups.department_by_code(data["department"]) if data.get("department") else None
     remedy = data.get("remedy") or {}
@@ -132,15 +133,17 @@ def _create(data: dict, actor: Actor, channel: str, customer, parent: Ticket | N
         history.record(ticket, Actor("plugin", name=plugin), "remedy_decided",
                        decision=ticket.remedy_decision, reason=ticket.remedy_reason,
                        approver=ticket.remedy_approver)
-    token = tracking.issue_token(ticket)
+    token = tracking.issue_token(ticket, sign=sign_token)
     # The id, and with it the number; on PostgreSQL the first history rows
     # go in the same statement.
     insert_attached(db.session, ticket, history.with_first_events(ticket))
     return ticket, token
 
 
-def open_ticket(data: dict, actor: Actor, channel: str = "api") -> tuple[Ticket, str]:
-    """Open a ticket (listen) and return it with the customer's tracking token.
+def open_ticket(data: dict, actor: Actor, channel: str = "api",
+                sign_token: bool = True) -> tuple[Ticket, str | None]:
+    """Open a ticket (listen) and return it with the customer's tracking token
+    (None with ``sign_token`` false, for callers with no customer to give it to).
 
     ``data``: ``subject``, ``description`` (required); ``kind``, ``category``
     (code, default ``other``), ``priority``, ``department`` (code),
@@ -154,7 +157,7 @@ def open_ticket(data: dict, actor: Actor, channel: str = "api") -> tuple[Ticket,
             customer = lookups.customer_by_id(data["customer_id"], field="customer_id", preload=lookups.OPENING)
         else:
             customer = customer_for_contact(data.get("contact") or {})
-        ticket, token = _create(data, actor, channel, customer)
+        ticket, token = _create(data, actor, channel, customer, sign_token=sign_token)
         uow.emit("ticket_created", ticket=ticket, actor=actor)
         uow.commit()
     return ticket, token

@@ -23,18 +23,29 @@ SALT = "kefu.tracking"
 
 
 def _serializer():
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+    # One per app and key: building it on every call was a measurable part of opening a ticket.
+    key = current_app.config["SECRET_KEY"]
+    cached = current_app.extensions.get("kefu_tracking_serializer")
+    if cached is None or cached[0] != key:
+        cached = current_app.extensions["kefu_tracking_serializer"] = (key, URLSafeSerializer(key, salt=SALT))
+    return cached[1]
 
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue_token(ticket: Ticket) -> str:
-    """Give ``ticket`` a new tracking token and return it (only its hash is kept)."""
+def issue_token(ticket: Ticket, sign: bool = True) -> str | None:
+    """Give ``ticket`` a new tracking token and return it (only its hash is kept).
+
+    With ``sign`` false the token is set but not returned (None): for callers
+    that have no customer to hand it to (the staff API), since the token can
+    never be shown later anyway; the customer's mail carries a link of its own
+    (``mail_token``).
+    """
     secret = secrets.token_urlsafe(24)
     ticket.tracking_hash = _digest(secret)
-    return _serializer().dumps(secret)
+    return _serializer().dumps(secret) if sign else None
 
 
 MAIL_SALT = "kefu.tracking.mail"

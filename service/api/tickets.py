@@ -49,7 +49,8 @@ class TicketCollection(MethodView):
         """Open a ticket for a known customer (``customer_id``) or a contact."""
         staff = current_staff()
         channel = data.pop("channel")
-        ticket, _token = tickets.open_ticket(data, Actor.staff(staff), channel)
+        # The customer's token is theirs alone (their mail links with its own): not made here.
+        ticket, _ = tickets.open_ticket(data, Actor.staff(staff), channel, sign_token=False)
         return _present(ticket, staff)
 
 
