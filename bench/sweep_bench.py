@@ -51,12 +51,11 @@ import sqlalchemy as sa
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-RESULTS = BENCH / "results"
 TARGET_SECONDS = 0.5
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
-from tier_bench import _removed, kefu_app, log, postgresql_cluster, render_result  # noqa: E402
+from tier_bench import _removed, finish, kefu_app, log, postgresql_cluster, render_result  # noqa: E402
 
 SETUP_SQL = """
 INSERT INTO departments (code, name, name_zh, created_at) VALUES ('after_sales', 'After-sales', '售后部', now());
@@ -220,11 +219,7 @@ def main(argv=None) -> int:
     started = time.monotonic()
     rows, checks = run(opts)
     text, md = render(rows, checks, opts, time.monotonic() - started)
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "sweep-latest.md").write_text(md)
-    log(f"written to {RESULTS / 'sweep-latest.md'}")
-    return 0 if all("MISS" not in r[3] for r in rows) else 1
+    return finish(rows, text, md, "sweep-latest.md")
 
 
 if __name__ == "__main__":

@@ -244,6 +244,16 @@ def run(opts) -> tuple[list[list[str]], list[str]]:
     return rows, checks
 
 
+def finish(rows, text: str, md: str, name: str) -> int:
+    """Print the table, write its Markdown to ``results/<name>`` and answer
+    the exit status: 1 if any target was missed."""
+    print(text)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / name).write_text(md)
+    log(f"written to {RESULTS / name}")
+    return 0 if all("MISS" not in r[3] for r in rows) else 1
+
+
 def render_result(script: str, title: str, setting: str, header: list[str], align: str, rows, checks,
                   elapsed: float) -> tuple[str, str]:
     """A PostgreSQL benchmark's result as ``(plain-text table, Markdown document)``:
@@ -289,11 +299,7 @@ def main(argv=None) -> int:
     started = time.monotonic()
     rows, checks = run(opts)
     text, md = render(rows, checks, opts, time.monotonic() - started)
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "tiers-latest.md").write_text(md)
-    log(f"written to {RESULTS / 'tiers-latest.md'}")
-    return 0 if all("MISS" not in r[3] for r in rows) else 1
+    return finish(rows, text, md, "tiers-latest.md")
 
 
 if __name__ == "__main__":

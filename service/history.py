@@ -78,7 +78,8 @@ def _insert_with_events(table, columns: tuple[str, ...], returned: tuple[str, ..
 
 def with_first_events(ticket):
     """An ``insert_attached`` ``run_insert`` that writes the new ``ticket``
-    and the events queued for it so far in one statement, or None.
+    and the events queued for it so far in one statement (None elsewhere
+    than on PostgreSQL).
 
     PostgreSQL only (a data-modifying CTE; elsewhere the events wait for the
     commit as usual): opening a ticket then costs one round trip for the
@@ -92,7 +93,7 @@ def with_first_events(ticket):
         queued = session.info.get(_PENDING) or []
         mine = [row for t, row in queued if t is ticket]
         if not mine or "id" not in returned:
-            return session.execute(insert(table).returning(*(table.c[n] for n in returned)), values).one()
+            return None  # nothing to add: insert_attached's own INSERT
         statement = _insert_with_events(table, tuple(values), returned, len(mine))
         params = {f"t_{name}": value for name, value in values.items()}
         for n, row in enumerate(mine):

@@ -58,10 +58,9 @@ def customer_read(purpose: str) -> tuple[tuple, tuple[str, ...]]:
     return labelled, names
 
 
-def keep_preloaded(customer: Customer, values, purpose: str) -> Customer:
-    """Keep the ``customer_columns`` values read with ``customer`` (in the
-    order of ``customer_read(purpose)``'s names) for the current transaction."""
-    _, names = customer_read(purpose)
+def keep_preloaded(customer: Customer, names, values) -> Customer:
+    """Keep the ``customer_columns`` values read with ``customer`` (``values``
+    in the order of ``names``, from ``customer_read``) for the current transaction."""
     setattr(customer, _PRELOADED, (db.session().get_transaction(), dict(zip(names, values))))
     return customer
 
@@ -166,8 +165,9 @@ def customer_by_id(customer_id: int, field: str | None = None, preload: str | No
     if preload is None:
         customer = db.session.execute(_customer_by_id(), {"id": customer_id}).scalar_one_or_none()
     else:
-        row = db.session.execute(_built_read(preload)[3], {"id": customer_id}).first()
-        customer = keep_preloaded(row[0], row[1:], preload) if row is not None else None
+        _, _, names, statement = _built_read(preload)
+        row = db.session.execute(statement, {"id": customer_id}).first()
+        customer = keep_preloaded(row[0], names, row[1:]) if row is not None else None
     if customer is None:
         if field:
             raise ValidationFailed(f"unknown {field} {customer_id}", {field: [f"no customer with id {customer_id}"]})

@@ -109,7 +109,7 @@ def _page(stmt, model, limit: int, cursor: str | None):
 def list_customers(q: str | None, limit: int, cursor: str | None = None) -> tuple[list[Customer], str | None]:
     """One page of customers, newest first; ``q`` is literal text, case-insensitive,
     in name, e-mail, phone or external reference."""
-    extra, _ = customer_read(SHOWING)  # the plugins' customer_columns, in the same query
+    extra, names = customer_read(SHOWING)  # the plugins' customer_columns, in the same query
     stmt = select(Customer, *extra)
     if q:
         pattern = f"%{escape_like(q.lower())}%"
@@ -119,7 +119,7 @@ def list_customers(q: str | None, limit: int, cursor: str | None = None) -> tupl
         stmt = stmt.where(Customer.id < decode_cursor(cursor))
     rows = db.session.execute(stmt.order_by(Customer.id.desc()).limit(limit + 1)).all()
     next_cursor = encode_cursor(rows[limit - 1][0].id) if len(rows) > limit else None
-    return [keep_preloaded(row[0], row[1:], SHOWING) for row in rows[:limit]], next_cursor
+    return [keep_preloaded(row[0], names, row[1:]) for row in rows[:limit]], next_cursor
 
 
 def ticket_history(ticket: Ticket) -> list[TicketEvent]:

@@ -18,6 +18,7 @@ from sqlalchemy import or_, select, update
 
 from service import history, tickets, workflow
 from service.actors import Actor
+from service.errors import Conflict, NotFound
 from service.extensions import db
 from service.mail.notices import alert_staff
 from service.models.base import utcnow
@@ -154,6 +155,20 @@ def as_dict(survey: Survey, followup=None) -> dict:
             "comment": survey.comment, "extra": dict(survey.extra or {}),
             "answered_at": survey.answered_at.isoformat() if survey.answered_at else None,
             "outcome": survey.outcome, "followup": followup.number if followup is not None else None}
+
+
+def end_recovery(recovery_id: int, staff, note: str) -> Recovery:
+    """End a recovery by hand (the customer was won back some other way),
+    saying who and why; 404 for no such recovery, 409 if it has ended."""
+    row = db.session.get(Recovery, recovery_id)
+    if row is None:
+        raise NotFound(f"no recovery {recovery_id}")
+    if row.recovered_at is not None:
+        raise Conflict(f"recovery {recovery_id} has ended already", {"recovery_id": ["already ended"]})
+    row.recovered_at = utcnow()
+    row.recovered_by = f"{staff.name}: {note}"[:200]
+    db.session.commit()
+    return row
 
 
 def recoveries(open_only: bool = True, limit: int = 100, department: str | None = None) -> list[Recovery]:

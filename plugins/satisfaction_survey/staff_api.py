@@ -20,13 +20,9 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from service.auth import authenticate, current_staff, require_role
-from service.errors import Conflict, NotFound
-from service.extensions import db
 from service.lookups import ticket_by_number
-from service.models.base import utcnow
 
-from .answers import recoveries
-from .models import Recovery
+from .answers import end_recovery, recoveries
 from .reports import COLUMNS, GROUPS, as_csv, figures
 from .surveys import ticket_surveys
 
@@ -126,15 +122,7 @@ def recovery_list(args):
 @blp.response(200, SurveyRecoveryRow)
 def close_recovery(body, recovery_id):
     """End a recovery by hand (the customer was won back some other way)."""
-    row = db.session.get(Recovery, recovery_id)
-    if row is None:
-        raise NotFound(f"no recovery {recovery_id}")
-    if row.recovered_at is not None:
-        raise Conflict(f"recovery {recovery_id} has ended already", {"recovery_id": ["already ended"]})
-    row.recovered_at = utcnow()
-    row.recovered_by = f"{current_staff().name}: {body['note']}"[:200]
-    db.session.commit()
-    return row
+    return end_recovery(recovery_id, current_staff(), body["note"])
 
 
 @blp.route("/reports/surveys", methods=["GET"])

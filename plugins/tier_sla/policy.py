@@ -195,6 +195,21 @@ def save(data: dict, staff_id: int | None, note: str | None = None) -> SlaPolicy
     return policy
 
 
+def current_committed() -> SlaPolicy:
+    """``current()`` as one transaction: the defaults' first version, if it is
+    made now, is committed."""
+    pol = current()
+    db.session.commit()
+    return pol
+
+
+def publish(data: dict, staff_id: int | None, note: str | None = None) -> SlaPolicy:
+    """``save()`` as one transaction: the new version is in force once this returns."""
+    pol = save(data, staff_id, note)
+    db.session.commit()
+    return pol
+
+
 def targets_for(data: dict, tier: str | None, priority: str, kind: str) -> tuple[int | None, int | None]:
     """``(first response, resolution)`` business minutes for a ticket under policy ``data``.
 

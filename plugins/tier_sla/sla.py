@@ -135,6 +135,14 @@ def ticket_updated(ticket, changes):
     db.session.commit()
 
 
+def started_clock(ticket) -> TicketSla | None:
+    """``clock_for`` as one transaction: a ticket opened in the last minute
+    gets its clock now, committed (for the SLA views)."""
+    row = clock_for(ticket)
+    db.session.commit()
+    return row
+
+
 def reapply_policy(ticket, row: TicketSla, by: str) -> SlaPolicy:
     """Move ``ticket``'s clock to the policy in force (start, pauses and steps
     stay), store it, and refresh the ticket's due times; returns the policy."""

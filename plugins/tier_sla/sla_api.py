@@ -21,13 +21,12 @@ from marshmallow import fields, validate
 
 from service.auth import authenticate, current_staff, require_role
 from service.errors import NotFound
-from service.extensions import db
 from service.lookups import ticket_by_number
 from service.models.base import utcnow
 
 from . import clock
 from . import policy as policies
-from .sla import clock_for, reapply_policy
+from .sla import reapply_policy, started_clock
 from .sla_report import GROUPS, compliance
 
 blp = Blueprint("tier_sla_sla", __name__, url_prefix="/api/v1",
@@ -74,10 +73,9 @@ class ReportRow(ma.Schema):
 
 def _clock(number: str):
     ticket = ticket_by_number(number)
-    row = clock_for(ticket)  # a ticket opened in the last minute gets its clock now
+    row = started_clock(ticket)
     if row is None:
         raise NotFound(f"ticket {number} is {ticket.status} and has no SLA clock")
-    db.session.commit()
     return ticket, row, policies.by_id(row.policy_id)
 
 
@@ -106,9 +104,7 @@ def reapply(number):
 @blp.response(200, PolicyOut)
 def get_policy():
     """The policy in force (the newest version; the defaults until an admin saves one)."""
-    pol = policies.current()
-    db.session.commit()
-    return pol
+    return policies.current_committed()
 
 
 @blp.route("/sla/policy", methods=["PUT"])
@@ -117,9 +113,7 @@ def get_policy():
 @blp.response(201, PolicyOut)
 def put_policy(body):
     """Store a new policy version; new tickets start under it, open ones keep theirs."""
-    pol = policies.save(body["data"], current_staff().id, body.get("note"))
-    db.session.commit()
-    return pol
+    return policies.publish(body["data"], current_staff().id, body.get("note"))
 
 
 @blp.route("/reports/sla", methods=["GET"])

@@ -61,9 +61,10 @@ def insert_attached(session, obj, run_insert=None) -> None:
     columns are set on ``obj``, so nothing is expired.
     Errors (integrity, data) are raised by the INSERT like a flush's.
 
-    ``run_insert(session, table, values, returned)``, if given, runs the
+    ``run_insert(session, table, values, returned)``, if given, may run the
     INSERT instead (e.g. together with more writes in one statement) and
-    returns its RETURNING row: the ``returned`` column names, in order.
+    return its RETURNING row (the ``returned`` column names, in order), or
+    return None to leave the INSERT to this function.
     """
     mapper = inspect(obj).mapper
     state = obj.__dict__
@@ -83,9 +84,8 @@ def insert_attached(session, obj, run_insert=None) -> None:
     # one are NULL. Fewer returned columns is less work for the driver.
     returned = tuple(column.name for column in table.c if column.name not in values and (
         column.primary_key or column.default is not None or column.server_default is not None))
-    if run_insert is not None:
-        row = run_insert(session, table, values, returned)
-    else:
+    row = run_insert(session, table, values, returned) if run_insert is not None else None
+    if row is None:
         row = session.execute(_insert_returning(table, returned), values).one()
     for name, value in zip(returned, row):
         setattr(obj, keys[table.c[name]], value)
