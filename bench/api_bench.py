@@ -119,7 +119,7 @@ def clean_env(**extra) -> dict:
 
 
 def kefu_cursor(ticket_id: int) -> str:
-    """kefu's opaque cursor for "after ticket ``ticket_id``" (service.queries.encode_cursor)."""
+    """kefu's opaque cursor for "after ticket ``ticket_id``" (service.reads.listing.encode_cursor)."""
     return base64.urlsafe_b64encode(f"t{ticket_id}".encode()).decode().rstrip("=")
 
 
@@ -714,7 +714,7 @@ def _versions() -> str:
 
 def plugin_names() -> str:
     """The plugins kefu's default configuration enables (``core`` is kefu's own defaults)."""
-    from service.plugins import make_plugin_manager
+    from service.hooks.manager import make_plugin_manager
 
     _pm, infos = make_plugin_manager([])
     names = [i.name for i in infos if i.enabled]

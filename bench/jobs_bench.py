@@ -17,8 +17,8 @@ PostgreSQL cluster from ``scripts/pg.sh``) it
    other processes falls on all of them alike:
 
    * **kefu notice**: ``mail.notice`` jobs (``notice="confirmed"``, one per
-     ticket) written with ``service.jobs.enqueue`` in one
-     transaction and relayed to Redis with ``service.outbox.relay_job``
+     ticket) written with ``service.jobs.registry.enqueue`` in one
+     transaction and relayed to Redis with ``service.jobs.outbox.relay_job``
      *before* any worker starts; then 1 (or 2) ``kefu worker --no-periodic``
      processes are started, and the time runs from their start until the
      SMTP sink has received every mail. Afterwards the workers are stopped
@@ -94,7 +94,7 @@ free_port = ab.free_port
 
 NOTICE = "confirmed"
 FLOOR_FUNC = "os.getpid"  # importable anywhere, does nothing worth measuring
-KEFU_QUEUE = "mail"  # the queue of mail.notice (service.jobs.CORE_JOBS)
+KEFU_QUEUE = "mail"  # the queue of mail.notice (service.jobs.registry.CORE_JOBS)
 VARIANTS = ("kefu notice", "rq no-op floor")
 POLL = 0.01  # seconds between completion checks
 
@@ -303,7 +303,8 @@ class Bench:
 
     def prepare_kefu(self, n: int) -> None:
         """Clear the outbox, write ``n`` mail.notice rows (tickets 1..n) in one transaction, relay them to Redis."""
-        from service import jobs, outbox
+        from service.jobs import registry as jobs
+        from service.jobs import outbox
         from service.extensions import db
         from service.models import JobEffect, OutboxJob
 

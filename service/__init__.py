@@ -1,7 +1,7 @@
 """kefu: plugin-based customer-service ticketing.
 
 The public surface is ``create_app`` (the Flask app factory) and ``hookimpl``
-(the marker for plugin hook implementations, see ``service.hookspecs``).
+(the marker for plugin hook implementations, see ``service.hooks.specs``).
 """
 import pluggy
 
@@ -10,7 +10,7 @@ hookimpl = pluggy.HookimplMarker("kefu")
 
 def create_app(test_config=None):
     """Build a kefu Flask app; see ``service.app.create_app``."""
-    from .app import create_app as _create_app
+    from service.app import create_app as _create_app
 
     return _create_app(test_config)
 

@@ -8,12 +8,14 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 
-from . import history, jobs, runner, uow
-from .api import init_api
-from .extensions import db, limiter, migrate
-from .plugins import Plugins, make_plugin_manager
-from .settings import load_settings
-from .web import init_web
+from service.api import init_api
+from service.extensions import db, limiter, migrate
+from service.hooks.manager import Plugins, make_plugin_manager
+from service.jobs import registry as jobs
+from service.jobs import runner
+from service.settings import load_settings
+from service.usecases import history, uow
+from service.web import init_web
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = ROOT / "migrations"

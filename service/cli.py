@@ -11,9 +11,9 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from . import create_app
-from .errors import KefuError
-from .mail import cli as mail_cli
+from service import create_app
+from service.domain.errors import KefuError
+from service.mail import cli as mail_cli
 
 
 @click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_version_option=False,
@@ -42,7 +42,7 @@ def staff():
 @with_appcontext
 def staff_create(email, name, role, department, password):
     """Create a staff member; the API token is the last line printed."""
-    from .staff import create_staff
+    from service.usecases.staff import create_staff
 
     try:
         member, token = create_staff(email, name, role, department, password)
@@ -61,9 +61,9 @@ def staff_token(email, label):
     """Issue another API token for a staff member; the token is the last line printed."""
     from sqlalchemy import func, select
 
-    from .auth import issue_token
-    from .extensions import db
-    from .models import Staff
+    from service.extensions import db
+    from service.models import Staff
+    from service.usecases.auth import issue_token
 
     member = db.session.scalar(select(Staff).where(func.lower(Staff.email) == email.strip().lower()))
     if member is None:
@@ -77,7 +77,7 @@ def staff_token(email, label):
 @with_appcontext
 def staff_revoke_token(token):
     """Revoke an API token: it stops working at once."""
-    from .auth import revoke_token
+    from service.usecases.auth import revoke_token
 
     if not revoke_token(token):
         raise click.ClickException("no such active token")
@@ -104,7 +104,7 @@ def customers():
 @with_appcontext
 def customers_import(file):
     """Import customers from CSV (external_ref,name,kind,email,phone,language)."""
-    from .customers import import_customers
+    from service.usecases.customers import import_customers
 
     try:
         text = file.read()
@@ -125,7 +125,7 @@ def customers_import(file):
 @with_appcontext
 def demo_command(if_empty):
     """Load demo data (departments, staff of every role, customers, tickets in every status)."""
-    from .demo import DEMO_LOGINS, has_data, load_demo
+    from service.demo import DEMO_LOGINS, has_data, load_demo
 
     if if_empty and has_data():
         click.echo("database already has data; demo not loaded")
@@ -148,7 +148,7 @@ def tickets():
 @with_appcontext
 def tickets_autoclose():
     """Close resolved tickets left unanswered for AUTO_CLOSE_DAYS."""
-    from .tickets import close_stale_resolved
+    from service.usecases.tickets import close_stale_resolved
 
     closed = close_stale_resolved()
     click.echo(f"closed {len(closed)}: {' '.join(closed)}")
@@ -156,7 +156,7 @@ def tickets_autoclose():
 
 def _add_commands() -> None:
     # Commands kept in their own modules (by noun); imported here, not at use.
-    from .jobs_cli import jobs_group, worker
+    from service.jobs.cli import jobs_group, worker
 
     main.add_command(worker)
     main.add_command(jobs_group)

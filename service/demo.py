@@ -11,11 +11,11 @@ import hashlib
 from flask import current_app
 from sqlalchemy import delete, func, select
 
-from . import messages, tickets
-from .actors import Actor
-from .auth import hash_password
-from .extensions import db
-from .models import ApiToken, Customer, Department, OutboxJob, Staff, Ticket
+from service.domain.actors import Actor
+from service.extensions import db
+from service.models import ApiToken, Customer, Department, OutboxJob, Staff, Ticket
+from service.usecases import messages, tickets
+from service.usecases.auth import hash_password
 
 DEPARTMENTS = [
     ("sales", "Sales", "销售部"), ("after_sales", "After-sales", "售后部"),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, has_request_context, url_for
 
-from . import tracking
+from service.usecases import tracking
 
 
 def _external(endpoint: str, **values) -> str:

@@ -116,7 +116,7 @@ def jobs(app):
     """The in-process job runner (RQ over fakeredis) installed on ``app``:
     ``jobs.drain()`` relays the outbox, ticks and works every queue until
     nothing is due. Without it a test's jobs stay in the outbox."""
-    from service.runner import InProcessRunner
+    from service.jobs.runner import InProcessRunner
 
     return InProcessRunner(app).install()
 
@@ -141,7 +141,7 @@ def departments(app):
 @pytest.fixture
 def make_staff(app, departments):
     """``make_staff(role, department="after_sales")`` -> (Staff, auth headers)."""
-    from service.staff import create_staff
+    from service.usecases.staff import create_staff
 
     counter = iter(range(1, 10_000))
 

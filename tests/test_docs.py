@@ -14,7 +14,7 @@ from pathlib import Path
 import pluggy
 import pytest
 
-from service import hookspecs
+from service.hooks import specs as hookspecs
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "plugins.md"

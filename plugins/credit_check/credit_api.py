@@ -23,9 +23,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from service.auth import authenticate, current_staff, require_role
-from service.errors import ValidationFailed
-from service.lookups import customer_by_id
+from service.usecases.auth import authenticate, current_staff, require_role
+from service.domain.errors import ValidationFailed
+from service.reads.lookup import customer_by_id
 
 from . import explain, figures, quarters, rating
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from service import tickets
-from service.actors import Actor
+from service.usecases import tickets
+from service.domain.actors import Actor
 from service.extensions import db
 from service.models import Customer, Staff
 

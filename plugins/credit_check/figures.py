@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from service.errors import ValidationFailed
+from service.domain.errors import ValidationFailed
 from service.extensions import db
 from service.models import Customer
 from service.models.base import utcnow

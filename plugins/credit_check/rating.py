@@ -15,9 +15,9 @@ from decimal import Decimal
 
 from sqlalchemy import and_, func, select
 
-from service.errors import ValidationFailed
+from service.domain.errors import ValidationFailed
 from service.extensions import db
-from service.lookups import customer_by_id
+from service.reads.lookup import customer_by_id
 from service.models import Customer
 from service.models.base import utcnow
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from service.uow import plugins
+from service.usecases.uow import plugins
 
 from .settings import settings
 

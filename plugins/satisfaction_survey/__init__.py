@@ -54,7 +54,7 @@ def customer_columns(purpose):
     """The class metrics, read by the core with a customer shown to staff
     (see ``classes.class_of``). Not when a ticket is opened: nothing asks the
     class then, and the metrics count the customer's tickets and answers."""
-    from service.lookups import SHOWING
+    from service.reads.lookup import SHOWING
 
     from .classes import customer_columns as columns
 

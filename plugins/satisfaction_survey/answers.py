@@ -16,13 +16,15 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import or_, select, update
 
-from service import history, tickets, workflow
-from service.actors import Actor
-from service.errors import Conflict, NotFound
+from service.usecases import history
+from service.usecases import tickets
+from service.domain import workflow
+from service.domain.actors import Actor
+from service.domain.errors import Conflict, NotFound
 from service.extensions import db
-from service.mail.notices import alert_staff
+from service.mail.outgoing.notices import alert_staff
 from service.models.base import utcnow
-from service.uow import UnitOfWork
+from service.usecases.uow import UnitOfWork
 
 from .models import Recovery, Survey
 from .questions import LOW_RATING, REASONS, check_answer

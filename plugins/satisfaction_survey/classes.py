@@ -22,7 +22,7 @@ from datetime import timedelta
 from sqlalchemy import and_, bindparam, case, func, or_, select
 
 from service.extensions import db
-from service.lookups import NOT_LOADED, preloaded
+from service.reads.lookup import NOT_LOADED, preloaded
 from service.models import Customer, Ticket
 from service.models.base import UTCDateTime, utcnow
 

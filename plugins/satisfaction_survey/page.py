@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_wtf.csrf import generate_csrf
 from marshmallow import ValidationError
 
-from service.errors import KefuError, NotFound
+from service.domain.errors import KefuError, NotFound
 from service.extensions import limiter
 from service.links import tracking_url
 

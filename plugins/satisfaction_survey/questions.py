@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from service.errors import ValidationFailed
+from service.domain.errors import ValidationFailed
 
 LANGUAGES = ("en", "zh_CN")
 

@@ -19,8 +19,8 @@ from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from service.auth import authenticate, current_staff, require_role
-from service.lookups import ticket_by_number
+from service.usecases.auth import authenticate, current_staff, require_role
+from service.reads.lookup import ticket_by_number
 
 from .answers import end_recovery, recoveries
 from .reports import COLUMNS, GROUPS, as_csv, figures

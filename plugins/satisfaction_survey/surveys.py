@@ -10,10 +10,11 @@ from datetime import timedelta
 from flask import current_app, has_request_context, url_for
 from sqlalchemy import select, update
 
-from service import jobs, links
+from service.jobs import registry as jobs
+from service import links
 from service.extensions import db
-from service.mail import compose
-from service.mail.send import deliver as deliver_mail
+from service.mail.outgoing import compose
+from service.mail.outgoing.send import deliver as deliver_mail
 from service.models import Ticket
 from service.models.base import utcnow
 

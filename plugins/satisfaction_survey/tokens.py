@@ -17,7 +17,7 @@ import secrets
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from service.errors import Conflict, KefuError, NotFound
+from service.domain.errors import Conflict, KefuError, NotFound
 from service.extensions import db
 from service.models.base import utcnow
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
-from service.errors import ValidationFailed
+from service.domain.errors import ValidationFailed
 from service.extensions import db
 
 from .calendar import ALWAYS_OPEN_DATA, DEFAULT_CALENDAR_DATA, Calendar

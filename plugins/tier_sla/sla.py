@@ -20,10 +20,10 @@ from sqlalchemy import select
 
 from service import hookimpl
 from service.extensions import db
-from service.workflow import FINAL_STATUSES as FINAL
+from service.domain.workflow import FINAL_STATUSES as FINAL
 from service.models import Ticket
 from service.models.base import utcnow
-from service.tickets import refresh_sla
+from service.usecases.tickets import refresh_sla
 
 from . import clock
 from . import policy as policies

@@ -19,9 +19,9 @@ import marshmallow as ma
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from service.auth import authenticate, current_staff, require_role
-from service.errors import NotFound
-from service.lookups import ticket_by_number
+from service.usecases.auth import authenticate, current_staff, require_role
+from service.domain.errors import NotFound
+from service.reads.lookup import ticket_by_number
 from service.models.base import utcnow
 
 from . import clock

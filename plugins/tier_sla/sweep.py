@@ -19,16 +19,17 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import exists, func, select
 
-from service import history, jobs
-from service.actors import Actor
-from service.errors import KefuError
+from service.usecases import history
+from service.jobs import registry as jobs
+from service.domain.actors import Actor
+from service.domain.errors import KefuError
 from service.extensions import db
-from service.workflow import FINAL_STATUSES as FINAL
-from service.mail.notices import alert_staff_many
+from service.domain.workflow import FINAL_STATUSES as FINAL
+from service.mail.outgoing.notices import alert_staff_many
 from service.models import Department, Ticket
 from service.models.base import utcnow
-from service.outbox import relay_after_commit
-from service.tickets import update_ticket
+from service.jobs.outbox import relay_after_commit
+from service.usecases.tickets import update_ticket
 
 from . import clock
 from . import policy as policies

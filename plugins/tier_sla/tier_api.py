@@ -25,7 +25,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from service.auth import authenticate, current_staff, require_role
+from service.usecases.auth import authenticate, current_staff, require_role
 
 from . import tier_report, tiers, transactions
 

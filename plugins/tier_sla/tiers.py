@@ -26,13 +26,13 @@ from datetime import timedelta
 
 from sqlalchemy import Date, bindparam, case, literal_column, select, text, true
 
-from service import jobs
-from service.errors import ValidationFailed
+from service.jobs import registry as jobs
+from service.domain.errors import ValidationFailed
 from service.extensions import db
-from service.lookups import NOT_LOADED, customer_by_id, preloaded
+from service.reads.lookup import NOT_LOADED, customer_by_id, preloaded
 from service.models import Customer
 from service.models.base import UTCDateTime, utcnow
-from service.outbox import relay_after_commit
+from service.jobs.outbox import relay_after_commit
 
 from .models import CustomerTier, TierChange
 from .settings import tier_settings

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from service.errors import ValidationFailed
+from service.domain.errors import ValidationFailed
 from service.extensions import db
 from service.models import Customer
 from service.models.base import utcnow

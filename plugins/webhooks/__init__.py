@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from service import hookimpl
 from service.extensions import db
-from service.jobs import enqueue, registry
+from service.jobs.registry import enqueue, registry
 from service.models.base import utcnow
 
 from .models import WebhookDelivery, WebhookEndpoint

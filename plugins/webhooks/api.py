@@ -16,12 +16,12 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import select
 
-from service import jobs
-from service.auth import authenticate, require_role
-from service.errors import Conflict, NotFound, ValidationFailed
+from service.jobs import registry as jobs
+from service.usecases.auth import authenticate, require_role
+from service.domain.errors import Conflict, NotFound, ValidationFailed
 from service.extensions import db
 from service.models.base import utcnow
-from service.outbox import relay_after_commit
+from service.jobs.outbox import relay_after_commit
 
 from . import CORE_EVENTS, EVENT_MAX, EVENT_NAME, JOB, forget_subscribers, targets
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint

@@ -1,11 +1,11 @@
 """The ``webhooks.deliver`` job: one signed POST of one delivery, logged.
 
-Runs in a worker (``service.jobs.run_outbox``), never in a request. Every
+Runs in a worker (``service.jobs.registry.run_outbox``), never in a request. Every
 attempt is a ``WebhookAttempt`` row (status code or error, duration). A 2xx
 answer marks the delivery ``delivered``; anything else raises
 ``DeliveryFailed`` so that RQ retries it with backoff (``JOB_RETRIES``,
 ``JOB_RETRY_INTERVALS``), and the last failed try marks it ``failed``
-(an admin can redeliver it). ``service.jobs.effect_once`` makes a job that
+(an admin can redeliver it). ``service.jobs.registry.effect_once`` makes a job that
 runs twice send once.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from http.client import HTTPException
 from flask import current_app
 
 from service.extensions import db
-from service.jobs import effect_once
+from service.jobs.registry import effect_once
 from service.models.base import utcnow
 
 from . import sign, targets

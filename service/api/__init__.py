@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
-from . import customers, jobs, mail, public, reference, tickets
-from .errors import KefuApi, register_error_handlers, reject_nul_characters
+from service.api import customers, jobs, mail, public, reference, tickets
+from service.api.errors import KefuApi, register_error_handlers, reject_nul_characters
 
 API_SETTINGS = {
     "API_TITLE": "kefu",

@@ -4,12 +4,21 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from .. import customers, queries
-from ..auth import authenticate, current_staff, require_role
-from ..lookups import SHOWING, customer_by_id
-from ..uow import plugins, read_only
-from .tickets import _present
-from .schemas import CustomerIn, CustomerOut, CustomerPatch, CustomerPage, PageArgs, TicketListArgs, TicketPage
+from service.api.schemas import (
+    CustomerIn,
+    CustomerOut,
+    CustomerPage,
+    CustomerPatch,
+    PageArgs,
+    TicketListArgs,
+    TicketPage,
+)
+from service.api.tickets import _present
+from service.reads import listing
+from service.reads.lookup import SHOWING, customer_by_id
+from service.usecases import customers
+from service.usecases.auth import authenticate, current_staff, require_role
+from service.usecases.uow import plugins, read_only
 
 blp = Blueprint("customers", __name__, url_prefix="/api/v1/customers", description="Customers (staff).")
 blp.before_request(authenticate)
@@ -31,7 +40,7 @@ class CustomerCollection(MethodView):
     @blp.response(200, CustomerPage)
     def get(self, args):
         """List customers, newest first; ``q`` searches name, e-mail, phone and reference."""
-        rows, next_cursor = queries.list_customers(args.get("q"), args["limit"], args.get("cursor"))
+        rows, next_cursor = listing.list_customers(args.get("q"), args["limit"], args.get("cursor"))
         return {"items": [_with_tier(c) for c in rows], "next_cursor": next_cursor}
 
     @require_role("agent")
@@ -75,6 +84,6 @@ def customer_tickets(args, customer_id):
     customer_by_id(customer_id)
     limit, cursor = args.pop("limit"), args.pop("cursor", None)
     args["customer"] = customer_id
-    items, next_cursor = queries.list_tickets(args, limit, cursor)
+    items, next_cursor = listing.list_tickets(args, limit, cursor)
     staff = current_staff()  # the same representation as GET /tickets, allowed actions included
     return {"items": [_present(t, staff) for t in items], "next_cursor": next_cursor}

@@ -12,8 +12,8 @@ from flask import request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from ..errors import Conflict, KefuError, ValidationFailed
-from ..workflow import IllegalTransition, MissingFields
+from service.domain.errors import Conflict, KefuError, ValidationFailed
+from service.domain.workflow import IllegalTransition, MissingFields
 
 log = logging.getLogger("kefu.api")
 

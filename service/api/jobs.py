@@ -5,8 +5,8 @@ import marshmallow as ma
 from flask_smorest import Blueprint
 from marshmallow import fields
 
-from .. import job_admin
-from ..auth import authenticate, require_role
+from service.jobs import admin as job_admin
+from service.usecases.auth import authenticate, require_role
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/v1/admin/jobs",
                 description="Background jobs (admins): the outbox and failed jobs.")

@@ -7,11 +7,11 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import func, select
 
-from ..auth import authenticate, require_role
-from ..errors import NotFound, ValidationFailed
-from ..extensions import db
-from ..models import QuarantinedMail
-from .schemas import when
+from service.api.schemas import when
+from service.domain.errors import NotFound, ValidationFailed
+from service.extensions import db
+from service.models import QuarantinedMail
+from service.usecases.auth import authenticate, require_role
 
 blp = Blueprint("mail", __name__, url_prefix="/api/v1/admin/mail/quarantine",
                 description="Inbound mail kept in the quarantine, with the reason (admins).")

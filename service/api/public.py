@@ -11,13 +11,14 @@ from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from .. import messages, queries, tickets, tracking
-from ..links import tracking_url
-from ..actors import Actor
-from ..extensions import limiter
-from ..models import KINDS
-from ..workflow import STEP_OF_STATUS
-from .schemas import CODE, LANGUAGE, RemedyIn, when
+from service.api.schemas import CODE, LANGUAGE, RemedyIn, when
+from service.domain.actors import Actor
+from service.domain.workflow import STEP_OF_STATUS
+from service.extensions import limiter
+from service.links import tracking_url
+from service.models import KINDS
+from service.reads import listing
+from service.usecases import messages, tickets, tracking
 
 blp = Blueprint("public", __name__, url_prefix="/api/v1/public",
                 description="The customer's side: file a complaint, follow it, answer the resolution.")
@@ -111,7 +112,7 @@ def _public_view(ticket) -> dict:
         "created_at": ticket.created_at, "resolved_at": ticket.resolved_at, "closed_at": ticket.closed_at,
         "messages": [{"author": m.author_type if m.author_type == "customer" else "staff",
                       "body": m.body, "created_at": m.created_at}
-                     for m in queries.ticket_messages(ticket, include_internal=False)],
+                     for m in listing.ticket_messages(ticket, include_internal=False)],
         "panels": current_app.extensions["kefu_plugins"].collect("tracking_panels", ticket=ticket),
     }
 

@@ -8,14 +8,21 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import select
 
-from ..categories import create_category
-from ..auth import authenticate, current_staff, require_role
-from ..uow import read_only
-from ..extensions import db
-from ..models import Category, Department, Staff
-from ..staff import create_staff
-from ..workflow import STAFF_ROLES
-from .schemas import CODE, CategoryIn, CodeOut, DepartmentOut, PluginOut, StaffOut
+from service.api.schemas import (
+    CODE,
+    CategoryIn,
+    CodeOut,
+    DepartmentOut,
+    PluginOut,
+    StaffOut,
+)
+from service.domain.workflow import STAFF_ROLES
+from service.extensions import db
+from service.models import Category, Department, Staff
+from service.usecases.auth import authenticate, current_staff, require_role
+from service.usecases.categories import create_category
+from service.usecases.staff import create_staff
+from service.usecases.uow import read_only
 
 blp = Blueprint("reference", __name__, url_prefix="/api/v1", description="Reference data and administration.")
 blp.before_request(authenticate)

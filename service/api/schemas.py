@@ -11,8 +11,8 @@ from decimal import Decimal
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..models import CHANNELS, CUSTOMER_KINDS, KINDS, PRIORITIES
-from ..workflow import STAFF_ACTIONS, STAFF_ROLES, STATUSES, STEP_OF_STATUS
+from service.domain.workflow import STAFF_ACTIONS, STAFF_ROLES, STATUSES, STEP_OF_STATUS
+from service.models import CHANNELS, CUSTOMER_KINDS, KINDS, PRIORITIES
 
 CODE = validate.Regexp(r"^[a-z0-9_\-]{1,40}$", error="must be a code of a-z, 0-9, _ or -")
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="must be a 3-letter ISO currency code such as CNY")

@@ -5,15 +5,28 @@ from flask import request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from .. import messages, queries, remedies, tickets
-from ..actors import Actor
-from ..auth import authenticate, current_staff, require_role
-from ..errors import ValidationFailed
-from ..lookups import ticket_by_number
-from ..uow import plugins, read_only
-from ..workflow import allowed_actions
-from .schemas import (AttachmentOut, EventOut, MessageIn, MessageOut, RemedyDecisionIn, TicketCreate,
-                      TicketListArgs, TicketOut, TicketPage, TicketPatch, TicketShowArgs, TransitionIn)
+from service.api.schemas import (
+    AttachmentOut,
+    EventOut,
+    MessageIn,
+    MessageOut,
+    RemedyDecisionIn,
+    TicketCreate,
+    TicketListArgs,
+    TicketOut,
+    TicketPage,
+    TicketPatch,
+    TicketShowArgs,
+    TransitionIn,
+)
+from service.domain.actors import Actor
+from service.domain.errors import ValidationFailed
+from service.domain.workflow import allowed_actions
+from service.reads import listing
+from service.reads.lookup import ticket_by_number
+from service.usecases import messages, remedies, tickets
+from service.usecases.auth import authenticate, current_staff, require_role
+from service.usecases.uow import plugins, read_only
 
 blp = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets",
                 description="Tickets through listen, confirm, handle and feed back (staff).")
@@ -37,7 +50,7 @@ class TicketCollection(MethodView):
     def get(self, args):
         """List tickets, newest first, filtered; follow ``next_cursor`` for the next page."""
         limit, cursor = args.pop("limit"), args.pop("cursor", None)
-        items, next_cursor = queries.list_tickets(args, limit, cursor)
+        items, next_cursor = listing.list_tickets(args, limit, cursor)
         staff = current_staff()
         return {"items": [_present(t, staff) for t in items], "next_cursor": next_cursor}
 
@@ -109,7 +122,7 @@ class TicketMessages(MethodView):
     @blp.response(200, MessageOut(many=True))
     def get(self, number):
         """Public replies and internal notes, oldest first."""
-        return queries.ticket_messages(ticket_by_number(number), include_internal=True)
+        return listing.ticket_messages(ticket_by_number(number), include_internal=True)
 
     @require_role("agent")
     @blp.arguments(MessageIn)
@@ -125,7 +138,7 @@ class TicketMessages(MethodView):
 @blp.response(200, EventOut(many=True))
 def history(number):
     """Every change, decision and plugin error on the ticket, oldest first."""
-    return queries.ticket_history(ticket_by_number(number))
+    return listing.ticket_history(ticket_by_number(number))
 
 
 @blp.route("/<number>/attachments")
@@ -135,7 +148,7 @@ class TicketAttachments(MethodView):
     @blp.response(200, AttachmentOut(many=True))
     def get(self, number):
         """Files attached to the ticket."""
-        return queries.ticket_attachments(ticket_by_number(number))
+        return listing.ticket_attachments(ticket_by_number(number))
 
     @require_role("agent")
     @blp.response(201, AttachmentOut)
@@ -156,6 +169,6 @@ class TicketAttachments(MethodView):
 @blp.response(200, content_type="application/octet-stream")
 def download(number, attachment_id):
     """Download an attachment, as a file (never shown inline)."""
-    attachment = queries.ticket_attachment(ticket_by_number(number), attachment_id)
+    attachment = listing.ticket_attachment(ticket_by_number(number), attachment_id)
     return send_file(messages.attachment_path(attachment), mimetype=attachment.content_type,
                      as_attachment=True, download_name=attachment.filename)

@@ -20,7 +20,7 @@ def mail():
 @with_appcontext
 def serve_command(host, port):
     """Receive mail for SUPPORT_ADDRESS over SMTP until Ctrl-C or SIGTERM."""
-    from .server import serve
+    from service.mail.incoming.server import serve
 
     def ready(listener, _stopped):
         support = current_app.config.get("SUPPORT_ADDRESS") or "any address"
@@ -35,7 +35,7 @@ def serve_command(host, port):
 
 def build_test_mail(address: str, lang: str) -> EmailMessage:
     """The ``test`` notice to ``address`` in ``lang`` (no ticket, so no number)."""
-    from . import compose
+    from service.mail.outgoing import compose
 
     subject, text, html = compose.render("test", compose.mail_language(lang))
     message = EmailMessage()
@@ -56,7 +56,7 @@ def build_test_mail(address: str, lang: str) -> EmailMessage:
 @with_appcontext
 def test_command(address, lang):
     """Send a test mail to ADDRESS (or write it to MAIL_LOG_DIR without SMTP_HOST)."""
-    from .send import deliver
+    from service.mail.outgoing.send import deliver
 
     spec = parseaddr(address)[1]
     if not spec or "@" not in spec or " " in spec or spec != address.strip():
@@ -73,7 +73,7 @@ def test_command(address, lang):
 @with_appcontext
 def take_command(file):
     """Take in one raw mail from FILE (default: standard input), e.g. from an MTA's pipe."""
-    from .inbound import take_in_or_quarantine
+    from service.mail.incoming.inbound import take_in_or_quarantine
 
     raw = file.read(int(current_app.config["MAIL_MAX_BYTES"]) * 2 + 1)
     outcome = take_in_or_quarantine(raw, "cli")
@@ -90,8 +90,8 @@ def quarantine_command(limit):
     """List quarantined mails, newest first: id, received, sender, subject, reason."""
     from sqlalchemy import select
 
-    from ..extensions import db
-    from ..models import QuarantinedMail
+    from service.extensions import db
+    from service.models import QuarantinedMail
 
     rows = db.session.execute(
         select(QuarantinedMail.id, QuarantinedMail.received_at, QuarantinedMail.sender,

@@ -1,13 +1,13 @@
 """The ORM models, one aggregate per module; imported here so that Alembic and
 the relationships see every table."""
-from .category import Category
-from .customer import CUSTOMER_KINDS, Customer
-from .department import Department
-from .events import TicketEvent
-from .job import JobEffect, OutboxJob, QuarantinedMail
-from .message import Attachment, Message
-from .staff import ROLES, ApiToken, Staff
-from .ticket import CHANNELS, KINDS, PRIORITIES, Ticket
+from service.models.category import Category
+from service.models.customer import CUSTOMER_KINDS, Customer
+from service.models.department import Department
+from service.models.events import TicketEvent
+from service.models.job import JobEffect, OutboxJob, QuarantinedMail
+from service.models.message import Attachment, Message
+from service.models.staff import ROLES, ApiToken, Staff
+from service.models.ticket import CHANNELS, KINDS, PRIORITIES, Ticket
 
 __all__ = [
     "ApiToken", "Attachment", "CHANNELS", "CUSTOMER_KINDS", "Category", "Customer",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 from datetime import datetime, timezone
 
-from sqlalchemy import inspect, insert
+from sqlalchemy import insert, inspect
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.interfaces import MANYTOONE
 from sqlalchemy.types import DateTime, TypeDecorator

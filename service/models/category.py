@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from service.extensions import db
 
 
 class Category(db.Model):

@@ -4,8 +4,8 @@ from __future__ import annotations
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from service.extensions import db
+from service.models.base import UTCDateTime, utcnow
 
 CUSTOMER_KINDS = ("person", "company")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from service.extensions import db
+from service.models.base import UTCDateTime, utcnow
 
 
 class Department(db.Model):

@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlalchemy import JSON, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from service.extensions import db
+from service.models.base import UTCDateTime, utcnow
 
 ACTOR_TYPES = ("staff", "customer", "system", "plugin")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import JSON, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from service.extensions import db
+from service.models.base import UTCDateTime, utcnow
 
 
 class OutboxJob(db.Model):
@@ -40,7 +40,7 @@ class JobEffect(db.Model):
     """One side effect (an e-mail, a webhook delivery) a job has had, by key.
 
     A job claims the key before the effect and marks it done after, so a job
-    that runs twice has the effect once (see ``service.jobs.effect_once``).
+    that runs twice has the effect once (see ``service.jobs.registry.effect_once``).
     """
 
     __tablename__ = "job_effects"

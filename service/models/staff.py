@@ -4,10 +4,9 @@ from __future__ import annotations
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
-
-from ..workflow import FINANCE, ROLES
+from service.domain.workflow import FINANCE, ROLES
+from service.extensions import db
+from service.models.base import UTCDateTime, utcnow
 
 
 class Staff(db.Model):

@@ -8,8 +8,8 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, fal
 from sqlalchemy.ext.hybrid import Comparator, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from service.extensions import db
+from service.models.base import UTCDateTime, utcnow
 
 KINDS = ("complaint", "service_request", "inquiry", "suggestion")
 CHANNELS = ("web", "email", "phone", "api")

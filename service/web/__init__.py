@@ -2,8 +2,8 @@
 staff console (queues, ticket page, dashboard, admin pages).
 
 Server-rendered Jinja, no front-end build step. Views are thin: they read a
-form, call the same use cases as the API (``service.tickets``,
-``service.messages``, ``service.tracking``) and render. Blueprints by noun:
+form, call the same use cases as the API (``service.usecases.tickets``,
+``service.usecases.messages``, ``service.usecases.tracking``) and render. Blueprints by noun:
 
 * ``customer`` (blueprint ``web``): ``/``, ``/track/<token>``, ``/track/<token>/<answer>``
 * ``console_auth``: ``/console/login``, ``/console/logout``, ``/console/settings``
@@ -16,7 +16,16 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import admin, console_auth, console_queues, console_ticket, customer, dashboard, i18n, security
+from service.web import (
+    admin,
+    console_auth,
+    console_queues,
+    console_ticket,
+    customer,
+    dashboard,
+    i18n,
+    security,
+)
 
 
 def init_web(app: Flask) -> None:

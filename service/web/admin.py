@@ -6,21 +6,29 @@ documents a form would only copy); the overview page says where.
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import job_admin
-from ..api.reference import StaffIn
-from ..api.schemas import CategoryIn
-from ..categories import create_category
-from ..errors import KefuError
-from ..extensions import db
-from ..models import Category, Department, Staff
-from ..staff import create_staff, update_staff
-from ..workflow import STAFF_ROLES
-from .pages import error_message, field_errors, register_error_pages
-from .session import console_staff, load_console_staff, require_staff
+from service.api.reference import StaffIn
+from service.api.schemas import CategoryIn
+from service.domain.errors import KefuError
+from service.domain.workflow import STAFF_ROLES
+from service.extensions import db
+from service.jobs import admin as job_admin
+from service.models import Category, Department, Staff
+from service.usecases.categories import create_category
+from service.usecases.staff import create_staff, update_staff
+from service.web.pages import error_message, field_errors, register_error_pages
+from service.web.session import console_staff, load_console_staff, require_staff
 
 bp = Blueprint("admin", __name__, url_prefix="/console/admin")
 bp.before_request(load_console_staff)

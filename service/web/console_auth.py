@@ -3,12 +3,27 @@ from __future__ import annotations
 
 import zoneinfo
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 
-from ..extensions import db, limiter
-from .pages import register_error_pages, safe_next
-from .session import authenticate, console_staff, load_console_staff, require_staff, sign_in, sign_out
+from service.extensions import db, limiter
+from service.web.pages import register_error_pages, safe_next
+from service.web.session import (
+    authenticate,
+    console_staff,
+    load_console_staff,
+    require_staff,
+    sign_in,
+    sign_out,
+)
 
 bp = Blueprint("console_auth", __name__, url_prefix="/console")
 bp.before_request(load_console_staff)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template, request
 from sqlalchemy import select
 
-from ..errors import ValidationFailed
-from ..extensions import db
-from ..models.base import utcnow
-from ..models import KINDS, PRIORITIES, Category, Department
-from ..workflow import STATUSES
-from .pages import register_error_pages
-from .queues import QUEUES, queue_counts, queue_page, visible_queues
-from .session import console_staff, load_console_staff, require_staff
+from service.domain.errors import ValidationFailed
+from service.domain.workflow import STATUSES
+from service.extensions import db
+from service.models import KINDS, PRIORITIES, Category, Department
+from service.models.base import utcnow
+from service.web.pages import register_error_pages
+from service.web.queues import QUEUES, queue_counts, queue_page, visible_queues
+from service.web.session import console_staff, load_console_staff, require_staff
 
 bp = Blueprint("console_queues", __name__, url_prefix="/console")
 bp.before_request(load_console_staff)

@@ -6,19 +6,24 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import messages, remedies, tickets
-from ..actors import Actor
-from ..errors import KefuError
-from ..extensions import db
-from ..lookups import ticket_by_number
-from ..models import PRIORITIES, Category, Department, Staff
-from ..models.base import utcnow
-from ..workflow import TRANSITIONS, IllegalTransition, MissingFields, allowed_actions
-from .i18n import label
-from .insights import customer_summary, event_details, timeline
-from .pages import error_message, field_errors, register_error_pages
-from .panels import ticket_panels
-from .session import console_staff, load_console_staff, require_staff
+from service.domain.actors import Actor
+from service.domain.errors import KefuError
+from service.domain.workflow import (
+    TRANSITIONS,
+    IllegalTransition,
+    MissingFields,
+    allowed_actions,
+)
+from service.extensions import db
+from service.models import PRIORITIES, Category, Department, Staff
+from service.models.base import utcnow
+from service.reads.lookup import ticket_by_number
+from service.usecases import messages, remedies, tickets
+from service.web.i18n import label
+from service.web.insights import customer_summary, event_details, timeline
+from service.web.pages import error_message, field_errors, register_error_pages
+from service.web.panels import ticket_panels
+from service.web.session import console_staff, load_console_staff, require_staff
 
 bp = Blueprint("console_ticket", __name__, url_prefix="/console/tickets")
 bp.before_request(load_console_staff)

@@ -1,6 +1,6 @@
 """The customer's side: the public complaint form, the confirmation, the
 tracking page, replies and the answer to a resolution. No account: a
-private signed token per ticket (``service.tracking``) opens its page.
+private signed token per ticket (``service.usecases.tracking``) opens its page.
 
 Endpoints ``web.track`` and ``web.answer`` are what ``service.links`` puts
 in customer mail.
@@ -8,20 +8,36 @@ in customer mail.
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale, gettext as _
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import messages, queries, tickets, tracking
-from ..actors import Actor
-from ..api.public import PublicTicketIn
-from ..errors import KefuError
-from ..extensions import db, limiter
-from ..models import KINDS, Category
-from ..workflow import STEP_OF_STATUS
-from .i18n import normalise
-from .pages import error_message, field_errors, local_path, register_error_pages
-from .panels import tracking_panels
+from service.api.public import PublicTicketIn
+from service.domain.actors import Actor
+from service.domain.errors import KefuError
+from service.domain.workflow import STEP_OF_STATUS
+from service.extensions import db, limiter
+from service.models import KINDS, Category
+from service.reads import listing
+from service.usecases import messages, tickets, tracking
+from service.web.i18n import normalise
+from service.web.pages import (
+    error_message,
+    field_errors,
+    local_path,
+    register_error_pages,
+)
+from service.web.panels import tracking_panels
 
 bp = Blueprint("web", __name__)
 register_error_pages(bp)
@@ -102,7 +118,7 @@ def track(token):
     return render_template(
         "web/customer/track.html", ticket=ticket, token=token, steps=STEPS,
         step=STEP_OF_STATUS[ticket.status],
-        messages=queries.ticket_messages(ticket, include_internal=False),
+        messages=listing.ticket_messages(ticket, include_internal=False),
         panels=tracking_panels(ticket), errors={})
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
-from .charts import format_value, normalise, render_svg
-from .insights import core_charts
-from .pages import register_error_pages
-from .session import console_staff, load_console_staff, require_staff
+from service.web.charts import format_value, normalise, render_svg
+from service.web.insights import core_charts
+from service.web.pages import register_error_pages
+from service.web.session import console_staff, load_console_staff, require_staff
 
 bp = Blueprint("dashboard", __name__, url_prefix="/console/dashboard")
 bp.before_request(load_console_staff)

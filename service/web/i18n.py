@@ -8,9 +8,10 @@ the staff member's time zone, else ``DEFAULT_TIMEZONE``.
 from __future__ import annotations
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import Babel, get_locale, lazy_gettext as _l, refresh
+from flask_babel import Babel, get_locale, refresh
+from flask_babel import lazy_gettext as _l
 
-from .session import console_staff
+from service.web.session import console_staff
 
 babel = Babel()
 

@@ -9,11 +9,11 @@ from flask import current_app
 from flask_babel import format_datetime
 from sqlalchemy import func, select
 
-from .. import queries
-from ..extensions import db
-from ..models import Customer, Staff, Ticket
-from ..models.base import utcnow
-from .i18n import label
+from service.extensions import db
+from service.models import Customer, Staff, Ticket
+from service.models.base import utcnow
+from service.reads import listing
+from service.web.i18n import label
 
 # History rows that a message on the timeline already shows.
 _SHOWN_AS_MESSAGES = ("message_added", "note_added")
@@ -25,9 +25,9 @@ def timeline(ticket: Ticket) -> list[dict]:
     Each entry: ``{"at", "type": "event"|"message", "item"}``.
     """
     entries = [{"at": e.at, "type": "event", "item": e, "order": (0, e.id)}
-               for e in queries.ticket_history(ticket) if e.action not in _SHOWN_AS_MESSAGES]
+               for e in listing.ticket_history(ticket) if e.action not in _SHOWN_AS_MESSAGES]
     entries += [{"at": m.created_at, "type": "message", "item": m, "order": (1, m.id)}
-                for m in queries.ticket_messages(ticket, include_internal=True)]
+                for m in listing.ticket_messages(ticket, include_internal=True)]
     entries.sort(key=lambda e: (e["at"], e["order"]))
     return entries
 
@@ -96,9 +96,9 @@ def core_charts() -> list[dict]:
     by department. Titles and labels in the page's language."""
     from flask_babel import gettext as _
 
-    from ..models import Category, Department
-    from ..workflow import OPEN_STATUSES, STATUSES
-    from .i18n import label, local_name
+    from service.domain.workflow import OPEN_STATUSES, STATUSES
+    from service.models import Category, Department
+    from service.web.i18n import label, local_name
 
     by_category = db.session.execute(
         select(Category, func.count(Ticket.id)).join(Ticket, Ticket.category_id == Category.id)

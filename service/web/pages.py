@@ -5,9 +5,9 @@ from flask import Blueprint, render_template
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from ..errors import Conflict, KefuError, NotFound, StaleVersion
-from ..workflow import IllegalTransition, MissingFields
-from .i18n import label
+from service.domain.errors import Conflict, KefuError, NotFound, StaleVersion
+from service.domain.workflow import IllegalTransition, MissingFields
+from service.web.i18n import label
 
 # marshmallow's and kefu's messages, as the customer should read them.
 _MESSAGES = {

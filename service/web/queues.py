@@ -1,6 +1,6 @@
 """The console's queues: which tickets each holds, their counts, the at-risk order.
 
-Built on ``service.queries.filtered_tickets``, so the filters and the search
+Built on ``service.reads.listing.filtered_tickets``, so the filters and the search
 mean exactly what they mean in the API's ticket list.
 """
 from __future__ import annotations
@@ -10,11 +10,11 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import case, func
 
-from .. import queries
-from ..extensions import db
-from ..models import Staff, Ticket
-from ..models.base import utcnow
-from ..workflow import OPEN_STATUSES
+from service.domain.workflow import OPEN_STATUSES
+from service.extensions import db
+from service.models import Staff, Ticket
+from service.models.base import utcnow
+from service.reads import listing
 
 QUEUES = ("mine", "department", "unassigned", "at_risk", "all", "remedies")
 
@@ -72,7 +72,7 @@ def _statement(name: str, staff: Staff, filters: dict):
         merged["status"] = [s for s in filters["status"] if s in base["status"]] or ["-"]
     special = {k: merged.pop(k) for k in ("department_id", "no_department", "at_risk", "remedy_approvers")
                if k in merged}
-    stmt = queries.filtered_tickets(merged)
+    stmt = listing.filtered_tickets(merged)
     if "department_id" in special:
         stmt = stmt.where(Ticket.department_id == special["department_id"])
     if special.get("no_department"):
@@ -81,7 +81,7 @@ def _statement(name: str, staff: Staff, filters: dict):
         stmt = stmt.where(Ticket.remedy_decision == "needs_approval")
         roles = special["remedy_approvers"]
         if roles is not None:
-            # No named approver means a supervisor (service.remedies).
+            # No named approver means a supervisor (service.usecases.remedies).
             approver = func.coalesce(Ticket.remedy_approver, "supervisor")
             stmt = stmt.where(approver.in_(roles or ["-"]))
     if special.get("at_risk"):

@@ -57,7 +57,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_error(exc):
         if _is_api():
-            from ..api.errors import error_body
+            from service.api.errors import error_body
             return error_body(400, "bad_request", exc.description)
         # Customers meet this on a phone after a long pause: say what to do, in their language.
         return render_template("web/error.html", status=400, message=gettext(

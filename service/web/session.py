@@ -13,9 +13,9 @@ import secrets
 from flask import abort, has_request_context, redirect, request, session, url_for
 from sqlalchemy import func, select
 
-from ..auth import check_password, hash_password
-from ..extensions import db
-from ..models import Staff
+from service.extensions import db
+from service.models import Staff
+from service.usecases.auth import check_password, hash_password
 
 
 def _fingerprint(staff: Staff) -> str:

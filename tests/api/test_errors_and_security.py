@@ -16,9 +16,9 @@ import pytest
 import sqlalchemy as sa
 from itsdangerous import URLSafeSerializer
 
-from service.auth import revoke_token
+from service.usecases.auth import revoke_token
 from service.extensions import db
-from service.tracking import SALT
+from service.usecases.tracking import SALT
 
 PUBLIC_BODY = {"name": "Wang Fang", "email": "wang@example.test", "kind": "complaint",
                "subject": "Washing machine not delivered", "description": "Ordered two weeks ago."}

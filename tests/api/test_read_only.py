@@ -1,4 +1,4 @@
-"""Read-only API views (``service.uow.read_only``) run without a transaction;
+"""Read-only API views (``service.usecases.uow.read_only``) run without a transaction;
 everything else keeps one.
 
 What is checked is the driver connection's own state for every statement a

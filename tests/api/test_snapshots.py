@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import event, update
 
-from service import snapshots
+from service.reads import process_cache
 from service.extensions import db
 from service.models import ApiToken
 from service.models.base import utcnow
@@ -17,7 +17,7 @@ def _revoke_elsewhere():
 @pytest.fixture
 def clock(monkeypatch):
     now = [1000.0]
-    monkeypatch.setattr(snapshots.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(process_cache.time, "monotonic", lambda: now[0])
     return now
 
 

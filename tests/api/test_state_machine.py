@@ -33,7 +33,7 @@ from testdb import BASE_CONFIG, IS_PG, fresh_database_url
 pytestmark = pytest.mark.slow
 
 # The workflow as the staff API should apply it, written out independently of
-# service.workflow: action -> (sources, target, required field, lowest role).
+# service.domain.workflow: action -> (sources, target, required field, lowest role).
 STAFF_TABLE = {
     "confirm": ({"new"}, "confirmed", "department", "agent"),
     "start": ({"confirmed", "waiting_on_customer"}, "in_progress", None, "agent"),
@@ -119,7 +119,7 @@ class TicketMachine(RuleBasedStateMachine):
                                "ATTACHMENT_DIR": str(env["tmp"] / "attachments"),
                                "REOPEN_WINDOW_DAYS": 0 if late else 14, "AUTO_CLOSE_DAYS": AUTO_CLOSE_DAYS})
         from service.models import Department
-        from service.staff import create_staff
+        from service.usecases.staff import create_staff
 
         with self.app.app_context():
             db.session.add_all(Department(code=c, name=c.title()) for c in DEPARTMENTS)
@@ -419,7 +419,7 @@ class TicketMachine(RuleBasedStateMachine):
     def auto_close(self, early):
         """The periodic job, run AUTO_CLOSE_DAYS after now (everything resolved is due),
         or an hour short of that (nothing resolved in this test is due yet)."""
-        from service.tickets import close_stale_resolved
+        from service.usecases.tickets import close_stale_resolved
 
         later = timedelta(days=AUTO_CLOSE_DAYS) + (timedelta(hours=-1) if early else timedelta(seconds=1))
         with self.app.app_context():

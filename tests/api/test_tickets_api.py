@@ -14,7 +14,7 @@ from sqlalchemy import select
 from service.extensions import db
 from service.models import Ticket
 from service.models.base import utcnow
-from service.tickets import close_stale_resolved
+from service.usecases.tickets import close_stale_resolved
 
 
 def set_columns(number: str, **values) -> None:

@@ -15,7 +15,7 @@ PASSWORD = "agent-password-123"
 def agent_account(app, departments):
     """An agent with a password, in the language the test asks for."""
     from service.extensions import db
-    from service.staff import create_staff
+    from service.usecases.staff import create_staff
 
     def make(language="en"):
         staff, _token = create_staff(f"agent.{language}@kefu.test", "Li Lei", "agent", "after_sales",

@@ -38,7 +38,7 @@ def test_filing_on_a_phone_with_the_keyboard_only(live_server, new_context, shoo
 
 
 def test_screenshots_of_the_console_pages(live_server, new_context, shoot, app):
-    from service.staff import create_staff
+    from service.usecases.staff import create_staff
 
     create_staff("boss@kefu.test", "Zhao Min", "admin", "after_sales", password="boss-password-1")
     customer = new_context().new_page()

@@ -103,7 +103,7 @@ def test_running_the_job_again_does_nothing_new(app, make_customer):
 
 
 def test_the_periodic_job_is_registered_and_runs_through_the_job_runner(app, jobs, make_customer):
-    from service.jobs import registry
+    from service.jobs.registry import registry
 
     spec = registry(app)["credit_check.rerate"]
     assert spec.interval == 6 * 3600

@@ -413,7 +413,7 @@ def test_hook_credit_source(app, client, make_staff):
 
 
 def test_hook_customer_columns(app, client, agent, file_ticket):
-    from service.lookups import NOT_LOADED, customer_read, preloaded
+    from service.reads.lookup import NOT_LOADED, customer_read, preloaded
     from service.models import Customer
 
     tickets_of = (sa.select(sa.func.count(Ticket.id)).where(Ticket.customer_id == Customer.id)
@@ -482,7 +482,7 @@ def test_hook_register_blueprints(entry_point_plugin, app_config, build_app):
         from flask import Blueprint, jsonify
 
         from service import hookimpl
-        from service.auth import current_staff, require_role
+        from service.usecases.auth import current_staff, require_role
 
         seen = []
 
@@ -504,7 +504,7 @@ def test_hook_register_blueprints(entry_point_plugin, app_config, build_app):
             return [bp]
     """)
     with build_app(app_config) as app:
-        from service.staff import create_staff
+        from service.usecases.staff import create_staff
 
         module = importlib.import_module("kefu_hooktest_pages")
         assert len(module.seen) == 1
@@ -528,7 +528,7 @@ def test_hook_register_jobs(app):
         @hookimpl
         def register_jobs(self, app):
             assert app is not None
-            return [{"name": "autoclose", "func": "service.tickets:close_stale_resolved", "queue": "default",
+            return [{"name": "autoclose", "func": "service.usecases.tickets:close_stale_resolved", "queue": "default",
                      "interval": 3600}]
 
     class Digest:
@@ -552,7 +552,7 @@ def test_hook_register_jobs(app):
     register(app, Digest(), "digest")
     register(app, Nothing(), "nothing")
     register(app, Recorder(), "recorder")
-    from service import jobs as job_api
+    from service.jobs import registry as job_api
 
     app.extensions.pop("kefu_jobs", None)
     specs = job_api.registry(app)
@@ -681,7 +681,7 @@ def _sla_sweep_calls(app, client, file_ticket, hook_name):
     from plugins.tier_sla.models import TicketSla
     from plugins.tier_sla.sweep import sweep
     from service.models import Ticket
-    from service.staff import create_staff
+    from service.usecases.staff import create_staff
 
     _, token = create_staff("sla-admin@kefu.test", "Admin", "admin")
     fast = {p: {"first_response": 10, "resolution": 40} for p in ("urgent", "high", "normal", "low")}
@@ -755,7 +755,7 @@ def test_hook_dashboard_charts(app, client, make_staff, file_ticket):
     import re
 
     def sign_in(client, make_staff, role):
-        from service.auth import hash_password
+        from service.usecases.auth import hash_password
 
         staff, _headers = make_staff(role)
         staff.password_hash = hash_password("dashboard-password")

@@ -140,7 +140,7 @@ def test_plugin_disabled_by_setting_is_listed_but_not_called(app, client, agent,
 
 
 def test_plugin_disabled_by_environment_variable(example_on_path, app_config, monkeypatch, build_app):
-    from service.staff import create_staff
+    from service.usecases.staff import create_staff
 
     monkeypatch.setenv("KEFU_DISABLED_PLUGINS", '["example"]')
     with build_app(app_config) as app:

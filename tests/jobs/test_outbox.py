@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from service import hookimpl
-from service import jobs as job_api  # the ``jobs`` fixture is the runner
+from service.jobs import registry as job_api  # the ``jobs`` fixture is the runner
 from service.extensions import db
 from service.models import JobEffect, OutboxJob, Ticket
 from service.models.base import utcnow
-from service.uow import UnitOfWork
+from service.usecases.uow import UnitOfWork
 
 CALLS = []
 
@@ -182,7 +182,7 @@ def test_admins_see_the_outbox_and_failed_jobs_and_retry_them(app, plugin_jobs, 
 
 
 def test_rows_of_an_undeclared_job_never_block_the_relay(app, jobs, client, file_ticket):
-    from service.outbox import BATCH, relay_job
+    from service.jobs.outbox import BATCH, relay_job
 
     db.session.add_all([OutboxJob(name="gone.plugin_job", queue="default", kwargs={}, attempts=0,
                                   created_at=utcnow()) for _ in range(BATCH + 5)])

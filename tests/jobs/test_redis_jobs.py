@@ -10,11 +10,11 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy import select
 
-from service import jobs
+from service.jobs import registry as jobs
 from service.extensions import db
 from service.models import JobEffect, OutboxJob
-from service.runner import tick
-from service.uow import UnitOfWork
+from service.jobs.runner import tick
+from service.usecases.uow import UnitOfWork
 
 from jobparts import smtp_settings, wait_until
 
@@ -77,7 +77,7 @@ def test_change_committed_while_redis_is_down_runs_once_after_restart(
 
     # Relaying and working again changes nothing: one mail per change.
     with app.app_context():
-        from service.outbox import relay_job
+        from service.jobs.outbox import relay_job
         relay_job()
     workers.run_burst("--no-periodic")
     assert len(smtp_sink.handler_obj.messages) == 2

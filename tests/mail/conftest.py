@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from service.extensions import db
-from service.mail import server
+from service.mail.incoming import server
 
 SUPPORT = "support@kefu.test"
 CUSTOMER = "li.lei@example.test"

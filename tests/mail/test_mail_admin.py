@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from service.extensions import db
 from service.mail import cli as mail_cli
-from service.mail import server
+from service.mail.incoming import server
 from service.models import QuarantinedMail, Ticket
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from service.extensions import db
-from service.mail import imap
+from service.mail.incoming import imap
 from service.models import QuarantinedMail, Ticket
 
 DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None)

@@ -260,7 +260,7 @@ def test_without_support_address_any_recipient_is_taken(client, send, make_mail)
 
 
 def test_a_crash_while_taking_in_quarantines_the_mail(client, send, make_mail, monkeypatch):
-    from service.mail import inbound
+    from service.mail.incoming import inbound
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")

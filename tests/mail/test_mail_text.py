@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from service.extensions import db
-from service.mail import inbound, text
+from service.mail.incoming import inbound
+from service.mail.incoming import text
 from service.models import Message, QuarantinedMail, Ticket
 
 
@@ -116,7 +117,7 @@ def test_nul_characters_do_not_make_a_mail_unstorable(app):
 
 
 def test_a_reply_racing_an_agents_change_is_retried_not_quarantined(app, monkeypatch):
-    from service.errors import StaleVersion
+    from service.domain.errors import StaleVersion
 
     opened = inbound.take_in(b"From: wu@example.test\r\nSubject: Kettle\r\n\r\nBroken.\r\n", "cli")
     real, calls = inbound.messages.add_message, []

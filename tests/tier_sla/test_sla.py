@@ -260,7 +260,7 @@ def test_a_sweeps_alerts_are_mailed_once_each_from_one_batch_job(app, client, ag
                                                                  fast_policy, jobs):
     from pathlib import Path
 
-    from service.mail.notices import send_staff_alerts
+    from service.mail.outgoing.notices import send_staff_alerts
 
     assignee, _ = make_staff("agent")
     numbers = [file_ticket(subject=f"Parcel {i}")["number"] for i in range(3)]

@@ -14,7 +14,7 @@ from plugins.tier_sla.models import CustomerTier, TierChange, Transaction
 from plugins.tier_sla.settings import parse_shares, tier_settings
 from service import create_app
 from service.extensions import db
-from service.jobs import registry
+from service.jobs.registry import registry
 from service.models import Customer
 
 TODAY = datetime.now(timezone.utc).date()
@@ -228,7 +228,7 @@ def test_the_decider_reads_the_tier_with_the_customer_and_agrees_with_the_query(
     # ``customer_columns`` puts the tier row in the core's customer read; the
     # decider must answer from it exactly what ``effective_tier`` answers by
     # query: computed, active override, expired override, no row.
-    from service.lookups import OPENING, customer_by_id
+    from service.reads.lookup import OPENING, customer_by_id
 
     supervisor, _ = make_staff("supervisor")
     ids = add_customers(4)

@@ -1,4 +1,4 @@
-"""Unit tests of ``service.workflow``: the transition table, its guards and clocks.
+"""Unit tests of ``service.domain.workflow``: the transition table, its guards and clocks.
 
 The expected table is written out here by hand (from DOMAIN.md's workflow),
 not read from ``workflow.TRANSITIONS``, so a changed row fails a test.
@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from service import workflow
-from service.workflow import IllegalTransition, MissingFields, allowed_actions, check
+from service.domain import workflow
+from service.domain.workflow import IllegalTransition, MissingFields, allowed_actions, check
 
 # action -> (sources, target, required fields, lowest staff role, actors)
 OPEN = ("new", "confirmed", "in_progress", "waiting_on_customer")

@@ -12,7 +12,7 @@ def staff_login(app, departments, client):
     """``staff_login(role, language="en")`` creates a staff member with a password,
     signs the test client in as them, and returns the Staff."""
     from service.extensions import db
-    from service.staff import create_staff
+    from service.usecases.staff import create_staff
 
     counter = iter(range(1, 1000))
 

@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from webpages import csrf_of
 from service import hookimpl
-from service import jobs as job_api
+from service.jobs import registry as job_api
 from service.extensions import db
 from service.models import Category, Staff
-from service.uow import UnitOfWork
+from service.usecases.uow import UnitOfWork
 from service.web.charts import normalise, render_svg
 
 

@@ -57,7 +57,7 @@ def test_session_cookie_is_httponly_and_samesite(client, staff_login):
 
 @pytest.mark.parametrize("overrides", [{"SESSION_COOKIE_SECURE": True}])
 def test_session_cookie_is_secure_when_configured(app, client, departments):
-    from service.staff import create_staff
+    from service.usecases.staff import create_staff
 
     staff, _ = create_staff("secure@kefu.test", "S", "agent", password=PASSWORD)
     page = client.get("/console/login")
@@ -68,7 +68,7 @@ def test_session_cookie_is_secure_when_configured(app, client, departments):
 
 @pytest.mark.parametrize("overrides", [{"LOGIN_RATE_LIMIT": "3 per minute"}])
 def test_login_is_throttled(app, client, departments):
-    from service.staff import create_staff
+    from service.usecases.staff import create_staff
 
     staff, _ = create_staff("throttle@kefu.test", "T", "agent", password=PASSWORD)
     token = csrf_of(client.get("/console/login").text)
@@ -83,7 +83,7 @@ def test_login_is_throttled(app, client, departments):
 
 
 def test_login_does_not_redirect_off_site(client, departments):
-    from service.staff import create_staff
+    from service.usecases.staff import create_staff
 
     staff, _ = create_staff("redirect@kefu.test", "R", "agent", password=PASSWORD)
     token = csrf_of(client.get("/console/login").text)
@@ -116,7 +116,7 @@ def test_the_language_switch_stays_on_this_site(client):
 
 
 def test_an_unknown_e_mail_and_a_wrong_password_get_the_same_answer(client, departments):
-    from service.staff import create_staff
+    from service.usecases.staff import create_staff
 
     staff, _ = create_staff("known@kefu.test", "K", "agent", password=PASSWORD)
     token = csrf_of(client.get("/console/login").text)

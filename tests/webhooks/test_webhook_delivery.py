@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from plugins.webhooks import publish, verify
 from plugins.webhooks.deliver import deliver
 from plugins.webhooks.models import WebhookEndpoint
-from service import jobs as kefu_jobs
+from service.jobs import registry as kefu_jobs
 from service.extensions import db
 from service.models import OutboxJob, Ticket
 

@@ -1,0 +1,1 @@
+"""The domain: workflow, actors, errors. Pure Python: no Flask, no database session."""

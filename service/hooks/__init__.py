@@ -1,0 +1,1 @@
+"""The hook contract: the core's specs, the plugin manager, the core's default answers."""

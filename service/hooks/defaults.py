@@ -1,0 +1,51 @@
+"""The core's own answers to every decider hook, registered ``trylast``.
+
+They apply when no plugin answers, and when every plugin that tried raised.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+
+from service import hookimpl
+
+
+@hookimpl(trylast=True)
+def sla_targets(ticket, start):
+    """Round-the-clock targets from ``DEFAULT_SLA_MINUTES`` by priority."""
+    minutes = current_app.config["DEFAULT_SLA_MINUTES"].get(ticket.priority) or {}
+    first, resolution = minutes.get("first_response"), minutes.get("resolution")
+    return {
+        "policy": f"default:{ticket.priority}",
+        "first_response_due": start + timedelta(minutes=first) if first else None,
+        "resolution_due": start + timedelta(minutes=resolution) if resolution else None,
+    }
+
+
+@hookimpl(trylast=True)
+def customer_tier(customer):
+    """No tiers without a tier plugin."""
+    return None
+
+
+@hookimpl(trylast=True)
+def satisfaction_class(customer):
+    """No satisfaction classes without a plugin that derives them."""
+    return None
+
+
+@hookimpl(trylast=True)
+def remedy_approval(ticket):
+    """Approve up to ``DEFAULT_REMEDY_AUTO_APPROVE`` (minor units); ask a supervisor above."""
+    limit = current_app.config["DEFAULT_REMEDY_AUTO_APPROVE"]
+    amount = ticket.remedy_amount_minor or 0
+    if amount <= limit:
+        return {"decision": "approved", "reason": f"amount within the automatic limit ({limit})"}
+    return {"decision": "needs_approval", "reason": f"amount above the automatic limit ({limit}): a supervisor decides"}
+
+
+@hookimpl(trylast=True)
+def credit_source(customer, quarter):
+    """No external credit source: the credit plugin's internal score applies."""
+    return None

@@ -1,0 +1,1 @@
+"""Background jobs: declarations, the outbox relay, running them, admin views."""

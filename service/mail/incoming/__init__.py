@@ -1,0 +1,1 @@
+"""Mail in: SMTP listener, IMAP poller, and turning a raw mail into a ticket or message."""

@@ -1,0 +1,1 @@
+"""Mail out: who hears what (notices), composing, sending."""

@@ -1,0 +1,157 @@
+"""Reading tickets: filtered, searched, cursor-paginated lists (newest first)."""
+from __future__ import annotations
+
+import base64
+import binascii
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from service.domain.errors import NotFound, ValidationFailed
+from service.domain.workflow import OPEN_STATUSES
+from service.extensions import db
+from service.models import Attachment, Customer, Message, Ticket, TicketEvent
+from service.models.base import utcnow
+from service.models.ticket import parse_number
+from service.reads.lookup import (
+    SHOWING,
+    category_by_code,
+    customer_read,
+    department_by_code,
+    keep_preloaded,
+    view_options,
+)
+
+
+def encode_cursor(ticket_id: int) -> str:
+    """Opaque cursor pointing after the ticket with ``ticket_id``."""
+    return base64.urlsafe_b64encode(f"t{ticket_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The ticket id inside ``cursor``; 422 naming ``cursor`` when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not raw.startswith("t"):
+            raise ValueError
+        value = int(raw[1:])
+        if not 0 <= value < 2**31:  # ids are 32-bit; larger would overflow the query (500)
+            raise ValueError
+        return value
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed("malformed cursor", {"cursor": ["not a cursor from a previous page"]}) from None
+
+
+def escape_like(text: str) -> str:
+    """``text`` as a LIKE pattern of literal characters (escape character ``\\``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+
+
+def filtered_tickets(filters: dict):
+    """A ``select(Ticket)`` with ``filters`` applied (see ``list_tickets``), unordered."""
+    stmt = select(Ticket)
+    if filters.get("status"):
+        stmt = stmt.where(Ticket.status.in_(filters["status"]))
+    if filters.get("priority"):
+        stmt = stmt.where(Ticket.priority.in_(filters["priority"]))
+    if filters.get("kind"):
+        stmt = stmt.where(Ticket.kind.in_(filters["kind"]))
+    if filters.get("category"):
+        stmt = stmt.where(Ticket.category_id == category_by_code(filters["category"]).id)
+    if filters.get("department"):
+        stmt = stmt.where(Ticket.department_id == department_by_code(filters["department"]).id)
+    if filters.get("assignee") is not None:
+        stmt = stmt.where(Ticket.assignee_id == filters["assignee"])
+    if filters.get("unassigned"):
+        stmt = stmt.where(Ticket.assignee_id.is_(None))
+    if filters.get("customer") is not None:
+        stmt = stmt.where(Ticket.customer_id == filters["customer"])
+    if filters.get("overdue") is not None:
+        late = Ticket.status.in_(OPEN_STATUSES) & (Ticket.resolution_due < utcnow())
+        stmt = stmt.where(late if filters["overdue"] else ~late | Ticket.resolution_due.is_(None))
+    if filters.get("created_from"):
+        stmt = stmt.where(Ticket.created_at >= filters["created_from"])
+    if filters.get("created_to"):
+        stmt = stmt.where(Ticket.created_at < filters["created_to"])
+    if filters.get("q"):
+        q = filters["q"].strip()
+        pattern = f"%{escape_like(q.lower())}%"
+        matches = [col.ilike(pattern, escape="\\") for col in (Ticket.subject, Ticket.description)]
+        ticket_id = parse_number(q) or (int(q) if q.isdigit() and 0 < int(q) < 2**31 else None)
+        if ticket_id:  # a number (KF-000123) or its digits finds that ticket too
+            matches.append(Ticket.id == ticket_id)
+        stmt = stmt.where(or_(*matches))
+    return stmt
+
+
+def list_tickets(filters: dict, limit: int, cursor: str | None = None) -> tuple[list[Ticket], str | None]:
+    """One page of tickets matching ``filters``, newest first, and the next cursor.
+
+    Keyset pagination on the id (ids grow with creation time), so a deep
+    page costs the same as the first. Filters: ``status``, ``priority``,
+    ``kind`` (lists), ``category`` and ``department`` (codes), ``assignee``
+    and ``customer`` (ids), ``unassigned`` (bool), ``overdue`` (bool),
+    ``created_from`` / ``created_to`` (datetimes), ``q`` (text in number,
+    subject, description).
+    """
+    # Category, customer, department and assignee load joined, only the
+    # columns shown (``lookups.view_options``); parents are few, and one IN
+    # query loads them for the whole page.
+    stmt = filtered_tickets(filters).options(*view_options(), selectinload(Ticket.parent))
+    return _page(stmt, Ticket, limit, cursor)
+
+
+def _page(stmt, model, limit: int, cursor: str | None):
+    """One keyset page of ``stmt``, newest (highest id) first, and the next cursor."""
+    if cursor:
+        stmt = stmt.where(model.id < decode_cursor(cursor))
+    rows = db.session.scalars(stmt.order_by(model.id.desc()).limit(limit + 1)).all()
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def list_customers(q: str | None, limit: int, cursor: str | None = None) -> tuple[list[Customer], str | None]:
+    """One page of customers, newest first; ``q`` is literal text, case-insensitive,
+    in name, e-mail, phone or external reference."""
+    extra, names = customer_read(SHOWING)  # the plugins' customer_columns, in the same query
+    stmt = select(Customer, *extra)
+    if q:
+        pattern = f"%{escape_like(q.lower())}%"
+        stmt = stmt.where(or_(*(col.ilike(pattern, escape="\\") for col in (
+            Customer.name, Customer.email, Customer.phone, Customer.external_ref))))
+    if cursor:
+        stmt = stmt.where(Customer.id < decode_cursor(cursor))
+    rows = db.session.execute(stmt.order_by(Customer.id.desc()).limit(limit + 1)).all()
+    next_cursor = encode_cursor(rows[limit - 1][0].id) if len(rows) > limit else None
+    return [keep_preloaded(row[0], names, row[1:]) for row in rows[:limit]], next_cursor
+
+
+def ticket_history(ticket: Ticket) -> list[TicketEvent]:
+    """Every history event of ``ticket``, oldest first."""
+    return db.session.scalars(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+    ).all()
+
+
+def ticket_messages(ticket: Ticket, include_internal: bool) -> list:
+    """The ticket's messages, oldest first; internal notes only for staff."""
+    stmt = select(Message).where(Message.ticket_id == ticket.id)
+    if not include_internal:
+        stmt = stmt.where(Message.internal.is_(False))
+    return db.session.scalars(stmt.order_by(Message.id)).all()
+
+
+def ticket_attachments(ticket: Ticket) -> list[Attachment]:
+    """The ticket's attachments, oldest first."""
+    return db.session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id)
+                              .order_by(Attachment.id)).all()
+
+
+def ticket_attachment(ticket: Ticket, attachment_id: int) -> Attachment:
+    """Attachment ``attachment_id`` of ``ticket``; ``NotFound`` when it belongs elsewhere."""
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.ticket_id != ticket.id:
+        raise NotFound(f"no attachment {attachment_id} on {ticket.number}")
+    return attachment

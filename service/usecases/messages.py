@@ -1,0 +1,101 @@
+"""Message use cases: replies and notes on a ticket, and attachments."""
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+import secrets
+
+from flask import current_app
+
+from service.domain.actors import Actor
+from service.domain.errors import Conflict, ValidationFailed
+from service.extensions import db
+from service.models import Attachment, Message, Ticket
+from service.models.base import utcnow
+from service.reads import lookup
+from service.usecases import history
+from service.usecases.tickets import move
+from service.usecases.uow import UnitOfWork
+
+
+def add_message(ticket: Ticket | str, body: str, actor: Actor, internal: bool = False,
+                email_message_id: str | None = None) -> Message:
+    """Add a public reply or (staff only) an internal note to a ticket.
+
+    ``ticket`` is a Ticket or a number. A customer's message on a ticket that
+    waits on them moves it back to ``in_progress``; customers cannot write on
+    closed or cancelled tickets (409). Blank bodies answer 422.
+    ``email_message_id``: the Message-ID of the e-mail that brought it.
+    """
+    with UnitOfWork() as uow:
+        if isinstance(ticket, str):
+            ticket = lookup.ticket_by_number(ticket)
+        body = (body or "").strip()
+        if not body:
+            raise ValidationFailed("the message is empty", {"body": ["must not be blank"]})
+        if actor.type == "customer":
+            internal = False
+            if ticket.status in ("closed", "cancelled"):
+                raise Conflict(f"ticket {ticket.number} is {ticket.status}; please file a new one",
+                               current_status=ticket.status, allowed_actions=[])
+        now = utcnow()
+        message = Message(ticket_id=ticket.id, author_type=actor.type, body=body, internal=internal,
+                          staff_id=actor.id if actor.type == "staff" else None, created_at=now,
+                          email_message_id=email_message_id)
+        db.session.add(message)
+        db.session.flush()
+        ticket.updated_at = now
+        history.record(ticket, actor, "note_added" if internal else "message_added", message_id=message.id)
+        if actor.type == "customer" and ticket.status == "waiting_on_customer":
+            move(ticket, "customer_reply", {}, actor, uow, now)
+        uow.emit("message_added", ticket=ticket, message=message, actor=actor)
+        uow.commit()
+    return message
+
+
+def store_attachment(ticket: Ticket | str, filename: str, content_type: str, stream, actor: Actor) -> Attachment:
+    """Keep an uploaded file for a ticket, outside the database.
+
+    The type must be in ``ATTACHMENT_TYPES`` and agree with the file name's
+    extension; the size must be at most ``ATTACHMENT_MAX_BYTES``. Errors
+    answer 422 naming ``file``; nothing is stored then.
+    """
+    config = current_app.config
+    if isinstance(ticket, str):
+        ticket = lookup.ticket_by_number(ticket)
+    filename = os.path.basename(filename or "").strip()[:255]
+    if not filename:
+        raise ValidationFailed("the file has no name", {"file": ["a file name is required"]})
+    guessed = mimetypes.guess_type(filename)[0]
+    content_type = (content_type or "").split(";")[0].strip().lower()
+    if content_type not in config["ATTACHMENT_TYPES"] or guessed != content_type:
+        raise ValidationFailed(f"files of type {content_type or guessed or 'unknown'} are not accepted",
+                               {"file": [f"type must be one of {', '.join(config['ATTACHMENT_TYPES'])} "
+                                         "and match the file name"]})
+    data = stream.read(config["ATTACHMENT_MAX_BYTES"] + 1)
+    if len(data) > config["ATTACHMENT_MAX_BYTES"]:
+        raise ValidationFailed("the file is too large", {"file": [f"at most {config['ATTACHMENT_MAX_BYTES']} bytes"]})
+    digest = hashlib.sha256(data).hexdigest()
+    key = f"{ticket.id}/{secrets.token_hex(8)}-{digest[:16]}"
+    path = os.path.join(config["ATTACHMENT_DIR"], key)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as fh:
+        fh.write(data)
+    try:
+        with UnitOfWork() as uow:
+            attachment = Attachment(ticket_id=ticket.id, filename=filename, content_type=content_type,
+                                    size=len(data), sha256=digest, storage_key=key, uploaded_by=actor.type)
+            db.session.add(attachment)
+            db.session.flush()
+            history.record(ticket, actor, "attachment_added", attachment_id=attachment.id, filename=filename)
+            uow.commit()
+    except Exception:
+        os.unlink(path)  # no orphan file for a row that was never written
+        raise
+    return attachment
+
+
+def attachment_path(attachment: Attachment) -> str:
+    """Where ``attachment``'s bytes are on disk."""
+    return os.path.join(current_app.config["ATTACHMENT_DIR"], attachment.storage_key)
