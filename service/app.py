@@ -8,17 +8,24 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 
+from service import migrations
 from service.api import init_api
 from service.extensions import db, limiter, migrate
-from service.hooks.manager import Plugins, make_plugin_manager
+from service.hooks import failures, startup
+from service.hooks.manager import Plugins, PluginStartupError, make_plugin_manager
 from service.jobs import registry as jobs
 from service.jobs import runner
+from service.mail.outgoing.notices import plan_notices
+from service.reads import read_only
 from service.settings import load_settings
 from service.usecases import history, uow
 from service.web import init_web
 
 ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS = ROOT / "migrations"
+# A source checkout (``make run``) keeps its database and secret in ./instance;
+# an installed kefu uses Flask's default (``<venv>/var/service-instance``)
+# unless KEFU_INSTANCE_PATH says otherwise.
+CHECKOUT_INSTANCE = ROOT / "instance" if (ROOT / "setup.cfg").exists() else None
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
@@ -31,17 +38,20 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict | None = None, *, strict: bool = True, plugins: tuple = ()) -> Flask:
     """Build a kefu app.
 
     ``test_config`` overrides every other settings source (see
-    ``service.settings``). ``KEFU_INSTANCE_PATH`` moves the instance folder
-    (SQLite database, secret key, attachments). Raises when a plugin
-    implements an unknown hook.
+    ``service.settings``). ``KEFU_INSTANCE_PATH`` (or ``INSTANCE_PATH`` in
+    ``test_config``) moves the instance folder (SQLite database, secret key,
+    attachments). ``plugins``: ``(name, plugin object)`` pairs to register
+    as if installed (tests). Raises ``PluginStartupError`` naming every
+    plugin that failed to load or to start, unless ``strict`` is false
+    (``kefu plugins`` shows them then: ``app.extensions["kefu_plugins"].startup_failures``).
     """
     instance = os.environ.get("KEFU_INSTANCE_PATH") or (test_config or {}).get("INSTANCE_PATH")
-    app = Flask("service", instance_path=os.path.abspath(instance) if instance else str(ROOT / "instance"),
-                root_path=str(Path(__file__).parent))
+    instance = os.path.abspath(instance) if instance else (str(CHECKOUT_INSTANCE) if CHECKOUT_INSTANCE else None)
+    app = Flask("service", instance_path=instance, root_path=str(Path(__file__).parent))
     load_settings(app, test_config)
     app.json.sort_keys = False
     app.json.ensure_ascii = False  # Chinese text stays readable in API answers
@@ -52,22 +62,32 @@ def create_app(test_config: dict | None = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
-    migrate.init_app(app, db, directory=str(MIGRATIONS))
+    migrate.init_app(app, db, directory=str(migrations.HERE))
+    if migrations.configure not in migrate.configure_callbacks:
+        migrate.configure(migrations.configure)
     limiter.init_app(app)
+    # The unit of work knows no feature by name: customer and staff mail
+    # plans its jobs through this hook of the unit of work.
+    uow.add_planner(app, plan_notices)
 
     trace = bool(app.config.get("TRACE_HOOKS"))
     if trace:
         logging.getLogger("kefu.plugins").setLevel(logging.DEBUG)
-    pm, infos = make_plugin_manager(app.config["DISABLED_PLUGINS"], trace=trace)
-    plugins = Plugins(pm, infos, trace=trace)
-    app.extensions["kefu_plugins"] = plugins
+    pm, infos, failed = make_plugin_manager(app.config["DISABLED_PLUGINS"], trace=trace, extra=plugins)
+    manager = Plugins(pm, infos, trace=trace, startup_failures=failed,
+                      fail_closed=app.config.get("GUARDS_FAIL_CLOSED") or ())
+    app.extensions["kefu_plugins"] = manager
 
     # First of the request hooks: it decides how the request's connection is taken.
-    app.before_request(uow.begin_request)
-    app.teardown_request(uow.end_request)
+    app.before_request(read_only.begin_request)
+    app.teardown_request(read_only.end_request)
+    # Plugin failures met during the request are counted once it is over.
+    app.teardown_request(lambda _exc=None: failures.flush(app))
     init_api(app)
-    for blueprint in plugins.collect("register_blueprints", app=app):
-        app.register_blueprint(blueprint)
+    with app.app_context():
+        # Settings, migrations, jobs, routes and commands of every plugin,
+        # each plugin on its own so that a failure names it.
+        startup.start(app, manager)
 
     @app.before_request
     def _jobs_in_process():
@@ -77,7 +97,6 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Last: CSRF exempts the API by path and must see every blueprint.
     init_web(app)
-
-    for command in plugins.collect("register_cli", cli=app.cli):
-        app.cli.add_command(command)
+    if strict and manager.startup_failures:
+        raise PluginStartupError(manager.startup_failures)
     return app

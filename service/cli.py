@@ -8,7 +8,6 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from service import create_app
@@ -85,13 +84,22 @@ def staff_revoke_token(token):
 
 
 @main.command("plugins")
-@with_appcontext
-def plugins_command():
-    """List plugins: name, source, enabled, hooks."""
-    for info in current_app.extensions["kefu_plugins"].infos:
-        state = "enabled" if info.enabled else "disabled"
-        click.echo(f"{info.name}\t{state}\t{info.source}\t{info.module or ''}")
-        click.echo(f"    hooks: {', '.join(info.hooks) or '-'}")
+@click.option("--check", is_flag=True, help="also check settings and migrations; exit 1 on any problem")
+def plugins_command(check):
+    """List plugins: name, state, source, hooks, and what failed at start.
+
+    Works when a plugin fails and kefu refuses to start: the app is built
+    leniently here, to show the failure.
+    """
+    from service.hooks.report import report
+
+    app = create_app(strict=False)
+    with app.app_context():
+        lines, problems = report(app, check=check)
+    for line in lines:
+        click.echo(line)
+    if problems:
+        sys.exit(1)
 
 
 @main.group()
@@ -156,10 +164,13 @@ def tickets_autoclose():
 
 def _add_commands() -> None:
     # Commands kept in their own modules (by noun); imported here, not at use.
+    from service.db_cli import db_group
     from service.jobs.cli import jobs_group, worker
 
     main.add_command(worker)
     main.add_command(jobs_group)
+    # Found before the app's own (Flask-Migrate's) "db": upgrade means every head.
+    main.add_command(db_group)
 
 
 _add_commands()

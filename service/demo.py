@@ -13,9 +13,11 @@ from sqlalchemy import delete, func, select
 
 from service.domain.actors import Actor
 from service.extensions import db
+from service.hooks import plugins
 from service.models import ApiToken, Customer, Department, OutboxJob, Staff, Ticket
 from service.usecases import messages, tickets
 from service.usecases.auth import hash_password
+from service.usecases.uow import UnitOfWork
 
 DEPARTMENTS = [
     ("sales", "Sales", "销售部"), ("after_sales", "After-sales", "售后部"),
@@ -80,6 +82,33 @@ def _staff(email, name, role, dept, password, token=None):
 def load_demo() -> list[str]:
     """Insert the demo data (call on an empty, migrated database); then each
     plugin's part (``demo_data`` hook). Returns the plugins' summary lines."""
+    with UnitOfWork() as uow:
+        customers, people = _people_and_customers()
+        uow.commit()
+    agent = Actor.staff(people["agent"])
+    supervisor = Actor.staff(people["supervisor"])
+    for idx, category, kind, priority, subject, description, path in TICKETS:
+        ticket, _ = tickets.open_ticket(
+            {"customer_id": customers[idx].id, "category": category, "kind": kind, "priority": priority,
+             "subject": subject, "description": description}, agent, "web")
+        tickets.update_ticket(ticket.number, ticket.version, {"assignee": people["agent"].id}, supervisor)
+        for action in path:
+            values = {"department": "after_sales", "resolution": "已安排技术人员上门处理并更换配件。",
+                      "reason": "客户反馈问题仍然存在" if action == "reopen" else "duplicate of another ticket"}
+            actor = supervisor if action == "cancel" else agent
+            if action == "wait":
+                messages.add_message(ticket.number, "Could you send a photo of the part number?", agent)
+            ticket, _ = tickets.transition(ticket.number, action, ticket.version, values, actor)
+    lines = [str(line) for line in plugins().collect("demo_data", app=current_app._get_current_object())]
+    # The demo's history is made up: its customers are not mailed about it.
+    # Mail flows from here on, for what is done in the demo.
+    with UnitOfWork() as uow:
+        db.session.execute(delete(OutboxJob))
+        uow.commit()
+    return lines
+
+
+def _people_and_customers():
     depts = {}
     for code, name, name_zh in DEPARTMENTS:
         depts[code] = Department(code=code, name=name, name_zh=name_zh)
@@ -98,26 +127,5 @@ def load_demo() -> list[str]:
     customers = [Customer(external_ref=ref, kind=kind, name=name, email=email, language=lang)
                  for ref, kind, name, email, lang in CUSTOMERS]
     db.session.add_all(customers)
-    db.session.commit()
-
-    agent = Actor.staff(people["agent"])
-    supervisor = Actor.staff(people["supervisor"])
-    for idx, category, kind, priority, subject, description, path in TICKETS:
-        ticket, _ = tickets.open_ticket(
-            {"customer_id": customers[idx].id, "category": category, "kind": kind, "priority": priority,
-             "subject": subject, "description": description}, agent, "web")
-        tickets.update_ticket(ticket.number, ticket.version, {"assignee": people["agent"].id}, supervisor)
-        for action in path:
-            values = {"department": "after_sales", "resolution": "已安排技术人员上门处理并更换配件。",
-                      "reason": "客户反馈问题仍然存在" if action == "reopen" else "duplicate of another ticket"}
-            actor = supervisor if action == "cancel" else agent
-            if action == "wait":
-                messages.add_message(ticket.number, "Could you send a photo of the part number?", agent)
-            ticket, _ = tickets.transition(ticket.number, action, ticket.version, values, actor)
-    db.session.commit()
-    lines = [str(line) for line in current_app.extensions["kefu_plugins"].collect("demo_data", app=current_app._get_current_object())]
-    # The demo's history is made up: its customers are not mailed about it.
-    # Mail flows from here on, for what is done in the demo.
-    db.session.execute(delete(OutboxJob))
-    db.session.commit()
-    return lines
+    db.session.flush()
+    return customers, people

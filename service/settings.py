@@ -1,6 +1,6 @@
 """Settings loading, in one documented order.
 
-1. ``config/default.py`` (shipped with kefu),
+1. ``service/default_settings.py`` (shipped inside the package),
 2. the Python file named by the ``KEFU_SETTINGS`` environment variable,
 3. environment variables ``KEFU_<KEY>`` (values parsed as JSON when they parse,
    so ``KEFU_REOPEN_WINDOW_DAYS=30`` is an int; otherwise taken as strings),
@@ -15,7 +15,7 @@ import os
 import secrets
 from pathlib import Path
 
-DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "config" / "default.py"
+DEFAULTS_FILE = Path(__file__).resolve().parent / "default_settings.py"
 ENV_PREFIX = "KEFU_"
 
 

@@ -32,11 +32,11 @@ BASE_CONFIG = {
 
 
 def _upgrade(url: str, instance: Path) -> None:
-    from flask_migrate import upgrade
+    from service import migrations
 
     app = create_app({**BASE_CONFIG, "DATABASE_URL": url, "INSTANCE_PATH": str(instance)})
     with app.app_context():
-        upgrade()
+        migrations.upgrade()
         db.engine.dispose()
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from service.usecases.uow import plugins
+from service.hooks import plugins
 
 from .settings import settings
 

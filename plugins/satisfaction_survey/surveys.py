@@ -10,6 +10,7 @@ from datetime import timedelta
 from flask import current_app, has_request_context, url_for
 from sqlalchemy import select, update
 
+from service.jobs import effects
 from service.jobs import registry as jobs
 from service import links
 from service.extensions import db
@@ -96,7 +97,7 @@ def _mail(survey: Survey, notice: str) -> str:
     if not customer.email:
         return "no recipient"
     key = f"mail:survey:{survey.id}:{notice}"
-    with jobs.effect_once(key) as go:
+    with effects.effect_once(key) as go:
         if not go:
             return "already sent"
         email = compose.build(

@@ -16,17 +16,14 @@ import urllib.error
 import urllib.request
 from http.client import HTTPException
 
-from flask import current_app
+from service import sdk
 
-from service.extensions import db
-from service.jobs.registry import effect_once
-from service.models.base import utcnow
-
-from . import sign, targets
+from . import targets
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .settings import settings
+from .signing import sign
 
 USER_AGENT = "kefu-webhooks/1"
-DEFAULT_TIMEOUT = 10  # seconds; setting WEBHOOK_TIMEOUT_SECONDS
 SNIPPET = 300  # characters of a failed answer's body kept in the log
 
 
@@ -91,19 +88,21 @@ def deliver(delivery_id: int, round_key: str = "0") -> str:
     endpoint is enabled). Raises ``DeliveryFailed`` after logging a failed
     attempt, so that RQ retries.
     """
-    delivery = db.session.get(WebhookDelivery, delivery_id)
+    session = sdk.db.session
+    delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None:
         return "gone"
     if delivery.status == "delivered":
         return "already delivered"
-    endpoint = db.session.get(WebhookEndpoint, delivery.endpoint_id)
+    endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
     if endpoint is None or not endpoint.active:
-        delivery.status, delivery.last_error = "failed", "endpoint disabled"
-        db.session.commit()
+        with sdk.UnitOfWork() as uow:
+            delivery.status, delivery.last_error = "failed", "endpoint disabled"
+            uow.commit()
         return "endpoint disabled"
     body = body_of(delivery.payload)
-    timeout = float(current_app.config.get("WEBHOOK_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT)
-    with effect_once(f"webhook:{delivery_id}:{round_key}") as go:
+    timeout = float(settings()["WEBHOOK_TIMEOUT_SECONDS"])
+    with sdk.effect_once(f"webhook:{delivery_id}:{round_key}") as go:
         if not go:
             return "already delivered"
         # Signed at send time: the timestamp is how fresh this attempt is,
@@ -122,18 +121,19 @@ def deliver(delivery_id: int, round_key: str = "0") -> str:
         else:
             status, error = _post(endpoint.url, body, headers, timeout)
         duration_ms = int((time.monotonic() - started) * 1000)
-        now = utcnow()
-        db.session.add(WebhookAttempt(delivery_id=delivery.id, at=now, status_code=status,
-                                      error=error[:2000] if error else None, duration_ms=duration_ms))
-        delivery.attempts = (delivery.attempts or 0) + 1
-        delivery.last_status_code, delivery.last_error = status, error[:2000] if error else None
-        if error is None:
-            delivery.status, delivery.delivered_at = "delivered", now
-        elif _is_last_try():
-            delivery.status = "failed"
         # Committed before raising: the worker rolls back whatever a failed
         # job left, and the log must keep this attempt.
-        db.session.commit()
+        with sdk.UnitOfWork() as uow:
+            now = sdk.utcnow()
+            session.add(WebhookAttempt(delivery_id=delivery.id, at=now, status_code=status,
+                                       error=error[:2000] if error else None, duration_ms=duration_ms))
+            delivery.attempts = (delivery.attempts or 0) + 1
+            delivery.last_status_code, delivery.last_error = status, error[:2000] if error else None
+            if error is None:
+                delivery.status, delivery.delivered_at = "delivered", now
+            elif _is_last_try():
+                delivery.status = "failed"
+            uow.commit()
         if error is not None:
             raise DeliveryFailed(f"webhook delivery {delivery_id} to endpoint {endpoint.id}: {error}")
     return "delivered"

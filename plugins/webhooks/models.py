@@ -1,18 +1,18 @@
 """The webhooks plugin's tables: endpoints admins register, deliveries, and
 every attempt with its status code (the delivery log).
 
-Their schema is in kefu's migrations (builtin plugins ship with the core).
+Their schema is in the plugin's own migrations (``migrations/``).
 """
 from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.extensions import db
-from service.models.base import UTCDateTime, utcnow
+from service import sdk
+from service.sdk import UTCDateTime, utcnow
 
 
-class WebhookEndpoint(db.Model):
+class WebhookEndpoint(sdk.Model):
     __tablename__ = "webhook_endpoints"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -27,7 +27,7 @@ class WebhookEndpoint(db.Model):
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 
-class WebhookDelivery(db.Model):
+class WebhookDelivery(sdk.Model):
     __tablename__ = "webhook_deliveries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,7 +49,7 @@ class WebhookDelivery(db.Model):
     )
 
 
-class WebhookAttempt(db.Model):
+class WebhookAttempt(sdk.Model):
     __tablename__ = "webhook_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)

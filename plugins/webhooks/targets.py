@@ -21,7 +21,7 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-from flask import current_app
+from .settings import settings
 
 
 class TargetRefused(ValueError):
@@ -38,7 +38,7 @@ def _inside(address: str) -> bool:
 
 def allowed_private() -> bool:
     """Whether ``WEBHOOK_ALLOW_PRIVATE`` lets webhooks reach inside addresses."""
-    return bool(current_app.config.get("WEBHOOK_ALLOW_PRIVATE"))
+    return bool(settings()["WEBHOOK_ALLOW_PRIVATE"])
 
 
 def check(url: str, unresolved_ok: bool = False) -> None:

@@ -14,11 +14,12 @@ from service.api.schemas import (
     TicketPage,
 )
 from service.api.tickets import _present
+from service.hooks import plugins
 from service.reads import listing
 from service.reads.lookup import SHOWING, customer_by_id
+from service.reads.read_only import read_only
 from service.usecases import customers
 from service.usecases.auth import authenticate, current_staff, require_role
-from service.usecases.uow import plugins, read_only
 
 blp = Blueprint("customers", __name__, url_prefix="/api/v1/customers", description="Customers (staff).")
 blp.before_request(authenticate)

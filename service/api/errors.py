@@ -25,6 +25,7 @@ class ErrorBody(ma.Schema):
     current_status = ma.fields.String()
     allowed_actions = ma.fields.List(ma.fields.String())
     current_version = ma.fields.Integer()
+    plugin = ma.fields.String(metadata={"description": "the plugin whose guard refused the change"})
 
 
 class ErrorSchema(ma.Schema):

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from service.api.schemas import when
 from service.domain.errors import NotFound, ValidationFailed
 from service.extensions import db
+from service.mail.incoming.inbound import remove_quarantined
 from service.models import QuarantinedMail
 from service.usecases.auth import authenticate, require_role
 
@@ -73,8 +74,7 @@ def list_quarantine(args):
 @blp.response(204)
 def delete_quarantined(mail_id):
     """Remove a quarantined mail once it has been dealt with."""
-    db.session.delete(_row(mail_id))
-    db.session.commit()
+    remove_quarantined(mail_id)
 
 
 @blp.route("/<int(max=2147483647):mail_id>/raw", methods=["GET"])

@@ -18,6 +18,7 @@ from service.extensions import limiter
 from service.links import tracking_url
 from service.models import KINDS
 from service.reads import listing
+from service.reads.panels import tracking_panels
 from service.usecases import messages, tickets, tracking
 
 blp = Blueprint("public", __name__, url_prefix="/api/v1/public",
@@ -113,7 +114,8 @@ def _public_view(ticket) -> dict:
         "messages": [{"author": m.author_type if m.author_type == "customer" else "staff",
                       "body": m.body, "created_at": m.created_at}
                      for m in listing.ticket_messages(ticket, include_internal=False)],
-        "panels": current_app.extensions["kefu_plugins"].collect("tracking_panels", ticket=ticket),
+        # A plugin's panel that failed is left out here (the web page shows a placeholder).
+        "panels": [p for p in tracking_panels(ticket) if not p["failed"]],
     }
 
 

@@ -19,10 +19,10 @@ from service.api.schemas import (
 from service.domain.workflow import STAFF_ROLES
 from service.extensions import db
 from service.models import Category, Department, Staff
+from service.reads.read_only import read_only
 from service.usecases.auth import authenticate, current_staff, require_role
 from service.usecases.categories import create_category
 from service.usecases.staff import create_staff
-from service.usecases.uow import read_only
 
 blp = Blueprint("reference", __name__, url_prefix="/api/v1", description="Reference data and administration.")
 blp.before_request(authenticate)

@@ -19,6 +19,7 @@ CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="must be a 3-letter ISO currency
 LANGUAGE = validate.OneOf(["en", "zh_CN"])
 # Row ids are 32-bit integer columns: a larger id is a 422, never a database overflow (500).
 ID = validate.Range(min=1, max=2**31 - 1)
+TAG = fields.String(validate=validate.Length(min=1, max=40))
 Text = fields.String
 
 
@@ -64,6 +65,8 @@ class TicketCreate(ma.Schema):
     description = Text(required=True, validate=validate.Length(min=1, max=20000))
     priority = Text(validate=validate.OneOf(PRIORITIES), load_default="normal")
     department = Text(validate=CODE, load_default=None)
+    assignee = fields.Integer(strict=True, validate=ID, load_default=None)
+    tags = fields.List(TAG, validate=validate.Length(max=20), load_default=None)
     remedy = fields.Nested(RemedyIn, load_default=None)
 
     @ma.validates_schema
@@ -78,11 +81,13 @@ class TicketPatch(ma.Schema):
     category = Text(validate=CODE)
     department = Text(validate=CODE, allow_none=True)
     assignee = fields.Integer(strict=True, validate=ID, allow_none=True)
+    tags = fields.List(TAG, validate=validate.Length(max=20))
 
     @ma.validates_schema
     def _something(self, data, **kwargs):
         if len(data) < 2:
-            raise ma.ValidationError("give at least one of priority, category, department, assignee", "version")
+            raise ma.ValidationError("give at least one of priority, category, department, assignee, tags",
+                                     "version")
 
 
 class TransitionIn(ma.Schema):
@@ -133,8 +138,9 @@ class NamedRef(ma.Schema):
 
 class MessageOut(ma.Schema):
     id = fields.Integer()
-    author_type = Text()
+    author_type = Text(metadata={"description": "staff, customer, system or plugin"})
     staff_id = fields.Integer(allow_none=True)
+    author_name = Text(allow_none=True, metadata={"description": "the plugin's name, for a plugin's message"})
     body = Text()
     internal = fields.Boolean()
     created_at = when()
@@ -157,10 +163,22 @@ class SlaOut(ma.Schema):
 _SLA_OUT = SlaOut()
 
 
+class PanelRowOut(ma.Schema):
+    label = Text()
+    value = fields.Raw(allow_none=True)
+    kind = Text(metadata={"description": "text, badge, link, list or time"})
+    url = Text(allow_none=True)
+    items = fields.List(Text())
+
+
 class PanelOut(ma.Schema):
     key = Text()
+    plugin = Text(metadata={"description": "the plugin that added the panel"})
     title = Text()
+    rows = fields.List(fields.Nested(PanelRowOut))
     data = fields.Raw(allow_none=True)
+    failed = fields.Boolean(metadata={"description": "true when the plugin could not show its panel "
+                                                    "(the title says so)"})
 
 
 class TicketOut(ma.Schema):
@@ -180,6 +198,7 @@ class TicketOut(ma.Schema):
     reason = Text(allow_none=True)
     reopen_count = fields.Integer()
     customer_tier = Text(allow_none=True)
+    tags = fields.Method("_tags")
     parent = fields.Method("_parent")
     remedy = fields.Method("_remedy")
     sla = fields.Method("_sla")
@@ -211,6 +230,9 @@ class TicketOut(ma.Schema):
 
     def _assignee(self, t):
         return {"id": t.assignee.id, "name": t.assignee.name} if t.assignee else None
+
+    def _tags(self, t):
+        return list(t.tags or [])
 
     def _parent(self, t):
         return t.parent.number if t.parent else None

@@ -24,9 +24,10 @@ from service.domain.errors import ValidationFailed
 from service.domain.workflow import allowed_actions
 from service.reads import listing
 from service.reads.lookup import ticket_by_number
+from service.reads.panels import ticket_panels as panels_of
+from service.reads.read_only import read_only
 from service.usecases import messages, remedies, tickets
 from service.usecases.auth import authenticate, current_staff, require_role
-from service.usecases.uow import plugins, read_only
 
 blp = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets",
                 description="Tickets through listen, confirm, handle and feed back (staff).")
@@ -37,7 +38,7 @@ def _present(ticket, staff, panels=False):
     """Attach what depends on the viewer: the actions they may take, plugin panels."""
     ticket.allowed_actions = allowed_actions(ticket.status, "staff", staff.role)
     if panels:
-        ticket.panels = plugins().collect("ticket_panels", ticket=ticket, staff=staff)
+        ticket.panels = panels_of(ticket, staff)
     return ticket
 
 

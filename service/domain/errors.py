@@ -44,3 +44,14 @@ class ValidationFailed(KefuError):
     """Input that parsed but is not acceptable, by field (422)."""
 
     status, code = 422, "validation_failed"
+
+
+class Refused(Conflict):
+    """A plugin's guard refused the change (409). ``code`` and the message are
+    the plugin's; ``plugin`` names it; ``ticket_id`` and ``change`` (a
+    ``TicketChange``) say what was refused, for the ticket's history."""
+
+    def __init__(self, code: str, message: str, plugin: str, ticket_id: int | None = None, change=None,
+                 actor=None):
+        super().__init__(message, plugin=plugin)
+        self.code, self.plugin, self.ticket_id, self.change, self.actor = code, plugin, ticket_id, change, actor

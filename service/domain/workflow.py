@@ -101,7 +101,12 @@ class MissingFields(Exception):
 
 
 def allowed_actions(status: str, actor: str = "staff", role: str | None = "admin") -> list[str]:
-    """The actions ``actor`` (with staff ``role``) may take from ``status``, in table order."""
+    """The actions ``actor`` (with staff ``role``) may take from ``status``, in table order.
+
+    A plugin acts as staff, with the role it is given (admin when none).
+    """
+    if actor == "plugin":
+        actor, role = "staff", role or "admin"
     out = []
     for t in TRANSITIONS.values():
         if status not in t.sources or actor not in t.actors:

@@ -43,9 +43,3 @@ def remedy_approval(ticket):
     if amount <= limit:
         return {"decision": "approved", "reason": f"amount within the automatic limit ({limit})"}
     return {"decision": "needs_approval", "reason": f"amount above the automatic limit ({limit}): a supervisor decides"}
-
-
-@hookimpl(trylast=True)
-def credit_source(customer, quarter):
-    """No external credit source: the credit plugin's internal score applies."""
-    return None

@@ -1,30 +1,48 @@
-"""The plugin manager: discovery, enabling, and the three ways hooks are called.
+"""The plugin manager: discovery, enabling, and how each kind of hook is called.
 
 Builtin plugins (in ``plugins/``) and third-party ones are found the same way,
 through the ``kefu`` entry-point group; ``DISABLED_PLUGINS`` names entry points
 not to load. The core's decider defaults are registered as the plugin
-``core``.
+``core``. A plugin that cannot be loaded, implements a hook nobody declared
+or uses a hookwrapper is left out and reported (``Plugins.startup_failures``):
+``create_app`` then refuses to start, naming it, while ``kefu plugins``
+still shows what happened.
+
+Every call goes through ``Plugins``, one implementation at a time, so that
+each failure is its own: see the kinds in ``service.hooks.specs``.
 """
 from __future__ import annotations
 
 import logging
+import re
 import traceback
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 
 import pluggy
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from service.extensions import db
-from service.hooks import defaults
-from service.hooks import specs as hookspecs
+from service.hooks import defaults, failures, isolation, specs
+from service.hooks.types import Opening, Refusal, check
 
 log = logging.getLogger("kefu.plugins")
 
 ENTRY_POINT_GROUP = "kefu"
 CORE = "core"  # the name the core's decider defaults are registered under
+
+
+@dataclass
+class StartupFailure:
+    """A plugin that failed while kefu started: where, and the traceback."""
+
+    plugin: str
+    stage: str  # "load", "register", "hookspecs", "settings", or the start-up hook's name
+    error: str
+    traceback: str = ""
+    exc: BaseException | None = None
+
+    def describe(self) -> str:
+        return f"plugin {self.plugin} failed in {self.stage}: {self.error}"
 
 
 @dataclass
@@ -36,87 +54,127 @@ class PluginInfo:
     enabled: bool
     module: str | None = None
     hooks: list[str] = field(default_factory=list)
+    failures: list[StartupFailure] = field(default_factory=list)
 
 
-def make_plugin_manager(disabled=(), trace: bool = False):
+class PluginStartupError(RuntimeError):
+    """Plugins failed while kefu started; the message names each with its error."""
+
+    def __init__(self, found: list[StartupFailure]):
+        self.failures = found
+        lines = ["kefu cannot start: " + ", ".join(sorted({f.plugin for f in found}))
+                 + " failed (switch a plugin off with DISABLED_PLUGINS, or fix it; "
+                 "`kefu plugins --check` shows the same)."]
+        for failure in found:
+            lines.append(f"- {failure.describe()}")
+            if failure.traceback:
+                lines.append("  " + failure.traceback.rstrip().replace("\n", "\n  "))
+        super().__init__("\n".join(lines))
+
+
+def _trace(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc))
+
+
+def _refuse_wrappers(pm, plugin, name) -> None:
+    for caller in pm.get_hookcallers(plugin) or []:
+        for impl in caller.get_hookimpls():
+            if impl.plugin is plugin and (impl.hookwrapper or impl.wrapper):
+                raise pluggy.PluginValidationError(
+                    plugin, f"{name}.{caller.name} is a hookwrapper: kefu calls implementations one by one "
+                            "(so that a failure stays its own) and supports no wrappers; write a plain "
+                            "implementation")
+
+
+def _unknown_hooks(pm, plugin) -> list[str]:
+    found = []
+    for caller in pm.get_hookcallers(plugin) or []:
+        if caller.spec is None:
+            found.append(f"implements {caller.name}, which no spec declares (misspelt, or its plugin is off)")
+            continue
+        for impl in caller.get_hookimpls():
+            if impl.plugin is plugin:
+                extra = set(impl.argnames) - set(caller.spec.argnames)
+                if extra:
+                    found.append(f"{caller.name} takes {', '.join(sorted(extra))}, which the spec does not give "
+                                 f"(it gives {', '.join(caller.spec.argnames) or 'nothing'})")
+    return found
+
+
+def make_plugin_manager(disabled=(), trace: bool = False, extra=()):
     """Build a pluggy manager with the core defaults and every enabled entry point.
 
-    Returns ``(pm, infos)``. Raises ``pluggy.PluginValidationError`` when a
-    plugin implements a hook that does not exist (``check_pending``), so a
-    misspelt hook name fails at start, not silently.
+    ``extra``: ``(name, plugin object)`` pairs registered as if found by
+    entry point (used by tests). Returns ``(pm, infos, startup_failures)``;
+    a plugin that fails to load or validate is unregistered and reported
+    rather than raised, so that the caller decides whether to refuse to start.
     """
     pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
-    pm.add_hookspecs(hookspecs)
+    pm.add_hookspecs(specs)
     pm.register(defaults, name=CORE)
     infos = [PluginInfo(CORE, CORE, True, defaults.__name__)]
+    found: list[StartupFailure] = []
     disabled = set(disabled)
+    candidates = []
     for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         dist = ep.dist
         source = f"{dist.name} {dist.version}" if dist else "unknown"
         if dist and dist.name == "kefu":
             source = f"builtin ({source})"
-        if ep.name in disabled:
-            pm.set_blocked(ep.name)
-            infos.append(PluginInfo(ep.name, source, False, ep.value))
+        candidates.append((ep.name, source, ep.value, ep.load))
+    candidates += [(name, "registered by code", getattr(obj, "__name__", type(obj).__name__), lambda o=obj: o)
+                   for name, obj in extra]
+    for name, source, module, load in candidates:
+        if any(info.name == name for info in infos):
             continue
-        if pm.get_plugin(ep.name) is not None:
+        info = PluginInfo(name, source, name not in disabled, module)
+        infos.append(info)
+        if not info.enabled:
+            pm.set_blocked(name)
             continue
-        pm.register(ep.load(), name=ep.name)
-        infos.append(PluginInfo(ep.name, source, True, ep.value))
-    pm.check_pending()
+        try:
+            plugin = load()
+        except Exception as exc:
+            info.failures.append(StartupFailure(name, "load", describe(exc), _trace(exc)))
+            continue
+        try:
+            pm.register(plugin, name=name)
+            _refuse_wrappers(pm, plugin, name)
+        except Exception as exc:
+            if pm.get_plugin(name) is not None:
+                pm.unregister(name=name)
+            info.failures.append(StartupFailure(name, "register", describe(exc), ""))
+    # Plugins' own specs, before any implementation is checked against them.
+    for info in infos[1:]:
+        plugin = pm.get_plugin(info.name)
+        if plugin is None or not hasattr(plugin, "register_hookspecs"):
+            continue
+        try:
+            spec_module = plugin.register_hookspecs()
+            if spec_module is not None:
+                pm.add_hookspecs(spec_module)
+        except Exception as exc:
+            info.failures.append(StartupFailure(info.name, "register_hookspecs", describe(exc), _trace(exc)))
+    for info in infos[1:]:
+        plugin = pm.get_plugin(info.name)
+        problems = _unknown_hooks(pm, plugin) if plugin is not None else []
+        if problems:
+            pm.unregister(name=info.name)
+            info.failures += [StartupFailure(info.name, "register", p) for p in problems]
     for info in infos:
         plugin = pm.get_plugin(info.name)
         if plugin is not None:
             info.hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
+        found += info.failures
     if trace:
         pm.trace.root.setwriter(lambda msg: log.debug("hook %s", msg.rstrip()))
         pm.enable_tracing()
-    return pm, infos
+    return pm, infos, found
 
 
-_LAZY = "kefu_plugin_savepoint"  # Session.info key: the decider being isolated
-# Session.info key set by ``uow.begin_request`` for a read-only request: its
-# statements run outside a transaction (autocommit on PostgreSQL; SQLite's
-# driver opens none for reads), so there is none for a failure to abort, and
-# none to hold a savepoint.
-NO_TRANSACTION = "kefu_no_transaction"
-
-
-def _savepoint_on_first_query(orm_execute_state) -> None:
-    # The first statement a decider runs through the session begins its
-    # savepoint; one that only computes (most answers) costs no round trips.
-    session = orm_execute_state.session
-    state = session.info.get(_LAZY)
-    if state is not None and state["savepoint"] is None and not session.info.get(NO_TRANSACTION):
-        state["savepoint"] = session.begin_nested()
-
-
-def install_isolation() -> None:
-    """Listen for deciders' first queries on every session (idempotent)."""
-    if not event.contains(Session, "do_orm_execute", _savepoint_on_first_query):
-        event.listen(Session, "do_orm_execute", _savepoint_on_first_query)
-
-
-@contextmanager
-def _isolated(session):
-    """Run one decider so that its failure cannot harm the use case: no
-    autoflush (the use case's pending changes are not the plugin's to
-    write), and a savepoint from its first query on (a failed query would
-    abort the whole transaction on PostgreSQL), rolled back if it raises.
-    Queries must go through the session (``db.session``) to be covered."""
-    state, previous = {"savepoint": None}, session.info.get(_LAZY)
-    session.info[_LAZY] = state
-    try:
-        with session.no_autoflush:
-            yield
-    except BaseException:
-        session.info[_LAZY] = previous
-        if state["savepoint"] is not None and state["savepoint"].is_active:
-            state["savepoint"].rollback()
-        raise
-    session.info[_LAZY] = previous
-    if state["savepoint"] is not None and state["savepoint"].is_active:
-        state["savepoint"].commit()
+def describe(exc: BaseException) -> str:
+    """A one-line description of a plugin error for the ticket history."""
+    return failures.describe(exc)
 
 
 def _call(impl, kwargs):
@@ -124,12 +182,99 @@ def _call(impl, kwargs):
     return impl.function(**{name: kwargs[name] for name in impl.argnames})
 
 
+def _as_list(result) -> list:
+    if result is None:
+        return []
+    return list(result) if isinstance(result, (list, tuple)) else [result]
+
+
 class Plugins:
     """Calls hooks for the app, with the isolation rules of ``service.hooks.specs``."""
 
-    def __init__(self, pm, infos, trace=False):
+    def __init__(self, pm, infos, trace=False, startup_failures=(), fail_closed=()):
         self.pm, self.infos, self.trace = pm, infos, trace
-        install_isolation()
+        self.startup_failures = list(startup_failures)
+        self.fail_closed = set(fail_closed)
+        isolation.install()
+
+    # ------------------------------------------------------------------ registering late
+
+    def register(self, plugin, name: str, app=None) -> None:
+        """Register ``plugin`` under ``name`` on a running app, as if it had
+        been installed: validated like any plugin (raises
+        ``pluggy.PluginValidationError`` for a wrapper or an unknown hook, and
+        what its start-up raises, naming it), then its start-up collectors
+        run (settings, migrations, jobs; routes and commands while the app
+        has served no request). For tests and tools; ``unregister`` undoes it."""
+        from flask import current_app
+
+        from service.hooks import startup
+
+        app = app or current_app._get_current_object()
+        self.pm.register(plugin, name=name)
+        try:
+            _refuse_wrappers(self.pm, plugin, name)
+            if hasattr(plugin, "register_hookspecs") and plugin.register_hookspecs() is not None:
+                self.pm.add_hookspecs(plugin.register_hookspecs())
+            problems = _unknown_hooks(self.pm, plugin)
+            if problems:
+                raise pluggy.PluginValidationError(plugin, f"plugin {name}: " + "; ".join(problems))
+            info = PluginInfo(name, "registered by code", True, getattr(plugin, "__name__", type(plugin).__name__))
+            info.hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])
+            self.infos.append(info)
+            found = startup.start(app, self, only=name)
+            if found:
+                raise found[0].exc
+        except BaseException:
+            self.unregister(name, app)
+            raise
+        app.extensions.pop("kefu_jobs", None)  # the job registry is rebuilt with its jobs
+
+    def unregister(self, name: str, app=None) -> None:
+        """Undo ``register``: the plugin's hooks, jobs and settings are gone."""
+        from flask import current_app
+
+        from service.hooks import plugin_settings, startup
+        from service.jobs import registry as jobs
+
+        app = app or current_app._get_current_object()
+        if self.pm.get_plugin(name) is not None:
+            self.pm.unregister(name=name)
+        self.infos[:] = [info for info in self.infos if info.name != name]
+        self.startup_failures[:] = [f for f in self.startup_failures if f.plugin != name]
+        declared = app.extensions.get(jobs.DECLARATIONS)
+        if declared:
+            declared[:] = [(plugin, entry) for plugin, entry in declared if plugin != name]
+        app.extensions.get(plugin_settings.SETTINGS, {}).pop(name, None)
+        app.extensions.get(startup.MIGRATIONS, {}).pop(name, None)
+        app.extensions.pop("kefu_jobs", None)
+
+    # ------------------------------------------------------------------ helpers
+
+    def impls(self, hook: str) -> list:
+        """The implementations of ``hook`` in calling order (tryfirst ... trylast)."""
+        caller = getattr(self.pm.hook, hook, None)
+        return list(reversed(caller.get_hookimpls())) if caller is not None else []
+
+    def kind(self, hook: str) -> str | None:
+        """The kind of ``hook`` (``notification``, ``guard``, ...), from its spec's marker."""
+        caller = getattr(self.pm.hook, hook, None)
+        spec = caller.spec if caller is not None else None
+        return getattr(spec.function, "kefu_kind", None) if spec is not None else None
+
+    def _failed(self, impl, hook: str, exc: BaseException, count: bool = True) -> None:
+        log.error("plugin %s failed in %s: %s\n%s", impl.plugin_name, hook, exc, _trace(exc))
+        if count:
+            failures.count(impl.plugin_name, hook, exc)
+
+    def _log(self, what: str, hook: str, impl, answer=None) -> None:
+        if self.trace:
+            if answer is None:
+                log.debug("%s %s -> %s", what, hook, impl.plugin_name)
+            else:
+                log.debug("%s %s <- %s: %r", what, hook, impl.plugin_name, answer)
+
+    # ------------------------------------------------------------------ the kinds
 
     def notify(self, hook: str, **kwargs) -> list[tuple[str, BaseException]]:
         """Call every implementation of notification ``hook``, each isolated.
@@ -137,21 +282,19 @@ class Plugins:
         Returns the ``(plugin name, exception)`` pairs of implementations
         that raised; the caller records them (see ``service.usecases.history``).
         """
-        failures = []
-        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
+        found = []
+        for impl in self.impls(hook):
             try:
-                if self.trace:
-                    log.debug("notify %s -> %s", hook, impl.plugin_name)
+                self._log("notify", hook, impl)
                 _call(impl, kwargs)
             except Exception as exc:  # a plugin's failure never fails the request
-                log.error("plugin %s failed in %s: %s\n%s", impl.plugin_name, hook, exc,
-                          "".join(traceback.format_exception(exc)))
-                failures.append((impl.plugin_name, exc))
+                self._failed(impl, hook, exc)
+                found.append((impl.plugin_name, exc))
                 # Discard what the failed plugin left (already committed data
                 # stays): on PostgreSQL a failed query aborts the transaction,
                 # and the next plugins' reads would fail with it.
                 db.session.rollback()
-        return failures
+        return found
 
     def decide(self, hook: str, validate=None, **kwargs):
         """Ask decider ``hook``; return ``(answer, plugin name, failures)``.
@@ -161,8 +304,8 @@ class Plugins:
         is skipped and reported in ``failures``, and so is one whose answer
         ``validate(answer)`` rejects by raising ``ValueError``.
         """
-        failures = []
-        impls = list(reversed(getattr(self.pm.hook, hook).get_hookimpls()))
+        found = []
+        impls = self.impls(hook)
         if any(impl.plugin_name != CORE for impl in impls):
             # Flushed before the first plugin and outside its isolation, so
             # that a flush error (a concurrent write: the use case's 409) is
@@ -174,47 +317,121 @@ class Plugins:
                     # The core defaults only compute: no savepoint round trips.
                     answer = _call(impl, kwargs)
                 else:
-                    with _isolated(db.session):
+                    with isolation.isolated(db.session):
                         answer = _call(impl, kwargs)
                 if answer is not None and validate is not None:
                     validate(answer)
             except Exception as exc:
-                log.error("plugin %s failed in %s: %s", impl.plugin_name, hook, exc)
-                failures.append((impl.plugin_name, exc))
+                self._failed(impl, hook, exc)
+                found.append((impl.plugin_name, exc))
                 continue
-            if self.trace:
-                log.debug("decide %s <- %s: %r", hook, impl.plugin_name, answer)
+            self._log("decide", hook, impl, answer)
             if answer is not None:
-                return answer, impl.plugin_name, failures
-        return None, None, failures
+                return answer, impl.plugin_name, found
+        return None, None, found
+
+    def guard(self, hook: str, **kwargs) -> tuple[Refusal | None, str | None, list]:
+        """Ask guard ``hook``; return ``(refusal, plugin name, failures)``.
+
+        The first refusal stops the asking. A guard that raises or answers
+        malformed is a failure and no objection, unless its plugin is in
+        ``GUARDS_FAIL_CLOSED``: then it refuses with code ``plugin_unavailable``.
+        """
+        found = []
+        impls = self.impls(hook)
+        if impls:
+            db.session.flush()  # a concurrent write is the use case's 409, not the guard's failure
+        for impl in impls:
+            try:
+                with isolation.isolated(db.session):
+                    answer = _call(impl, kwargs)
+                if answer is not None:
+                    check(answer, Refusal)
+                    if not _CODE.fullmatch(answer["code"]):
+                        raise ValueError(f"refusal code {answer['code']!r} must be a-z, 0-9 and _ (at most 60)")
+            except Exception as exc:
+                self._failed(impl, hook, exc)
+                found.append((impl.plugin_name, exc))
+                if impl.plugin_name in self.fail_closed:
+                    answer = {"code": "plugin_unavailable",
+                              "message": f"The change could not be checked (plugin {impl.plugin_name} failed); "
+                                         "try again later."}
+                else:
+                    continue
+            self._log("guard", hook, impl, answer)
+            if answer is not None:
+                return {"code": answer["code"], "message": str(answer["message"])[:500]}, impl.plugin_name, found
+        return None, None, found
+
+    def open(self, hook: str, draft, apply, **kwargs) -> list:
+        """Ask opener ``hook`` plugin by plugin; ``apply(draft, plugin, opening)``
+        applies one answer and returns the next draft (raising ``ValueError``
+        for changes it cannot make). Returns the failures; answers that raise
+        or are malformed change nothing."""
+        found = []
+        for impl in self.impls(hook):
+            try:
+                with isolation.isolated(db.session):
+                    answer = _call(impl, {**kwargs, "draft": draft})
+                if answer is None:
+                    continue
+                check(answer, Opening)
+                self._log("open", hook, impl, answer)
+                draft = apply(draft, impl.plugin_name, answer)
+            except Exception as exc:
+                self._failed(impl, hook, exc)
+                found.append((impl.plugin_name, exc))
+        return found
 
     def collect(self, hook: str, **kwargs) -> list:
-        """Gather every implementation's result of collector ``hook``, flattened.
+        """Gather every implementation's part of collector ``hook``, flattened.
 
-        Collectors run at start or on reads; a failure here is a programming
-        error and is raised.
+        For start-up collectors (``register_*``): a failure raises, naming
+        the plugin (``create_app`` reports it and refuses to start).
         """
-        out = []
-        for result in getattr(self.pm.hook, hook)(**kwargs):
-            if result is None:
-                continue
-            out.extend(result if isinstance(result, (list, tuple)) else [result])
-        return out
+        return [item for _, item in self.collect_with_names(hook, **kwargs)]
 
     def collect_with_names(self, hook: str, **kwargs) -> list[tuple[str, object]]:
         """As ``collect``, each item paired with the name of the plugin that gave it."""
         out = []
-        caller = getattr(self.pm.hook, hook)
-        # pluggy calls the last registered first; keep that order.
-        for impl in reversed(caller.get_hookimpls()):
-            result = _call(impl, kwargs)
-            if result is None:
+        for impl in self.impls(hook):
+            try:
+                result = _call(impl, kwargs)
+            except Exception as exc:
+                raise PluginCallError(impl.plugin_name, hook, exc) from exc
+            self._log("collect", hook, impl, result)
+            out.extend((impl.plugin_name, item) for item in _as_list(result))
+        return out
+
+    def collect_isolated(self, hook: str, check_item=None, **kwargs) -> list[tuple[str, object]]:
+        """Gather a read collector's parts as ``(plugin, item)``; a plugin
+        that raises, or gives an item ``check_item`` rejects (``ValueError``),
+        yields ``(plugin, FAILED)`` instead: a placeholder, logged and counted."""
+        out = []
+        for impl in self.impls(hook):
+            try:
+                items = _as_list(_call(impl, kwargs))
+                for item in items:
+                    if check_item is not None:
+                        check_item(item)
+            except Exception as exc:
+                self._failed(impl, hook, exc)
+                out.append((impl.plugin_name, FAILED))
                 continue
-            name = self.pm.get_name(impl.plugin) or impl.plugin_name
-            out.extend((name, item) for item in (result if isinstance(result, (list, tuple)) else [result]))
+            self._log("collect", hook, impl, items)
+            out.extend((impl.plugin_name, item) for item in items)
         return out
 
 
-def describe_failure(exc: BaseException) -> str:
-    """A one-line description of a plugin error for the ticket history."""
-    return f"{type(exc).__name__}: {exc}"[:500]
+FAILED = object()
+"""``collect_isolated``'s item for a plugin whose part could not be had."""
+
+_CODE = re.compile(r"[a-z][a-z0-9_]{0,59}")
+
+
+class PluginCallError(RuntimeError):
+    """A start-up collector's implementation raised; names the plugin."""
+
+    def __init__(self, plugin: str, hook: str, exc: BaseException):
+        self.plugin, self.hook, self.original = plugin, hook, exc
+        super().__init__(f"plugin {plugin} failed in {hook}: {describe(exc)}")

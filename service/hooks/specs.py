@@ -1,32 +1,91 @@
-"""The integrator contract: every hook a kefu plugin may implement.
+"""The integrator contract: every hook of the core a kefu plugin may implement.
 
-A plugin is a module or object with functions marked ``@kefu.hookimpl`` whose
-names match the specs below; it is found through the ``kefu`` entry-point
-group (see docs/plugins.md). Hooks are always called with keyword arguments,
-and an implementation may accept any subset of them.
+A plugin is a module or object with functions marked ``@service.hookimpl``
+whose names match the specs below; it is found through the ``kefu``
+entry-point group (see docs/plugins.md). Hooks are always called with keyword
+arguments, and an implementation may accept any subset of them. Hooks that
+only a plugin fires live in that plugin (``register_hookspecs``).
 
-There are three kinds of hook, named in each banner below:
+Each spec is marked with its kind (``kefu_kind``), and the kinds read in the
+names too:
 
-* NOTIFICATIONS tell plugins what happened. They fire only after the
-  transaction that made the change has committed; their return value is
-  ignored. An implementation that raises never loses or rolls back the ticket:
-  the error is logged and written to the ticket's history, the request still
-  succeeds, and the other plugins are still called.
-* DECIDERS answer a question (``firstresult``): the first non-None answer wins,
-  and the core ships a ``trylast`` default, so a ticket always gets an answer.
-  An implementation that raises is skipped, the error is recorded on the
-  ticket's history, and the next one (in the end the core default) answers.
-  Deciders run inside the use case's transaction: they must only read. When
-  a ticket is being opened they are asked before it is inserted, so its
-  ``id`` and ``number`` are still None.
-* COLLECTORS let each plugin add its part (blueprints, jobs, commands,
-  panels); every implementation's result is gathered.
+* NOTIFICATIONS (past tense: ``ticket_created``) tell plugins what happened,
+  after the transaction that made the change committed; the return value is
+  ignored. One that raises never loses or rolls back the ticket: the error is
+  logged and written to the ticket's history, and the other plugins are
+  still called.
+* GUARDS (``guard_*``) are asked inside the use case before a change commits,
+  by every path (API, console, mail, surveys, CLI, jobs, plugins): None, or a
+  ``Refusal`` that stops the change (409 with the refusal's code; recorded on
+  the ticket's history). One that raises is no objection (recorded as a
+  plugin error) unless the plugin is named in ``GUARDS_FAIL_CLOSED``.
+* OPENERS (``opening_*``) are asked before a new ticket is first saved and
+  may change its fields and add internal notes; failures are recorded and
+  skipped.
+* DECIDERS (nouns: ``sla_targets``) answer a question; the first non-None
+  answer wins and the core ships a ``trylast`` default. One that raises or
+  answers malformed is skipped and recorded.
+* COLLECTORS (``register_*`` at start; ``*_panels``, ``*_charts``,
+  ``*_columns`` on reads) gather every plugin's part. A start-up collector
+  that fails stops kefu naming the plugin; a read collector that fails shows
+  a placeholder instead of its part.
+
+Guards, openers and deciders run inside the use case's transaction: they
+must only read (through ``service.sdk.db``), and their queries are rolled
+back to a savepoint if they fail. Hookwrappers are refused at registration:
+kefu calls implementations one by one, so that each failure stays its own.
 """
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
 import pluggy
 
+from service.hooks.types import (
+    ChartSpec,
+    JobDeclaration,
+    Opening,
+    Refusal,
+    RemedyDecision,
+    SlaTargets,
+    TicketChange,
+    TicketDraft,
+    TicketPanel,
+    TrackingPanel,
+)
+
+if TYPE_CHECKING:
+    import click
+    from flask import Blueprint, Flask
+    from marshmallow import Schema
+
+    from service.domain.actors import Actor
+    from service.models import Customer, Message, Staff, Ticket
+
 hookspec = pluggy.HookspecMarker("kefu")
+
+KINDS = ("notification", "guard", "opener", "decider", "collector")
+
+
+def _marked(kind: str, **options):
+    def mark(fn):
+        fn.kefu_kind = kind
+        return hookspec(**options)(fn)
+
+    return mark
+
+
+notification = _marked("notification")
+"""Marks a notification spec: after commit, return ignored, failures recorded."""
+guard = _marked("guard")
+"""Marks a guard spec: asked before a change commits; None or a ``Refusal``."""
+opener = _marked("opener")
+"""Marks an opener spec: asked before a new ticket's first save; changes and notes."""
+decider = _marked("decider", firstresult=True)
+"""Marks a decider spec: the first non-None answer wins; the core answers last."""
+collector = _marked("collector")
+"""Marks a collector spec: every plugin's part is gathered."""
 
 
 # --------------------------------------------------------------------------
@@ -34,20 +93,22 @@ hookspec = pluggy.HookspecMarker("kefu")
 # --------------------------------------------------------------------------
 
 
-@hookspec
-def ticket_created(ticket, actor):
-    """A ticket was opened (listen): from the public form, e-mail, API or a follow-up.
+@notification
+def ticket_created(ticket: Ticket, actor: Actor) -> None:
+    """A ticket was opened (listen): from the public form, e-mail, API, a
+    follow-up, or a plugin through the SDK.
 
-    :param ticket: the committed ``service.models.Ticket`` (number, status
-        ``new``, customer, due times set).
-    :param actor: ``service.domain.actors.Actor`` who opened it (a customer or staff;
+    :param ticket: the committed ``Ticket`` (number, status ``new``,
+        customer, due times set, openers' changes applied).
+    :param actor: ``Actor`` who opened it (a customer, staff, or a plugin;
         for a follow-up, whoever rejected or reopened after the window).
     :return: ignored.
     """
 
 
-@hookspec
-def ticket_transitioned(ticket, action, from_status, to_status, actor, details):
+@notification
+def ticket_transitioned(ticket: Ticket, action: str, from_status: str, to_status: str, actor: Actor,
+                        details: dict) -> None:
     """A ticket moved through the workflow (confirm, start, wait, resolve,
     reopen, close, cancel, customer_reply).
 
@@ -55,39 +116,42 @@ def ticket_transitioned(ticket, action, from_status, to_status, actor, details):
     :param action: the workflow action name.
     :param from_status: status before the action.
     :param to_status: status after it.
-    :param actor: who did it (staff, customer, or system for automatic closes).
+    :param actor: who did it (staff, customer, a plugin, or the system for
+        automatic closes).
     :param details: dict of what the action carried (``department``,
         ``resolution``, ``reason``, ...).
     :return: ignored.
     """
 
 
-@hookspec
-def ticket_updated(ticket, changes, actor):
-    """Fields of a ticket were edited (priority, category, department, assignee).
+@notification
+def ticket_updated(ticket: Ticket, changes: dict, actor: Actor) -> None:
+    """Fields of a ticket were edited (priority, category, department,
+    assignee, tags) or a remedy was decided.
 
     :param ticket: the committed ticket.
     :param changes: dict ``{field: [old, new]}`` of what changed, with codes
         for category and department and staff ids for the assignee.
-    :param actor: the staff member who edited it.
+    :param actor: the staff member or plugin who edited it.
     :return: ignored.
     """
 
 
-@hookspec
-def message_added(ticket, message, actor):
+@notification
+def message_added(ticket: Ticket, message: Message, actor: Actor) -> None:
     """A public reply or an internal note was added to a ticket.
 
     :param ticket: the committed ticket.
-    :param message: the committed ``service.models.Message``; check
-        ``message.internal`` before showing it to a customer.
-    :param actor: the author (staff or customer).
+    :param message: the committed ``Message``; check ``message.internal``
+        before showing it to a customer.
+    :param actor: the author (staff, customer or a plugin).
     :return: ignored.
     """
 
 
-@hookspec
-def resolution_answered(ticket, accepted, reason, followup, actor):
+@notification
+def resolution_answered(ticket: Ticket, accepted: bool, reason: str | None, followup: Ticket | None,
+                        actor: Actor) -> None:
     """The customer accepted or rejected a resolution (feed back).
 
     :param ticket: the committed ticket: ``closed`` when accepted,
@@ -102,56 +166,76 @@ def resolution_answered(ticket, accepted, reason, followup, actor):
     """
 
 
-@hookspec
-def sla_warning(ticket, target, due, step):
-    """A ticket is close to missing an SLA target (an SLA plugin raises it).
+@notification
+def event_published(event: str, ticket: Ticket, data: dict, occurred_at: datetime) -> None:
+    """An event in kefu's event vocabulary happened (what webhooks deliver).
 
-    Kind: notification, after the commit that recorded the warning; fired
-    once per ticket, target and ladder step, also when a sweep catches up.
+    The core publishes ``ticket.created``, ``ticket.transitioned``,
+    ``ticket.updated``, ``message.added`` (public messages only) and
+    ``resolution.answered``; plugins publish their own through
+    ``service.sdk.UnitOfWork.publish`` (``sla.breached``, ``survey.answered``,
+    ...). Fired after the commit that made it, after the notification hooks
+    of the same change.
 
-    :param ticket: the ``Ticket``.
-    :param target: ``"first_response"`` or ``"resolution"``.
-    :param due: the aware UTC time the target falls due.
-    :param step: the escalation step's name (e.g. ``"warning"``).
+    :param event: a ``noun.verb`` name, e.g. ``ticket.created``.
+    :param ticket: the committed ticket it is about.
+    :param data: the event's own JSON-able details (never customer contact
+        data): ``{"action", "from", "to"}`` for a transition, ``{"changes"}``
+        for an update, ``{"message"}``, ``{"accepted", "reason", "followup"}``,
+        or what the publishing plugin documents.
+    :param occurred_at: the aware UTC time of the commit.
     :return: ignored.
     """
 
 
-@hookspec
-def sla_breached(ticket, target, due, step):
-    """A ticket missed an SLA target (an SLA plugin raises it).
+# --------------------------------------------------------------------------
+# GUARDS: asked before a change commits; None, or a Refusal that stops it.
+# --------------------------------------------------------------------------
 
-    Kind: notification, after the commit that recorded the breach; fired
-    once per ticket, target and ladder step at or past the deadline (e.g.
-    ``"breach"``, then ``"takeover"``), also when a sweep catches up.
 
-    :param ticket: the ``Ticket``.
-    :param target: ``"first_response"`` or ``"resolution"``.
-    :param due: the aware UTC time the target fell due.
-    :param step: the escalation step's name.
-    :return: ignored.
+@guard
+def guard_ticket_change(ticket: Ticket, change: TicketChange, actor: Actor) -> Refusal | None:
+    """May this change be made? Asked before every workflow step and field
+    change of a ticket commits, whatever made it.
+
+    Stops at the first refusal. Runs inside the use case's transaction:
+    read only. ``ticket`` is as it was before the change.
+
+    :param ticket: the ticket about to change (its current status and fields).
+    :param change: a ``TicketChange``: ``kind`` ``transition`` (``action``,
+        ``from_status``, ``to_status``, ``details``) or ``update``
+        (``fields`` ``{name: [old, new]}``).
+    :param actor: who is making the change.
+    :return: None for no objection, or a ``Refusal`` ``{"code": str,
+        "message": str}``: the change is not made, the caller gets a 409 with
+        that code and message (the console shows it on the page), and the
+        refusal is recorded in the ticket's history with the plugin's name.
     """
 
 
-@hookspec
-def survey_answered(ticket, answer, actor):
-    """A customer answered a satisfaction survey (a survey plugin raises it).
+# --------------------------------------------------------------------------
+# OPENERS: asked before a new ticket's first save.
+# --------------------------------------------------------------------------
 
-    Kind: notification, after the commit that recorded the answer together
-    with what it set off (the ticket reopened, closed, or a follow-up
-    opened); fired once per survey, as surveys are single use.
 
-    :param ticket: the committed ``Ticket`` the survey was about, in its
-        status after the answer.
-    :param answer: a plain dict: ``survey_id``, ``round`` (0 for the first
-        resolution, 1 after one reopen, ...), ``solved`` (bool), ``rating``
-        (1-5), ``effort`` (1-7 or None), ``nps`` (0-10 or None), ``reasons``
-        (list of codes), ``comment`` (str or None), ``extra`` (dict),
-        ``answered_at`` (ISO time), ``outcome`` (``reopened``, ``followup``,
-        ``closed`` or ``none``) and ``followup`` (the follow-up ticket's
-        number or None).
-    :param actor: the customer.
-    :return: ignored.
+@opener
+def opening_ticket(draft: TicketDraft, actor: Actor) -> Opening | None:
+    """Shape a new ticket before it is first saved: change its fields, add notes.
+
+    Asked for every new ticket (form, e-mail, API, console, follow-ups,
+    plugins), after the ``customer_tier`` decider and before the SLA,
+    remedy and history are decided, so that they see the changes. Plugins
+    are asked in order, each seeing the draft as the ones before left it.
+
+    :param draft: a ``TicketDraft`` (customer, customer_tier, kind,
+        category, channel, priority, subject, description, department,
+        assignee, tags).
+    :param actor: who is opening it.
+    :return: None, or an ``Opening`` ``{"changes": {"priority", "category",
+        "department", "assignee", "tags"}, "notes": [str, ...]}``; the changes
+        are recorded in the history with the plugin's name, the notes become
+        internal notes by the plugin. An unknown code or a malformed answer
+        is recorded as a plugin error and ignored.
     """
 
 
@@ -160,40 +244,39 @@ def survey_answered(ticket, answer, actor):
 # --------------------------------------------------------------------------
 
 
-@hookspec(firstresult=True)
-def sla_targets(ticket, customer, start):
+@decider
+def sla_targets(ticket: Ticket, customer: Customer, start: datetime) -> SlaTargets | None:
     """Decide a ticket's SLA due times when it is opened or re-prioritised.
 
     Stops at the first non-None result.
 
     :param ticket: the ticket (not yet inserted when opened: no ``id`` or
-        ``number`` then); read its
-        ``priority``, ``kind``, ``customer_tier``.
+        ``number`` then); read its ``priority``, ``kind``, ``customer_tier``.
     :param customer: the ticket's customer.
     :param start: the aware UTC time the clock starts from (the ticket's
         creation, also when re-prioritised later).
-    :return: a dict ``{"policy": str, "first_response_due": datetime,
+    :return: ``SlaTargets`` ``{"policy": str, "first_response_due": datetime,
         "resolution_due": datetime}`` (aware datetimes; either due may be
         None for "no target"), or None to let the next plugin decide. The
         core default uses ``DEFAULT_SLA_MINUTES`` by priority, round the clock.
     """
 
 
-@hookspec(firstresult=True)
-def customer_tier(customer):
+@decider
+def customer_tier(customer: Customer) -> str | None:
     """Decide a customer's value tier (e.g. ``A``/``B``/``C`` or ``vip``...).
 
     Stops at the first non-None result.
 
-    :param customer: a ``service.models.Customer``.
+    :param customer: a ``Customer``.
     :return: a short tier code (str), or None to let the next plugin decide.
         The core default answers None: no tiers without a tier plugin, and
         the ticket's ``customer_tier`` stays empty.
     """
 
 
-@hookspec(firstresult=True)
-def remedy_approval(ticket, customer):
+@decider
+def remedy_approval(ticket: Ticket, customer: Customer) -> RemedyDecision | None:
     """Decide whether the remedy a customer requested may be granted.
 
     Called when a ticket with a requested remedy is opened. Stops at the
@@ -202,7 +285,7 @@ def remedy_approval(ticket, customer):
     :param ticket: the ticket; ``remedy_text``, ``remedy_amount_minor``
         (minor units) and ``remedy_currency`` describe the request.
     :param customer: the ticket's customer.
-    :return: a dict ``{"decision": "approved"|"needs_approval"|"refused",
+    :return: ``RemedyDecision`` ``{"decision": "approved"|"needs_approval"|"refused",
         "reason": str, "approver": "supervisor"|"finance"|None}``, or None
         to let the next plugin decide. ``approver`` (optional, only read for
         ``needs_approval``; default ``supervisor``) names who approves: it is
@@ -214,38 +297,15 @@ def remedy_approval(ticket, customer):
     """
 
 
-@hookspec(firstresult=True)
-def credit_source(customer, quarter):
-    """Answer a customer's credit score from an external source (a credit
-    bureau, a bank, the ERP's credit module).
-
-    Asked by a credit plugin (the builtin ``credit_check``) when it rates a
-    customer; stops at the first non-None result. The caller runs it in a
-    worker thread with a deadline (``CREDIT_SOURCE_TIMEOUT``) and caches the
-    answer per customer and quarter, so an implementation may do network
-    I/O, but must not use the caller's database session: ``customer`` is a
-    snapshot, not attached to one. A slow (past the deadline) or failing
-    implementation is noted on the rating and the internal score is used.
-
-    :param customer: a read-only snapshot of the customer with ``id``,
-        ``external_ref``, ``name``, ``kind`` and ``email``.
-    :param quarter: the quarter being rated, e.g. ``"2026Q4"`` (rated from
-        the previous quarter's figures).
-    :return: a dict ``{"score": number from 0 to 100, "source": str}`` (the
-        source's name, shown with the rating), or None when this source
-        knows nothing about the customer. The core default answers None.
-    """
-
-
-@hookspec(firstresult=True)
-def satisfaction_class(customer):
+@decider
+def satisfaction_class(customer: Customer) -> str | None:
     """Decide a customer's satisfaction class (DOMAIN.md: ``loyal``,
     ``ordinary``, ``complaining``, ``lost``).
 
     Stops at the first non-None result. Asked whenever the staff API shows a
     customer; must only read.
 
-    :param customer: a ``service.models.Customer``.
+    :param customer: a ``Customer``.
     :return: a short class name (str), or None to let the next plugin
         decide. The core default answers None: no classes without a plugin
         that derives them (the builtin ``satisfaction_survey`` does, from
@@ -254,12 +314,127 @@ def satisfaction_class(customer):
 
 
 # --------------------------------------------------------------------------
-# COLLECTORS: every implementation's result is gathered.
+# COLLECTORS at start: every plugin's part; a failure stops kefu naming the plugin.
 # --------------------------------------------------------------------------
 
 
-@hookspec
-def customer_columns(purpose):
+@collector
+def register_hookspecs() -> Any:
+    """Declare hooks that this plugin fires or asks (its own contract).
+
+    Gathered when the plugin manager is built, before implementations are
+    checked against the specs, so other plugins may implement them. Mark
+    the specs with ``service.sdk.notification`` (fire them with
+    ``UnitOfWork.emit``) or ``service.sdk.decider`` (ask them with
+    ``service.sdk.ask``).
+
+    :return: a module or class holding the specs (or None).
+    """
+
+
+@collector
+def register_settings() -> type[Schema] | Schema | None:
+    """Declare this plugin's settings, with their defaults and validation.
+
+    Called at start inside an app context; kefu loads the plugin's keys
+    from its settings (``config`` files, ``KEFU_SETTINGS``, ``KEFU_<KEY>``
+    variables, a test's overrides) through the schema, and refuses to start
+    when one is wrong, naming the plugin and the key. Read them with
+    ``service.sdk.plugin_settings(name)``.
+
+    :return: a marshmallow ``Schema`` (class or instance) whose fields are
+        the setting names (UPPER_CASE, prefixed with the plugin's name or
+        topic), each with ``load_default`` and its validation; a
+        ``post_load`` may build a typed settings object. Or None.
+    """
+
+
+@collector
+def register_migrations() -> str | None:
+    """Declare where this plugin's Alembic migrations are (its own tables).
+
+    Called at start inside an app context. ``kefu db upgrade`` applies the
+    migrations of every enabled plugin after the core's. Import your models
+    module inside the implementation, so that Alembic and the schema tests
+    see your tables.
+
+    :return: the directory holding the plugin's revision files (one branch:
+        the first revision has ``branch_labels = ("<plugin name>",)``,
+        ``down_revision = None`` and ``depends_on`` the core revision whose
+        tables it refers to), or None.
+    """
+
+
+@collector
+def register_blueprints(app: Flask) -> list[Blueprint] | None:
+    """Add Flask blueprints (pages or API routes) to the app.
+
+    Called once by ``create_app`` after the core blueprints, inside an app
+    context (so settings and the database can be read).
+
+    :param app: the Flask app being built.
+    :return: a list of blueprints (or None). A ``flask_smorest.Blueprint``
+        joins kefu's API and its OpenAPI document; a plain ``flask.Blueprint``
+        is registered as is. Staff routes check roles with
+        ``service.sdk.require_role``.
+    """
+
+
+@collector
+def register_jobs(app: Flask) -> list[JobDeclaration] | None:
+    """Declare background jobs, periodic ones as data.
+
+    Gathered once at start, inside an app context; a malformed entry or a
+    name declared twice stops kefu naming the plugin.
+
+    :param app: the Flask app.
+    :return: a list of ``JobDeclaration`` dicts (or None): ``name`` (unique,
+        e.g. ``"acme.export"``), ``func`` (``"module:function"``), ``queue``
+        (``default``, ``mail``, or one of the plugin's own), optional
+        ``interval`` (seconds: periodic, run once per period however many
+        workers run; ``JOB_INTERVALS`` overrides), ``retries`` (default
+        ``JOB_RETRIES``), ``timeout`` (seconds, default 300) and ``kwargs``
+        (for periodic runs). Job functions take ids, never ORM objects; they
+        run in an app context with a fresh session and may run twice, so
+        side effects go through ``service.sdk.effect_once``. Queue one with
+        ``service.sdk.enqueue(name, **kwargs)``.
+    """
+
+
+@collector
+def register_cli(cli: click.Group) -> list[click.Command] | None:
+    """Add commands to the ``kefu`` command line.
+
+    Called at start inside an app context.
+
+    :param cli: the ``kefu`` click group; call ``cli.add_command(...)``, or
+        return the commands.
+    :return: a list of ``click.Command`` objects (or None).
+    """
+
+
+@collector
+def demo_data(app: Flask) -> list[str] | None:
+    """Add this plugin's part of the demo (``kefu demo`` / ``make run``).
+
+    Called once, on a fresh database, after the core's demo (departments,
+    staff, the customers ``C-0001`` ... ``C-0008`` and their tickets) is
+    committed. Write through the SDK's use cases and units of work; a
+    failure here stops ``kefu demo``.
+
+    :param app: the Flask app (an app context is active).
+    :return: a list of short lines describing what was added (printed by
+        ``kefu demo``), or None.
+    """
+
+
+# --------------------------------------------------------------------------
+# COLLECTORS on reads: a failing part shows as a placeholder, never a 500.
+# --------------------------------------------------------------------------
+
+
+@collector
+def customer_columns(purpose: str) -> dict[str, Any] | None:
     """Add values to the core's read of a customer, so that a decider need
     not query for them.
 
@@ -269,134 +444,76 @@ def customer_columns(purpose):
     (purpose ``"show"``: ``GET /api/v1/customers/{id}`` and the customer
     list; ``customer_tier`` and ``satisfaction_class`` will be asked). It
     selects these expressions in the same SELECT and keeps the values with
-    the customer for the rest of the transaction. Read them with ``service.reads.lookup.preloaded(customer,
-    name)``; it answers ``service.reads.lookup.NOT_LOADED`` when the customer was
-    read another way (found by a contact's e-mail, loaded through a ticket,
-    or in an earlier transaction), so query as usual then. Gathered when
-    the app first reads a customer (again if the plugins change); the values
-    are as read, so a plugin that changes them in the same transaction must
-    not trust them.
+    the customer for the rest of the transaction. Read them with
+    ``service.sdk.preloaded(customer, name)``; it answers
+    ``service.sdk.NOT_LOADED`` when the customer was read another way (found
+    by a contact's e-mail, loaded through a ticket, or in an earlier
+    transaction), so query as usual then. Gathered when the app first reads
+    a customer; a plugin whose columns fail is left out of the read (and
+    recorded on the admin plugins page).
 
-    :param purpose: ``"ticket"`` or ``"show"`` (``service.reads.lookup.OPENING``,
+    :param purpose: ``"ticket"`` or ``"show"`` (``service.sdk.OPENING``,
         ``SHOWING``). Return only what that read needs: every column is
         computed on every such read, needed or not.
     :return: a dict ``{name: SQL expression}`` (or None). Each expression is
         a scalar correlated to the ``customers`` table, typically
         ``select(t.c.x).where(t.c.customer_id == Customer.id).scalar_subquery()``;
         names must be unique across plugins (prefix them with your plugin's
-        name): a name given twice raises ``ValueError`` at the first read.
+        name).
     """
 
 
-@hookspec
-def register_blueprints(app):
-    """Add Flask blueprints (pages or API routes) to the app.
+@collector
+def ticket_panels(ticket: Ticket, staff: Staff) -> TicketPanel | list[TicketPanel] | None:
+    """Add panels to the agent's view of a ticket.
 
-    Called once by ``create_app`` after the core blueprints.
+    Called for ``GET /api/v1/tickets/{number}?panels=true`` (``panels``) and the
+    console's ticket page; must be quick and must only read. A panel that
+    raises or is malformed shows as "plugin NAME could not show this".
 
-    :param app: the Flask app being built.
-    :return: a list of ``flask.Blueprint`` objects (or None). Staff API
-        routes should use ``service.usecases.auth.require_role`` to check roles.
+    :param ticket: the ticket shown.
+    :param staff: the ``Staff`` viewing it (check roles before showing
+        restricted data).
+    :return: a ``TicketPanel`` ``{"key": str, "title": str, "rows": [PanelRow,
+        ...]}`` (or ``"data"``: any JSON), a list of them, or None.
     """
 
 
-@hookspec
-def register_jobs(app):
-    """Declare background jobs, periodic ones as data.
-
-    Gathered once per app, the first time a job is enqueued, relayed or
-    worked (``service.jobs.registry.registry``); a malformed entry or a name
-    declared twice raises ``service.jobs.registry.JobError`` there.
-
-    :param app: the Flask app.
-    :return: a list of dicts (or None): ``name`` (unique, e.g.
-        ``"acme.export"``), ``func`` (``"module:function"``), ``queue``
-        (one of ``service.jobs.registry.QUEUES``: default, mail, webhooks, sla),
-        optional ``interval`` (seconds: periodic, run once per period
-        however many workers run; ``JOB_INTERVALS`` overrides), ``retries``
-        (default ``JOB_RETRIES``), ``timeout`` (seconds, default 300) and
-        ``kwargs`` (for periodic runs). Job functions take ids, never ORM
-        objects; they run in an app context with a fresh session and may be
-        run twice, so side effects go through ``service.jobs.registry.effect_once``.
-        Queue a job from a use case or notification with
-        ``service.jobs.registry.enqueue(name, **kwargs)``.
-    """
-
-
-@hookspec
-def register_cli(cli):
-    """Add commands to the ``kefu`` command line.
-
-    :param cli: the ``kefu`` click group; call ``cli.add_command(...)``, or
-        return the commands.
-    :return: a list of ``click.Command`` objects (or None).
-    """
-
-
-@hookspec
-def tracking_panels(ticket):
+@collector
+def tracking_panels(ticket: Ticket) -> TrackingPanel | list[TrackingPanel] | None:
     """Add panels to the customer's own view of a ticket.
 
     Called for ``GET /api/v1/public/tickets/{token}`` (``panels``) and the
     web tracking page, i.e. for the ticket's customer, never for staff; must
     be quick and must only read. Never put staff-only data here (credit,
     tiers, internal notes): whatever is returned is shown to the customer.
+    A panel that raises is left out (and recorded on the admin plugins page).
 
     :param ticket: the ticket the customer's token opens.
-    :return: a dict ``{"key": str, "title": str, "text": str, "url": str or
-        None, "url_label": str or None}`` (plain text, escaped when shown; the
-        url is shown as one button or link), a list of such dicts, or None.
+    :return: a ``TrackingPanel`` ``{"key": str, "title": str, "text": str,
+        "url": str or None, "url_label": str or None}`` (plain text, escaped
+        when shown; the url is shown as one button or link), a list of
+        them, or None.
     """
 
 
-@hookspec
-def demo_data(app):
-    """Add this plugin's part of the demo (``kefu demo`` / ``make run``).
-
-    Called once, on a fresh database, after the core's demo (departments,
-    staff, the customers ``C-0001`` ... ``C-0008`` and their tickets) is
-    committed. Write through your own use cases and commit; a failure here
-    is a programming error and stops ``kefu demo``.
-
-    :param app: the Flask app (an app context is active).
-    :return: a list of short lines describing what was added (printed by
-        ``kefu demo``), or None.
-    """
-
-
-@hookspec
-def ticket_panels(ticket, staff):
-    """Add panels to the agent's view of a ticket.
-
-    Called for ``GET /api/v1/tickets/{number}?panels=true`` (``panels``) and the
-    console's ticket page; must be quick and must only read.
-
-    :param ticket: the ticket shown.
-    :param staff: the ``Staff`` viewing it (check roles before showing
-        restricted data).
-    :return: a dict ``{"key": str, "title": str, "data": JSON-able}``, a list
-        of such dicts, or None.
-    """
-
-
-@hookspec
-def dashboard_charts(staff):
+@collector
+def dashboard_charts(staff: Staff) -> ChartSpec | list[ChartSpec] | None:
     """Add charts to the supervisor dashboard (``/console/dashboard``).
 
     Called each time the dashboard is shown, for supervisors and admins;
     must only read, and should be quick (aggregate in SQL, or read a report
     your plugin already keeps). The core draws each chart as server-side
-    SVG with a data table under it; a chart whose spec cannot be drawn is
-    left out.
+    SVG with a data table under it. A chart that raises or cannot be drawn
+    shows as "plugin NAME could not show this".
 
     :param staff: the ``Staff`` viewing the dashboard (check roles before
         showing restricted figures).
-    :return: a chart spec, a list of them, or None. A spec is a dict
-        ``{"key": str, "title": str, "kind": "bar"|"line"|"pareto",
-        "labels": [str, ...], "series": [{"name": str, "values": [number
-        or None, ...]}], "unit": str or None}``: one value per label in
-        each series; ``pareto`` takes one series, sorted largest first with
-        the running share drawn over it. Titles and labels are plain text
-        (escaped when shown): translate them yourself if you like
-        (``flask_babel.gettext`` works here, the page's language is set).
+    :return: a ``ChartSpec`` ``{"key": str, "title": str, "kind":
+        "bar"|"line"|"pareto", "labels": [str, ...], "series": [{"name": str,
+        "values": [number or None, ...]}], "unit": str or None}``, a list of
+        them, or None: one value per label in each series; ``pareto`` takes
+        one series, sorted largest first with the running share drawn over
+        it. Titles and labels are plain text (escaped when shown): translate
+        them yourself (``flask_babel.gettext`` works here).
     """

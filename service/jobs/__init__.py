@@ -1,1 +1,4 @@
-"""Background jobs: declarations, the outbox relay, running them, admin views."""
+"""Background jobs: declarations (``registry``), the outbox relay
+(``outbox``), running one job (``run``), effects once (``effects``), workers
+and the periodic ticker (``runner``), admin views (``admin``), ``kefu worker``
+and ``kefu jobs`` (``cli``)."""

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from service.domain.errors import NotFound
 from service.extensions import db
 from service.jobs.outbox import connection, queue
-from service.jobs.runner import WORK_ORDER
+from service.jobs.registry import queues
 from service.models import OutboxJob
 
 
@@ -30,7 +30,7 @@ def failed_jobs(limit: int = 100) -> list[dict]:
     if conn is None:
         return []
     out = []
-    for name in WORK_ORDER:
+    for name in queues():
         registry = FailedJobRegistry(queue=queue(name, conn))
         for job in Job.fetch_many(registry.get_job_ids(0, limit - 1), connection=conn):
             if job is None:

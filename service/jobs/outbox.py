@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from service.extensions import db
 from service.jobs import registry as jobs
+from service.jobs import run
 from service.models import OutboxJob
 from service.models.base import utcnow
 
@@ -47,7 +48,7 @@ def connection(app=None):
 
 
 def queue(name: str, conn) -> Queue:
-    """The RQ queue ``name`` (one of ``jobs.QUEUES``) on ``conn``."""
+    """The RQ queue ``name`` (see ``jobs.queues``) on ``conn``."""
     return Queue(name, connection=conn)
 
 
@@ -63,9 +64,9 @@ def _enqueue(row: OutboxJob, spec: jobs.JobSpec, conn, app) -> None:
     }
     q = queue(spec.queue, conn)
     if row.run_at is not None and row.run_at > utcnow():
-        q.enqueue_at(row.run_at, jobs.run_outbox, row.id, **options)
+        q.enqueue_at(row.run_at, run.run_outbox, row.id, **options)
     else:
-        q.enqueue(jobs.run_outbox, row.id, **options)
+        q.enqueue(run.run_outbox, row.id, **options)
 
 
 def relay(ids: list[int] | None = None, limit: int = BATCH) -> int:

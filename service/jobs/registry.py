@@ -1,4 +1,7 @@
-"""Background jobs on RQ: what jobs exist, how a use case asks for one, how one runs.
+"""Background jobs on RQ: what jobs exist and how a use case asks for one.
+
+How one runs is ``service.jobs.run``; side effects once, ``service.jobs.effects``.
+
 
 * **Declared as data.** The core's jobs are in ``CORE_JOBS``; plugins add
   theirs through the ``register_jobs`` collector. A job is a name, a
@@ -18,22 +21,22 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-import os
-from contextlib import contextmanager
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from service.extensions import db
-from service.models import JobEffect, OutboxJob
+from service.models import OutboxJob
 from service.models.base import utcnow
 
 log = logging.getLogger("kefu.jobs")
 
-QUEUES = ("default", "mail", "webhooks", "sla")
+QUEUES = ("default", "mail")  # the core's; a plugin's jobs may name queues of its own
+QUEUE_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+DECLARATIONS = "kefu_job_declarations"  # app.extensions: [(plugin, entry)] gathered at start
 _PENDING = "kefu_outbox_new"  # session.info: rows enqueued in the current transaction
 
 CORE_JOBS = [
@@ -70,16 +73,13 @@ class JobError(RuntimeError):
     """A job was declared or asked for wrongly (a programming error, not bad input)."""
 
 
-class EffectBusy(RuntimeError):
-    """Another run of the same effect is in flight; retry later."""
-
-
 def _spec(entry: dict, source: str) -> JobSpec:
     if not isinstance(entry, dict) or not entry.get("name") or ":" not in str(entry.get("func", "")):
         raise JobError(f"{source}: a job needs a name and func 'module:function', got {entry!r}")
     queue = entry.get("queue") or "default"
-    if queue not in QUEUES:
-        raise JobError(f"{source}: job {entry['name']} names unknown queue {queue!r} (one of {QUEUES})")
+    if not isinstance(queue, str) or not QUEUE_NAME.fullmatch(queue):
+        raise JobError(f"{source}: job {entry['name']} names queue {queue!r}: a queue is named with "
+                       "a-z, 0-9 and _ (at most 40), e.g. default, mail or one of the plugin's own")
     unknown = set(entry) - {"name", "func", "queue", "interval", "retries", "timeout", "kwargs"}
     if unknown:
         raise JobError(f"{source}: job {entry['name']} has unknown keys {sorted(unknown)}")
@@ -88,8 +88,23 @@ def _spec(entry: dict, source: str) -> JobSpec:
                    kwargs=dict(entry.get("kwargs") or {}), source=source)
 
 
+def declare(app, plugin: str, entries) -> None:
+    """Add ``plugin``'s ``register_jobs`` answer to ``app``'s jobs (at start),
+    checking each entry; ``JobError`` for a malformed one or a name taken."""
+    found = app.extensions.setdefault(DECLARATIONS, [])
+    names = {e["name"] for e in CORE_JOBS} | {e["name"] for _, e in found}
+    for entry in entries:
+        spec = _spec(entry, plugin)
+        if spec.name in names:
+            raise JobError(f"job {spec.name} is declared twice ({plugin} and another)")
+        names.add(spec.name)
+        found.append((plugin, entry))
+    app.extensions.pop("kefu_jobs", None)
+
+
 def registry(app=None) -> dict[str, JobSpec]:
-    """Every declared job by name (core first, then plugins), built once per app.
+    """Every declared job by name (core first, then plugins, as declared at
+    start), built once per app. ``JOB_INTERVALS`` overrides intervals.
 
     Raises ``JobError`` for a malformed declaration or a name declared twice.
     """
@@ -98,8 +113,7 @@ def registry(app=None) -> dict[str, JobSpec]:
     if specs is None:
         specs = {}
         overrides = app.config.get("JOB_INTERVALS") or {}
-        plugin_entries = app.extensions["kefu_plugins"].collect_with_names("register_jobs", app=app)
-        for source, entry in [("core", e) for e in CORE_JOBS] + plugin_entries:
+        for source, entry in [("core", e) for e in CORE_JOBS] + list(app.extensions.get(DECLARATIONS, [])):
             spec = _spec(entry, source)
             if spec.name in specs:
                 raise JobError(f"job {spec.name} is declared twice ({specs[spec.name].source}, {source})")
@@ -108,6 +122,13 @@ def registry(app=None) -> dict[str, JobSpec]:
             specs[spec.name] = spec
         app.extensions["kefu_jobs"] = specs
     return specs
+
+
+def queues(app=None) -> list[str]:
+    """Every queue some job names, in the order workers take them: mail
+    first (customers wait on it), the plugins' own, default last."""
+    named = list(dict.fromkeys(spec.queue for spec in registry(app).values()))
+    return ["mail"] + [q for q in named if q not in QUEUES] + ["default"]
 
 
 def periodic(app=None) -> list[JobSpec]:
@@ -178,124 +199,3 @@ def install() -> None:
 
     if not event.contains(Session, "after_soft_rollback", _drop_enqueued):
         event.listen(Session, "after_soft_rollback", _drop_enqueued)
-
-
-# --------------------------------------------------------------------------- running
-
-_BOUND = {}
-
-
-def bind_app(app) -> None:
-    """Make ``app`` the one jobs run in, in this process (worker, runner, tests)."""
-    _BOUND["app"] = app
-    _BOUND["pid"] = os.getpid()
-
-
-def _job_app():
-    app = _BOUND.get("app")
-    if app is None:
-        from service import create_app  # a worker started by plain ``rq worker``
-
-        bind_app(create_app())
-        app = _BOUND["app"]
-    return app
-
-
-@contextmanager
-def job_context():
-    """An app context for one job run, with a fresh session removed afterwards."""
-    app = _job_app()
-    with app.app_context():
-        if _BOUND.get("pid") != os.getpid():
-            # A forked work horse must not share the parent's pooled connections.
-            db.engine.dispose(close=False)
-            _BOUND["pid"] = os.getpid()
-        try:
-            yield app
-        finally:
-            db.session.remove()
-
-
-def _current_rq_job_id() -> str | None:
-    from rq import get_current_job
-
-    job = get_current_job()
-    return job.id if job is not None else None
-
-
-def run_outbox(outbox_id: int):
-    """RQ entry point for a relayed outbox job: run it unless it already ran.
-
-    Records attempts and the last error on the row; an exception propagates
-    so that RQ retries with backoff.
-    """
-    with job_context():
-        row = db.session.get(OutboxJob, outbox_id)
-        if row is None or row.done_at is not None:
-            return "skipped"
-        spec = registry().get(row.name)
-        if spec is None:
-            raise JobError(f"outbox job {outbox_id} names undeclared job {row.name!r}")
-        row.attempts += 1
-        row.started_at = utcnow()
-        kwargs = dict(row.kwargs or {})
-        db.session.commit()
-        try:
-            result = spec.callable()(**kwargs)
-        except Exception as exc:
-            db.session.rollback()
-            row = db.session.get(OutboxJob, outbox_id)
-            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            db.session.commit()
-            raise
-        db.session.rollback()  # whatever the job left open is not ours to commit
-        row = db.session.get(OutboxJob, outbox_id)
-        row.done_at = utcnow()
-        db.session.commit()
-        return result
-
-
-def run_periodic(name: str):
-    """RQ entry point for one period of periodic job ``name``."""
-    with job_context():
-        spec = registry()[name]
-        return spec.callable()(**spec.kwargs)
-
-
-# --------------------------------------------------------------------------- effects
-
-@contextmanager
-def effect_once(key: str, claim_seconds: int = 120):
-    """Guard one side effect: yields True when it should happen now, False when
-    it already happened; marks it done when the block ends without error.
-
-    The key is claimed (committed) before the effect. A claim left by a run
-    that died is taken over by the same RQ job's retry at once, by others
-    after ``claim_seconds``; a live claim by another run raises ``EffectBusy``
-    (retried later). Only the window between the effect and marking it done
-    can repeat it, which is why e-mails carry a Message-ID derived from
-    the key (receivers fold duplicates).
-    """
-    owner = _current_rq_job_id() or "local"
-    now = utcnow()
-    effect = db.session.get(JobEffect, key)
-    if effect is not None and effect.done_at is not None:
-        yield False
-        return
-    if effect is None:
-        db.session.add(JobEffect(key=key, claimed_at=now, detail=f"claimed by {owner}"))
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            raise EffectBusy(f"effect {key} was claimed by a concurrent run") from None
-    elif effect.detail != f"claimed by {owner}" and effect.claimed_at > now - timedelta(seconds=claim_seconds):
-        raise EffectBusy(f"effect {key} is in flight ({effect.detail})")
-    else:
-        effect.claimed_at, effect.detail = now, f"claimed by {owner}"
-        db.session.commit()
-    yield True
-    effect = db.session.get(JobEffect, key)
-    effect.done_at = utcnow()
-    effect.detail = f"done by {owner}"
-    db.session.commit()

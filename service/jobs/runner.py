@@ -20,7 +20,7 @@ from flask import current_app
 from rq import SimpleWorker, Worker
 from rq.timeouts import TimerDeathPenalty
 
-from service.jobs import outbox
+from service.jobs import outbox, run
 from service.jobs import registry as jobs
 
 log = logging.getLogger("kefu.jobs")
@@ -38,15 +38,13 @@ def tick(app, conn, now: float | None = None) -> list[str]:
         slot = int(now // spec.interval)
         if conn.set(f"kefu:periodic:{spec.name}:{slot}", now, nx=True, ex=int(spec.interval) * 2 + 60):
             outbox.queue(spec.queue, conn).enqueue(
-                jobs.run_periodic, spec.name, job_id=f"kefu-periodic-{spec.name.replace('.', '_')}-{slot}",
+                run.run_periodic, spec.name, job_id=f"kefu-periodic-{spec.name.replace('.', '_')}-{slot}",
                 job_timeout=spec.timeout, result_ttl=600, failure_ttl=app.config["JOB_FAILURE_TTL"],
                 description=f"{spec.name} (periodic, every {spec.interval} s)")
             started.append(spec.name)
     return started
 
 
-# Every queue (``jobs.QUEUES``) in the order workers take them: most urgent first.
-WORK_ORDER = ("mail", "webhooks", "sla", "default")
 
 
 class _Ticker(threading.Thread):
@@ -83,7 +81,7 @@ def work(app, queues: list[str] | None = None, burst: bool = False, periodic: bo
     conn = outbox.connection(app)
     if conn is None:
         raise RuntimeError("kefu worker needs REDIS_URL; without it the server runs jobs in-process")
-    jobs.bind_app(app)
+    run.bind_app(app)
     with app.app_context():
         _warm(app)
     ticker = None
@@ -93,7 +91,7 @@ def work(app, queues: list[str] | None = None, burst: bool = False, periodic: bo
         ticker = _Ticker(app, conn, app.config["JOB_TICK_SECONDS"])
         ticker.start()
     try:
-        Worker(queues or list(WORK_ORDER), connection=conn).work(
+        Worker(queues or jobs.queues(app), connection=conn).work(
             burst=burst, with_scheduler=True, logging_level="INFO")
     finally:
         if ticker:
@@ -124,7 +122,7 @@ class InProcessRunner:
         """Make this the app's job connection in this process."""
         self.app.extensions["kefu_redis"] = self.conn
         self.app.extensions["kefu_runner"] = self
-        jobs.bind_app(self.app)
+        run.bind_app(self.app)
         return self
 
     def drain(self, periodic: bool = True, now: float | None = None) -> None:
@@ -133,7 +131,7 @@ class InProcessRunner:
             outbox.relay_job()
             if periodic:
                 tick(self.app, self.conn, now)
-        ThreadWorker(list(WORK_ORDER), connection=self.conn).work(
+        ThreadWorker(jobs.queues(self.app), connection=self.conn).work(
             burst=True, with_scheduler=True, logging_level="WARNING")
 
     def start(self) -> "InProcessRunner":

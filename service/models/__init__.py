@@ -6,10 +6,11 @@ from service.models.department import Department
 from service.models.events import TicketEvent
 from service.models.job import JobEffect, OutboxJob, QuarantinedMail
 from service.models.message import Attachment, Message
+from service.models.plugin import PluginFailure
 from service.models.staff import ROLES, ApiToken, Staff
 from service.models.ticket import CHANNELS, KINDS, PRIORITIES, Ticket
 
 __all__ = [
     "ApiToken", "Attachment", "CHANNELS", "CUSTOMER_KINDS", "Category", "Customer",
-    "Department", "JobEffect", "KINDS", "Message", "OutboxJob", "QuarantinedMail", "PRIORITIES", "ROLES", "Staff", "Ticket", "TicketEvent",
+    "Department", "JobEffect", "KINDS", "Message", "OutboxJob", "PluginFailure", "QuarantinedMail", "PRIORITIES", "ROLES", "Staff", "Ticket", "TicketEvent",
 ]

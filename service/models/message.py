@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from service.extensions import db
 from service.models.base import UTCDateTime, utcnow
 
-AUTHOR_TYPES = ("staff", "customer", "system")
+AUTHOR_TYPES = ("staff", "customer", "system", "plugin")
 
 
 class Message(db.Model):
@@ -17,6 +17,8 @@ class Message(db.Model):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     author_type: Mapped[str] = mapped_column(String(10))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    # Who wrote it when no staff member did: the plugin's name (author_type "plugin").
+    author_name: Mapped[str | None] = mapped_column(String(120))
     body: Mapped[str] = mapped_column(Text)
     # Internal notes are for staff only: never on the tracking page or in mail.
     internal: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from flask import current_app
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.ext.hybrid import Comparator, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -69,6 +69,8 @@ class Ticket(db.Model):
     reason: Mapped[str | None] = mapped_column(Text)  # last reopen/cancel reason
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     customer_tier: Mapped[str | None] = mapped_column(String(20))
+    # Short labels staff and plugins put on a ticket (openers, edits); None reads as none.
+    tags: Mapped[list | None] = mapped_column(JSON)
 
     sla_policy: Mapped[str | None] = mapped_column(String(80))
     first_response_due = mapped_column(UTCDateTime)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from service.domain.errors import NotFound, ValidationFailed
 from service.extensions import db
+from service.hooks.manager import FAILED
 from service.models import Category, Customer, Department, Staff, Ticket
 from service.models.ticket import parse_number
 from service.reads import process_cache
@@ -31,22 +32,31 @@ SHOWING = "show"  # ``customer_columns`` purpose: customers shown to staff
 def _built_read(purpose: str) -> tuple:
     # (hook implementations, labelled columns, names, statement by id), built
     # once per app, purpose and set of ``customer_columns`` implementations,
-    # so a reused statement keeps its memoized cache key.
-    caller = current_app.extensions["kefu_plugins"].pm.hook.customer_columns
-    key = tuple(impl.plugin_name for impl in caller.get_hookimpls())
+    # so a reused statement keeps its memoized cache key. A plugin whose
+    # columns cannot be had is left out of the read (logged and counted).
+    manager = current_app.extensions["kefu_plugins"]
+    key = tuple(impl.plugin_name for impl in manager.impls("customer_columns"))
     reads = current_app.extensions.setdefault("kefu_customer_read", {})
     built = reads.get(purpose)
     if built is None or built[0] != key:
         columns = {}
-        for part in current_app.extensions["kefu_plugins"].collect("customer_columns", purpose=purpose):
+        for plugin, part in manager.collect_isolated("customer_columns", check_item=_check_columns,
+                                                     purpose=purpose):
+            if part is FAILED:
+                continue
             for name, expression in part.items():
                 if name in columns:
-                    raise ValueError(f"customer_columns: {name!r} is given twice")
+                    raise ValueError(f"customer_columns: {name!r} is given twice (again by {plugin})")
                 columns[name] = expression
         labelled = tuple(expr.label(f"preload_{n}") for n, expr in enumerate(columns.values()))
         statement = select(Customer, *labelled).where(Customer.id == bindparam("id"))
         built = reads[purpose] = (key, labelled, tuple(columns), statement)
     return built
+
+
+def _check_columns(part) -> None:
+    if not isinstance(part, dict) or not all(isinstance(k, str) and hasattr(v, "label") for k, v in part.items()):
+        raise ValueError("customer_columns must answer {name: SQL expression}")
 
 
 def customer_read(purpose: str) -> tuple[tuple, tuple[str, ...]]:

@@ -15,6 +15,7 @@ from service.extensions import db
 from service.models import ApiToken, Staff
 from service.models.base import utcnow
 from service.reads import process_cache
+from service.usecases.uow import UnitOfWork
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "kefu_"
@@ -42,18 +43,20 @@ def _token_digest(token: str) -> str:
 def issue_token(staff: Staff, label: str = "") -> str:
     """Create an API token for ``staff`` (committed) and return it; only its hash is kept."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(staff_id=staff.id, token_hash=_token_digest(token), label=label))
-    db.session.commit()
+    with UnitOfWork() as uow:
+        db.session.add(ApiToken(staff_id=staff.id, token_hash=_token_digest(token), label=label))
+        uow.commit()
     return token
 
 
 def revoke_token(token: str) -> bool:
     """Revoke ``token``; True when it existed and was active."""
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
-    if row is None or row.revoked_at is not None:
-        return False
-    row.revoked_at = utcnow()
-    db.session.commit()
+    with UnitOfWork() as uow:
+        row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
+        if row is None or row.revoked_at is not None:
+            return False
+        row.revoked_at = utcnow()
+        uow.commit()
     forget_tokens()
     return True
 

@@ -11,6 +11,7 @@ from service.domain.errors import Conflict, ValidationFailed
 from service.extensions import db
 from service.models import CUSTOMER_KINDS, Customer, Ticket
 from service.reads.lookup import customer_by_id
+from service.usecases.uow import UnitOfWork
 
 IMPORT_COLUMNS = ("external_ref", "name", "kind", "email", "phone", "language")
 IMPORT_LANGUAGES = ("en", "zh_CN")  # as the API accepts
@@ -53,30 +54,33 @@ def _check_unique_ref(ref, exclude_id=None):
 
 def create_customer(data: dict) -> Customer:
     """Create a customer from validated ``data``; 409 when ``external_ref`` is taken."""
-    _check_unique_ref(data.get("external_ref"))
-    customer = Customer(**data)
-    db.session.add(customer)
-    db.session.commit()
+    with UnitOfWork() as uow:
+        _check_unique_ref(data.get("external_ref"))
+        customer = Customer(**data)
+        db.session.add(customer)
+        uow.commit()
     return customer
 
 
 def update_customer(customer_id: int, data: dict) -> Customer:
     """Change the given fields of customer ``customer_id`` (404 when missing)."""
-    customer = customer_by_id(customer_id)
-    _check_unique_ref(data.get("external_ref"), exclude_id=customer.id)
-    for key, value in data.items():
-        setattr(customer, key, value)
-    db.session.commit()
+    with UnitOfWork() as uow:
+        customer = customer_by_id(customer_id)
+        _check_unique_ref(data.get("external_ref"), exclude_id=customer.id)
+        for key, value in data.items():
+            setattr(customer, key, value)
+        uow.commit()
     return customer
 
 
 def delete_customer(customer_id: int) -> None:
     """Delete a customer with no tickets; 409 when tickets refer to them."""
-    customer = customer_by_id(customer_id)
-    if db.session.scalar(select(Ticket.id).where(Ticket.customer_id == customer.id).limit(1)):
-        raise Conflict("customer has tickets and cannot be deleted", {"id": ["has tickets"]})
-    db.session.delete(customer)
-    db.session.commit()
+    with UnitOfWork() as uow:
+        customer = customer_by_id(customer_id)
+        if db.session.scalar(select(Ticket.id).where(Ticket.customer_id == customer.id).limit(1)):
+            raise Conflict("customer has tickets and cannot be deleted", {"id": ["has tickets"]})
+        db.session.delete(customer)
+        uow.commit()
 
 
 def parse_import_row(row: dict) -> dict:
@@ -123,25 +127,26 @@ def import_customers(text: str, progress=None) -> tuple[int, int, list[tuple[int
         return 0, 0, [(1, f"header lacks column(s): {', '.join(missing)}")]
     created = updated = 0
     errors, seen = [], set()
-    for row in reader:
-        line = reader.line_num
-        try:
-            fields = parse_import_row(row)
-            if fields["external_ref"] in seen:
-                raise ValueError(f"external_ref {fields['external_ref']!r} repeats an earlier row")
-        except ValueError as exc:
-            errors.append((line, str(exc)))
-        else:
-            seen.add(fields["external_ref"])
-            existing = db.session.scalar(select(Customer).where(Customer.external_ref == fields["external_ref"]))
-            if existing:
-                for key, value in fields.items():
-                    setattr(existing, key, value)
-                updated += 1
+    with UnitOfWork() as uow:
+        for row in reader:
+            line = reader.line_num
+            try:
+                fields = parse_import_row(row)
+                if fields["external_ref"] in seen:
+                    raise ValueError(f"external_ref {fields['external_ref']!r} repeats an earlier row")
+            except ValueError as exc:
+                errors.append((line, str(exc)))
             else:
-                db.session.add(Customer(**fields))
-                created += 1
-        if progress:
-            progress(1)
-    db.session.commit()
+                seen.add(fields["external_ref"])
+                existing = db.session.scalar(select(Customer).where(Customer.external_ref == fields["external_ref"]))
+                if existing:
+                    for key, value in fields.items():
+                        setattr(existing, key, value)
+                    updated += 1
+                else:
+                    db.session.add(Customer(**fields))
+                    created += 1
+            if progress:
+                progress(1)
+        uow.commit()
     return created, updated, errors

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from service.domain.actors import Actor
 from service.extensions import db
-from service.hooks.manager import describe_failure
+from service.hooks.failures import describe as describe_failure
 from service.models import TicketEvent
 from service.models.base import utcnow
 
@@ -119,16 +119,27 @@ def install() -> None:
         event.listen(Session, "after_soft_rollback", _drop_pending)
 
 
-def record_plugin_failures(ticket_id: int, hook: str, failures) -> None:
-    """Commit one ``plugin_error`` event per failed plugin, in a fresh transaction.
-
-    Called after commit, so anything a failing plugin left in the session is
-    rolled back first; the ticket itself was committed before.
-    """
-    db.session.rollback()
+def add_plugin_errors(ticket_id: int, hook: str, failures) -> None:
+    """Add one ``plugin_error`` event per ``(plugin, exception)`` of ``failures``
+    to the session, for a ticket already committed; the caller commits."""
     for plugin, exc in failures:
         db.session.add(TicketEvent(
             ticket_id=ticket_id, at=utcnow(), actor_type="plugin", actor_name=plugin,
             action="plugin_error", details={"hook": hook, "error": describe_failure(exc)},
         ))
-    db.session.commit()
+
+
+def add_refusal(refused) -> None:
+    """Add the ``change_refused`` event for a guard's refusal (``Refused``) to
+    the session, after its change was rolled back; the caller commits. The
+    event is the plugin's, and names who tried what."""
+    change = refused.change
+    details = {"code": refused.code, "message": refused.message}
+    if change is not None:
+        details.update(kind=change.kind, action=change.action, fields=change.fields)
+    if refused.actor is not None:
+        details["tried_by"] = {"type": refused.actor.type, "id": refused.actor.id, "name": refused.actor.name}
+    db.session.add(TicketEvent(ticket_id=refused.ticket_id, at=utcnow(), actor_type="plugin",
+                               actor_name=refused.plugin[:120], action="change_refused", details=details,
+                               from_status=change.from_status if change else None,
+                               to_status=change.to_status if change else None))

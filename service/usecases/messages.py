@@ -23,7 +23,8 @@ def add_message(ticket: Ticket | str, body: str, actor: Actor, internal: bool = 
                 email_message_id: str | None = None) -> Message:
     """Add a public reply or (staff only) an internal note to a ticket.
 
-    ``ticket`` is a Ticket or a number. A customer's message on a ticket that
+    ``ticket`` is a Ticket or a number; ``actor`` staff, the customer, the
+    system or a plugin (its name is kept as the author). A customer's message on a ticket that
     waits on them moves it back to ``in_progress``; customers cannot write on
     closed or cancelled tickets (409). Blank bodies answer 422.
     ``email_message_id``: the Message-ID of the e-mail that brought it.
@@ -42,6 +43,7 @@ def add_message(ticket: Ticket | str, body: str, actor: Actor, internal: bool = 
         now = utcnow()
         message = Message(ticket_id=ticket.id, author_type=actor.type, body=body, internal=internal,
                           staff_id=actor.id if actor.type == "staff" else None, created_at=now,
+                          author_name=(actor.name or "")[:120] or None if actor.type == "plugin" else None,
                           email_message_id=email_message_id)
         db.session.add(message)
         db.session.flush()

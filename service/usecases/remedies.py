@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from service.domain.actors import Actor
 from service.domain.errors import Conflict, Forbidden, ValidationFailed
+from service.hooks.types import TicketChange
 from service.models import Ticket
 from service.models.base import utcnow
 from service.reads import lookup
 from service.usecases import history
+from service.usecases.guards import check_change
 from service.usecases.tickets import check_version, touch
 from service.usecases.uow import UnitOfWork
 
@@ -45,9 +47,12 @@ def decide_remedy(number: str, decision: str, reason: str, version: int, staff) 
             raise Forbidden(f"this remedy waits for {approver} approval", {"decision": [f"needs the {approver} role"]})
         check_version(ticket, version)
         old = ticket.remedy_decision
+        actor = Actor.staff(staff)
+        check_change(ticket, TicketChange("update", None, ticket.status, ticket.status,
+                                          fields={"remedy_decision": [old, decision]},
+                                          details={"reason": reason}), actor)
         ticket.remedy_decision, ticket.remedy_reason = decision, reason
         touch(ticket, utcnow())
-        actor = Actor.staff(staff)
         history.record(ticket, actor, "remedy_approved" if decision == "approved" else "remedy_refused",
                        decision=decision, reason=reason, approver=approver)
         uow.emit("ticket_updated", ticket=ticket, changes={"remedy_decision": [old, decision]}, actor=actor)

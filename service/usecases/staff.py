@@ -9,6 +9,7 @@ from service.extensions import db
 from service.models import Staff
 from service.reads.lookup import department_by_code
 from service.usecases.auth import hash_password, issue_token
+from service.usecases.uow import UnitOfWork
 
 
 def create_staff(email: str, name: str, role: str, department: str | None = None,
@@ -22,14 +23,17 @@ def create_staff(email: str, name: str, role: str, department: str | None = None
         raise ValidationFailed("not an e-mail address", {"email": ["not an e-mail address"]})
     if role not in STAFF_ROLES:
         raise ValidationFailed(f"unknown role {role!r}", {"role": [f"must be one of {', '.join(STAFF_ROLES)}"]})
-    if db.session.scalar(select(Staff.id).where(func.lower(Staff.email) == email)):
-        raise Conflict(f"{email} already has an account", {"email": ["already used"]})
-    dept = department_by_code(department) if department else None
-    staff = Staff(email=email, name=name.strip(), role=role, department=dept,
-                  password_hash=hash_password(password) if password else None)
-    db.session.add(staff)
-    db.session.commit()
-    return staff, issue_token(staff, label="created")
+    with UnitOfWork() as uow:
+        if db.session.scalar(select(Staff.id).where(func.lower(Staff.email) == email)):
+            raise Conflict(f"{email} already has an account", {"email": ["already used"]})
+        dept = department_by_code(department) if department else None
+        staff = Staff(email=email, name=name.strip(), role=role, department=dept,
+                      password_hash=hash_password(password) if password else None)
+        db.session.add(staff)
+        db.session.flush()
+        token = issue_token(staff, label="created")  # the same transaction: an account has its token
+        uow.commit()
+    return staff, token
 
 
 def update_staff(staff_id: int, role: str | None = None, department: str | None = None,
@@ -45,19 +49,30 @@ def update_staff(staff_id: int, role: str | None = None, department: str | None 
     from service.domain.errors import NotFound
     from service.usecases.auth import forget_tokens
 
-    staff = db.session.get(Staff, staff_id)
-    if staff is None:
-        raise NotFound(f"no staff member {staff_id}")
-    if role is not None and role not in STAFF_ROLES:
-        raise ValidationFailed(f"unknown role {role!r}", {"role": [f"must be one of {', '.join(STAFF_ROLES)}"]})
-    if actor_id == staff.id and ((role is not None and role != "admin") or active is False):
-        raise Conflict("admins cannot demote or deactivate themselves", {"role": ["ask another admin"]})
-    if role is not None:
-        staff.role = role
-    if department is not None:
-        staff.department = department_by_code(department) if department else None
-    if active is not None:
-        staff.active = active
-    db.session.commit()
+    with UnitOfWork() as uow:
+        staff = db.session.get(Staff, staff_id)
+        if staff is None:
+            raise NotFound(f"no staff member {staff_id}")
+        if role is not None and role not in STAFF_ROLES:
+            raise ValidationFailed(f"unknown role {role!r}",
+                                   {"role": [f"must be one of {', '.join(STAFF_ROLES)}"]})
+        if actor_id == staff.id and ((role is not None and role != "admin") or active is False):
+            raise Conflict("admins cannot demote or deactivate themselves", {"role": ["ask another admin"]})
+        if role is not None:
+            staff.role = role
+        if department is not None:
+            staff.department = department_by_code(department) if department else None
+        if active is not None:
+            staff.active = active
+        uow.commit()
     forget_tokens()
+    return staff
+
+
+def update_own_settings(staff: Staff, language: str, timezone: str) -> Staff:
+    """Set the signed-in staff member's console language and time zone
+    (checked by the caller against the choices offered)."""
+    with UnitOfWork() as uow:
+        staff.language, staff.timezone = language, timezone
+        uow.commit()
     return staff

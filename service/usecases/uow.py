@@ -1,43 +1,89 @@
-"""Unit of work: a use case's transaction, and the notifications it releases.
+"""Unit of work: a use case's transaction, and what it releases after the commit.
 
-Use cases collect notifications with ``emit`` while they work; ``commit``
-commits, and only then calls the notification hooks. A rolled-back change
-notifies nobody.
+Use cases collect notifications (``emit``) and events (``publish``) while
+they work; ``commit`` writes the jobs the change asks for (the planners,
+e.g. customer mail), commits, relays the committed jobs to the queue, and
+only then calls the notification hooks and publishes the events. A
+rolled-back change notifies nobody and enqueues nothing.
+
+Units nest: a unit of work entered while another is active in the same
+session joins it. Its ``emit``/``publish`` go to the outer unit, its
+``commit`` does nothing, and the outer one commits everything at once - so
+a plugin's use case can call the core's (answer a resolution, open a
+follow-up) and all of it is one transaction.
+
+This module and the job runner (``service.jobs``) are the only places that
+commit (a meta-test keeps it so).
 """
 from __future__ import annotations
 
-from flask import current_app, request
+import logging
+
+from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
-from service.domain.errors import StaleVersion
+from service.domain.errors import Refused, StaleVersion
 from service.extensions import db
-from service.hooks.manager import NO_TRANSACTION
+from service.hooks import failures, plugins
 from service.jobs import registry as jobs
 from service.jobs.outbox import relay_after_commit
-from service.usecases.history import record_plugin_failures
+from service.models.base import utcnow
+from service.usecases import events, history
+
+log = logging.getLogger("kefu.uow")
+
+_ACTIVE = "kefu_unit_of_work"  # Session.info: the outermost unit now open
+PLANNERS = "kefu_commit_planners"  # app.extensions: functions run just before each commit
 
 
-def plugins():
-    """The app's ``service.hooks.manager.Plugins``."""
-    return current_app.extensions["kefu_plugins"]
+def add_planner(app, planner) -> None:
+    """Run ``planner(events)`` in every unit of work of ``app`` just before it
+    commits, with the ``(hook, kwargs)`` notifications it emitted; it may
+    write rows (e.g. mail jobs) that commit or vanish with the change.
+    Called by ``create_app``: the unit of work knows no feature by name."""
+    planners = app.extensions.setdefault(PLANNERS, [])
+    if planner not in planners:
+        planners.append(planner)
+
+
+def active_unit() -> UnitOfWork | None:
+    """The outermost unit of work open in this session, or None."""
+    unit = db.session.info.get(_ACTIVE)
+    return unit if unit is not None and not unit.committed else None
 
 
 class UnitOfWork:
     """Use as ``with UnitOfWork() as uow: ...; uow.commit()``.
 
     Leaving the block without ``commit`` (or with an exception) rolls back.
+    A guard's refusal (``Refused``) is recorded on the ticket's history after
+    the rollback, in a transaction of its own.
     """
 
     def __init__(self):
         self._pending: list[tuple[str, dict]] = []
+        self._events: list[tuple[str, object, dict]] = []
+        self._outer: UnitOfWork | None = None
         self.committed = False
 
     def __enter__(self):
+        outer = db.session.info.get(_ACTIVE)
+        if outer is not None and not outer.committed:
+            self._outer = outer
+        else:
+            db.session.info[_ACTIVE] = self
         return self
 
     def __exit__(self, exc_type, exc, tb):
+        if self._outer is not None:
+            return False  # the outer unit commits or rolls back
+        if db.session.info.get(_ACTIVE) is self:
+            del db.session.info[_ACTIVE]
         if not self.committed:
             db.session.rollback()
+        if isinstance(exc, Refused):
+            _record_refusal(exc)
+        failures.flush()
         if exc_type is not None and issubclass(exc_type, StaleDataError):
             # An autoflush inside the use case (a lazy load or a lookup after
             # a change) met a concurrent write: the same 409 as at commit.
@@ -45,21 +91,38 @@ class UnitOfWork:
                                {"version": ["stale"]}) from exc
         return False
 
+    @property
+    def joined(self) -> bool:
+        """True when this unit runs inside another one (which will commit)."""
+        return self._outer is not None
+
     def emit(self, hook: str, **kwargs) -> None:
-        """Queue notification ``hook`` with ``kwargs`` (must include ``ticket``)."""
-        self._pending.append((hook, kwargs))
+        """Queue notification ``hook`` with ``kwargs`` for after the commit.
+
+        ``kwargs`` carry ``ticket`` for hooks about a ticket (failures are
+        recorded on its history then). The core's hooks also publish their
+        event (``service.usecases.events``)."""
+        (self._outer or self)._pending.append((hook, kwargs))
+
+    def publish(self, event: str, ticket, data: dict) -> None:
+        """Publish ``event`` (``noun.verb``) about ``ticket`` with ``data``
+        (JSON-able, no customer contact data) after the commit, through the
+        ``event_published`` hook (webhooks deliver it). ``ValueError`` for a
+        malformed name or data."""
+        events.check_event(event, data)
+        (self._outer or self)._events.append((event, ticket, data))
 
     def commit(self) -> None:
-        """Commit, then dispatch the queued notifications.
+        """Commit, then relay the jobs and call the notifications.
 
-        A concurrent write detected by the version column becomes
-        ``StaleVersion`` (409) and nothing is written.
+        Inside another unit: nothing (the outer unit commits). A concurrent
+        write detected by the version column becomes ``StaleVersion`` (409)
+        and nothing is written.
         """
-        from service.mail.outgoing.notices import plan_notices
-
-        # The core's own jobs (customer and staff mail) are written in the
-        # change's transaction: they commit or vanish with it.
-        plan_notices(self._pending)
+        if self._outer is not None:
+            return
+        for planner in current_app.extensions.get(PLANNERS, ()):
+            planner(self._pending)
         try:
             db.session.commit()
         except StaleDataError as exc:
@@ -67,78 +130,50 @@ class UnitOfWork:
             raise StaleVersion("the ticket was changed by someone else; reload and retry",
                                {"version": ["stale"]}) from exc
         self.committed = True
+        if db.session.info.get(_ACTIVE) is self:
+            # Notifications may open units of their own: top-level ones.
+            del db.session.info[_ACTIVE]
         relay_after_commit(jobs.take_enqueued(db.session))
+        self._after_commit()
+
+    def _after_commit(self) -> None:
+        occurred_at = utcnow()
+        manager = plugins()
+        published = []
         for hook, kwargs in self._pending:
-            ticket_id = kwargs["ticket"].id
-            failures = plugins().notify(hook, **kwargs)
-            if failures:
-                record_plugin_failures(ticket_id, hook, failures)
-        # Jobs a plugin asked for from a notification (after the change was
-        # committed) commit now, together.
+            _report(kwargs.get("ticket"), hook, manager.notify(hook, **kwargs))
+            core = events.core_event(hook, kwargs)
+            if core is not None:
+                published.append((core[0], kwargs["ticket"], core[1]))
+        for event, ticket, data in published + self._events:
+            _report(ticket, "event_published",
+                    manager.notify("event_published", event=event, ticket=ticket, data=data,
+                                   occurred_at=occurred_at))
+        # Jobs a plugin asked for from a notification without a unit of its
+        # own (after the change was committed) commit now, together.
         later = jobs.take_enqueued(db.session)
         if later:
             db.session.commit()
             relay_after_commit(later)
 
 
-AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
-_READ_ONLY = "kefu_read_only"
+def _report(ticket, hook: str, failures) -> None:
+    """Commit one ``plugin_error`` event per failed plugin on ``ticket``'s
+    history, in a fresh transaction (after rolling back what the failed
+    plugins left); the change itself was committed before."""
+    if not failures or ticket is None or ticket.id is None:
+        return
+    db.session.rollback()
+    history.add_plugin_errors(ticket.id, hook, failures)
+    db.session.commit()
 
 
-def read_only(view):
-    """Mark a view that only reads, so that its request runs without a transaction.
-
-    Its statements run in autocommit mode: no BEGIN before them and no
-    ROLLBACK after them. Under READ COMMITTED (PostgreSQL's default) every
-    statement already sees its own snapshot, so the reads see what they
-    would inside a transaction. Why bother: two round trips fewer, and on
-    PostgreSQL a ROLLBACK makes psycopg drop every prepared statement of the
-    connection (a rollback may have undone what they refer to), so each read
-    would parse and plan its joins again; without it they stay prepared.
-
-    SQLite needs no switch: its driver opens a transaction only before a
-    write, so reads already run outside one, and switching the connection's
-    mode would cost two PRAGMAs a request. On both, deciders asked by the
-    view get no savepoints (``plugins.NO_TRANSACTION``): outside a
-    transaction a failed query aborts nothing.
-
-    Contract: the view does not write. A write would commit at once,
-    statement by statement, so a use case (``UnitOfWork``) must never run
-    under it. Decorators that ``functools.wraps`` it keep the mark, which
-    ``begin_request`` reads before authentication touches the database.
-    """
-    setattr(view, _READ_ONLY, True)
-    return view
-
-
-def _view_of_request():
-    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    view_class = getattr(view, "view_class", None)
-    if view_class is None:
-        return view
-    method = getattr(view_class, request.method.lower(), None)
-    if method is None and request.method == "HEAD":
-        method = getattr(view_class, "get", None)  # as MethodView answers HEAD
-    return method
-
-
-def begin_request() -> None:
-    """``before_request`` (first of all): a ``read_only`` view's request takes
-    its connection in autocommit mode, before anything reads.
-
-    Only on a fresh session: where the app context (and its session) outlives
-    one request and already holds a transaction (tests, CLI code), the view
-    runs inside that transaction as any other would.
-    """
-    if db.session().get_transaction() is None and getattr(_view_of_request(), _READ_ONLY, False):
-        if db.session.get_bind().dialect.name != "sqlite":
-            db.session.connection(execution_options=AUTOCOMMIT)
-        db.session.info[NO_TRANSACTION] = True
-
-
-def end_request(_exc=None) -> None:
-    """``teardown_request``: give back a read-only request's autocommit
-    connection, so that nothing after it in the same session (a longer app
-    context) writes outside a transaction. Sends nothing to the database."""
-    if db.session().info.pop(NO_TRANSACTION, False):
+def _record_refusal(exc: Refused) -> None:
+    if exc.ticket_id is None:
+        return
+    try:
+        history.add_refusal(exc)
+        db.session.commit()
+    except Exception:  # the refusal stands; only its record is lost
         db.session.rollback()
+        log.exception("could not record %s's refusal on ticket %s", exc.plugin, exc.ticket_id)

@@ -14,7 +14,8 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from service.extensions import db, limiter
+from service.extensions import limiter
+from service.usecases.staff import update_own_settings
 from service.web.pages import register_error_pages, safe_next
 from service.web.session import (
     authenticate,
@@ -76,8 +77,7 @@ def settings():
         if timezone not in zoneinfo.available_timezones():
             errors["timezone"] = [_("Not one of the choices.")]
         if not errors:
-            staff.language, staff.timezone = language, timezone
-            db.session.commit()
+            update_own_settings(staff, language, timezone)
             flash(_("Settings saved."), "ok")
             return redirect(url_for("console_auth.settings"))
     return render_template("web/console/settings.html", staff=staff, timezones=_timezones(),

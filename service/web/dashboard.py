@@ -2,8 +2,9 @@
 (``dashboard_charts``), drawn as server-side SVG with a data table each."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 
+from service.reads.panels import dashboard_charts
 from service.web.charts import format_value, normalise, render_svg
 from service.web.insights import core_charts
 from service.web.pages import register_error_pages
@@ -19,10 +20,11 @@ register_error_pages(bp)
 def show():
     """Every chart, core ones first."""
     staff = console_staff()
-    specs = core_charts() + current_app.extensions["kefu_plugins"].collect("dashboard_charts", staff=staff)
     charts = []
-    for spec in specs:
-        chart = normalise(spec)
+    for spec in core_charts() + dashboard_charts(staff):
+        chart = None if spec.get("failed") else normalise(spec)
         if chart is not None:
             charts.append({**chart, "svg": render_svg(chart)})
+        elif spec.get("plugin"):  # a plugin's chart that failed or cannot be drawn: say so, in its place
+            charts.append({"key": spec["plugin"], "failed": True, "plugin": spec["plugin"]})
     return render_template("web/console/dashboard.html", charts=charts, chart_value=format_value)

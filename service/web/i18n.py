@@ -87,12 +87,14 @@ LABELS = {
         "sla_warning": _l("SLA warning"), "sla_breach": _l("SLA breached"), "sla_takeover": _l("SLA take-over"),
         "plugin_error": _l("Plugin error"), "followup_opened": _l("Follow-up opened"),
         "auto_closed": _l("Closed automatically"), "attachment_added": _l("File attached"),
+        "change_refused": _l("Change refused by a plugin"), "opening_changes": _l("Changed when opened"),
     },
     "remedy": {"approved": _l("approved"), "needs_approval": _l("waits for approval"), "refused": _l("refused")},
     # The satisfaction classes of DOMAIN.md (a plugin derives them).
     "satisfaction": {"loyal": _l("Loyal"), "ordinary": _l("Ordinary"), "complaining": _l("Complaining"),
                      "lost": _l("Lost")},
-    "author": {"customer": _l("Customer"), "staff": _l("Service team"), "system": _l("System")},
+    "author": {"customer": _l("Customer"), "staff": _l("Service team"), "system": _l("System"),
+               "plugin": _l("Plugin")},
     # Keys of the details on history events.
     "field": {
         "department": _l("Department"), "resolution": _l("Resolution"), "reason": _l("Reason"),
@@ -100,7 +102,8 @@ LABELS = {
         "assignee": _l("Assignee"), "policy": _l("Policy"), "first_response_due": _l("First response due"),
         "resolution_due": _l("Resolution due"), "tier": _l("Tier"), "decision": _l("Decision"),
         "followup": _l("Follow-up"), "parent": _l("Follow-up to"), "hook": _l("Hook"), "error": _l("Error"),
-        "days": _l("Days"), "filename": _l("File"),
+        "days": _l("Days"), "filename": _l("File"), "code": _l("Code"), "message": _l("Message"),
+        "changes": _l("Changes"), "tags": _l("Tags"), "tried_by": _l("Tried by"),
     },
 }
 

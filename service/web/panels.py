@@ -1,63 +1,79 @@
-"""Panels that plugins add to pages (collector hooks), made safe to render.
+"""Panels that plugins add to pages (read collectors), made safe to render.
 
-Whatever a plugin returns is shown as text (Jinja escapes it); these
-helpers only give every panel the keys the templates read, so that a
-plugin's missing key does not break a page.
+Whatever a plugin returns is shown as text (Jinja escapes it). These helpers
+give every panel the keys the templates read, turn typed rows and plain data
+into label/value lines, keep only safe links, and pass on the placeholders
+``service.reads.panels`` makes for a plugin whose part failed.
 """
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
-from flask import current_app
+from service.reads import panels
 
 
-def _plugins():
-    return current_app.extensions["kefu_plugins"]
+def _safe_url(url) -> str | None:
+    # Kept only when http(s) or a path on this site: a plugin cannot put a
+    # ``javascript:`` link in front of anyone.
+    if isinstance(url, str) and (url.startswith(("https://", "http://")) or
+                                 (url.startswith("/") and not url.startswith("//"))):
+        return url
+    return None
 
 
 def tracking_panels(ticket) -> list[dict]:
-    """``tracking_panels`` for the customer's page: key, title, text, url, url_label.
-
-    A url is kept only when it is http(s) or a path on this site, so a
-    plugin cannot put a ``javascript:`` link in front of customers.
-    """
+    """``tracking_panels`` for the customer's page: key, title, text, url,
+    url_label, failed (a placeholder, shown without the plugin's name)."""
     out = []
-    for panel in _plugins().collect("tracking_panels", ticket=ticket):
-        if not isinstance(panel, dict):
-            continue
-        url = panel.get("url")
-        if not (isinstance(url, str) and (url.startswith(("https://", "http://")) or
-                                           (url.startswith("/") and not url.startswith("//")))):
-            url = None
+    for panel in panels.tracking_panels(ticket):
+        url = _safe_url(panel.get("url"))
         out.append({"key": str(panel.get("key") or ""), "title": str(panel.get("title") or ""),
-                    "text": str(panel.get("text") or ""), "url": url,
+                    "text": str(panel.get("text") or ""), "url": url, "failed": panel["failed"],
                     "url_label": str(panel.get("url_label") or panel.get("title") or url or "")})
     return out
 
 
-def _rows(data):
-    """A panel's ``data`` as (label, value) rows when it is a flat mapping or a
-    list of flat mappings; None when it is better shown as indented JSON."""
+def _data_rows(data):
+    """A panel's ``data`` as groups of (label, value) when it is a flat mapping
+    or a list of flat mappings; None when it is better shown as indented JSON."""
     if isinstance(data, dict) and all(not isinstance(v, (dict, list)) for v in data.values()):
-        return [[(str(k), "" if v is None else str(v)) for k, v in data.items()]]
+        return [[{"label": str(k), "value": "" if v is None else str(v), "kind": "text"} for k, v in data.items()]]
     if isinstance(data, list) and data and all(isinstance(d, dict) and all(
             not isinstance(v, (dict, list)) for v in d.values()) for d in data):
-        return [[(str(k), "" if v is None else str(v)) for k, v in d.items()] for d in data]
+        return [[{"label": str(k), "value": "" if v is None else str(v), "kind": "text"} for k, v in d.items()]
+                for d in data]
     return None
 
 
+def _typed_row(row: dict) -> dict:
+    kind = row.get("kind") or "text"
+    value = row.get("value")
+    if kind == "time":
+        try:
+            value = datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            kind = "text"
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+    return {"label": str(row.get("label") or ""), "value": "" if value is None else value, "kind": kind,
+            "url": _safe_url(row.get("url")), "items": [str(i) for i in row.get("items") or []]}
+
+
 def ticket_panels(ticket, staff) -> list[dict]:
-    """``ticket_panels`` for the console's ticket page: key, title, and the data
-    as rows of (label, value) or, for nested data, readable JSON text."""
+    """``ticket_panels`` for the console's ticket page: key, plugin, title,
+    failed, and ``groups`` of rows (typed rows as given; flat data as
+    label/value text) or, for nested data, readable JSON ``text``."""
     out = []
-    for panel in _plugins().collect("ticket_panels", ticket=ticket, staff=staff):
-        if not isinstance(panel, dict):
-            continue
-        data = panel.get("data")
-        rows = _rows(data)
-        text = None
-        if rows is None:
-            text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, indent=2, default=str)
-        out.append({"key": str(panel.get("key") or ""), "title": str(panel.get("title") or ""),
-                    "rows": rows, "text": None if data is None else text})
+    for panel in panels.ticket_panels(ticket, staff):
+        groups, text = None, None
+        if panel["rows"]:
+            groups = [[_typed_row(r) for r in panel["rows"]]]
+        elif panel.get("data") is not None:
+            data = panel["data"]
+            groups = _data_rows(data)
+            if groups is None:
+                text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, indent=2, default=str)
+        out.append({"key": str(panel.get("key") or ""), "plugin": panel["plugin"], "failed": panel["failed"],
+                    "title": str(panel.get("title") or ""), "groups": groups, "text": text})
     return out

@@ -1,4 +1,4 @@
-"""Read-only API views (``service.usecases.uow.read_only``) run without a transaction;
+"""Read-only API views (``service.reads.read_only.read_only``) run without a transaction;
 everything else keeps one.
 
 What is checked is the driver connection's own state for every statement a
@@ -93,7 +93,7 @@ def test_a_decider_whose_query_fails_in_a_read_only_request_spoils_nothing(app, 
             db.session.execute(sa.text("SELECT no_such_column FROM customers"))
 
     _, customer_id = _ticket_for_a_customer(client, agent)
-    app.extensions["kefu_plugins"].pm.register(Broken(), name="broken")
+    app.extensions["kefu_plugins"].register(Broken(), name="broken")
     with statements() as seen:
         shown = client.get(f"/api/v1/customers/{customer_id}", headers=agent)
     assert shown.status_code == 200, shown.json

@@ -19,7 +19,7 @@ class RoutingDecider:
 
 @pytest.fixture
 def routed(app, file_ticket):
-    app.extensions["kefu_plugins"].pm.register(RoutingDecider(), name="routing")
+    app.extensions["kefu_plugins"].register(RoutingDecider(), name="routing")
 
     def file(approver):
         return file_ticket(remedy={"text": approver, "amount": "100.00", "currency": "CNY"})["number"]
@@ -116,7 +116,7 @@ def test_a_decider_naming_an_unknown_approver_falls_back(client, agent, file_tic
         def remedy_approval(self):
             return {"decision": "needs_approval", "reason": "?", "approver": "ceo"}
 
-    app.extensions["kefu_plugins"].pm.register(Bad(), name="bad")
+    app.extensions["kefu_plugins"].register(Bad(), name="bad")
     number = file_ticket(remedy={"text": "refund", "amount": "1.00", "currency": "CNY"})["number"]
     events = client.get(f"/api/v1/tickets/{number}/history", headers=agent).json
     assert any(e["action"] == "plugin_error" and "approver" in e["details"]["error"] for e in events)

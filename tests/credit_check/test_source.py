@@ -16,7 +16,7 @@ from creditparts import BEST
 
 
 def _register(app, plugin, name="bureau"):
-    app.extensions["kefu_plugins"].pm.register(plugin, name=name)
+    app.extensions["kefu_plugins"].register(plugin, name=name)
     return plugin
 
 

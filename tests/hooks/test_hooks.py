@@ -20,7 +20,7 @@ from service.models import Message, Ticket
 
 
 def register(app, plugin, name):
-    app.extensions["kefu_plugins"].pm.register(plugin, name=name)
+    app.extensions["kefu_plugins"].register(plugin, name=name)
     return plugin
 
 

@@ -21,7 +21,7 @@ NOTIFICATIONS = ("ticket_created", "ticket_transitioned", "ticket_updated", "mes
 
 
 def register(app, plugin, name):
-    app.extensions["kefu_plugins"].pm.register(plugin, name=name)
+    app.extensions["kefu_plugins"].register(plugin, name=name)
     return plugin
 
 

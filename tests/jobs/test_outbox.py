@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from service import hookimpl
+from service import create_app, hookimpl
+from service.hooks.manager import PluginStartupError
 from service.jobs import registry as job_api  # the ``jobs`` fixture is the runner
 from service.extensions import db
 from service.models import JobEffect, OutboxJob, Ticket
@@ -38,7 +39,7 @@ class JobsPlugin:
 @pytest.fixture
 def plugin_jobs(app):
     CALLS.clear()
-    app.extensions["kefu_plugins"].pm.register(JobsPlugin(), name="jobs_test")
+    app.extensions["kefu_plugins"].register(JobsPlugin(), name="jobs_test")
     app.extensions.pop("kefu_jobs", None)
     yield CALLS
     CALLS.clear()
@@ -56,16 +57,15 @@ def test_enqueue_refuses_undeclared_jobs_and_objects(app):
     assert db.session.scalars(select(OutboxJob)).all() == []
 
 
-def test_a_malformed_declaration_fails_at_start(app):
+def test_a_malformed_declaration_fails_at_start(app_config):
     class Bad:
         @hookimpl
         def register_jobs(self, app):
             return [{"name": "bad", "func": "no_colon_here"}]
 
-    app.extensions["kefu_plugins"].pm.register(Bad(), name="bad_jobs")
-    app.extensions.pop("kefu_jobs", None)
-    with pytest.raises(job_api.JobError, match="bad_jobs: a job needs a name and func"):
-        job_api.registry(app)
+    with pytest.raises(PluginStartupError, match="plugin bad_jobs failed in register_jobs: "
+                                                 "JobError: bad_jobs: a job needs a name and func"):
+        create_app(app_config, plugins=[("bad_jobs", Bad())])
 
 
 def test_the_same_dedupe_key_is_one_job(app, plugin_jobs, jobs):

@@ -31,7 +31,7 @@ class Listener:
 @pytest.fixture
 def listener(app):
     plugin = Listener()
-    app.extensions["kefu_plugins"].pm.register(plugin, name="survey_listener")
+    app.extensions["kefu_plugins"].register(plugin, name="survey_listener")
     return plugin
 
 

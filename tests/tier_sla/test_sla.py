@@ -35,7 +35,7 @@ class Recorder:
 @pytest.fixture
 def recorder(app):
     rec = Recorder()
-    app.extensions["kefu_plugins"].pm.register(rec, name="sla_recorder")
+    app.extensions["kefu_plugins"].register(rec, name="sla_recorder")
     return rec
 
 

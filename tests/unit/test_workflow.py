@@ -293,10 +293,14 @@ def test_the_system_may_only_close():
                     check(action, status, dict(GOOD_VALUES), actor="system", role=None)
 
 
-def test_plugins_and_unknown_actors_may_do_nothing():
+def test_plugins_act_as_staff_with_their_role_and_unknown_actors_may_do_nothing():
     for status in STATUSES:
-        assert allowed_actions(status, "plugin", None) == []
+        # A plugin (through service.sdk) acts as staff: as an admin unless given a role.
+        assert allowed_actions(status, "plugin", None) == allowed_actions(status, "staff", "admin")
+        assert allowed_actions(status, "plugin", "agent") == allowed_actions(status, "staff", "agent")
         assert allowed_actions(status, "robot", "admin") == []
+    assert "cancel" in allowed_actions("new", "plugin", None)
+    assert "cancel" not in allowed_actions("new", "plugin", "agent")
 
 
 # --- clocks -------------------------------------------------------------------------

@@ -129,7 +129,7 @@ def test_ticket_panels_render_data_readably_and_escaped(app, client, staff_login
             return [{"key": "orders", "title": "Orders <script>", "data": {"count": 2, "last": "<i>TV</i>"}},
                     {"key": "nested", "title": "Nested", "data": {"items": [{"sku": "A-1"}]}}]
 
-    app.extensions["kefu_plugins"].pm.register(Orders(), name="orders")
+    app.extensions["kefu_plugins"].register(Orders(), name="orders")
     staff_login("agent")
     number = file_ticket()["number"]
     page = client.get(f"/console/tickets/{number}").text
@@ -159,7 +159,7 @@ def test_the_customer_panel_shows_the_satisfaction_class_a_plugin_decides(app, c
         def satisfaction_class(self, customer):
             return "complaining"
 
-    app.extensions["kefu_plugins"].pm.register(Classes(), name="classes")
+    app.extensions["kefu_plugins"].register(Classes(), name="classes")
     staff_login("agent")
     number = file_ticket()["number"]
     page = client.get(f"/console/tickets/{number}").text
@@ -192,7 +192,7 @@ def test_a_remedy_waiting_for_finance_is_decided_on_the_ticket_page(app, client,
         def remedy_approval(self, ticket):
             return {"decision": "needs_approval", "reason": "grade C", "approver": "finance"}
 
-    app.extensions["kefu_plugins"].pm.register(ToFinance(), name="to_finance")
+    app.extensions["kefu_plugins"].register(ToFinance(), name="to_finance")
     number = file_ticket(remedy={"text": "Refund", "amount": "800.00", "currency": "CNY"})["number"]
 
     staff_login("supervisor")
@@ -227,7 +227,7 @@ def test_remedies_wait_in_their_approvers_queue(app, client, staff_login, file_t
         def remedy_approval(self, ticket):
             return {"decision": "needs_approval", "reason": "ask", "approver": ticket.remedy_text}
 
-    app.extensions["kefu_plugins"].pm.register(Route(), name="route")
+    app.extensions["kefu_plugins"].register(Route(), name="route")
     to_finance = file_ticket(remedy={"text": "finance", "amount": "900.00", "currency": "CNY"})["number"]
     to_supervisor = file_ticket(remedy={"text": "supervisor", "amount": "90.00", "currency": "CNY"})["number"]
     file_ticket()  # no remedy

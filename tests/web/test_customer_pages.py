@@ -106,7 +106,7 @@ def test_tracking_panels_show_escaped_text_and_a_safe_button(app, client, file_o
                      "url": "https://parcel.example/1?a=1&b=2", "url_label": "Follow it"},
                     {"key": "evil", "title": "Evil", "text": "x", "url": "javascript:alert(1)", "url_label": "Click"}]
 
-    app.extensions["kefu_plugins"].pm.register(Parcel(), name="parcel")
+    app.extensions["kefu_plugins"].register(Parcel(), name="parcel")
     _number, path = file_on_form()
     page = client.get(path).text
     assert "Your &lt;parcel&gt;" in page and "Sent &lt;b&gt;today&lt;/b&gt;" in page

@@ -36,7 +36,7 @@ def test_the_dashboard_shows_core_plugin_and_tier_sla_charts(app, client, staff_
                      "series": [{"name": "returns", "values": [4, 7]}], "unit": None},
                     {"key": "broken", "title": "Broken", "kind": "donut", "labels": [], "series": []}]
 
-    app.extensions["kefu_plugins"].pm.register(Returns(), name="returns")
+    app.extensions["kefu_plugins"].register(Returns(), name="returns")
     file_ticket()
     file_ticket()
     staff_login("supervisor")
@@ -104,7 +104,7 @@ class FailingJobs:
 
 @pytest.mark.parametrize("overrides", [{"JOB_RETRIES": 0}])
 def test_admins_see_failed_jobs_and_retry_them(app, jobs, client, staff_login):
-    app.extensions["kefu_plugins"].pm.register(FailingJobs(), name="failing_jobs")
+    app.extensions["kefu_plugins"].register(FailingJobs(), name="failing_jobs")
     app.extensions.pop("kefu_jobs", None)
     CALLS.clear()
     with UnitOfWork() as uow:

@@ -8,10 +8,11 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from plugins.webhooks import publish, verify
+from plugins.webhooks import verify
 from plugins.webhooks.deliver import deliver
-from plugins.webhooks.models import WebhookEndpoint
-from service.jobs import registry as kefu_jobs
+from plugins.webhooks.models import WebhookDelivery, WebhookEndpoint
+from service import sdk
+from service.jobs import run as kefu_run
 from service.extensions import db
 from service.models import OutboxJob, Ticket
 
@@ -118,8 +119,8 @@ def test_a_delivery_job_that_runs_twice_sends_once(app, jobs, receiver, register
     row.done_at = None
     delivery.status = "pending"
     db.session.commit()
-    assert kefu_jobs.run_outbox(row.id) == "already delivered"
-    with kefu_jobs.job_context():
+    assert kefu_run.run_outbox(row.id) == "already delivered"
+    with kefu_run.job_context():
         assert deliver(delivery_id=delivery.id) == "already delivered"
     assert len(receiver.requests) == 1
 
@@ -240,9 +241,12 @@ def test_plugins_publish_their_own_events(app, jobs, receiver, register, file_ti
     endpoint = register(receiver.url, ["sla.breached"])
     number = file_ticket()["number"]
     ticket = db.session.scalar(sa.select(Ticket).where(Ticket.number == number))
-    assert publish("sla.breached", ticket, {"target": "first_response", "policy": "default:normal"}) == 1
-    assert publish("survey.answered", ticket, {}) == 0  # nobody subscribed
-    db.session.commit()  # the caller's commit sends it
+    with sdk.UnitOfWork() as uow:
+        uow.publish("sla.breached", ticket, {"target": "first_response", "policy": "default:normal"})
+        uow.publish("survey.answered", ticket, {})  # nobody subscribed
+        assert db.session.scalars(sa.select(WebhookDelivery)).all() == []  # nothing before the commit
+        uow.commit()
+    assert [d.event for d in db.session.scalars(sa.select(WebhookDelivery))] == ["sla.breached"]
     jobs.drain()
     [request] = receiver.requests
     assert request["headers"]["x-kefu-event"] == "sla.breached"
@@ -250,13 +254,14 @@ def test_plugins_publish_their_own_events(app, jobs, receiver, register, file_ti
     assert verify(endpoint["secret"], request["headers"]["x-kefu-timestamp"], request["body"],
                   request["headers"]["x-kefu-signature"])
 
-    for bad in ("SLA.breached", "sla", "sla.breached\n", "a.b.c", "x" * 60 + ".y"):
-        with pytest.raises(ValueError):
-            publish(bad, ticket, {})
-    for event in ("sla.breached", "survey.answered"):  # with and without subscribers
-        for data in ({"when": object()}, {"ratio": float("nan")}, ["not", "a", "dict"]):
+    with sdk.UnitOfWork() as uow:
+        for bad in ("SLA.breached", "sla", "sla.breached\n", "a.b.c", "x" * 60 + ".y"):
             with pytest.raises(ValueError):
-                publish(event, ticket, data)
+                uow.publish(bad, ticket, {})
+        for event in ("sla.breached", "survey.answered"):  # with and without subscribers
+            for data in ({"when": object()}, {"ratio": float("nan")}, ["not", "a", "dict"]):
+                with pytest.raises(ValueError):
+                    uow.publish(event, ticket, data)
 
 
 @pytest.mark.parametrize("overrides", [{"DISABLED_PLUGINS": ["webhooks"]}])
@@ -271,8 +276,9 @@ def test_a_disabled_plugin_delivers_nothing(app, client, admin, jobs, receiver, 
     number = file_ticket()["number"]
     # Another plugin may still publish: nobody listens, nothing is queued.
     ticket = db.session.scalar(sa.select(Ticket).where(Ticket.number == number))
-    assert publish("ticket.created", ticket, {}) == 0
-    db.session.commit()
+    with sdk.UnitOfWork() as uow:
+        uow.publish("ticket.created", ticket, {})
+        uow.commit()
     jobs.drain()
     assert deliveries() == [] and receiver.requests == []
 

@@ -46,7 +46,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from service.domain.actors import SYSTEM, Actor
-from service.domain.errors import KefuError, StaleVersion
+from service.domain.errors import KefuError, NotFound, StaleVersion
 from service.domain.workflow import FINAL_STATUSES
 from service.extensions import db
 from service.mail.incoming import text
@@ -54,6 +54,7 @@ from service.mail.outgoing import compose
 from service.models import Message, QuarantinedMail, Ticket
 from service.models.ticket import parse_number
 from service.usecases import messages, tickets
+from service.usecases.uow import UnitOfWork
 
 log = logging.getLogger("kefu.mail")
 
@@ -84,10 +85,11 @@ def quarantine(raw: bytes, source: str, reason: str, sender: str | None = None,
     rolls back whatever the caller's session had open). Errors propagate:
     a caller that cannot quarantine must not report the mail as taken."""
     db.session.rollback()
-    row = QuarantinedMail(source=(source or "?")[:20], sender=_clean(sender)[:320] or None,
-                          subject=_clean(subject)[:500] or None, reason=_clean(reason) or "unknown", raw=raw)
-    db.session.add(row)
-    db.session.commit()
+    with UnitOfWork() as uow:
+        row = QuarantinedMail(source=(source or "?")[:20], sender=_clean(sender)[:320] or None,
+                              subject=_clean(subject)[:500] or None, reason=_clean(reason) or "unknown", raw=raw)
+        db.session.add(row)
+        uow.commit()
     log.warning("mail from %s quarantined: %s", sender or "?", reason)
     return row
 
@@ -290,3 +292,13 @@ def _find_ticket(msg, subject: str, sender: str) -> tuple[Ticket | None, Ticket 
             continue
         return ticket, None
     return None, closed
+
+
+def remove_quarantined(mail_id: int) -> None:
+    """Remove quarantined mail ``mail_id`` once dealt with; ``NotFound`` (404)."""
+    with UnitOfWork() as uow:
+        row = db.session.get(QuarantinedMail, mail_id)
+        if row is None:
+            raise NotFound(f"no quarantined mail {mail_id}", {"mail_id": ["not found"]})
+        db.session.delete(row)
+        uow.commit()

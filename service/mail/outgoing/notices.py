@@ -3,7 +3,7 @@
 ``plan_notices`` runs inside a use case's transaction, just before it
 commits, and turns the events of the change into ``mail.notice`` and
 ``mail.staff_alert`` jobs (so the jobs commit or vanish with the change).
-The jobs compose and send later, once each (``jobs.effect_once``).
+The jobs compose and send later, once each (``effects.effect_once``).
 
 Customers hear when their ticket is received (web and e-mail channels),
 confirmed, answered publicly, waits on them, is resolved (with the summary
@@ -16,6 +16,7 @@ from flask import current_app
 
 from service import links
 from service.extensions import db
+from service.jobs import effects
 from service.jobs import registry as jobs
 from service.mail.outgoing import compose
 from service.mail.outgoing.send import deliver
@@ -43,7 +44,7 @@ def plan_notices(events: list[tuple[str, dict]]) -> None:
                 _customer(ticket, notice)
         elif hook == "message_added":
             message = kwargs["message"]
-            if message.author_type == "staff" and not message.internal:
+            if message.author_type != "customer" and not message.internal:
                 _customer(ticket, "reply", message_id=message.id)
         elif hook == "ticket_updated":
             assignee = (kwargs.get("changes") or {}).get("assignee")
@@ -97,7 +98,7 @@ def send_notice(ticket_id: int, notice: str, version: int, message_id: int | Non
     if ticket is None or ticket.customer is None or not ticket.customer.email:
         return "no recipient"
     key = f"mail:{ticket_id}:{notice}:{message_id or version}"
-    with jobs.effect_once(key) as go:
+    with effects.effect_once(key) as go:
         if not go:
             return "already sent"
         message = db.session.get(Message, message_id) if message_id else None
@@ -120,7 +121,7 @@ def send_staff_alert(staff_id: int, ticket_id: int, kind: str, text: str, key: s
     if staff is None or not staff.active or ticket is None:
         return "no recipient"
     effect = f"mail:staff:{staff_id}:{key}"
-    with jobs.effect_once(effect) as go:
+    with effects.effect_once(effect) as go:
         if not go:
             return "already sent"
         email = compose.build(number=ticket.number, to=(staff.name, staff.email), notice="staff_alert",

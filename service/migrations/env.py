@@ -1,9 +1,8 @@
 import logging
 from logging.config import fileConfig
 
-from flask import current_app
-
 from alembic import context
+from flask import current_app
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -33,10 +32,9 @@ def get_engine_url():
 # from myapp import mymodel
 # target_metadata = mymodel.Base.metadata
 config.set_main_option('sqlalchemy.url', get_engine_url())
-# Builtin plugins' tables live in these migrations too.
-import plugins  # noqa: E402
-
-plugins.import_models()
+# The enabled plugins' models were imported when the app started (each
+# plugin's register_migrations imports its own), so the metadata holds the
+# core's tables and theirs.
 target_db = current_app.extensions['migrate'].db
 
 # other values from the config, defined by the needs of env.py,

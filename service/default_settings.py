@@ -1,0 +1,162 @@
+"""The core's default settings.
+
+Loaded first by ``service.settings.load_settings``; then the file named by
+``KEFU_SETTINGS``, then ``KEFU_<KEY>`` environment variables, then a test's
+overrides. Only UPPER_CASE names are settings. Plugins declare their own
+settings, with defaults and validation, through ``register_settings``
+(``kefu plugins --check`` lists them with their values).
+"""
+
+# Embedded default: a SQLite file in the instance folder. ``{instance}`` is
+# replaced by the app's instance path when the settings are loaded.
+DATABASE_URL = "sqlite:///{instance}/kefu.db"
+
+# Signs tracking tokens and sessions. The demo value is replaced by a random
+# one written to instance/secret_key on first start when left unchanged.
+SECRET_KEY = None
+
+# Largest request body, bytes (413 above it).
+MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+
+# Attachments: stored outside the database, under this folder.
+ATTACHMENT_DIR = "{instance}/attachments"
+ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+ATTACHMENT_TYPES = [
+    "image/png", "image/jpeg", "image/gif", "application/pdf", "text/plain",
+    "text/csv", "application/zip",
+]
+
+# Prefix of human ticket numbers, e.g. KF-000123.
+TICKET_PREFIX = "KF"
+
+# A resolution rejected later than this many days after it was given opens a
+# linked follow-up ticket instead of reopening.
+REOPEN_WINDOW_DAYS = 14
+
+# A resolved ticket with no answer from the customer closes after this many days.
+AUTO_CLOSE_DAYS = 7
+
+# Core default SLA targets (minutes, round the clock) by priority; the tier_sla
+# plugin replaces them with tier x priority targets in business time.
+DEFAULT_SLA_MINUTES = {
+    "urgent": {"first_response": 60, "resolution": 8 * 60},
+    "high": {"first_response": 4 * 60, "resolution": 24 * 60},
+    "normal": {"first_response": 8 * 60, "resolution": 3 * 24 * 60},
+    "low": {"first_response": 24 * 60, "resolution": 7 * 24 * 60},
+}
+
+# Remedies up to this amount are approved by the core default decider; larger
+# ones wait for a supervisor. The credit_check plugin replaces this rule.
+DEFAULT_REMEDY_AUTO_APPROVE = 0
+
+# A staff API token, once looked up, is trusted by the same process for this
+# many seconds without a query. Revoking applies at once in the process that
+# revokes and within this time in the others; 0 looks up every request.
+AUTH_CACHE_SECONDS = 5
+
+# Categories named by new tickets are remembered per process this long; a
+# change made in another process shows after at most this many seconds.
+REFERENCE_CACHE_SECONDS = 60
+
+# Plugins are discovered from the "kefu" entry-point group; these are not loaded.
+DISABLED_PLUGINS = []
+
+# Log every hook call (name, arguments, results) at DEBUG level.
+TRACE_HOOKS = False
+
+# Plugins whose guards refuse a change when they fail (raise or answer
+# malformed). By default a failing guard is no objection: it is recorded as a
+# plugin error and the change goes on, so a broken plugin cannot freeze
+# every ticket. Name a plugin here when a missed check is worse than a stop.
+GUARDS_FAIL_CLOSED = []
+
+# Rate limit for the public (customer) endpoints, per client address.
+PUBLIC_RATE_LIMIT = "30 per minute"
+RATELIMIT_STORAGE_URI = "memory://"
+
+# Redis for RQ and shared rate limits; None runs jobs in-process.
+REDIS_URL = None
+
+# Default page size for lists, and the largest a client may ask for.
+PAGE_SIZE = 25
+PAGE_SIZE_MAX = 100
+
+# Languages the UI and mails speak.
+LANGUAGES = ["en", "zh_CN"]
+DEFAULT_LANGUAGE = "en"
+
+# ---------------------------------------------------------------- background jobs
+# Without REDIS_URL the serving process runs every job itself (RQ over an
+# in-process fakeredis, one thread). None: in-process when there is no
+# REDIS_URL and not testing; True/False force it.
+JOBS_IN_PROCESS = None
+# Seconds before a dead Redis is given up on (a request still commits; its
+# jobs are relayed later).
+REDIS_TIMEOUT_SECONDS = 0.5
+# Retries of a failed job, and the waits between them (seconds; the last
+# one repeats).
+JOB_RETRIES = 5
+JOB_RETRY_INTERVALS = [10, 60, 300, 900, 3600]
+# How long failed jobs stay listed for admins (seconds).
+JOB_FAILURE_TTL = 30 * 24 * 3600
+# How often workers look for periodic jobs that are due (seconds).
+JOB_TICK_SECONDS = 1
+# Periodic intervals by job name, overriding the declared ones (0: off),
+# e.g. {"tickets.autoclose": 600}.
+JOB_INTERVALS = {}
+
+# ---------------------------------------------------------------- e-mail out
+# Without SMTP_HOST mail is not sent but written to MAIL_LOG_DIR (the dev
+# mail log), one .eml file per message.
+SMTP_HOST = None
+SMTP_PORT = 25
+SMTP_USER = None
+SMTP_PASSWORD = None
+SMTP_STARTTLS = False
+SMTP_SSL = False
+SMTP_TIMEOUT = 20
+MAIL_FROM = "kefu support <support@localhost>"
+# The domain in Message-IDs kefu makes.
+MAIL_DOMAIN = "kefu.localhost"
+MAIL_LOG_DIR = "{instance}/mail"
+# Base URL of this kefu for links in mail (tracking page, answers).
+PUBLIC_URL = "http://127.0.0.1:5000"
+# Customers get a "we received it" mail for tickets from these channels.
+MAIL_RECEIPT_CHANNELS = ["web", "email"]
+
+# ---------------------------------------------------------------- e-mail in
+# The support address `kefu mail serve` accepts mail for (None: any).
+SUPPORT_ADDRESS = None
+# An existing mailbox to poll (the periodic mail.imap_poll job); None: off.
+IMAP_HOST = None
+IMAP_PORT = 993
+IMAP_SSL = True
+IMAP_USER = None
+IMAP_PASSWORD = None
+IMAP_FOLDER = "INBOX"
+# Largest inbound mail taken in (bytes); larger ones are quarantined.
+MAIL_MAX_BYTES = 20 * 1024 * 1024
+
+# ---------------------------------------------------------------- web UI
+# Time zone for pages shown to customers (and staff who set none); staff
+# pages use each staff member's own time zone.
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+# Staff console sessions: the cookie is HttpOnly and SameSite; set
+# SESSION_COOKIE_SECURE = True when kefu is served over HTTPS (production.py does).
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = False
+# A console login lasts this many seconds (8 hours).
+PERMANENT_SESSION_LIFETIME = 8 * 3600
+# Login attempts per client address on the console login form (throttling).
+LOGIN_RATE_LIMIT = "10 per minute"
+# Seconds a CSRF token stays valid (None: as long as the session).
+WTF_CSRF_TIME_LIMIT = None
+# Queue pages show this many tickets per page.
+CONSOLE_PAGE_SIZE = 25
+# The console flags a customer's complaints as rising when the last
+# COMPLAINT_TREND_DAYS hold more complaints than the same span before them.
+COMPLAINT_TREND_DAYS = 90
+# The "at risk" queue holds open tickets whose next SLA deadline is past or
+# falls within this many minutes.
+CONSOLE_AT_RISK_MINUTES = 240

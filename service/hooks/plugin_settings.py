@@ -1,0 +1,95 @@
+"""Plugins' own settings: declared with a marshmallow schema, checked at start.
+
+A plugin's ``register_settings`` gives a schema whose fields are its setting
+names (UPPER_CASE) with defaults and validation. Its keys are read from the
+app's settings like the core's (files, ``KEFU_<KEY>`` variables, a test's
+overrides) and loaded through the schema: at start (a bad value stops kefu,
+naming the plugin and the key) and whenever the plugin asks
+(``service.sdk.plugin_settings``), again only if a value changed since.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import marshmallow as ma
+from flask import current_app
+
+SETTINGS = "kefu_plugin_settings"  # app.extensions: {plugin name: Declared}
+
+
+class SettingsError(ValueError):
+    """A plugin's settings do not pass its schema; names the plugin and each key."""
+
+    def __init__(self, plugin: str, messages):
+        self.plugin, self.messages = plugin, messages
+        if isinstance(messages, dict):
+            why = "; ".join(f"{key}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                            for key, v in messages.items())
+        else:
+            why = str(messages)
+        super().__init__(f"settings of plugin {plugin}: {why}")
+
+
+@dataclass
+class Declared:
+    """One plugin's settings schema and its last load (by the values loaded)."""
+
+    schema: ma.Schema
+    keys: tuple[str, ...]
+    cache: tuple[str, object] | None = field(default=None)
+
+
+def _raw(config, declared: Declared) -> dict:
+    return {key: config[key] for key in declared.keys if key in config}
+
+
+def declare(app, plugin: str, schema) -> object:
+    """Keep ``plugin``'s ``schema`` (class or instance) for ``app`` and load its
+    settings now; returns them. ``SettingsError`` when they do not pass."""
+    schema = schema() if isinstance(schema, type) else schema
+    if not isinstance(schema, ma.Schema):
+        raise TypeError(f"register_settings must give a marshmallow Schema, not {type(schema).__name__}")
+    bad = [name for name in schema.fields if not name.isupper()]
+    if bad:
+        raise ValueError(f"setting names are UPPER_CASE: {', '.join(bad)}")
+    declared = Declared(schema, tuple(schema.fields))
+    app.extensions.setdefault(SETTINGS, {})[plugin] = declared
+    return load(app, plugin)
+
+
+def load(app, plugin: str):
+    """``plugin``'s settings as its schema loads them from ``app``'s current
+    settings (cached until a value changes). ``KeyError`` when the plugin
+    declared none; ``SettingsError`` when they do not pass."""
+    declared = app.extensions.get(SETTINGS, {})[plugin]
+    raw = _raw(app.config, declared)
+    key = json.dumps(raw, sort_keys=True, default=repr)
+    if declared.cache is not None and declared.cache[0] == key:
+        return declared.cache[1]
+    try:
+        value = declared.schema.load(raw)
+    except ma.ValidationError as exc:
+        raise SettingsError(plugin, exc.messages) from None
+    declared.cache = (key, value)
+    return value
+
+
+def settings_of(plugin: str):
+    """The current app's loaded settings of ``plugin`` (see ``load``)."""
+    return load(current_app, plugin)
+
+
+def described(app, plugin: str) -> list[dict]:
+    """Each declared setting of ``plugin``: ``key``, its ``value`` in force
+    (the default when unset), ``default``, and whether it is ``set``."""
+    declared = app.extensions.get(SETTINGS, {}).get(plugin)
+    if declared is None:
+        return []
+    out = []
+    for key, fld in declared.schema.fields.items():
+        default = fld.load_default() if callable(fld.load_default) else fld.load_default
+        default = None if default is ma.missing else default
+        out.append({"key": key, "value": app.config.get(key, default), "default": default,
+                    "set": key in app.config})
+    return out

@@ -1,0 +1,231 @@
+"""The shapes hooks take and return, defined once.
+
+The hook specs (``service.hooks.specs``) are annotated with these; the
+plugin manager checks every answer against them (``check``); docs/plugins.md
+shows them and a meta-test keeps the two in step. A plugin may import them
+from ``service.sdk`` to annotate its own implementations.
+
+Dict-shaped answers are ``TypedDict``s (plain dicts at run time, so a plugin
+may return a literal); what kefu hands to a hook is a frozen dataclass.
+"""
+
+import types
+import typing
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, NotRequired, TypedDict
+
+# --------------------------------------------------------------------------- answers
+
+
+class SlaTargets(TypedDict):
+    """``sla_targets``: the due times of a ticket (aware datetimes; None: no target)."""
+
+    policy: NotRequired[str]
+    first_response_due: datetime | None
+    resolution_due: datetime | None
+
+
+class RemedyDecision(TypedDict):
+    """``remedy_approval``: what happens to the remedy a customer asked for."""
+
+    decision: Literal["approved", "needs_approval", "refused"]
+    reason: str
+    approver: NotRequired[Literal["supervisor", "finance"] | None]
+
+
+class Refusal(TypedDict):
+    """A guard's veto: a short ``code`` (``a-z``, digits, ``_``; the API's
+    error code) and a ``message`` for the person who tried (shown as given:
+    translate it yourself, the request's language is set)."""
+
+    code: str
+    message: str
+
+
+class OpeningChanges(TypedDict, total=False):
+    """Field changes an opener makes to a new ticket (codes, a staff id, tags)."""
+
+    priority: Literal["low", "normal", "high", "urgent"]
+    category: str
+    department: str | None
+    assignee: int | None
+    tags: list[str]
+
+
+class Opening(TypedDict, total=False):
+    """``opening_ticket``: field changes, and internal notes to add to the new ticket."""
+
+    changes: OpeningChanges
+    notes: list[str]
+
+
+class PanelRow(TypedDict):
+    """One line of a panel: a label and its value, shown as ``kind`` says.
+
+    ``text`` (default), ``badge`` (a short status word), ``link`` (``url``
+    opens it; http(s) or a path on this site), ``list`` (``items``, one per
+    line), ``time`` (``value`` an ISO time, shown in the reader's zone).
+    """
+
+    label: str
+    value: str | int | float | bool | None
+    kind: NotRequired[Literal["text", "badge", "link", "list", "time"]]
+    url: NotRequired[str | None]
+    items: NotRequired[list[str]]
+
+
+class TicketPanel(TypedDict):
+    """``ticket_panels``: a titled box on the agent's ticket page. Give
+    ``rows`` (typed lines, drawn by kefu); ``data`` (any JSON) is shown as
+    label/value lines when flat, else as indented JSON."""
+
+    key: str
+    title: str
+    rows: NotRequired[list[PanelRow]]
+    data: NotRequired[Any]
+
+
+class TrackingPanel(TypedDict):
+    """``tracking_panels``: a box on the customer's own tracking page."""
+
+    key: str
+    title: str
+    text: str
+    url: NotRequired[str | None]
+    url_label: NotRequired[str | None]
+
+
+class ChartSeries(TypedDict):
+    name: str
+    values: list[int | float | None]
+
+
+class ChartSpec(TypedDict):
+    """``dashboard_charts``: one chart, drawn as SVG with a data table under it."""
+
+    key: str
+    title: str
+    kind: Literal["bar", "line", "pareto"]
+    labels: list[str]
+    series: list[ChartSeries]
+    unit: NotRequired[str | None]
+
+
+class JobDeclaration(TypedDict):
+    """``register_jobs``: one background job. ``queue`` may be one of the
+    core's (``default``, ``mail``) or a name of the plugin's own (a-z, 0-9,
+    ``_``); ``kefu worker`` works every queue some job names."""
+
+    name: str
+    func: str
+    queue: NotRequired[str]
+    interval: NotRequired[int | None]
+    retries: NotRequired[int | None]
+    timeout: NotRequired[int]
+    kwargs: NotRequired[dict]
+
+
+# --------------------------------------------------------------------------- what hooks are given
+
+
+@dataclass(frozen=True)
+class TicketChange:
+    """A change a guard is asked about, before it is written.
+
+    ``kind``: ``transition`` (a workflow step: ``action`` from
+    ``from_status`` to ``to_status``, with the values it carries in
+    ``details``, e.g. ``resolution``) or ``update`` (edited fields in
+    ``fields`` as ``{name: [old, new]}``: priority, category, department,
+    assignee, tags, remedy_decision; codes and staff ids).
+    """
+
+    kind: Literal["transition", "update"]
+    action: str | None
+    from_status: str
+    to_status: str
+    fields: dict = field(default_factory=dict)
+    details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TicketDraft:
+    """A ticket about to be opened, as openers see it (codes, not rows).
+
+    ``customer`` is the ``Customer`` it is for (read it, never change it);
+    ``customer_tier`` the tier the ``customer_tier`` decider gave (or None);
+    ``assignee`` a staff id or None; ``tags`` short strings. Each opener sees
+    the draft with the changes of the openers before it applied.
+    """
+
+    customer: Any
+    customer_tier: str | None
+    kind: str
+    category: str
+    channel: str
+    priority: str
+    subject: str
+    description: str
+    department: str | None = None
+    assignee: int | None = None
+    tags: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------- checking answers
+
+
+def _matches(value, hint) -> bool:
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return True
+    if hint is None or hint is type(None):
+        return value is None
+    if origin is Literal:
+        return value in typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, arg) for arg in typing.get_args(hint))
+    if origin in (typing.NotRequired, typing.Required):
+        return _matches(value, typing.get_args(hint)[0])
+    if origin is list:
+        (item,) = typing.get_args(hint) or (Any,)
+        return isinstance(value, list) and all(_matches(v, item) for v in value)
+    if origin is dict or hint is dict:
+        return isinstance(value, dict)
+    if typing.is_typeddict(hint):
+        return isinstance(value, dict) and not problems(value, hint)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is datetime:
+        return isinstance(value, datetime) and value.tzinfo is not None
+    return isinstance(value, hint)
+
+
+def _describe(hint) -> str:
+    if typing.get_origin(hint) is Literal:
+        return " or ".join(repr(a) for a in typing.get_args(hint))
+    if hint is datetime:
+        return "an aware datetime"
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+
+
+def problems(answer, shape) -> list[str]:
+    """What is wrong with ``answer`` as a ``shape`` (a TypedDict): missing
+    required keys, unknown keys, values of the wrong type. Empty when fine."""
+    if not isinstance(answer, dict):
+        return [f"must be a dict ({shape.__name__}), not {type(answer).__name__}"]
+    hints = typing.get_type_hints(shape, include_extras=False)
+    out = [f"{key!r} is missing" for key in sorted(shape.__required_keys__) if key not in answer]
+    out += [f"{key!r} is not a key of {shape.__name__}" for key in answer if key not in hints]
+    for key, value in answer.items():
+        if key in hints and not _matches(value, hints[key]):
+            out.append(f"{key!r} must be {_describe(hints[key])}, not {value!r}"[:200])
+    return out
+
+
+def check(answer, shape) -> None:
+    """Raise ``ValueError`` naming what is wrong unless ``answer`` is a ``shape``."""
+    found = problems(answer, shape)
+    if found:
+        raise ValueError(f"{shape.__name__}: " + "; ".join(found))

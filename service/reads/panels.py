@@ -1,0 +1,52 @@
+"""The plugins' parts of a page (read collectors), each isolated.
+
+A plugin whose panel or chart raises, or answers something that is not a
+``TicketPanel`` / ``TrackingPanel`` / ``ChartSpec``, gets a placeholder
+(``failed``) instead of its part: the page still renders, the error is
+logged and counted on the admin plugins page.
+"""
+from __future__ import annotations
+
+from service.hooks import plugins
+from service.hooks.manager import FAILED
+from service.hooks.types import ChartSpec, TicketPanel, TrackingPanel, check
+
+
+def _checker(shape):
+    return lambda item: check(item, shape)
+
+
+def _placeholder(plugin: str) -> dict:
+    return {"key": plugin, "plugin": plugin, "title": f"plugin {plugin} could not show this", "rows": [],
+            "data": None, "failed": True}
+
+
+def ticket_panels(ticket, staff) -> list[dict]:
+    """``ticket_panels`` for ``staff`` viewing ``ticket``: each panel with its
+    ``plugin`` and ``failed`` false, or a placeholder with ``failed`` true."""
+    out = []
+    for plugin, item in plugins().collect_isolated("ticket_panels", check_item=_checker(TicketPanel),
+                                                   ticket=ticket, staff=staff):
+        out.append(_placeholder(plugin) if item is FAILED else
+                   {**item, "plugin": plugin, "rows": list(item.get("rows") or []), "failed": False})
+    return out
+
+
+def tracking_panels(ticket) -> list[dict]:
+    """``tracking_panels`` for the customer's view of ``ticket``; a failed one
+    is a placeholder with ``failed`` true (shown to the customer without the
+    plugin's name)."""
+    out = []
+    for plugin, item in plugins().collect_isolated("tracking_panels", check_item=_checker(TrackingPanel),
+                                                   ticket=ticket):
+        out.append({"key": plugin, "title": "", "text": "", "url": None, "url_label": None, "failed": True}
+                   if item is FAILED else {**item, "failed": False})
+    return out
+
+
+def dashboard_charts(staff) -> list[dict]:
+    """``dashboard_charts`` for ``staff``: each chart spec with its ``plugin``,
+    or ``{"plugin", "failed": True}`` for a plugin whose charts failed."""
+    return [{"plugin": plugin, "key": plugin, "failed": True} if item is FAILED else {**item, "plugin": plugin}
+            for plugin, item in plugins().collect_isolated("dashboard_charts", check_item=_checker(ChartSpec),
+                                                           staff=staff)]

@@ -1,0 +1,340 @@
+"""``service.sdk``: everything a kefu plugin may use, and nothing else.
+
+A plugin imports ``service`` (for ``hookimpl``) and this module; anything
+else in ``service`` is private and may change between releases. What is
+here is documented in docs/plugins.md ("The SDK") and covered by
+tests/sdk. In short:
+
+* **Reading**: ``get_ticket``, ``find_ticket``, ``get_customer``,
+  ``get_staff``, the models to query (``Ticket``, ``Customer``, ``Staff``,
+  ``Department``, ``Category``, ``Message``, ``TicketEvent``: read them,
+  never write them) and ``db`` for queries of your own.
+* **Writing through the core's use cases**, as a person would: every
+  change raises the ticket's version, is recorded in its history under your
+  plugin's name, re-targets the SLA on a priority change, asks the guards,
+  fires the notifications and webhooks, and answers 409 on a stale version:
+  ``update_ticket``, ``transition``, ``add_note``, ``reply``,
+  ``record_event``, ``open_ticket``, ``answer_resolution``, ``refresh_sla``.
+* **Your own tables**: declare models on ``Model`` (columns of type
+  ``UTCDateTime`` for times), ship migrations (``register_migrations``),
+  and write them inside a ``UnitOfWork``: it commits, relays the jobs you
+  enqueued and fires what you emitted or published, after the commit.
+* **Jobs and events**: ``enqueue`` (once per ``dedupe_key``),
+  ``effect_once``, ``publish`` through ``UnitOfWork.publish``, ``ask``
+  (a decider your plugin declares), ``alert_staff``, ``send_mail``.
+* **Routes**: ``require_role``, ``current_staff``, ``authenticate``,
+  ``read_only``, ``public_rate_limit``, the errors and ``ErrorSchema``.
+* **Settings**: ``plugin_settings(name)`` (declared with ``register_settings``).
+* **Markers and shapes** for your own hook specs and answers.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+
+from service import hookimpl
+from service.api.errors import ErrorSchema
+from service.domain.actors import SYSTEM, Actor
+from service.domain.errors import (
+    Conflict,
+    Forbidden,
+    KefuError,
+    NotFound,
+    Refused,
+    StaleVersion,
+    Unauthorized,
+    ValidationFailed,
+)
+from service.domain.workflow import (
+    FINAL_STATUSES,
+    OPEN_STATUSES,
+    STATUSES,
+    reopen_is_late,
+)
+from service.extensions import db, limiter
+from service.hooks import plugins as _plugins
+from service.hooks.plugin_settings import settings_of as plugin_settings
+from service.hooks.specs import collector, decider, notification
+from service.hooks.types import (
+    ChartSeries,
+    ChartSpec,
+    JobDeclaration,
+    Opening,
+    OpeningChanges,
+    PanelRow,
+    Refusal,
+    RemedyDecision,
+    SlaTargets,
+    TicketChange,
+    TicketDraft,
+    TicketPanel,
+    TrackingPanel,
+)
+from service.jobs import registry as _jobs
+from service.jobs.effects import EffectBusy, effect_once
+from service.links import customer_links, external_url, tracking_url
+from service.mail.outgoing import compose as _compose
+from service.mail.outgoing import notices as _notices
+from service.mail.outgoing.send import deliver as _deliver
+from service.models import (
+    CHANNELS,
+    KINDS,
+    PRIORITIES,
+    Category,
+    Customer,
+    Department,
+    Message,
+    Staff,
+    Ticket,
+    TicketEvent,
+)
+from service.models.base import UTCDateTime, utcnow
+from service.reads import listing as _listing
+from service.reads import lookup as _lookup
+from service.reads.lookup import NOT_LOADED, OPENING, SHOWING, preloaded
+from service.reads.read_only import read_only
+from service.usecases import decisions as _decisions
+from service.usecases import history as _history
+from service.usecases import messages as _messages
+from service.usecases import opening as _opening
+from service.usecases import tickets as _tickets
+from service.usecases.auth import authenticate, current_staff, require_role
+from service.usecases.events import CORE_EVENTS
+from service.usecases.uow import UnitOfWork, active_unit
+
+Model = db.Model
+"""The declarative base for a plugin's own tables (``class Thing(sdk.Model)``)."""
+
+# --------------------------------------------------------------------------- who
+
+
+def plugin_actor(name: str) -> Actor:
+    """The actor for changes your plugin makes: its ``name`` is what the
+    ticket's history, the notifications and the console show."""
+    return Actor("plugin", name=name)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def get_ticket(number: str) -> Ticket:
+    """The ticket numbered ``number`` (e.g. ``KF-000123``), its customer,
+    category, department and assignee loaded with it; ``NotFound`` (404) when
+    there is none."""
+    return _lookup.ticket_by_number(number)
+
+
+def find_ticket(number: str) -> Ticket | None:
+    """As ``get_ticket``, but None when there is no such ticket."""
+    try:
+        return _lookup.ticket_by_number(number)
+    except NotFound:
+        return None
+
+
+def get_customer(customer_id: int, field: str | None = None) -> Customer:
+    """The customer with id ``customer_id``; ``NotFound`` (404) when there is
+    none, or 422 naming ``field`` when given (the id came in a request body)."""
+    return _lookup.customer_by_id(customer_id, field=field)
+
+
+def get_staff(staff_id: int) -> Staff:
+    """The staff member with id ``staff_id`` (active or not); ``NotFound`` (404)."""
+    staff = db.session.get(Staff, staff_id)
+    if staff is None:
+        raise NotFound(f"no staff member {staff_id}")
+    return staff
+
+
+def ticket_messages(ticket: Ticket, include_internal: bool = True) -> list[Message]:
+    """The ticket's messages, oldest first; internal notes only with ``include_internal``."""
+    return list(_listing.ticket_messages(ticket, include_internal=include_internal))
+
+
+# --------------------------------------------------------------------------- writing through the use cases
+
+
+def _ticket(ticket: Ticket | str) -> Ticket:
+    return _lookup.ticket_by_number(ticket) if isinstance(ticket, str) else ticket
+
+
+def update_ticket(ticket: Ticket | str, changes: dict, actor: Actor, version: int | None = None) -> Ticket:
+    """Change ``priority``, ``category`` (code), ``department`` (code or None),
+    ``assignee`` (staff id or None) or ``tags`` (list of short texts) of a
+    ticket (a ``Ticket`` or its number), as ``actor`` (``plugin_actor``).
+
+    Exactly as a person's edit: the guards are asked, the version is raised,
+    the history records ``{field: [old, new]}`` under the actor's name, a
+    priority change re-targets the SLA, ``ticket_updated`` and the
+    ``ticket.updated`` event fire after the commit. ``version``: the version
+    you read (default: the one of the ticket you hold); 409 ``StaleVersion``
+    when someone changed it since; 409 ``Refused`` when a guard refuses; 422
+    for an unknown code; 409 for a closed ticket. Inside a ``UnitOfWork`` it
+    joins it; otherwise it is its own transaction.
+    """
+    ticket = _ticket(ticket)
+    return _tickets.update_ticket(ticket, ticket.version if version is None else version, changes, actor)
+
+
+def transition(ticket: Ticket | str, action: str, actor: Actor, version: int | None = None,
+               **values) -> tuple[Ticket, Ticket | None]:
+    """Move a ticket through the workflow (``confirm`` with ``department``,
+    ``start``, ``wait``, ``resolve`` with ``resolution``, ``reopen`` or
+    ``cancel`` with ``reason``, ``close``) as ``actor``; returns ``(ticket,
+    follow-up or None)``. A plugin acts with the rights of an admin.
+
+    As a person's step: guards, history, notifications and mail to the
+    customer, the SLA clock. 409 ``IllegalTransition`` / ``StaleVersion`` /
+    ``Refused``, 422 for a missing field.
+    """
+    ticket = _ticket(ticket)
+    return _tickets.transition(ticket, action, ticket.version if version is None else version, values,
+                               Actor(actor.type, actor.id, actor.name, actor.role or "admin"))
+
+
+def add_note(ticket: Ticket | str, body: str, actor: Actor) -> Message:
+    """Add an internal note (staff only, never shown to the customer) by
+    ``actor``; ``message_added`` fires after the commit. 422 for a blank body."""
+    return _messages.add_message(_ticket(ticket), body, actor, internal=True)
+
+
+def reply(ticket: Ticket | str, body: str, actor: Actor) -> Message:
+    """Add a public reply by ``actor``: the customer sees it on the tracking
+    page and gets it by mail, and the ``message.added`` event is published."""
+    return _messages.add_message(_ticket(ticket), body, actor, internal=False)
+
+
+def record_event(ticket: Ticket, actor: Actor, action: str, **details) -> None:
+    """Add an event of your plugin's own kind to the ticket's history
+    (``action``: a short snake_case name, e.g. ``survey_answered``;
+    ``details``: JSON-able). Must be called inside a ``UnitOfWork``: the
+    event is written when it commits, and dropped if it rolls back."""
+    if active_unit() is None:
+        raise RuntimeError("record_event must be called inside a UnitOfWork")
+    if not isinstance(action, str) or not action or len(action) > 40:
+        raise ValueError("a history action is a name of 1 to 40 characters")
+    _history.record(ticket, actor, action, **details)
+
+
+def open_ticket(data: dict, actor: Actor, channel: str = "api") -> tuple[Ticket, str | None]:
+    """Open a ticket as ``actor``; returns it with the customer's tracking
+    token. ``data`` as the API's: ``subject``, ``description``, ``kind``,
+    ``category``, ``priority``, ``department``, ``assignee``, ``tags``,
+    ``remedy``, and ``customer_id`` or ``contact``. Openers, deciders,
+    history, ``ticket_created`` and the customer's receipt mail as for any
+    new ticket. Joins the current ``UnitOfWork`` if there is one."""
+    with UnitOfWork() as uow:
+        customer = (_lookup.customer_by_id(data["customer_id"], field="customer_id", preload=OPENING)
+                    if data.get("customer_id") is not None else None)
+        if customer is None:
+            from service.usecases.customers import customer_for_contact
+
+            customer = customer_for_contact(data.get("contact") or {})
+        ticket, token = _opening.create(data, actor, channel, customer, uow=uow)
+        uow.commit()
+    return ticket, token
+
+
+def answer_resolution(ticket: Ticket, accepted: bool, reason: str | None, actor: Actor) -> Ticket | None:
+    """Accept (close) or reject (reopen, or past the reopen window a
+    follow-up) a resolution on the customer's behalf - the customer's own
+    feed-back step. Returns the follow-up ticket, if one was opened (its
+    ``new_token`` is the customer's link). 409 unless resolved."""
+    return _tickets.answer_resolution(ticket, accepted, reason, actor)
+
+
+def refresh_sla(ticket_id: int, reason: str, retier: bool = False) -> Ticket | None:
+    """Ask ``sla_targets`` again (and with ``retier`` ``customer_tier``) for a
+    ticket whose clock your SLA plugin changed; the version is not raised
+    (due times are the SLA's bookkeeping). See ``service.usecases.decisions``."""
+    return _decisions.refresh_sla(ticket_id, reason, retier)
+
+
+# --------------------------------------------------------------------------- jobs, events, mail
+
+
+def enqueue(name: str, *, dedupe_key: str | None = None, delay: timedelta | None = None,
+            run_at: datetime | None = None, **kwargs):
+    """Ask for job ``name`` (declared with ``register_jobs``) with JSON
+    ``kwargs`` (ids, never objects), to run after the current transaction
+    commits; a rolled-back change runs nothing. ``dedupe_key``: the same key
+    again (now or later) is the same job. ``delay`` / ``run_at``: not before
+    then. Inside a ``UnitOfWork`` the job is relayed when it commits."""
+    return _jobs.enqueue(name, dedupe_key=dedupe_key, delay=delay, run_at=run_at, **kwargs)
+
+
+def ask(hook: str, **kwargs):
+    """Ask a decider (one your plugin declared with ``register_hookspecs``):
+    ``(answer, plugin name, failures)``; the first non-None answer wins,
+    implementations that raise are skipped and listed in ``failures`` as
+    ``(plugin name, exception)``."""
+    return _plugins().decide(hook, **kwargs)
+
+
+def alert_staff(staff_id: int, ticket: Ticket, kind: str, text: str, key: str) -> None:
+    """Mail staff member ``staff_id`` about ``ticket`` (``kind`` in the subject,
+    ``text`` the body), once per ``key``, after the current transaction commits."""
+    _notices.alert_staff(staff_id, ticket, kind, text, key)
+
+
+def alert_staff_many(alerts: list[dict]) -> None:
+    """As ``alert_staff`` for many at once (dicts of ``staff_id``,
+    ``ticket_id``, ``kind``, ``text``, ``key``): a few jobs, not one per alert."""
+    _notices.alert_staff_many(alerts)
+
+
+def mail_language(language: str | None) -> str:
+    """The mail template language (``en`` or ``zh``) for a person's language tag."""
+    return _compose.mail_language(language)
+
+
+def send_mail(*, notice: str, to: tuple[str, str], lang: str, key: str, ticket: Ticket,
+              links: list[tuple[str, str]] | None = None, **context) -> str:
+    """Compose ``mail/<lang>/<notice>.txt`` (a template of your plugin's
+    template folder: first line the subject) and send it now - call it from a
+    job, inside ``effect_once(key)``. ``to``: ``(name, address)``; ``links``:
+    ``(label key, url)`` buttons; ``context`` reaches the template. The mail
+    threads under the ticket's and its Message-ID comes from ``key``, so a
+    repeat is folded by mail clients. Returns where it went."""
+    email = _compose.build(number=ticket.number, to=to, notice=notice, lang=lang, key=key,
+                           references=[ticket.email_message_id] if ticket.email_message_id else None,
+                           ticket=ticket, links=links or [], **context)
+    return _deliver(email)
+
+
+# --------------------------------------------------------------------------- routes
+
+
+def public_rate_limit(blueprint_or_view):
+    """Apply ``PUBLIC_RATE_LIMIT`` (per client) to a public blueprint or view
+    of your plugin, as the core's customer routes are."""
+    return limiter.limit(lambda: current_app.config["PUBLIC_RATE_LIMIT"])(blueprint_or_view)
+
+
+__all__ = [
+    # markers and shapes
+    "hookimpl", "notification", "decider", "collector",
+    "ChartSeries", "ChartSpec", "JobDeclaration", "Opening", "OpeningChanges", "PanelRow", "Refusal",
+    "RemedyDecision", "SlaTargets", "TicketChange", "TicketDraft", "TicketPanel", "TrackingPanel",
+    # errors
+    "KefuError", "NotFound", "Unauthorized", "Forbidden", "Conflict", "StaleVersion", "ValidationFailed",
+    "Refused", "ErrorSchema", "EffectBusy",
+    # actors
+    "Actor", "SYSTEM", "plugin_actor",
+    # database and models
+    "db", "Model", "UTCDateTime", "utcnow", "Ticket", "Customer", "Staff", "Department", "Category",
+    "Message", "TicketEvent", "STATUSES", "OPEN_STATUSES", "FINAL_STATUSES", "PRIORITIES", "KINDS",
+    "CHANNELS", "reopen_is_late",
+    # reading
+    "get_ticket", "find_ticket", "get_customer", "get_staff", "ticket_messages", "preloaded", "NOT_LOADED",
+    "OPENING", "SHOWING",
+    # writing
+    "UnitOfWork", "update_ticket", "transition", "add_note", "reply", "record_event", "open_ticket",
+    "answer_resolution", "refresh_sla",
+    # jobs, events, mail
+    "enqueue", "effect_once", "ask", "alert_staff", "alert_staff_many", "CORE_EVENTS", "mail_language",
+    "send_mail", "customer_links", "tracking_url", "external_url",
+    # routes and settings
+    "require_role", "current_staff", "authenticate", "read_only", "public_rate_limit", "plugin_settings",
+]
