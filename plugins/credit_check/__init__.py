@@ -1,17 +1,24 @@
 """credit_check: AAA-C customer credit ratings that gate remedies (builtin plugin).
 
-Written only through kefu's public hooks, as an outside integrator would.
-The logic lives in the modules; this file only wires hooks to it:
+Written only through ``service.sdk``, as an outside integrator would. The
+logic lives in the modules; this file only wires hooks to it:
 
-* ``scorecard`` (the data in ``config/credit_scorecard.json``, checked at
-  start), ``settings``, ``quarters``;
+* ``register_settings``: the settings (``settings``: marshmallow schema,
+  defaults, checks; the scorecard, ``scorecard.json`` by default, is loaded
+  and checked with them at start); ``register_migrations``: the tables
+  (``models``, ``migrations/``); ``register_hookspecs``: the
+  ``credit_source`` decider the plugin asks (``hookspecs``);
 * ``figures`` (figures in, by API and CSV), ``rating`` (ratings with their
-  breakdown, the quarterly job), ``source`` (the ``credit_source`` hook
-  with a deadline and a cache), ``explain`` (the breakdown, views recorded);
+  breakdown, the quarterly job), ``source`` (``credit_source`` asked with a
+  deadline and a cache), ``explain`` (the breakdown, views recorded),
+  ``scorecard`` and ``quarters`` (the arithmetic);
 * ``gate``: the ``remedy_approval`` decider and the ``credit`` ticket panel;
-* ``credit_api``, ``credit_cli``, ``demo``.
+* ``api`` (``register_blueprints``), ``cli`` (``register_cli``), the
+  periodic re-rate (``register_jobs``) and ``demo`` (``demo_data``).
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 from service import hookimpl
 
@@ -23,15 +30,35 @@ RERATE_INTERVAL = 6 * 3600
 
 
 @hookimpl
-def register_blueprints(app):
-    """Check the settings and the scorecard (a bad one stops kefu at start,
-    naming what is wrong) and add the credit API through kefu's ``Api``."""
-    from .credit_api import blp
-    from .settings import credit_settings
+def register_settings():
+    """The scorecard, grades, remedy rules, currency and the external source's limits."""
+    from .settings import CreditSettingsSchema
 
-    app.extensions["credit_check_settings"] = credit_settings(app.config)
-    app.extensions["kefu_api"].register_blueprint(blp)
-    return []
+    return CreditSettingsSchema
+
+
+@hookimpl
+def register_migrations():
+    """The figures, ratings and breakdown views tables."""
+    from . import models  # noqa: F401  (the tables Alembic compares with)
+
+    return str(Path(__file__).parent / "migrations")
+
+
+@hookimpl
+def register_hookspecs():
+    """``credit_source``: the external credit score this plugin asks for."""
+    from . import hookspecs
+
+    return hookspecs
+
+
+@hookimpl
+def register_blueprints(app):
+    """The credit API (a flask-smorest blueprint: it joins kefu's OpenAPI document)."""
+    from .api import blp
+
+    return [blp]
 
 
 @hookimpl
@@ -44,7 +71,7 @@ def register_jobs(app):
 @hookimpl
 def register_cli():
     """``kefu credit rate`` and ``kefu credit import``."""
-    from .credit_cli import credit_group
+    from .cli import credit_group
 
     return [credit_group]
 

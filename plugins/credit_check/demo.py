@@ -2,15 +2,15 @@
 C-0007 chosen so that every grade appears, none for C-0008 (unrated: "no
 figures"), the ratings for this quarter, and three complaints with a remedy
 gated by them (approved automatically, waiting for a supervisor, waiting
-for finance), so ``make run`` shows the credit panel and the approval step."""
+for finance), so ``make run`` shows the credit panel and the approval step.
+
+Written through the plugin's use cases (each its own unit of work) and
+``sdk.open_ticket``, as the first agent would open them on the phone."""
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from service.usecases import tickets
-from service.domain.actors import Actor
-from service.extensions import db
-from service.models import Customer, Staff
+from service import sdk
 
 from . import quarters
 from .figures import set_figures
@@ -59,18 +59,18 @@ def load() -> list[str]:
     """Insert the figures, rate everyone for this quarter, open the three complaints."""
     quarter = current_quarter()
     figures_quarter = quarters.previous(quarter)
-    ids = dict(db.session.execute(select(Customer.external_ref, Customer.id)).all())
+    ids = dict(sdk.db.session.execute(select(sdk.Customer.external_ref, sdk.Customer.id)).all())
     for ref, values in FIGURES.items():
         if ref in ids:
             set_figures(ids[ref], figures_quarter, values)
     counts = rate_due(quarter, rated_by="demo")
-    agent = db.session.scalar(select(Staff).where(Staff.role == "agent").order_by(Staff.id))
+    agent = sdk.db.session.scalar(select(sdk.Staff).where(sdk.Staff.role == "agent").order_by(sdk.Staff.id))
     opened = 0
     if agent is not None:
         for ref, subject, description, remedy in COMPLAINTS:
             if ref in ids:
-                tickets.open_ticket({"customer_id": ids[ref], "subject": subject, "description": description,
-                                     "category": "product_quality", "remedy": remedy}, Actor.staff(agent), "phone")
+                sdk.open_ticket({"customer_id": ids[ref], "subject": subject, "description": description,
+                                 "category": "product_quality", "remedy": remedy}, sdk.Actor.staff(agent), "phone")
                 opened += 1
     return [f"credit_check: figures for {figures_quarter}, {counts['rated']} customers rated and "
             f"{counts['unrated']} unrated for {quarter}, {opened} complaints with a remedy gated by credit"]

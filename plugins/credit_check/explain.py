@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from service.extensions import db
+from service import sdk
 
 from .models import CreditRating, CreditView
 from .rating import current_rating, rating_for
@@ -45,15 +45,20 @@ def detail(rating: CreditRating | None, customer_id: int) -> dict:
 
 def view_breakdown(customer_id: int, staff, quarter: str | None = None) -> dict:
     """The rating in force (or the latest for ``quarter``) explained, and the
-    view recorded (who, when, which customer and rating) in the same commit."""
-    rating = rating_for(customer_id, quarter) if quarter else current_rating(customer_id)
-    out = detail(rating, customer_id)
-    db.session.add(CreditView(customer_id=customer_id, rating_id=rating.id if rating else None, staff_id=staff.id))
-    db.session.commit()
+    view recorded (who, when, which customer and rating) in one unit of
+    work: no breakdown is shown unrecorded. 404 for an unknown customer."""
+    with sdk.UnitOfWork() as uow:
+        sdk.get_customer(customer_id)
+        rating = rating_for(customer_id, quarter) if quarter else current_rating(customer_id)
+        out = detail(rating, customer_id)
+        sdk.db.session.add(CreditView(customer_id=customer_id, rating_id=rating.id if rating else None,
+                                      staff_id=staff.id))
+        uow.commit()
     return out
 
 
 def views_of(customer_id: int, limit: int = 200) -> list[CreditView]:
-    """Who viewed the customer's credit breakdown, newest first."""
-    return list(db.session.scalars(select(CreditView).where(CreditView.customer_id == customer_id)
-                                   .order_by(CreditView.id.desc()).limit(limit)))
+    """Who viewed the customer's credit breakdown, newest first; 404 for an unknown customer."""
+    sdk.get_customer(customer_id)
+    return list(sdk.db.session.scalars(select(CreditView).where(CreditView.customer_id == customer_id)
+                                       .order_by(CreditView.id.desc()).limit(limit)))

@@ -5,6 +5,9 @@ Figures are keyed by the scorecard's indicator keys. A new set merges into
 what is stored for that customer and quarter (financial statements and the
 payment record may come separately); ``None`` (JSON null, or via the API)
 removes a figure; a blank CSV cell leaves it as it is.
+
+Writes go through ``sdk.UnitOfWork``: one per ``set_figures``, one per
+batch of ``BATCH`` rows of an import.
 """
 from __future__ import annotations
 
@@ -14,10 +17,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from service.domain.errors import ValidationFailed
-from service.extensions import db
-from service.models import Customer
-from service.models.base import utcnow
+from service import sdk
 
 from . import quarters
 from .models import CreditFigures
@@ -44,42 +44,67 @@ def check_value(key: str, value) -> float | None:
 
 
 def _merge(customer_id: int, quarter: str, values: dict) -> CreditFigures:
-    row = db.session.scalar(select(CreditFigures).where(CreditFigures.customer_id == customer_id,
+    row = sdk.db.session.scalar(select(CreditFigures).where(CreditFigures.customer_id == customer_id,
                                                         CreditFigures.quarter == quarter))
     if row is None:
         row = CreditFigures(customer_id=customer_id, quarter=quarter, data={})
-        db.session.add(row)
+        sdk.db.session.add(row)
     merged = {**row.data, **values}
     row.data = {k: v for k, v in merged.items() if v is not None}  # a new dict: JSON columns track assignment
-    row.updated_at = utcnow()
+    row.updated_at = sdk.utcnow()
     return row
+
+
+def _quarter(quarter: str) -> str:
+    try:
+        return quarters.check(quarter)
+    except ValueError as exc:
+        raise sdk.ValidationFailed(str(exc), {"quarter": [str(exc)]}) from None
 
 
 def set_figures(customer_id: int, quarter: str, values: dict) -> CreditFigures:
     """Merge ``values`` ({indicator key: number or None}) into the customer's
-    figures for ``quarter`` and commit. 422 naming ``figures.<key>`` for an
-    unknown key or a value that is not a number; ``quarter`` for a bad quarter."""
-    try:
-        quarters.check(quarter)
-    except ValueError as exc:
-        raise ValidationFailed(str(exc), {"quarter": [str(exc)]}) from None
-    clean, errors = {}, {}
-    for key, value in values.items():
-        try:
-            clean[key] = check_value(key, value)
-        except ValueError as exc:
-            errors[f"figures.{key}"] = [str(exc)]
-    if errors:
-        raise ValidationFailed("some figures are not acceptable", errors)
-    row = _merge(customer_id, quarter, clean)
-    db.session.commit()
+    figures for ``quarter`` and commit. 404 for an unknown customer; 422
+    naming ``quarter`` for a bad quarter, ``figures.<key>`` for an unknown
+    key or a value that is not a number (then nothing is stored)."""
+    with sdk.UnitOfWork() as uow:
+        sdk.get_customer(customer_id)
+        _quarter(quarter)
+        clean, errors = {}, {}
+        for key, value in values.items():
+            try:
+                clean[key] = check_value(key, value)
+            except ValueError as exc:
+                errors[f"figures.{key}"] = [str(exc)]
+        if errors:
+            raise sdk.ValidationFailed("some figures are not acceptable", errors)
+        row = _merge(customer_id, quarter, clean)
+        uow.commit()
     return row
 
 
 def figures_of(customer_id: int, quarter: str) -> CreditFigures | None:
     """The stored figures of a customer for a quarter, or None."""
-    return db.session.scalar(select(CreditFigures).where(CreditFigures.customer_id == customer_id,
-                                                         CreditFigures.quarter == quarter))
+    return sdk.db.session.scalar(select(CreditFigures).where(CreditFigures.customer_id == customer_id,
+                                                             CreditFigures.quarter == quarter))
+
+
+def figures_view(customer_id: int, quarter: str) -> dict:
+    """The customer's figures for ``quarter`` as the credit API shows them:
+    ``customer_id``, ``quarter``, ``figures``, the indicators still
+    ``missing`` and ``updated_at``. 404 for an unknown customer, 422 naming
+    ``quarter`` for a bad quarter."""
+    sdk.get_customer(customer_id)
+    row = figures_of(customer_id, _quarter(quarter))
+    data = row.data if row is not None else {}
+    return {"customer_id": customer_id, "quarter": quarter, "figures": data,
+            "missing": settings().scorecard.missing(data), "updated_at": row.updated_at if row else None}
+
+
+def put_figures(customer_id: int, quarter: str, values: dict) -> dict:
+    """``set_figures``, then the customer's figures for ``quarter`` as ``figures_view`` shows them."""
+    set_figures(customer_id, quarter, values)
+    return figures_view(customer_id, quarter)
 
 
 @dataclass
@@ -97,7 +122,8 @@ def import_figures(text, progress=None) -> ImportResult:
     a customer (``external_ref``) and a quarter (``2026Q3``); its non-blank
     cells are merged. A bad row is reported as ``(line number, reason)`` and
     skipped; good rows are committed. An unknown column rejects the file
-    (line 1). ``progress()`` is called once per row.
+    (line 1). ``progress()`` is called once per row. Good rows are written
+    ``BATCH`` at a time, each batch a unit of work.
     """
     result = ImportResult()
     reader = csv.DictReader(text)
@@ -109,8 +135,7 @@ def import_figures(text, progress=None) -> ImportResult:
                else "the header must have customer_ref, quarter and indicator columns")
         result.errors.append((1, why))
         return result
-    refs = {}
-    pending = 0
+    refs, batch = {}, []
     for row in reader:
         line = reader.line_num
         if progress is not None:
@@ -122,7 +147,8 @@ def import_figures(text, progress=None) -> ImportResult:
             if not ref:
                 raise ValueError("customer_ref is empty")
             if ref not in refs:
-                refs[ref] = db.session.scalar(select(Customer.id).where(Customer.external_ref == ref))
+                refs[ref] = sdk.db.session.scalar(select(sdk.Customer.id)
+                                                  .where(sdk.Customer.external_ref == ref))
             if refs[ref] is None:
                 raise ValueError(f"no customer with external_ref {ref!r}")
             quarter = quarters.check((row.get("quarter") or "").strip())
@@ -132,11 +158,22 @@ def import_figures(text, progress=None) -> ImportResult:
         except ValueError as exc:
             result.errors.append((line, str(exc)))
             continue
-        _merge(refs[ref], quarter, values)
-        result.imported += 1
-        pending += 1
-        if pending >= BATCH:
-            db.session.commit()
-            pending = 0
-    db.session.commit()
+        batch.append((refs[ref], quarter, values))
+        if len(batch) >= BATCH:
+            result.imported += _write(batch)
+    result.imported += _write(batch)
     return result
+
+
+def _write(batch: list) -> int:
+    """Merge a batch of checked rows ``(customer id, quarter, values)`` in one
+    unit of work; empties ``batch`` and returns how many rows it held."""
+    if not batch:
+        return 0
+    with sdk.UnitOfWork() as uow:
+        for customer_id, quarter, values in batch:
+            _merge(customer_id, quarter, values)
+        uow.commit()
+    count = len(batch)
+    batch.clear()
+    return count

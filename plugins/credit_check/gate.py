@@ -6,32 +6,60 @@ By the grade in force (``CREDIT_REMEDY_RULES``): a remedy up to the grade's
 or when the grade has no limit (B, C by default), the grade's approver
 decides - a supervisor, or finance (C: finance approves, or the customer
 pays in advance). An unrated customer is gated as ``CREDIT_UNRATED_AS``
-("core": the core default decides).
+("core": no answer, so the core default decides).
 
 What agents see: the decision, who must approve and what to do next. The
 reason written to the ticket (history, ``remedy.reason``) never names the
 grade, the score or the limit, because agents and every later reader of the
 ticket see it; supervisors, admins and finance see the grade and score on
 the panel and the breakdown through the credit API.
+
+The panel is typed rows (``sdk.PanelRow``) in the page's language: the
+request's locale as Flask-Babel chose it (the staff member's language, the
+browser's, else ``DEFAULT_LANGUAGE``), English or Chinese (``TEXTS``).
 """
 from __future__ import annotations
 
-from .rating import current_rating
+from flask_babel import get_locale
+
+from service import sdk
+
+from .rating import INTERNAL, current_rating
 from .settings import UNRATED_CORE, settings
 
 PRIVILEGED = ("supervisor", "finance")  # Staff.has_role: admins have both
 
-NEXT_STEP = {
-    "approved": "Grant the remedy.",
-    "refused": "Explain the refusal to the customer.",
-    "supervisor": "Wait for a supervisor to approve or refuse the remedy.",
-    "finance": "Wait for finance to approve, or ask the customer to pay in advance.",
+# The panel's words, per language; the next step is keyed by the decision,
+# or for one waiting for approval by the approver.
+TEXTS = {
+    "en": {
+        "title": "Credit check", "remedy": "Remedy", "approver": "Approver", "next_step": "Next step",
+        "grade": "Credit grade", "score": "Score", "quarter": "Quarter", "source": "Source", "note": "Note",
+        "approved": "approved", "needs_approval": "waits for approval", "refused": "refused",
+        "supervisor": "Supervisor", "finance": "Finance", "scorecard": "scorecard",
+        "unrated": "unrated", "not_rated": "not rated yet",
+    },
+    "zh": {
+        "title": "信用检查", "remedy": "补偿", "approver": "审批人", "next_step": "下一步",
+        "grade": "信用等级", "score": "得分", "quarter": "季度", "source": "来源", "note": "说明",
+        "approved": "已批准", "needs_approval": "待审批", "refused": "已拒绝",
+        "supervisor": "主管", "finance": "财务", "scorecard": "评分卡",
+        "unrated": "未评级", "not_rated": "尚未评级",
+    },
 }
-NEXT_STEP_ZH = {
-    "approved": "按客户的要求给予补偿。",
-    "refused": "向客户解释拒绝的原因。",
-    "supervisor": "等待主管批准或拒绝该补偿。",
-    "finance": "等待财务批准，或请客户先付款。",
+NEXT_STEP = {
+    "en": {
+        "approved": "Grant the remedy.",
+        "refused": "Explain the refusal to the customer.",
+        "supervisor": "Wait for a supervisor to approve or refuse the remedy.",
+        "finance": "Wait for finance to approve, or ask the customer to pay in advance.",
+    },
+    "zh": {
+        "approved": "按客户的要求给予补偿。",
+        "refused": "向客户解释拒绝的原因。",
+        "supervisor": "等待主管批准或拒绝该补偿。",
+        "finance": "等待财务批准，或请客户先付款。",
+    },
 }
 
 
@@ -40,7 +68,7 @@ def may_see_credit(staff) -> bool:
     return any(staff.has_role(role) for role in PRIVILEGED)
 
 
-def decide(ticket, customer) -> dict | None:
+def decide(ticket, customer) -> sdk.RemedyDecision | None:
     """The ``remedy_approval`` answer for ``ticket`` (see the module doc), or
     None for an unrated customer when ``CREDIT_UNRATED_AS`` is ``core``."""
     conf = settings()
@@ -70,19 +98,45 @@ def decide(ticket, customer) -> dict | None:
     return {"decision": "needs_approval", "reason": f"{prefix}: {why}", "approver": approver}
 
 
-def panel(ticket, staff) -> dict | None:
+def language() -> str:
+    """``zh`` when the page is in Chinese, else ``en``."""
+    locale = get_locale()
+    return "zh" if locale is not None and str(locale).startswith("zh") else "en"
+
+
+def panel(ticket, staff) -> sdk.TicketPanel | None:
     """The ``credit`` panel on tickets with a remedy: for everyone the remedy
     decision, who approves and what to do next; for supervisors, admins and
-    finance also the grade, score and quarter in force. None otherwise."""
+    finance also the grade (or why there is none), score, quarter, source
+    and note of the rating in force. None on tickets without a remedy."""
     if ticket.remedy_decision is None:
         return None
+    lang = language()
+    text = TEXTS[lang]
     step = ticket.remedy_approver if ticket.remedy_decision == "needs_approval" else ticket.remedy_decision
-    data = {"remedy_decision": ticket.remedy_decision, "approver": ticket.remedy_approver,
-            "next_step": NEXT_STEP[step or "supervisor"], "next_step_zh": NEXT_STEP_ZH[step or "supervisor"]}
+    rows: list[sdk.PanelRow] = [
+        {"label": text["remedy"], "value": text.get(ticket.remedy_decision, ticket.remedy_decision),
+         "kind": "badge"}]
+    if ticket.remedy_approver is not None:
+        rows.append({"label": text["approver"], "value": text.get(ticket.remedy_approver, ticket.remedy_approver),
+                     "kind": "text"})
+    rows.append({"label": text["next_step"], "value": NEXT_STEP[lang][step or "supervisor"], "kind": "text"})
     if may_see_credit(staff):
-        rating = current_rating(ticket.customer_id)
-        data["credit"] = None if rating is None else {
-            "status": rating.status, "grade": rating.grade,
-            "score": str(rating.score) if rating.score is not None else None,
-            "quarter": rating.quarter, "source": rating.source, "reason": rating.reason}
-    return {"key": "credit", "title": "Credit check", "data": data}
+        rows += _credit_rows(current_rating(ticket.customer_id), text)
+    return {"key": "credit", "title": text["title"], "rows": rows}
+
+
+def _credit_rows(rating, text: dict) -> list[sdk.PanelRow]:
+    if rating is None:
+        return [{"label": text["grade"], "value": text["not_rated"], "kind": "badge"}]
+    rows: list[sdk.PanelRow] = [
+        {"label": text["grade"], "value": rating.grade if rating.status == "rated" else text["unrated"],
+         "kind": "badge"}]
+    if rating.score is not None:
+        rows.append({"label": text["score"], "value": str(rating.score), "kind": "text"})
+    rows.append({"label": text["quarter"], "value": rating.quarter, "kind": "text"})
+    source = text["scorecard"] if rating.source == INTERNAL else rating.source
+    rows.append({"label": text["source"], "value": source, "kind": "text"})
+    if rating.reason:
+        rows.append({"label": text["note"], "value": rating.reason, "kind": "text"})
+    return rows

@@ -1,18 +1,19 @@
 """credit_check's tables: each customer's figures per quarter, every rating
 with its per-indicator breakdown, and who viewed a breakdown when.
 
-Their schema is in kefu's migrations (builtin plugins ship with the core).
+Their schema is in the plugin's own migrations (``migrations/``, the
+``credit_check`` Alembic branch, declared by ``register_migrations``).
 """
 from __future__ import annotations
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.extensions import db
-from service.models.base import UTCDateTime, utcnow
+from service import sdk
+from service.sdk import UTCDateTime, utcnow
 
 
-class CreditFigures(db.Model):
+class CreditFigures(sdk.Model):
     """A customer's figures for one quarter (``2026Q3``): ``{indicator key: number}``.
 
     Imports merge into it, so financial statements and the payment record
@@ -30,7 +31,7 @@ class CreditFigures(db.Model):
     __table_args__ = (UniqueConstraint("customer_id", "quarter", name="uq_credit_figures_customer_id_quarter"),)
 
 
-class CreditRating(db.Model):
+class CreditRating(sdk.Model):
     """One rating of a customer for a quarter, kept for good (a re-rate adds a row).
 
     ``status`` is ``rated`` (grade and score set) or ``unrated`` (``reason``
@@ -59,7 +60,7 @@ class CreditRating(db.Model):
                       Index("ix_credit_ratings_quarter", "quarter"))
 
 
-class CreditView(db.Model):
+class CreditView(sdk.Model):
     """A staff member looked at a customer's credit breakdown."""
 
     __tablename__ = "credit_views"

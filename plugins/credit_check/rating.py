@@ -7,6 +7,9 @@ Missing figures give an ``unrated`` rating naming them, never a made-up
 grade - unless the external source (``credit_source``) answers, whose score
 is then graded instead (the internal breakdown is kept beside it when the
 figures are complete).
+
+Every rating is written in a ``sdk.UnitOfWork`` of its own: one customer
+rated now, or each customer of the quarterly job in turn.
 """
 from __future__ import annotations
 
@@ -15,11 +18,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, func, select
 
-from service.domain.errors import ValidationFailed
-from service.extensions import db
-from service.reads.lookup import customer_by_id
-from service.models import Customer
-from service.models.base import utcnow
+from service import sdk
 
 from . import quarters
 from .models import CreditFigures, CreditRating
@@ -32,19 +31,19 @@ INTERNAL = "scorecard"
 
 def current_quarter(today: date | None = None) -> str:
     """The quarter of ``today`` (default: today, UTC)."""
-    return quarters.of(today or utcnow().date())
+    return quarters.of(today or sdk.utcnow().date())
 
 
-def _make(customer: Customer, quarter: str, rated_by: str) -> CreditRating:
+def _make(customer: sdk.Customer, quarter: str, rated_by: str) -> CreditRating:
     conf = settings()
     figures_quarter = quarters.previous(quarter)
     external, note = external_score(customer, quarter)
-    row = db.session.scalar(select(CreditFigures).where(CreditFigures.customer_id == customer.id,
-                                                        CreditFigures.quarter == figures_quarter))
+    row = sdk.db.session.scalar(select(CreditFigures).where(CreditFigures.customer_id == customer.id,
+                                                            CreditFigures.quarter == figures_quarter))
     figures = row.data if row is not None else {}
     missing = conf.scorecard.missing(figures)
     rating = CreditRating(customer_id=customer.id, quarter=quarter, figures_quarter=figures_quarter,
-                          rated_at=utcnow(), rated_by=rated_by[:80], source=INTERNAL)
+                          rated_at=sdk.utcnow(), rated_by=rated_by[:80], source=INTERNAL)
     notes = [note] if note else []
     if not missing:
         internal, breakdown = conf.scorecard.score(figures)
@@ -64,7 +63,7 @@ def _make(customer: Customer, quarter: str, rated_by: str) -> CreditRating:
     if rating.status == "rated":
         rating.grade = grade_for(rating.score, conf.grades)
     rating.reason = "; ".join(notes) or None
-    db.session.add(rating)
+    sdk.db.session.add(rating)
     return rating
 
 
@@ -72,16 +71,21 @@ def rate_customer(customer_id: int, quarter: str | None = None, rated_by: str = 
     """Rate one customer for ``quarter`` (default: the current one) now, and commit.
 
     Always adds a rating (an earlier one for the same quarter is kept; the
-    latest is in force). 404 for an unknown customer.
+    latest is in force). 404 for an unknown customer, 422 naming ``quarter``
+    for a bad quarter.
     """
-    try:
-        quarter = quarters.check(quarter or current_quarter())
-    except ValueError as exc:
-        raise ValidationFailed(str(exc), {"quarter": [str(exc)]}) from None
-    customer = customer_by_id(customer_id, field="customer_id")
-    rating = _make(customer, quarter, rated_by)
-    db.session.commit()
+    quarter = _quarter(quarter)
+    with sdk.UnitOfWork() as uow:
+        rating = _make(sdk.get_customer(customer_id), quarter, rated_by)
+        uow.commit()
     return rating
+
+
+def _quarter(quarter: str | None) -> str:
+    try:
+        return quarters.check(quarter or current_quarter())
+    except ValueError as exc:
+        raise sdk.ValidationFailed(str(exc), {"quarter": [str(exc)]}) from None
 
 
 def _due_ids(quarter: str) -> list[int]:
@@ -91,23 +95,24 @@ def _due_ids(quarter: str) -> list[int]:
               .where(CreditRating.quarter == quarter).group_by(CreditRating.customer_id).subquery())
     last = CreditRating.__table__.alias("last")
     figures = CreditFigures.__table__.alias("figures")
-    stmt = (select(Customer.id)
-            .outerjoin(latest, latest.c.customer_id == Customer.id)
+    stmt = (select(sdk.Customer.id)
+            .outerjoin(latest, latest.c.customer_id == sdk.Customer.id)
             .outerjoin(last, last.c.id == latest.c.id)
-            .outerjoin(figures, and_(figures.c.customer_id == Customer.id,
+            .outerjoin(figures, and_(figures.c.customer_id == sdk.Customer.id,
                                      figures.c.quarter == quarters.previous(quarter)))
             .where((latest.c.id.is_(None))
                    | ((last.c.status == "unrated") & (figures.c.updated_at > last.c.rated_at)))
-            .order_by(Customer.id))
-    return list(db.session.scalars(stmt))
+            .order_by(sdk.Customer.id))
+    return list(sdk.db.session.scalars(stmt))
 
 
 def rate_due(quarter: str | None = None, rated_by: str = "job", progress=None) -> dict:
     """Rate every customer whose rating for ``quarter`` (default: the current
     one) is missing, or unrated while their figures have since arrived.
 
-    Each customer is its own commit; running it again rates nobody new.
-    Returns ``{"quarter", "rated", "unrated"}`` counts.
+    Each customer is its own unit of work (a failure keeps the ratings
+    made before it); running it again rates nobody new. Returns
+    ``{"quarter", "rated", "unrated"}`` counts.
     """
     quarter = quarters.check(quarter or current_quarter())
     counts = {"quarter": quarter, "rated": 0, "unrated": 0}
@@ -115,9 +120,11 @@ def rate_due(quarter: str | None = None, rated_by: str = "job", progress=None) -
     if progress is not None:
         progress(total=len(ids))
     for customer_id in ids:
-        rating = _make(db.session.get(Customer, customer_id), quarter, rated_by)
-        db.session.commit()
-        counts[rating.status] += 1
+        with sdk.UnitOfWork() as uow:
+            rating = _make(sdk.db.session.get(sdk.Customer, customer_id), quarter, rated_by)
+            status = rating.status
+            uow.commit()
+        counts[status] += 1
         if progress is not None:
             progress()
     return counts
@@ -133,18 +140,20 @@ def current_rating(customer_id: int | None) -> CreditRating | None:
     """The rating in force: the customer's latest rating of the latest quarter rated, or None."""
     if customer_id is None:
         return None
-    return db.session.scalar(select(CreditRating).where(CreditRating.customer_id == customer_id)
-                             .order_by(CreditRating.quarter.desc(), CreditRating.id.desc()).limit(1))
+    return sdk.db.session.scalar(select(CreditRating).where(CreditRating.customer_id == customer_id)
+                                 .order_by(CreditRating.quarter.desc(), CreditRating.id.desc()).limit(1))
 
 
 def rating_for(customer_id: int, quarter: str) -> CreditRating | None:
     """The latest rating of ``customer_id`` for ``quarter``, or None."""
-    return db.session.scalar(select(CreditRating).where(CreditRating.customer_id == customer_id,
-                                                        CreditRating.quarter == quarter)
-                             .order_by(CreditRating.id.desc()).limit(1))
+    return sdk.db.session.scalar(select(CreditRating).where(CreditRating.customer_id == customer_id,
+                                                            CreditRating.quarter == quarter)
+                                 .order_by(CreditRating.id.desc()).limit(1))
 
 
 def ratings_of(customer_id: int, limit: int = 40) -> list[CreditRating]:
-    """The customer's ratings, newest first."""
-    return list(db.session.scalars(select(CreditRating).where(CreditRating.customer_id == customer_id)
-                                   .order_by(CreditRating.quarter.desc(), CreditRating.id.desc()).limit(limit)))
+    """The customer's ratings, newest first; 404 for an unknown customer."""
+    sdk.get_customer(customer_id)
+    return list(sdk.db.session.scalars(select(CreditRating).where(CreditRating.customer_id == customer_id)
+                                       .order_by(CreditRating.quarter.desc(), CreditRating.id.desc())
+                                       .limit(limit)))

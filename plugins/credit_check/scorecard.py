@@ -1,5 +1,5 @@
 """The credit scorecard: groups, indicators with their points and scoring
-rules, kept as data (``config/credit_scorecard.json`` or the file named by
+rules, kept as data (the plugin's ``scorecard.json`` or the file named by
 ``CREDIT_SCORECARD``), checked when kefu starts, and the arithmetic that
 turns a customer's figures into points.
 

@@ -1,6 +1,6 @@
-"""The external credit source: the ``credit_source`` hook, asked with a
-deadline and a cache, so that a slow or failing source never holds up a
-request or a re-rate.
+"""The external credit source: the ``credit_source`` decider (declared in
+``hookspecs``), asked with ``sdk.ask`` under a deadline and with a cache, so
+that a slow or failing source never holds up a request or a re-rate.
 
 * The hook runs in a daemon thread of its own; the caller waits at most
   ``CREDIT_SOURCE_TIMEOUT`` seconds, then goes on with the internal score.
@@ -9,6 +9,8 @@ request or a re-rate.
   worker from exiting.
 * An answer (also "knows nothing", None) is kept per customer and quarter
   for ``CREDIT_SOURCE_CACHE_SECONDS`` in this process.
+* The answer is checked here (``check_answer``): a malformed one counts as
+  the answering plugin's failure.
 * After a timeout or an error the source is skipped for ``BACKOFF_SECONDS``
   (at most the cache time), so a dead source costs one timeout, not one per
   customer of a quarterly re-rate.
@@ -17,27 +19,16 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 
 from flask import current_app
 
-from service.hooks import plugins
+from service import sdk
 
+from .hookspecs import CustomerSnapshot
 from .settings import settings
 
 BACKOFF_SECONDS = 60
 _lock = threading.Lock()
-
-
-@dataclass(frozen=True)
-class CustomerSnapshot:
-    """What ``credit_source`` gets: the customer, detached from any session."""
-
-    id: int
-    external_ref: str | None
-    name: str
-    kind: str
-    email: str | None
 
 
 def snapshot(customer) -> CustomerSnapshot:
@@ -45,7 +36,9 @@ def snapshot(customer) -> CustomerSnapshot:
     return CustomerSnapshot(customer.id, customer.external_ref, customer.name, customer.kind, customer.email)
 
 
-def _check(answer):
+def check_answer(answer) -> None:
+    """``ValueError`` saying why unless ``answer`` is a ``CreditSourceAnswer``
+    (a dict with a ``score`` from 0 to 100)."""
     if not isinstance(answer, dict):
         raise ValueError("credit_source must answer a dict {'score': 0-100, 'source': str}")
     score = answer.get("score")
@@ -57,13 +50,16 @@ def _ask(app, customer: CustomerSnapshot, quarter: str):
     # Runs in a thread of its own: an app context of its own, so the hook (and
     # the plugin manager's savepoints) never touch the caller's session.
     with app.app_context():
-        answer, plugin, failures = plugins().decide("credit_source", validate=_check,
-                                                    customer=customer, quarter=quarter)
+        answer, plugin, failures = sdk.ask("credit_source", customer=customer, quarter=quarter)
         if answer is None and failures:
             name, exc = failures[0]
             raise RuntimeError(f"{name}: {type(exc).__name__}: {exc}")
         if answer is None:
             return None
+        try:
+            check_answer(answer)
+        except ValueError as exc:
+            raise RuntimeError(f"{plugin}: {type(exc).__name__}: {exc}") from None
         return {"score": float(answer["score"]), "source": str(answer.get("source") or plugin)[:80]}
 
 

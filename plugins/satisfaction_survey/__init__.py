@@ -1,24 +1,53 @@
 """satisfaction_survey: closed-loop satisfaction surveys after a resolution (builtin plugin).
 
-Written only through kefu's public hooks, as an outside integrator would.
-The logic lives in the modules; this file only wires hooks to it.
+Written only through ``service.sdk``, as an outside integrator would. The
+logic lives in the modules; this file only wires hooks to it.
 
 * ``ticket_transitioned``: a resolution schedules its survey (``surveys``),
   delivered after ``SURVEY_DELAY`` by mail and on the tracking page; a reopen
   withdraws an unanswered one.
 * The customer answers once through ``/api/v1/public/surveys/{token}`` or the
   page ``/survey/<token>`` (``public_api``, ``page``); ``answers`` closes the
-  loop (reopen or follow-up, supervisor alert, recovery mark, or close) and
-  fires ``survey_answered``.
+  loop in one unit of work (reopen or follow-up, supervisor alert, recovery
+  mark, or close), fires this plugin's own hook ``survey_answered``
+  (``hookspecs``) and publishes the ``survey.answered`` event (webhooks).
 * ``satisfaction_class`` answers a customer's class from rules kept as data
-  (``classes``); ``staff_api`` lists recoveries and reports (``reports``).
+  (``classes``); ``staff_api`` lists recoveries and reports (``reports``);
+  panels for the agent and the customer (``panels``), a dashboard chart
+  (``dashboard``), the demo's surveys (``demo``).
+* ``register_settings`` declares the ``SURVEY_*`` settings (``settings``),
+  ``register_migrations`` the tables (``models``), ``register_jobs`` the
+  delivery and the reminder, ``register_blueprints`` the APIs and the page.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from service import hookimpl
 
-DELIVER_JOB = "satisfaction_survey.deliver"
-REMIND_JOB = "satisfaction_survey.remind"
+
+@hookimpl
+def register_hookspecs():
+    """``survey_answered``, the hook this plugin fires."""
+    from . import hookspecs
+
+    return hookspecs
+
+
+@hookimpl
+def register_settings():
+    """The ``SURVEY_*`` settings, their defaults and checks (a bad one stops kefu, naming the key)."""
+    from .settings import SurveySettingsSchema
+
+    return SurveySettingsSchema
+
+
+@hookimpl
+def register_migrations():
+    """The surveys and recoveries tables (the plugin's own Alembic branch)."""
+    from . import models  # noqa: F401  (the tables Alembic compares with)
+
+    return str(Path(__file__).parent / "migrations")
 
 
 @hookimpl
@@ -30,15 +59,6 @@ def ticket_transitioned(ticket, from_status, to_status):
         schedule(ticket)
     elif from_status == "resolved" and to_status == "in_progress":
         withdraw_open(ticket.id)
-
-
-@hookimpl
-def survey_answered(ticket, answer):
-    """Publish ``survey.answered`` to webhooks (no free text: the comment stays in kefu)."""
-    from plugins.webhooks import publish
-
-    publish("survey.answered", ticket, {k: answer[k] for k in ("survey_id", "round", "solved", "rating", "effort",
-                                                                "nps", "reasons", "outcome", "followup")})
 
 
 @hookimpl
@@ -54,11 +74,11 @@ def customer_columns(purpose):
     """The class metrics, read by the core with a customer shown to staff
     (see ``classes.class_of``). Not when a ticket is opened: nothing asks the
     class then, and the metrics count the customer's tickets and answers."""
-    from service.reads.lookup import SHOWING
+    from service import sdk
 
     from .classes import customer_columns as columns
 
-    return columns() if purpose == SHOWING else None
+    return columns() if purpose == sdk.SHOWING else None
 
 
 @hookimpl
@@ -88,6 +108,8 @@ def dashboard_charts(staff):
 @hookimpl
 def register_jobs(app):
     """The delayed delivery (mail queue) and the periodic reminder (hourly)."""
+    from .surveys import DELIVER_JOB, REMIND_JOB
+
     return [{"name": DELIVER_JOB, "func": "plugins.satisfaction_survey.surveys:deliver", "queue": "mail"},
             {"name": REMIND_JOB, "func": "plugins.satisfaction_survey.surveys:remind", "queue": "mail",
              "interval": 3600}]
@@ -95,18 +117,13 @@ def register_jobs(app):
 
 @hookimpl
 def register_blueprints(app):
-    """Check the settings (a bad one stops kefu at start, naming the key), add
-    the public and staff APIs through kefu's flask-smorest ``Api`` (so they are
-    in the OpenAPI document) and return the survey page's blueprint."""
+    """The public and staff APIs (flask-smorest: they join kefu's API and its
+    OpenAPI document) and the survey page (with the mail templates)."""
     from .page import bp
     from .public_api import blp as public_blp
-    from .settings import survey_settings
     from .staff_api import blp as staff_blp
 
-    survey_settings(app.config)
-    app.extensions["kefu_api"].register_blueprint(public_blp)
-    app.extensions["kefu_api"].register_blueprint(staff_blp)
-    return [bp]
+    return [public_blp, staff_blp, bp]
 
 
 @hookimpl

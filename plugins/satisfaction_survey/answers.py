@@ -1,38 +1,35 @@
 """Answering a survey, and closing the loop on what the customer said.
 
 * "not solved", or a rating of 2 or less: the resolution is rejected through
-  the core's own use case (``tickets.answer_resolution``: reopened, or past
+  the core's own use case (``sdk.answer_resolution``: reopened, or past
   ``REOPEN_WINDOW_DAYS`` closed with a linked follow-up); a ticket already
-  closed gets a follow-up ticket (``tickets.open_ticket``). The department's
+  closed gets a follow-up ticket (``sdk.open_ticket``). The department's
   supervisor is mailed and the ticket is marked for recovery.
 * "solved" with 4 or more: a resolved ticket is accepted (closed).
 * Anything else is recorded and changes nothing.
 
-The answer, its history and the recovery mark commit with the ticket's
-change (or not at all); ``survey_answered`` fires after that commit.
+All of it is one ``sdk.UnitOfWork``: the core's use cases join it, so the
+answer, its history, the recovery mark and the ticket's change commit
+together (or not at all); ``survey_answered`` fires and ``survey.answered``
+is published after that commit.
 """
 from __future__ import annotations
 
 from flask import current_app
 from sqlalchemy import or_, select, update
 
-from service.usecases import history
-from service.usecases import tickets
-from service.domain import workflow
-from service.domain.actors import Actor
-from service.domain.errors import Conflict, NotFound
-from service.extensions import db
-from service.mail.outgoing.notices import alert_staff
-from service.models.base import utcnow
-from service.usecases.uow import UnitOfWork
+from service import sdk
 
 from .models import Recovery, Survey
 from .questions import LOW_RATING, REASONS, check_answer
+from .settings import PLUGIN as PLUGIN_NAME
 from .settings import survey_settings
 from .tokens import SurveyAnswered, survey_for_token
 
-PLUGIN = Actor("plugin", name="satisfaction_survey")
+PLUGIN = sdk.plugin_actor(PLUGIN_NAME)
 GOOD_RATING = 4
+# What the ``survey.answered`` event carries: the answer without free text.
+EVENT_KEYS = ("survey_id", "round", "solved", "rating", "effort", "nps", "reasons", "outcome", "followup")
 
 
 def is_bad(solved: bool, rating: int) -> bool:
@@ -58,7 +55,7 @@ def _reason_text(data: dict) -> str:
 
 def _outcome(ticket, bad: bool, good: bool, now) -> str:
     if bad and ticket.status == "resolved":
-        late = workflow.reopen_is_late(ticket.resolved_at, now, current_app.config["REOPEN_WINDOW_DAYS"])
+        late = sdk.reopen_is_late(ticket.resolved_at, now, current_app.config["REOPEN_WINDOW_DAYS"])
         return "followup" if late else "reopened"
     if bad and ticket.status == "closed":
         return "followup"
@@ -70,13 +67,13 @@ def _outcome(ticket, bad: bool, good: bool, now) -> str:
 def _alert(ticket, survey: Survey, text: str) -> None:
     supervisor = ticket.department.supervisor_id if ticket.department else None
     for staff_id in dict.fromkeys(s for s in (supervisor or ticket.assignee_id,) if s):
-        alert_staff(staff_id, ticket, "bad_survey_answer", text, key=f"survey:{survey.id}:recovery")
+        sdk.alert_staff(staff_id, ticket, "bad_survey_answer", text, key=f"survey:{survey.id}:recovery")
 
 
 def _recover(ticket, now) -> None:
     """A good answer about a ticket (or a follow-up) ends the recovery it was in."""
     ids = [i for i in (ticket.id, ticket.parent_id) if i]
-    db.session.execute(
+    sdk.db.session.execute(
         update(Recovery).where(Recovery.recovered_at.is_(None),
                                or_(Recovery.ticket_id.in_(ids), Recovery.followup_ticket_id == ticket.id))
         .values(recovered_at=now, recovered_by=f"good survey answer on {ticket.number}"))
@@ -93,18 +90,19 @@ def answer_survey(token: str, data: dict) -> dict:
     ``ValidationFailed`` (422) or a core error from the ticket's use case
     (409); then nothing is recorded.
     """
-    now = utcnow()
+    now = sdk.utcnow()
     survey = survey_for_token(token, now)
     data = check_answer(data, survey_settings())
     ticket = survey.ticket
-    actor = Actor.customer(ticket.customer)
+    actor = sdk.Actor.customer(ticket.customer)
     bad, good = is_bad(data["solved"], data["rating"]), is_good(data["solved"], data["rating"])
     outcome = _outcome(ticket, bad, good, now)
     followup = followup_token = None
-    with UnitOfWork() as uow:
+    session = sdk.db.session
+    with sdk.UnitOfWork() as uow:
         # The claim is the single use: a second answer (a double click, a
         # concurrent post) finds the survey taken and changes nothing.
-        claimed = db.session.execute(
+        claimed = session.execute(
             update(Survey).where(Survey.id == survey.id, Survey.status == "sent", Survey.answered_at.is_(None))
             .values(status="answered", answered_at=now, solved=data["solved"], rating=data["rating"],
                     effort=data.get("effort"), nps=data.get("nps"), reasons=list(data.get("reasons") or []),
@@ -112,39 +110,40 @@ def answer_survey(token: str, data: dict) -> dict:
                     outcome=outcome)).rowcount
         if not claimed:
             raise SurveyAnswered("this survey was already answered; thank you", {"survey_token": ["already used"]})
-        history.record(ticket, actor, "survey_answered", survey=survey.id, solved=data["solved"],
-                       rating=data["rating"], outcome=outcome)
+        sdk.record_event(ticket, actor, "survey_answered", survey=survey.id, solved=data["solved"],
+                         rating=data["rating"], outcome=outcome)
         recovery = None
         if bad:
             reason = "not_solved" if not data["solved"] else "low_rating"
             recovery = Recovery(ticket_id=ticket.id, survey_id=survey.id, reason=reason, created_at=now)
-            db.session.add(recovery)
-            history.record(ticket, PLUGIN, "recovery_marked", survey=survey.id, reason=reason)
+            session.add(recovery)
+            sdk.record_event(ticket, PLUGIN, "recovery_marked", survey=survey.id, reason=reason)
             _alert(ticket, survey, f"The customer answered the satisfaction survey of {ticket.number}: "
                                    f"{_reason_text(data)}. The ticket is marked for recovery ({outcome}).")
         elif good:
             _recover(ticket, now)
         if outcome in ("reopened", "closed") or (outcome == "followup" and ticket.status == "resolved"):
-            # The core's feed-back use case: the same path as the customer
-            # accepting or rejecting the resolution (it commits all of the above).
-            followup = tickets.answer_resolution(ticket, good, None if good else _reason_text(data), actor)
+            # The core's feed-back use case (it joins this unit): the same
+            # path as the customer accepting or rejecting the resolution.
+            followup = sdk.answer_resolution(ticket, good, None if good else _reason_text(data), actor)
             followup_token = followup.new_token if followup is not None else None
             if (followup is not None) != (outcome == "followup"):
                 # The reopen window ran out between our reading and the core's.
                 outcome = "followup" if followup is not None else "reopened"
-                db.session.execute(update(Survey).where(Survey.id == survey.id).values(outcome=outcome))
+                session.execute(update(Survey).where(Survey.id == survey.id).values(outcome=outcome))
         elif outcome == "followup":
-            followup, followup_token = tickets.open_ticket(
+            followup, followup_token = sdk.open_ticket(
                 {"customer_id": ticket.customer_id, "kind": ticket.kind, "category": ticket.category.code,
                  "priority": ticket.priority, "department": ticket.department.code if ticket.department else None,
                  "subject": f"Follow-up to {ticket.number}: {ticket.subject}"[:200],
                  "description": _reason_text(data)}, actor, ticket.channel)
         if recovery is not None and followup is not None:
-            db.session.execute(update(Recovery).where(Recovery.survey_id == survey.id)
-                               .values(followup_ticket_id=followup.id))
-            history.record(ticket, PLUGIN, "recovery_followup", followup=followup.number)
-        survey = db.session.get(Survey, survey.id)
-        uow.emit("survey_answered", ticket=ticket, answer=as_dict(survey, followup), actor=actor)
+            recovery.followup_ticket_id = followup.id
+            sdk.record_event(ticket, PLUGIN, "recovery_followup", followup=followup.number)
+        survey = session.get(Survey, survey.id)
+        answer = as_dict(survey, followup)
+        uow.emit("survey_answered", ticket=ticket, answer=answer, actor=actor)
+        uow.publish("survey.answered", ticket, {key: answer[key] for key in EVENT_KEYS})
         uow.commit()
     return {"survey": survey, "ticket": ticket, "outcome": outcome, "followup": followup,
             "followup_token": followup_token}
@@ -162,25 +161,25 @@ def as_dict(survey: Survey, followup=None) -> dict:
 def end_recovery(recovery_id: int, staff, note: str) -> Recovery:
     """End a recovery by hand (the customer was won back some other way),
     saying who and why; 404 for no such recovery, 409 if it has ended."""
-    row = db.session.get(Recovery, recovery_id)
-    if row is None:
-        raise NotFound(f"no recovery {recovery_id}")
-    if row.recovered_at is not None:
-        raise Conflict(f"recovery {recovery_id} has ended already", {"recovery_id": ["already ended"]})
-    row.recovered_at = utcnow()
-    row.recovered_by = f"{staff.name}: {note}"[:200]
-    db.session.commit()
+    with sdk.UnitOfWork() as uow:
+        row = sdk.db.session.get(Recovery, recovery_id)
+        if row is None:
+            raise sdk.NotFound(f"no recovery {recovery_id}")
+        if row.recovered_at is not None:
+            raise sdk.Conflict(f"recovery {recovery_id} has ended already", {"recovery_id": ["already ended"]})
+        row.recovered_at = sdk.utcnow()
+        row.recovered_by = f"{staff.name}: {note}"[:200]
+        uow.commit()
     return row
 
 
 def recoveries(open_only: bool = True, limit: int = 100, department: str | None = None) -> list[Recovery]:
     """Tickets marked for recovery, newest first (only those still open by default)."""
-    from service.models import Department, Ticket
-
     stmt = select(Recovery).order_by(Recovery.id.desc()).limit(limit)
     if open_only:
         stmt = stmt.where(Recovery.recovered_at.is_(None))
     if department:
-        stmt = (stmt.join(Ticket, Ticket.id == Recovery.ticket_id)
-                .join(Department, Department.id == Ticket.department_id).where(Department.code == department))
-    return list(db.session.scalars(stmt).unique())
+        stmt = (stmt.join(sdk.Ticket, sdk.Ticket.id == Recovery.ticket_id)
+                .join(sdk.Department, sdk.Department.id == sdk.Ticket.department_id)
+                .where(sdk.Department.code == department))
+    return list(sdk.db.session.scalars(stmt).unique())

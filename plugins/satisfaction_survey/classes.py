@@ -21,10 +21,8 @@ from datetime import timedelta
 
 from sqlalchemy import and_, bindparam, case, func, or_, select
 
-from service.extensions import db
-from service.reads.lookup import NOT_LOADED, preloaded
-from service.models import Customer, Ticket
-from service.models.base import UTCDateTime, utcnow
+from service import sdk
+from service.sdk import NOT_LOADED, Customer, Ticket, UTCDateTime, preloaded, utcnow
 
 from .models import Recovery, Survey
 
@@ -116,7 +114,7 @@ def metrics(customer_id: int, window_days: int, now=None) -> dict:
     """The rule metrics of customer ``customer_id`` (see the module docstring),
     in one statement of scalar subqueries."""
     since = (now or utcnow()) - timedelta(days=window_days)
-    return _metrics(db.session.execute(select(*_columns(customer_id, since))).one())
+    return _metrics(sdk.db.session.execute(select(*_columns(customer_id, since))).one())
 
 
 def _metrics(row) -> dict:

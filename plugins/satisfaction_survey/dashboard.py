@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 
-from service.models.base import utcnow
+from service.sdk import utcnow
 
 from .reports import figures
 

@@ -1,22 +1,23 @@
 """satisfaction_survey's tables: one survey per resolution, and the tickets
 marked for recovery after a bad answer.
 
-Their schema is in kefu's migrations (builtin plugins ship with the core).
+Their schema is in the plugin's own migrations (``migrations/``, declared by
+``register_migrations``).
 """
 from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.extensions import db
-from service.models.base import UTCDateTime, utcnow
+from service import sdk
+from service.sdk import UTCDateTime, utcnow
 
 # scheduled: waits for its delivery; sent: open for an answer; answered;
 # withdrawn: the resolution it asks about was reopened before an answer.
 STATUSES = ("scheduled", "sent", "answered", "withdrawn")
 
 
-class Survey(db.Model):
+class Survey(sdk.Model):
     """The survey about one resolution of a ticket, its link and its answer.
 
     ``round`` is the ticket's ``reopen_count`` when it was resolved, so each
@@ -74,7 +75,7 @@ class Survey(db.Model):
     )
 
 
-class Recovery(db.Model):
+class Recovery(sdk.Model):
     """A ticket marked for recovery: its customer answered "not solved" or a
     rating of 2 or less. Open until a later survey about the ticket (or its
     follow-up) is answered "solved" with 4 or more, or a supervisor closes it."""

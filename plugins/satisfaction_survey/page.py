@@ -3,19 +3,20 @@ without the web UI, on a phone, with a keyboard and without JavaScript.
 
 GET shows the form and records nothing (mail scanners follow links); POST
 answers through the same use case as the JSON API. The form carries a CSRF
-token (field ``csrf_token``) that kefu's web UI checks on every form before
-this view runs (``service.web.security``). A forged, used, expired or
-withdrawn link gets a page saying so, with the matching status code.
+token (field ``csrf_token``, Flask-WTF's) that kefu's web UI checks on every
+form outside the API before this view runs. A forged, used, expired or
+withdrawn link gets a page saying so, with the matching status code. The
+page is rate-limited per client like the core's customer pages
+(``sdk.public_rate_limit``); its blueprint also holds the plugin's mail
+templates (``templates/mail``).
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from flask_wtf.csrf import generate_csrf
 from marshmallow import ValidationError
 
-from service.domain.errors import KefuError, NotFound
-from service.extensions import limiter
-from service.links import tracking_url
+from service import sdk
 
 from .answers import answer_survey, is_bad
 from .public_api import SurveyAnswerIn
@@ -25,7 +26,7 @@ from .texts import text
 from .tokens import SurveyAnswered, SurveyClosed, survey_for_token
 
 bp = Blueprint("satisfaction_survey_page", __name__, url_prefix="/survey", template_folder="templates")
-limiter.limit(lambda: current_app.config["PUBLIC_RATE_LIMIT"])(bp)
+sdk.public_rate_limit(bp)
 TEMPLATE = "satisfaction_survey/page.html"
 SCALES = ("rating", "effort", "nps")
 
@@ -34,8 +35,8 @@ def _visitor_language() -> str:
     return language_of(request.accept_languages.best_match(["en", "zh_CN", "zh"]) or "en")
 
 
-def _error_key(exc: KefuError) -> str:
-    if isinstance(exc, NotFound):
+def _error_key(exc: sdk.KefuError) -> str:
+    if isinstance(exc, sdk.NotFound):
         return "error_not_found"
     if isinstance(exc, SurveyAnswered):
         return "error_answered"
@@ -91,7 +92,7 @@ def page(token):
     """The survey form (GET), or the answer (POST) and a thank-you page."""
     try:
         survey = survey_for_token(token)
-    except KefuError as exc:
+    except sdk.KefuError as exc:
         return _error_page(_error_key(exc), exc.status, _visitor_language())
     if request.method != "POST":  # GET and HEAD only show: a link followed records nothing
         return _form_page(survey, token)
@@ -103,7 +104,7 @@ def page(token):
         result = answer_survey(token, data)
     except ValidationError as exc:
         return _form_page(survey, token, values, {k: v for k, v in exc.messages.items()}, 422)
-    except KefuError as exc:
+    except sdk.KefuError as exc:
         if exc.status == 422:
             return _form_page(survey, token, values, exc.fields, 422)
         return _error_page(_error_key(exc), exc.status, lang)
@@ -113,5 +114,5 @@ def page(token):
                                                         followup=followup.number if followup else "")
     if result["outcome"] == "none" and is_bad(result["survey"].solved, result["survey"].rating):
         message = t["outcome_recovery"]
-    link = tracking_url(result["followup_token"]) if result["followup_token"] else None
+    link = sdk.tracking_url(result["followup_token"]) if result["followup_token"] else None
     return render_template(TEMPLATE, state="done", t=t, message=message, followup_link=link)

@@ -8,17 +8,18 @@ POST /api/v1/public/surveys/{survey_token}      answer once: solved, rating, ...
 ==============================================  =====================================================
 
 404 for a forged or unknown token, 409 once answered, 410 when expired or
-withdrawn, 422 naming the field for a bad answer.
+withdrawn, 422 naming the field for a bad answer. Views are thin: the
+schema loads, ``answers.answer_survey`` (or ``tokens.survey_for_token``)
+does the work, the schema dumps. Rate-limited per client like the core's
+customer routes (``sdk.public_rate_limit``).
 """
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from service.api.errors import ErrorSchema
-from service.extensions import limiter
+from service import sdk
 
 from .answers import answer_survey
 from .questions import REASON_CODES, localized
@@ -27,7 +28,7 @@ from .tokens import survey_for_token
 
 blp = Blueprint("satisfaction_survey_public", __name__, url_prefix="/api/v1/public/surveys",
                 description="The customer's satisfaction survey after a resolution (satisfaction_survey).")
-limiter.limit(lambda: current_app.config["PUBLIC_RATE_LIMIT"])(blp)
+sdk.public_rate_limit(blp)
 NO_AUTH = {"security": []}
 
 
@@ -107,7 +108,7 @@ _ERRORS = {404: "forged, altered or unknown link", 409: "already answered (singl
 
 def _document_errors(func):
     for status, text in _ERRORS.items():
-        func = blp.alt_response(status, schema=ErrorSchema, description=text)(func)
+        func = blp.alt_response(status, schema=sdk.ErrorSchema, description=text)(func)
     return func
 
 

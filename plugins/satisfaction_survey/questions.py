@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from service.domain.errors import ValidationFailed
+from service import sdk
 
 LANGUAGES = ("en", "zh_CN")
 
@@ -173,5 +173,5 @@ def check_answer(data: dict, settings) -> dict:
             continue
         extra[key] = value
     if errors:
-        raise ValidationFailed("invalid survey answer: " + ", ".join(sorted(errors)), errors)
+        raise sdk.ValidationFailed("invalid survey answer: " + ", ".join(sorted(errors)), errors)
     return {**data, "extra": extra}

@@ -22,8 +22,8 @@ from datetime import date, datetime
 
 from sqlalchemy import Date, and_, case, cast, func, literal, select
 
-from service.extensions import db
-from service.models import Category, Department, Staff
+from service import sdk
+from service.sdk import Category, Department, Staff
 
 from .models import Survey
 
@@ -68,7 +68,7 @@ def figures(by: str, since: datetime | None = None, until: datetime | None = Non
     def count(condition):
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
-    key = _group_key(by, db.session.get_bind().dialect.name)
+    key = _group_key(by, sdk.db.session.get_bind().dialect.name)
     sums = (func.count(), count(answered), func.coalesce(func.sum(case((answered, Survey.rating))), 0),
             count(and_(answered, Survey.rating >= 4)), count(and_(answered, Survey.solved.is_(True))),
             count(and_(answered, Survey.nps.is_not(None))), count(and_(answered, Survey.nps >= 9)),
@@ -85,7 +85,7 @@ def figures(by: str, since: datetime | None = None, until: datetime | None = Non
     if key is not None:
         stmt = stmt.group_by(key)
     groups: dict = {}
-    for group, *values in db.session.execute(stmt):
+    for group, *values in sdk.db.session.execute(stmt):
         if not values[0]:
             continue  # "all" over no surveys: no row, as for the other groupings
         group = _iso_week(group) if by == "week" else group

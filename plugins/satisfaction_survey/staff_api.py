@@ -9,6 +9,9 @@ POST /api/v1/surveys/recovery/{id}/close      supervisor   end a recovery by han
 GET  /api/v1/reports/surveys                  supervisor   CSAT, rating, NPS, response rate by group
 GET  /api/v1/reports/surveys/csv              supervisor   the same as CSV
 ===========================================  ===========  ==============================================
+
+Views are thin: load, call the use case or read (``answers``, ``surveys``,
+``reports``), dump. Roles are checked with ``sdk.require_role``.
 """
 from __future__ import annotations
 
@@ -19,16 +22,15 @@ from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from service.usecases.auth import authenticate, current_staff, require_role
-from service.reads.lookup import ticket_by_number
+from service import sdk
 
+from . import surveys
 from .answers import end_recovery, recoveries
 from .reports import COLUMNS, GROUPS, as_csv, figures
-from .surveys import ticket_surveys
 
 blp = Blueprint("satisfaction_survey_staff", __name__, url_prefix="/api/v1",
                 description="Satisfaction surveys (satisfaction_survey): answers, recovery, reports.")
-blp.before_request(authenticate)
+blp.before_request(sdk.authenticate)
 
 
 def when(**kw):
@@ -100,15 +102,15 @@ class SurveyReportRow(ma.Schema):
 
 
 @blp.route("/tickets/<number>/surveys", methods=["GET"])
-@require_role("agent")
+@sdk.require_role("agent")
 @blp.response(200, TicketSurveyOut(many=True))
 def surveys_of_ticket(number):
     """The ticket's surveys, one per resolution, with their answers."""
-    return ticket_surveys(ticket_by_number(number).id)
+    return surveys.surveys_of_ticket(number)
 
 
 @blp.route("/surveys/recovery", methods=["GET"])
-@require_role("agent")
+@sdk.require_role("agent")
 @blp.arguments(SurveyRecoveryArgs, location="query")
 @blp.response(200, SurveyRecoveryRow(many=True))
 def recovery_list(args):
@@ -117,16 +119,16 @@ def recovery_list(args):
 
 
 @blp.route("/surveys/recovery/<int(max=2147483647):recovery_id>/close", methods=["POST"])
-@require_role("supervisor")
+@sdk.require_role("supervisor")
 @blp.arguments(SurveyRecoveryCloseIn)
 @blp.response(200, SurveyRecoveryRow)
 def close_recovery(body, recovery_id):
     """End a recovery by hand (the customer was won back some other way)."""
-    return end_recovery(recovery_id, current_staff(), body["note"])
+    return end_recovery(recovery_id, sdk.current_staff(), body["note"])
 
 
 @blp.route("/reports/surveys", methods=["GET"])
-@require_role("supervisor")
+@sdk.require_role("supervisor")
 @blp.arguments(SurveyReportArgs, location="query")
 @blp.response(200, SurveyReportRow(many=True))
 def report(args):
@@ -137,7 +139,7 @@ def report(args):
 
 
 @blp.route("/reports/surveys/csv", methods=["GET"])
-@require_role("supervisor")
+@sdk.require_role("supervisor")
 @blp.arguments(SurveyReportArgs, location="query")
 @blp.response(200, description=f"CSV with the columns {', '.join(COLUMNS)}",
               example="group,sent,answered,response_rate,avg_rating,csat,solved_rate,nps\r\n",

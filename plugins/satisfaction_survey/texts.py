@@ -1,6 +1,9 @@
 """The survey page's texts in English and Chinese (data; the questions' own
-labels are in ``questions.py``). ``text(lang)`` picks a language."""
+labels are in ``questions.py``), and the labels of the staff panel.
+``text(lang)`` picks a language; ``staff_text()`` the staff page's."""
 from __future__ import annotations
+
+from flask_babel import get_locale
 
 TEXTS = {
     "en": {
@@ -67,3 +70,48 @@ TEXTS = {
 def text(lang: str | None) -> dict:
     """The texts in ``lang`` (``en`` or ``zh_CN``; anything else gets English)."""
     return TEXTS.get(lang or "en", TEXTS["en"])
+
+
+# The agent's panel on a ticket (``panels.staff_panel``), in the page's language.
+STAFF_TEXTS = {
+    "en": {
+        "title": "Satisfaction survey",
+        "survey": "Survey of resolution {n}",
+        "solved": "Solved", "rating": "Rating", "reasons": "What went wrong", "comment": "Comment",
+        "outcome": "Outcome", "sent_at": "Sent", "answered_at": "Answered",
+        "recovery": "Recovery", "recovery_reason": "Why", "recovery_since": "Marked",
+        "recovery_followup": "Follow-up ticket", "recovered_at": "Ended",
+        "yes": "Yes", "no": "No",
+        "status": {"scheduled": "Scheduled", "sent": "Sent, waiting for an answer", "answered": "Answered",
+                   "withdrawn": "Withdrawn (reopened)"},
+        "outcomes": {"reopened": "Reopened", "followup": "Follow-up opened", "closed": "Closed",
+                     "none": "No change"},
+        "recovery_state": {"open": "Open", "done": "Ended"},
+        "recovery_reasons": {"not_solved": "Not solved", "low_rating": "Low rating"},
+    },
+    "zh_CN": {
+        "title": "满意度调查",
+        "survey": "第 {n} 次解决的问卷",
+        "solved": "是否解决", "rating": "评分", "reasons": "不满意的原因", "comment": "留言",
+        "outcome": "结果", "sent_at": "发送时间", "answered_at": "回答时间",
+        "recovery": "挽回", "recovery_reason": "原因", "recovery_since": "标记时间",
+        "recovery_followup": "跟进工单", "recovered_at": "结束时间",
+        "yes": "是", "no": "否",
+        "status": {"scheduled": "待发送", "sent": "已发送，等待回答", "answered": "已回答",
+                   "withdrawn": "已撤回（工单重开）"},
+        "outcomes": {"reopened": "已重开", "followup": "已新建跟进工单", "closed": "已关闭", "none": "无变化"},
+        "recovery_state": {"open": "进行中", "done": "已结束"},
+        "recovery_reasons": {"not_solved": "未解决", "low_rating": "评分低"},
+    },
+}
+
+
+def staff_language() -> str:
+    """``zh_CN`` when the staff page (console or API request) is in Chinese, else ``en``."""
+    locale = get_locale()
+    return "zh_CN" if locale is not None and str(locale).startswith("zh") else "en"
+
+
+def staff_text() -> dict:
+    """The staff panel's labels in the page's language."""
+    return STAFF_TEXTS[staff_language()]

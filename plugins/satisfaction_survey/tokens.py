@@ -17,22 +17,20 @@ import secrets
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from service.domain.errors import Conflict, KefuError, NotFound
-from service.extensions import db
-from service.models.base import utcnow
+from service import sdk
 
 from .models import Survey
 
 SALT = "kefu.satisfaction_survey"
 
 
-class SurveyClosed(KefuError):
+class SurveyClosed(sdk.KefuError):
     """The survey no longer takes answers: expired or withdrawn (410)."""
 
     status, code = 410, "survey_closed"
 
 
-class SurveyAnswered(Conflict):
+class SurveyAnswered(sdk.Conflict):
     """The survey was answered already: its link is single use (409)."""
 
     code = "survey_answered"
@@ -70,7 +68,7 @@ def _survey_of(token: str) -> Survey | None:
     if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], int)
             and not isinstance(value[0], bool) and 0 < value[0] < 2**31 and isinstance(value[1], str)):
         return None
-    survey = db.session.get(Survey, value[0])
+    survey = sdk.db.session.get(Survey, value[0])
     if survey is None or not hmac.compare_digest(survey.token_hash, _digest(value[1])):
         return None
     return survey
@@ -85,12 +83,12 @@ def survey_for_token(token: str, now=None) -> Survey:
     """
     survey = _survey_of(token)
     if survey is None or survey.status == "scheduled":
-        raise NotFound("no survey for this link")
+        raise sdk.NotFound("no survey for this link")
     if survey.status == "answered":
         raise SurveyAnswered("this survey was already answered; thank you", {"survey_token": ["already used"]})
     if survey.status == "withdrawn":
         raise SurveyClosed("this survey is closed: the ticket was taken up again",
                            {"survey_token": ["withdrawn"]})
-    if survey.expires_at is not None and survey.expires_at <= (now or utcnow()):
+    if survey.expires_at is not None and survey.expires_at <= (now or sdk.utcnow()):
         raise SurveyClosed("this survey link has expired", {"survey_token": ["expired"]})
     return survey

@@ -1,26 +1,93 @@
 """tier_sla: customer tiers and a tier x priority SLA (builtin plugin).
 
-Written only through kefu's public hooks, as an outside integrator would.
-The logic lives in the modules; this file only wires hooks to it.
+Written only through ``service.sdk``, as an outside integrator would. The
+logic lives in the modules; this file only wires hooks to it.
 
 Customer tiers (``tiers``, ``transactions``, ``tier_api``, ``tier_cli``, ``settings``):
 
-* ``customer_tier`` answers a customer's effective tier (one query);
-* ``register_blueprints`` adds the tier and SLA APIs, ``register_cli`` the
-  ``kefu transactions`` and ``kefu tiers`` commands, ``register_jobs`` the
-  nightly recompute (``tier_sla.recompute``) and the SLA sweep.
+* ``customer_tier`` answers a customer's effective tier (read with the
+  customer through ``customer_columns``, else one query);
+* ``register_settings`` declares the tier settings (``settings``),
+  ``register_migrations`` the plugin's tables, ``register_blueprints`` the
+  tier and SLA APIs, ``register_cli`` the ``kefu transactions`` and
+  ``kefu tiers`` commands, ``register_jobs`` the nightly recompute
+  (``tier_sla.recompute``), the SLA sweep and the re-targeting after a tier
+  change (on the plugin's own ``sla`` queue).
 
 SLA (``policy``, ``calendar``, ``clock``, ``sla``, ``sweep``, ``sla_api``):
 the ``sla_targets`` decider and the notifications that keep each ticket's
-clock; see ``plugins/tier_sla/sla.py``.
+clock (see ``plugins/tier_sla/sla.py``), and the ``sla_warning`` /
+``sla_breached`` hooks the sweep fires (``hookspecs``, declared through
+``register_hookspecs``).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from service import hookimpl
 
-# --------------------------------------------------------------------------- customer tiers
-
 TIER_JOB = "tier_sla.recompute"
+SWEEP_JOB = "tier_sla.sweep"
+
+
+# --------------------------------------------------------------------------- the plugin's contract and parts
+
+
+@hookimpl
+def register_hookspecs():
+    """``sla_warning`` and ``sla_breached``, which the sweep fires."""
+    from . import hookspecs
+
+    return hookspecs
+
+
+@hookimpl
+def register_settings():
+    """The tier settings (method, shares, period, measure, currency, work_mem)."""
+    from .settings import TierSettingsSchema
+
+    return TierSettingsSchema
+
+
+@hookimpl
+def register_migrations():
+    """Transactions, tiers and their history, SLA policies and ticket clocks."""
+    from . import models  # noqa: F401  (the tables Alembic compares with)
+
+    return str(Path(__file__).parent / "migrations")
+
+
+@hookimpl
+def register_jobs(app):
+    """The nightly tier recompute, the SLA sweep (every minute) and the
+    re-targeting of open tickets after a tier change."""
+    from .tiers import RETIER_JOB
+
+    return [{"name": TIER_JOB, "func": "plugins.tier_sla.tiers:recompute_job", "queue": "default",
+             "interval": 24 * 3600},
+            {"name": SWEEP_JOB, "func": "plugins.tier_sla.sweep:sweep_job", "queue": "sla", "interval": 60},
+            {"name": RETIER_JOB, "func": "plugins.tier_sla.sla:retier_job", "queue": "sla"}]
+
+
+@hookimpl
+def register_blueprints(app):
+    """The tier and SLA APIs (flask-smorest blueprints: they join kefu's
+    OpenAPI document)."""
+    from .sla_api import blp as sla_blp
+    from .tier_api import blp
+
+    return [blp, sla_blp]
+
+
+@hookimpl
+def register_cli():
+    """``kefu transactions import`` and ``kefu tiers recompute|show``."""
+    from .tier_cli import tiers_group, transactions_group
+
+    return [transactions_group, tiers_group]
+
+
+# --------------------------------------------------------------------------- customer tiers
 
 
 @hookimpl
@@ -41,47 +108,13 @@ def customer_columns(purpose):
     return columns()
 
 
-@hookimpl
-def register_cli():
-    """``kefu transactions import`` and ``kefu tiers recompute|show``."""
-    from .tier_cli import tiers_group, transactions_group
-
-    return [transactions_group, tiers_group]
-
-
 # --------------------------------------------------------------------------- SLA
 # The SLA clock's hooks live in ``sla``; they are imported here so that the
 # plugin module registered by the entry point carries them.
 from .sla import sla_targets, ticket_transitioned, ticket_updated  # noqa: E402,F401
 
-SWEEP_JOB = "tier_sla.sweep"
 
-
-@hookimpl
-def register_jobs(app):
-    """The nightly tier recompute, the SLA sweep (every minute) and the
-    re-targeting of open tickets after a tier change."""
-    from .tiers import RETIER_JOB
-
-    return [{"name": TIER_JOB, "func": "plugins.tier_sla.tiers:recompute_job", "queue": "default",
-             "interval": 24 * 3600},
-            {"name": SWEEP_JOB, "func": "plugins.tier_sla.sweep:sweep_job", "queue": "sla", "interval": 60},
-            {"name": RETIER_JOB, "func": "plugins.tier_sla.sla:retier_job", "queue": "sla"}]
-
-
-@hookimpl
-def register_blueprints(app):
-    """Check the tier settings (a bad one stops kefu at start, naming the key)
-    and add the tier and SLA APIs through kefu's flask-smorest ``Api``, so that
-    they are in the OpenAPI document (hence nothing returned)."""
-    from .settings import tier_settings
-    from .sla_api import blp as sla_blp
-    from .tier_api import blp
-
-    tier_settings(app.config)
-    app.extensions["kefu_api"].register_blueprint(blp)
-    app.extensions["kefu_api"].register_blueprint(sla_blp)
-    return []
+# --------------------------------------------------------------------------- demo and dashboard
 
 
 @hookimpl

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 
-from service.models.base import utcnow
+from service import sdk
 
 from .sla_report import compliance
 from .tier_report import report
@@ -17,7 +17,7 @@ WEEKS = 12
 def charts() -> list[dict]:
     """Two chart specs: targets met per week (percent, last ``WEEKS`` weeks)
     and each tier's share of customers and of revenue (percent)."""
-    now = utcnow()
+    now = sdk.utcnow()
     weeks = compliance("week", now - timedelta(weeks=WEEKS), None, now)
     tiers = report()["tiers"]
     return [

@@ -9,9 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from service.extensions import db
-from service.models import Customer, Staff
-from service.models.base import utcnow
+from service import sdk
 
 from .settings import tier_settings
 from .tiers import recompute, set_override
@@ -26,7 +24,7 @@ def load() -> list[str]:
     """Insert twelve monthly transactions per demo customer (in ``TIER_CURRENCY``),
     recompute the tiers, and pin C-0001 to the top tier as a key account."""
     currency = tier_settings().currency
-    today = utcnow().date()
+    today = sdk.utcnow().date()
     items = [{"customer_ref": ref, "occurred_on": today - timedelta(days=30 * m + 3),
               "amount_minor": spend * 100, "margin_minor": spend * 25, "currency": currency,
               "reference": f"DEMO-{ref}-{m:02d}"}
@@ -34,8 +32,8 @@ def load() -> list[str]:
     added = add_transactions(items)["created"]
     result = recompute()
     top = tier_settings().tiers[0]
-    key = db.session.scalar(select(Customer.id).where(Customer.external_ref == "C-0001"))
-    supervisor = db.session.scalar(select(Staff).where(Staff.role == "supervisor").order_by(Staff.id))
+    key = sdk.db.session.scalar(select(sdk.Customer.id).where(sdk.Customer.external_ref == "C-0001"))
+    supervisor = sdk.db.session.scalar(select(sdk.Staff).where(sdk.Staff.role == "supervisor").order_by(sdk.Staff.id))
     if key is not None and supervisor is not None:
         set_override(key, top, "key account (demo)", None, supervisor)
     return [f"tier_sla: {added} transactions, tiers for {result['customers']} customers "

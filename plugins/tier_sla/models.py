@@ -1,18 +1,20 @@
 """tier_sla's tables: spend, tiers (computed and overridden), tier history,
 versioned SLA policies and each ticket's SLA clock.
 
-Their schema is in kefu's migrations (builtin plugins ship with the core).
+Their schema is in the plugin's own migrations (``migrations/``, the Alembic
+branch ``tier_sla``; its first revision adopts the tables a kefu 0.1
+database already has).
 """
 from __future__ import annotations
 
 from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.extensions import db
-from service.models.base import UTCDateTime, utcnow
+from service import sdk
+from service.sdk import UTCDateTime, utcnow
 
 
-class Transaction(db.Model):
+class Transaction(sdk.Model):
     """One sale (or credit note, negative) to a customer: what tiers are computed from."""
 
     __tablename__ = "tier_transactions"
@@ -33,7 +35,7 @@ class Transaction(db.Model):
     )
 
 
-class CustomerTier(db.Model):
+class CustomerTier(sdk.Model):
     """A customer's computed tier, and a supervisor's override with reason and expiry."""
 
     __tablename__ = "customer_tiers"
@@ -51,7 +53,7 @@ class CustomerTier(db.Model):
     __table_args__ = (Index("ix_customer_tiers_computed_tier", "computed_tier"),)
 
 
-class TierChange(db.Model):
+class TierChange(sdk.Model):
     """A customer's tier changed: from, to, and why (recompute, override, expiry)."""
 
     __tablename__ = "customer_tier_changes"
@@ -66,7 +68,7 @@ class TierChange(db.Model):
     __table_args__ = (Index("ix_customer_tier_changes_customer_id_id", "customer_id", "id"),)
 
 
-class SlaPolicy(db.Model):
+class SlaPolicy(sdk.Model):
     """One version of the SLA policy; the newest is in force. Never edited:
     a change is a new version, so a ticket keeps the policy it started under."""
 
@@ -82,7 +84,7 @@ class SlaPolicy(db.Model):
     data: Mapped[dict] = mapped_column(JSON)
 
 
-class TicketSla(db.Model):
+class TicketSla(sdk.Model):
     """A ticket's SLA clock: its policy, targets, pauses, due and achieved times,
     and the escalation steps already taken."""
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
-from service.domain.errors import ValidationFailed
-from service.extensions import db
+from service import sdk
 
 from .calendar import ALWAYS_OPEN_DATA, DEFAULT_CALENDAR_DATA, Calendar
 from .models import SlaPolicy
@@ -57,7 +56,7 @@ DEFAULT_POLICY = {
 
 
 def _fail(field: str, reason: str):
-    raise ValidationFailed(f"{field}: {reason}", {field: [reason]})
+    raise sdk.ValidationFailed(f"{field}: {reason}", {field: [reason]})
 
 
 def _check_matrix(matrix, field: str) -> None:
@@ -142,8 +141,8 @@ def _copy(policy: SlaPolicy) -> SlaPolicy:
 
 def current(session=None) -> SlaPolicy:
     """The policy in force as a row of this session: the newest version,
-    created from the defaults if none exists (the caller commits)."""
-    session = session or db.session
+    created from the defaults if none exists (the caller's unit of work commits)."""
+    session = session or sdk.db.session
     policy = session.scalar(select(SlaPolicy).order_by(SlaPolicy.id.desc()).limit(1))
     if policy is None:
         policy = SlaPolicy(data=validate({}), note="defaults", created_by=None)
@@ -162,7 +161,7 @@ def in_force(ttl: float = 5.0) -> SlaPolicy:
     cache = _cache()
     hit = cache.get("in_force")
     if hit is None or hit[0] <= time.monotonic():
-        row = db.session.scalar(select(SlaPolicy).order_by(SlaPolicy.id.desc()).limit(1))
+        row = sdk.db.session.scalar(select(SlaPolicy).order_by(SlaPolicy.id.desc()).limit(1))
         policy = _copy(row) if row is not None else SlaPolicy(id=0, data=validate({}), note="defaults")
         hit = (time.monotonic() + ttl, policy)
         cache["in_force"] = hit
@@ -174,7 +173,7 @@ def by_id(policy_id: int) -> SlaPolicy | None:
     cache = _cache()
     policy = cache.get(policy_id)
     if policy is None:
-        row = db.session.get(SlaPolicy, policy_id)
+        row = sdk.db.session.get(SlaPolicy, policy_id)
         if row is None:
             return None
         policy = cache[policy_id] = _copy(row)
@@ -187,26 +186,28 @@ def forget() -> None:
 
 
 def save(data: dict, staff_id: int | None, note: str | None = None) -> SlaPolicy:
-    """Store ``data`` (validated) as the newest version; the caller commits."""
+    """Store ``data`` (validated) as the newest version; the caller's unit of work commits."""
     policy = SlaPolicy(data=validate(data), created_by=staff_id, note=(note or "")[:200] or None)
-    db.session.add(policy)
-    db.session.flush()
+    sdk.db.session.add(policy)
+    sdk.db.session.flush()
     forget()
     return policy
 
 
 def current_committed() -> SlaPolicy:
-    """``current()`` as one transaction: the defaults' first version, if it is
-    made now, is committed."""
-    pol = current()
-    db.session.commit()
+    """``current()`` as one unit of work: the defaults' first version, if it
+    is made now, is committed."""
+    with sdk.UnitOfWork() as uow:
+        pol = current()
+        uow.commit()
     return pol
 
 
 def publish(data: dict, staff_id: int | None, note: str | None = None) -> SlaPolicy:
-    """``save()`` as one transaction: the new version is in force once this returns."""
-    pol = save(data, staff_id, note)
-    db.session.commit()
+    """``save()`` as one unit of work: the new version is in force once this returns."""
+    with sdk.UnitOfWork() as uow:
+        pol = save(data, staff_id, note)
+        uow.commit()
     return pol
 
 

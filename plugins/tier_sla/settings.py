@@ -1,20 +1,27 @@
-"""tier_sla's tier settings: defaults here, overridden by kefu's settings.
+"""tier_sla's tier settings, declared (``register_settings``) with their
+defaults and checked when kefu starts (a bad value stops kefu, naming the key).
 
-Every key can be set like any kefu setting (``config/*.py``, the
-``KEFU_SETTINGS`` file, ``KEFU_<KEY>`` environment variables as JSON, a test's
-overrides): ``KEFU_TIER_METHOD=abc`` switches to ABC. ``tier_settings()``
-validates them; a bad value raises ``ValueError`` naming the key, and the
-plugin calls it when the app is built, so a misconfiguration stops kefu at
-start instead of failing the nightly job.
+Every key can be set like any kefu setting (the ``KEFU_SETTINGS`` file,
+``KEFU_<KEY>`` environment variables as JSON, a test's overrides):
+``KEFU_TIER_METHOD=abc`` switches to ABC. The schema (``TierSettingsSchema``)
+loads them into a ``TierSettings``; the plugin reads it with
+``tier_settings()`` (``sdk.plugin_settings("tier_sla")``), so a
+misconfiguration stops kefu at start instead of failing the nightly job.
 """
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from flask import current_app
+import marshmallow as ma
+from marshmallow import fields
+
+from service import sdk
+
+PLUGIN = "tier_sla"
 
 DEFAULTS = {
     # Which classification is in force: a key of TIER_SHARES.
@@ -40,7 +47,10 @@ DEFAULTS = {
 }
 
 MEASURES = ("spend", "margin")
+PERIOD_MAX = 36600
 _NAME = re.compile(r"^[A-Za-z0-9_\-]{1,20}$")  # fits CustomerTier.computed_tier
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_WORK_MEM = re.compile(r"[1-9][0-9]{0,6}(kB|MB|GB)")  # inlined in SET LOCAL: nothing else may pass
 
 
 @dataclass(frozen=True)
@@ -64,10 +74,6 @@ class TierSettings:
     def period(self, today: date) -> tuple[date, date]:
         """``(first, last)`` day counted when computing on ``today`` (both inclusive)."""
         return today - timedelta(days=self.period_days - 1), today
-
-
-def _get(config, key):
-    return config.get(key, DEFAULTS[key])
 
 
 def _hundredths(value, key: str, name: str) -> int:
@@ -107,27 +113,93 @@ def parse_shares(method: str, shares, key: str = "TIER_SHARES") -> tuple[tuple[s
     return tuple(tiers), tuple(bands)
 
 
+# --------------------------------------------------------------------------- the schema
+
+_PERIOD_ERROR = f"TIER_PERIOD_DAYS must be a whole number of days from 1 to {PERIOD_MAX}"
+_CURRENCY_ERROR = "TIER_CURRENCY must be a 3-letter ISO code such as CNY"
+_WORK_MEM_ERROR = "TIER_RECOMPUTE_WORK_MEM must be a size such as 64MB (kB, MB or GB) or None"
+
+
+def _matches(pattern: re.Pattern, error: str):
+    def check(value) -> None:
+        if not pattern.fullmatch(value):  # fullmatch: "$" would let a trailing newline through
+            raise ma.ValidationError(f"{error}, not {value!r}")
+
+    return check
+
+
+class TierSettingsSchema(ma.Schema):
+    """tier_sla's settings; ``load`` gives a ``TierSettings`` (``post_load``)."""
+
+    # Which classification is in force: a key of TIER_SHARES.
+    TIER_METHOD = fields.String(load_default=DEFAULTS["TIER_METHOD"],
+                                error_messages={"invalid": "TIER_METHOD must be the name of a method of TIER_SHARES"})
+    # Each method's tiers, top first, with the percentage of all customers in
+    # each (at most two decimals, summing to 100); merged over the default
+    # methods (pyramid, abc). The last tier is the lowest: it also takes
+    # every customer without positive spend.
+    TIER_SHARES = fields.Dict(keys=fields.String(), allow_none=True,
+                              load_default=lambda: copy.deepcopy(DEFAULTS["TIER_SHARES"]),
+                              error_messages={"invalid": "TIER_SHARES must be an object of method -> "
+                                                         "[[tier, percent], ...]"})
+    # The period: the last N days up to and including today (UTC).
+    TIER_PERIOD_DAYS = fields.Integer(
+        strict=True, load_default=DEFAULTS["TIER_PERIOD_DAYS"],
+        validate=ma.validate.Range(min=1, max=PERIOD_MAX, error=_PERIOD_ERROR + ", not {input!r}"),
+        error_messages={"invalid": _PERIOD_ERROR + ", not {input!r}", "null": _PERIOD_ERROR + ", not None"})
+    # "spend" sums amounts; "margin" sums margins (a transaction without one counts 0).
+    TIER_MEASURE = fields.String(
+        load_default=DEFAULTS["TIER_MEASURE"],
+        validate=ma.validate.OneOf(MEASURES, error=f"TIER_MEASURE must be one of {', '.join(MEASURES)}, "
+                                                   "not {input!r}"),
+        error_messages={"invalid": f"TIER_MEASURE must be one of {', '.join(MEASURES)}"})
+    # Amounts are summed in minor units of this currency only: kefu does not
+    # convert, so transactions in another currency are refused on import.
+    TIER_CURRENCY = fields.String(load_default=DEFAULTS["TIER_CURRENCY"],
+                                  validate=_matches(_CURRENCY, _CURRENCY_ERROR),
+                                  error_messages={"invalid": _CURRENCY_ERROR})
+    # PostgreSQL only: work_mem for the recompute's transaction (its sorts and
+    # hashes over every customer spill to disk at the server's default 4MB);
+    # None keeps the server's setting.
+    TIER_RECOMPUTE_WORK_MEM = fields.String(load_default=DEFAULTS["TIER_RECOMPUTE_WORK_MEM"], allow_none=True,
+                                            validate=_matches(_WORK_MEM, _WORK_MEM_ERROR),
+                                            error_messages={"invalid": _WORK_MEM_ERROR})
+
+    @ma.post_load
+    def _settings(self, data, **kwargs) -> TierSettings:
+        shares = {**DEFAULTS["TIER_SHARES"], **(data["TIER_SHARES"] or {})}
+        method = data["TIER_METHOD"]
+        if method not in shares:
+            raise ma.ValidationError(f"TIER_METHOD {method!r} is not one of {', '.join(sorted(shares))} "
+                                     "(TIER_SHARES)", "TIER_METHOD")
+        try:
+            tiers, bands = parse_shares(method, shares[method])
+        except ValueError as exc:
+            raise ma.ValidationError(str(exc), "TIER_SHARES") from None
+        return TierSettings(method=method, tiers=tiers, bands=bands, period_days=data["TIER_PERIOD_DAYS"],
+                            measure=data["TIER_MEASURE"], currency=data["TIER_CURRENCY"],
+                            work_mem=data["TIER_RECOMPUTE_WORK_MEM"])
+
+
+def _why(messages) -> str:
+    if isinstance(messages, dict):
+        return "; ".join(f"{key}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                         for key, v in messages.items())
+    return " ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+
+
+def load(config) -> TierSettings:
+    """The tier settings from a mapping of settings (e.g. an app's config),
+    through the schema, with the defaults for missing keys. Raises
+    ``ValueError`` naming each bad key."""
+    raw = {key: config[key] for key in TierSettingsSchema().fields if key in config}
+    try:
+        return TierSettingsSchema().load(raw)
+    except ma.ValidationError as exc:
+        raise ValueError(_why(exc.messages)) from None
+
+
 def tier_settings(config=None) -> TierSettings:
-    """The tier settings from ``config`` (default: the current app's), with
-    ``DEFAULTS`` for missing keys; ``TIER_SHARES`` from the config is merged
-    over the default methods. Raises ``ValueError`` naming a bad key."""
-    config = current_app.config if config is None else config
-    shares = {**DEFAULTS["TIER_SHARES"], **(_get(config, "TIER_SHARES") or {})}
-    method = _get(config, "TIER_METHOD")
-    if method not in shares:
-        raise ValueError(f"TIER_METHOD {method!r} is not one of {', '.join(sorted(shares))} (TIER_SHARES)")
-    tiers, bands = parse_shares(method, shares[method])
-    days = _get(config, "TIER_PERIOD_DAYS")
-    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 36600:
-        raise ValueError(f"TIER_PERIOD_DAYS must be a whole number of days from 1 to 36600, not {days!r}")
-    measure = _get(config, "TIER_MEASURE")
-    if measure not in MEASURES:
-        raise ValueError(f"TIER_MEASURE must be one of {', '.join(MEASURES)}, not {measure!r}")
-    currency = _get(config, "TIER_CURRENCY")
-    if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
-        raise ValueError(f"TIER_CURRENCY must be a 3-letter ISO code such as CNY, not {currency!r}")
-    work_mem = _get(config, "TIER_RECOMPUTE_WORK_MEM")
-    if work_mem is not None and not (isinstance(work_mem, str) and re.fullmatch(r"[1-9][0-9]{0,6}(kB|MB|GB)", work_mem)):
-        raise ValueError(f"TIER_RECOMPUTE_WORK_MEM must be a size such as 64MB (kB, MB or GB) or None, not {work_mem!r}")
-    return TierSettings(method=method, tiers=tiers, bands=bands, period_days=days, measure=measure,
-                        currency=currency, work_mem=work_mem)
+    """The tier settings in force (``sdk.plugin_settings``: the app's, as the
+    schema loaded them), or those of ``config`` when given (``load``)."""
+    return sdk.plugin_settings(PLUGIN) if config is None else load(config)

@@ -10,6 +10,8 @@ GET    /api/v1/sla/policy                    agent        the policy in force (n
 PUT    /api/v1/sla/policy                    admin        store a new version (validated)
 GET    /api/v1/reports/sla                   supervisor   met / missed by tier, priority, ... week
 ==========================================  ===========  ==========================================
+
+Views are thin: load, call the use case (``sla``, ``policy``, ``sla_report``), dump.
 """
 from __future__ import annotations
 
@@ -19,19 +21,15 @@ import marshmallow as ma
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from service.usecases.auth import authenticate, current_staff, require_role
-from service.domain.errors import NotFound
-from service.reads.lookup import ticket_by_number
-from service.models.base import utcnow
+from service import sdk
 
-from . import clock
 from . import policy as policies
-from .sla import reapply_policy, started_clock
+from . import sla
 from .sla_report import GROUPS, compliance
 
 blp = Blueprint("tier_sla_sla", __name__, url_prefix="/api/v1",
                 description="SLA (tier_sla): the clock of a ticket, the policy, compliance reports.")
-blp.before_request(authenticate)
+blp.before_request(sdk.authenticate)
 
 NUMBER = "/tickets/<number>/sla"
 
@@ -71,36 +69,25 @@ class ReportRow(ma.Schema):
     compliance = fields.Float(allow_none=True, metadata={"description": "met / (met + missed), both targets"})
 
 
-def _clock(number: str):
-    ticket = ticket_by_number(number)
-    row = started_clock(ticket)
-    if row is None:
-        raise NotFound(f"ticket {number} is {ticket.status} and has no SLA clock")
-    return ticket, row, policies.by_id(row.policy_id)
-
-
 @blp.route(NUMBER, methods=["GET"])
-@require_role("agent")
+@sdk.require_role("agent")
 @blp.response(200, SlaOut)
 def explain(number):
     """The ticket's SLA clock: policy version, tier, calendar, targets and due
     times, business minutes used, each pause and why, steps fired."""
-    ticket, row, pol = _clock(number)
-    return {"sla": clock.explain(row, pol, utcnow())}
+    return {"sla": sla.explain(number)}
 
 
 @blp.route(NUMBER + "/reapply", methods=["POST"])
-@require_role("supervisor")
+@sdk.require_role("supervisor")
 @blp.response(200, SlaOut)
 def reapply(number):
     """Move the ticket to the policy in force (its start, pauses and steps stay)."""
-    ticket, row, _old = _clock(number)
-    pol = reapply_policy(ticket, row, current_staff().name)
-    return {"sla": clock.explain(row, pol, utcnow())}
+    return {"sla": sla.reapply(number, sdk.current_staff().name)}
 
 
 @blp.route("/sla/policy", methods=["GET"])
-@require_role("agent")
+@sdk.require_role("agent")
 @blp.response(200, PolicyOut)
 def get_policy():
     """The policy in force (the newest version; the defaults until an admin saves one)."""
@@ -108,19 +95,19 @@ def get_policy():
 
 
 @blp.route("/sla/policy", methods=["PUT"])
-@require_role("admin")
+@sdk.require_role("admin")
 @blp.arguments(PolicyIn)
 @blp.response(201, PolicyOut)
 def put_policy(body):
     """Store a new policy version; new tickets start under it, open ones keep theirs."""
-    return policies.publish(body["data"], current_staff().id, body.get("note"))
+    return policies.publish(body["data"], sdk.current_staff().id, body.get("note"))
 
 
 @blp.route("/reports/sla", methods=["GET"])
-@require_role("supervisor")
+@sdk.require_role("supervisor")
 @blp.arguments(ReportArgs, location="query")
 @blp.response(200, ReportRow(many=True))
 def report(args):
     """SLA compliance of tickets opened in [since, until): targets met and missed,
     grouped by tier, priority, department, agent (assignee) or ISO week."""
-    return compliance(args["by"], args["since"], args["until"], utcnow())
+    return compliance(args["by"], args["since"], args["until"], sdk.utcnow())

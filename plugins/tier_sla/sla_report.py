@@ -5,8 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from service.extensions import db
-from service.models import Department, Staff, Ticket
+from service import sdk
 
 from .models import TicketSla
 
@@ -23,6 +22,7 @@ def compliance(by: str, since: datetime | None, until: datetime | None, now: dat
     """
     # One query; grouping in Python keeps the week and "missed while still
     # open" rules identical on SQLite and PostgreSQL.
+    Department, Staff, Ticket = sdk.Department, sdk.Staff, sdk.Ticket
     stmt = (select(TicketSla, Ticket.priority, Ticket.created_at, Department.code, Staff.email)
             .join(Ticket, Ticket.id == TicketSla.ticket_id)
             .outerjoin(Department, Department.id == Ticket.department_id)
@@ -32,7 +32,7 @@ def compliance(by: str, since: datetime | None, until: datetime | None, now: dat
     if until:
         stmt = stmt.where(Ticket.created_at < until)
     groups: dict = {}
-    for row, priority, created_at, dept, email in db.session.execute(stmt):
+    for row, priority, created_at, dept, email in sdk.db.session.execute(stmt):
         key = {"tier": row.tier, "priority": priority, "department": dept, "agent": email,
                "week": created_at.strftime("%G-W%V")}[by]
         g = groups.setdefault(key, {"group": key, "tickets": 0, "first_response_met": 0, "first_response_missed": 0,

@@ -4,41 +4,35 @@ The periodic ``tier_sla.sweep`` job first starts the clocks of tickets
 opened since the last run (``adopt``), then reads only the clocks whose
 ``next_check`` has come (an index on it), so its cost follows the number of
 tickets falling due, not the number of open tickets. All steps due in one
-run are written in one transaction: the steps taken, history events, staff
-alerts (mail jobs) and flags. A worker that was down catches up: every step
-whose time has passed fires once, in ladder order, because the steps taken
-are stored with the clock. The ``sla_warning``/``sla_breached`` hooks fire
-after the commit; a take-over (reassign to the supervisor, raise the
-priority) goes through the core's ``update_ticket`` use case afterwards.
+run are written in one ``sdk.UnitOfWork``: the steps taken, history events
+(``sdk.record_event``), staff alerts (a few mail jobs, ``sdk.alert_staff_many``)
+and flags. A worker that was down catches up: every step whose time has
+passed fires once, in ladder order, because the steps taken are stored with
+the clock. The plugin's own ``sla_warning``/``sla_breached`` hooks
+(``hookspecs``) are emitted and the ``sla.warning``/``sla.breached`` events
+published in that unit, so they fire after its commit (a plugin that fails is
+recorded on the ticket's history); a take-over (reassign to the supervisor,
+raise the priority) goes through ``sdk.update_ticket`` afterwards, as a
+change of its own.
 """
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import exists, func, select
 
-from service.usecases import history
-from service.jobs import registry as jobs
-from service.domain.actors import Actor
-from service.domain.errors import KefuError
-from service.extensions import db
-from service.domain.workflow import FINAL_STATUSES as FINAL
-from service.mail.outgoing.notices import alert_staff_many
-from service.models import Department, Ticket
-from service.models.base import utcnow
-from service.jobs.outbox import relay_after_commit
-from service.usecases.tickets import update_ticket
+from service import sdk
 
 from . import clock
 from . import policy as policies
-from .sla import policy_of
 from .models import TicketSla
+from .sla import policy_of
 
 log = logging.getLogger("kefu.tier_sla")
-ACTOR = Actor("plugin", name="tier_sla")
+ACTOR = sdk.plugin_actor("tier_sla")
 RAISE = {"low": "normal", "normal": "high", "high": "urgent", "urgent": "urgent"}
+FINAL = sdk.FINAL_STATUSES
 
 
 def _alert(alerts: list, staff_id, ticket, target, step, due) -> None:
@@ -58,9 +52,11 @@ def adopt(limit: int = 1000) -> int:
     """Start clocks for open tickets that have none (new since the last sweep,
     or opened before the plugin was enabled); returns how many. The due times
     are on the tickets already (the decider answered when they were opened);
-    only the clock is written here, in the sweep's transaction."""
-    newest = db.session.scalar(select(func.max(TicketSla.ticket_id))) or 0
-    tickets = db.session.scalars(
+    only the clock is written here, in the sweep's unit of work."""
+    session = sdk.db.session
+    Ticket = sdk.Ticket
+    newest = session.scalar(select(func.max(TicketSla.ticket_id))) or 0
+    tickets = session.scalars(
         select(Ticket).where(Ticket.id > newest - ADOPT_MARGIN, Ticket.status.not_in(FINAL),
                              ~exists().where(TicketSla.ticket_id == Ticket.id))
         .order_by(Ticket.id).limit(limit)).all()
@@ -69,74 +65,82 @@ def adopt(limit: int = 1000) -> int:
     for ticket in tickets:
         row = clock.start_clock(ticket, policy_of(ticket), ticket.customer_tier, ticket.created_at)
         row.ticket_id = ticket.id
-        db.session.add(row)
-    db.session.flush()
+        session.add(row)
+    session.flush()
     return len(tickets)
 
 
 def sweep(now: datetime | None = None, limit: int = 1000) -> dict:
     """Fire every escalation step due by ``now`` on up to ``limit`` clocks.
 
-    Returns counts: ``clocks`` looked at, ``steps`` fired. Safe to run
-    concurrently (rows are locked and skipped on PostgreSQL) and repeatedly.
+    Returns counts: ``clocks`` looked at, ``steps`` fired, clocks
+    ``adopted``. Safe to run concurrently (rows are locked and skipped on
+    PostgreSQL) and repeatedly.
     """
-    now = now or utcnow()
-    adopted = adopt(limit)
-    # The due clocks with their tickets in one read (the index on next_check;
-    # a join, not a thousand-id IN list). Only the clocks are locked.
-    pairs = db.session.execute(
-        select(TicketSla, Ticket).join(Ticket, Ticket.id == TicketSla.ticket_id)
-        .where(TicketSla.next_check <= now).order_by(TicketSla.next_check)
-        .limit(limit).with_for_update(of=TicketSla, skip_locked=True)).all()
-    if not pairs:
-        db.session.commit()  # the adopted clocks
-        return {"clocks": 0, "steps": 0, "adopted": adopted}
-    pols = {pid: policies.by_id(pid) for pid in {row.policy_id for row, _ in pairs}}
-    supervisors = dict(db.session.execute(select(Department.id, Department.supervisor_id)).all())
-    fired, alerts = [], []
-    for row, ticket in pairs:
-        pol = pols[row.policy_id]
-        if ticket.status in FINAL:
-            row.next_check = None
-            continue
-        dues = clock.Dues(row, pol)
-        done = list(row.steps_done or [])
-        for target, step, when in list(clock.pending_steps(row, pol, dues)):
-            if when is None or when > now:
+    now = now or sdk.utcnow()
+    session = sdk.db.session
+    takeovers = []
+    with sdk.UnitOfWork() as uow:
+        adopted = adopt(limit)
+        # The due clocks with their tickets in one read (the index on next_check;
+        # a join, not a thousand-id IN list). Only the clocks are locked.
+        pairs = session.execute(
+            select(TicketSla, sdk.Ticket).join(sdk.Ticket, sdk.Ticket.id == TicketSla.ticket_id)
+            .where(TicketSla.next_check <= now).order_by(TicketSla.next_check)
+            .limit(limit).with_for_update(of=TicketSla, skip_locked=True)).all()
+        if not pairs:
+            uow.commit()  # the adopted clocks
+            return {"clocks": 0, "steps": 0, "adopted": adopted}
+        pols = {pid: policies.by_id(pid) for pid in {row.policy_id for row, _ in pairs}}
+        supervisors = dict(session.execute(select(sdk.Department.id, sdk.Department.supervisor_id)).all())
+        fired, alerts = 0, []
+        for row, ticket in pairs:
+            pol = pols[row.policy_id]
+            if ticket.status in FINAL:
+                row.next_check = None
                 continue
-            done.append(f"{target}:{step['name']}")
-            due = dues(target)
-            supervisor = supervisors.get(ticket.department_id)
-            history.record(ticket, ACTOR, f"sla_{step['name']}", target=target, due=due.isoformat(),
-                           step_action=step["action"], late_by_check=str(now - when).split(".")[0])
-            if step["action"] == "notify_assignee":
-                _alert(alerts, ticket.assignee_id or supervisor, ticket, target, step, due)
-            elif step["action"] == "notify_supervisor_and_flag":
-                row.flagged = True
-                _alert(alerts, supervisor, ticket, target, step, due)
-            fired.append((ticket, target, due, step, supervisor))
-        row.steps_done = done
-        clock.refresh(row, pol, dues)  # steps taken change nothing the memo holds
-    # A few jobs for the whole run, not a row per alert: a sweep catching up
-    # on a thousand clocks writes a handful of outbox rows.
-    alert_staff_many(alerts)
-    db.session.commit()
-    relay_after_commit(jobs.take_enqueued(db.session))
-    _after_commit(fired)
-    return {"clocks": len(pairs), "steps": len(fired), "adopted": adopted}
+            dues = clock.Dues(row, pol)
+            done = list(row.steps_done or [])
+            for target, step, when in list(clock.pending_steps(row, pol, dues)):
+                if when is None or when > now:
+                    continue
+                done.append(f"{target}:{step['name']}")
+                due = dues(target)
+                supervisor = supervisors.get(ticket.department_id)
+                sdk.record_event(ticket, ACTOR, f"sla_{step['name']}", target=target, due=due.isoformat(),
+                                 step_action=step["action"], late_by_check=str(now - when).split(".")[0])
+                if step["action"] == "notify_assignee":
+                    _alert(alerts, ticket.assignee_id or supervisor, ticket, target, step, due)
+                elif step["action"] == "notify_supervisor_and_flag":
+                    row.flagged = True
+                    _alert(alerts, supervisor, ticket, target, step, due)
+                elif step["action"] == "reassign_to_supervisor_and_raise_priority" and supervisor:
+                    takeovers.append((ticket, supervisor))
+                warning = step["at"] < 1
+                uow.emit("sla_warning" if warning else "sla_breached",
+                         ticket=ticket, target=target, due=due, step=step["name"])
+                uow.publish("sla.warning" if warning else "sla.breached", ticket,
+                            {"target": target, "due": due.isoformat(), "step": step["name"]})
+                fired += 1
+            row.steps_done = done
+            clock.refresh(row, pol, dues)  # steps taken change nothing the memo holds
+        # A few jobs for the whole run, not a row per alert: a sweep catching up
+        # on a thousand clocks queues a handful of jobs.
+        sdk.alert_staff_many(alerts)
+        uow.commit()  # then the hooks fire and the events are published
+    for ticket, supervisor in takeovers:
+        _take_over(ticket, supervisor)
+    return {"clocks": len(pairs), "steps": fired, "adopted": adopted}
 
 
-def _after_commit(fired) -> None:
-    plugins = current_app.extensions["kefu_plugins"]
-    for ticket, target, due, step, supervisor in fired:
-        hook = "sla_warning" if step["at"] < 1 else "sla_breached"
-        plugins.notify(hook, ticket=ticket, target=target, due=due, step=step["name"])
-        if step["action"] == "reassign_to_supervisor_and_raise_priority" and supervisor:
-            try:
-                update_ticket(ticket.number, ticket.version,
-                              {"assignee": supervisor, "priority": RAISE[ticket.priority]}, ACTOR)
-            except KefuError as exc:  # changed meanwhile: the step is recorded, the next one retries nothing
-                log.warning("SLA take-over of %s not applied: %s", ticket.number, exc.message)
+def _take_over(ticket, supervisor: int) -> None:
+    """Reassign ``ticket`` to its department's supervisor and raise its
+    priority, as the plugin, through the core's use case (guards, history,
+    ``ticket_updated``)."""
+    try:
+        sdk.update_ticket(ticket, {"assignee": supervisor, "priority": RAISE[ticket.priority]}, ACTOR)
+    except sdk.KefuError as exc:  # changed meanwhile, or refused: the step is recorded, nothing retries it
+        log.warning("SLA take-over of %s not applied: %s", ticket.number, exc.message)
 
 
 def sweep_job() -> dict:

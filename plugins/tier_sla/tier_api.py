@@ -14,7 +14,8 @@ GET    /api/v1/reports/tiers                 supervisor   per tier: customers an
 
 The report is for supervisors: it shows how revenue is spread over the
 customer base, which agents do not need to serve a customer. Agents see a
-customer's own tier and value (they serve them by it).
+customer's own tier and value (they serve them by it). Views are thin:
+load, call the use case (``tiers``, ``transactions``, ``tier_report``), dump.
 """
 from __future__ import annotations
 
@@ -25,13 +26,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from service.usecases.auth import authenticate, current_staff, require_role
+from service import sdk
 
 from . import tier_report, tiers, transactions
 
 blp = Blueprint("tier_sla", __name__, url_prefix="/api/v1",
                 description="Customer tiers (tier_sla): transactions, tiers, overrides, the Pareto report.")
-blp.before_request(authenticate)
+blp.before_request(sdk.authenticate)
 
 ID = validate.Range(min=1, max=2**31 - 1)  # 32-bit ids: larger is a 422, not an overflow
 CUSTOMER = "/customers/<int(max=2147483647):customer_id>/tier"
@@ -171,7 +172,7 @@ class ReportOut(ma.Schema):
 
 
 @blp.route("/transactions", methods=["POST"])
-@require_role("supervisor")
+@sdk.require_role("supervisor")
 @blp.arguments(TransactionsIn)
 @blp.response(200, TransactionsOut)
 def post_transactions(data):
@@ -182,29 +183,29 @@ def post_transactions(data):
 
 @blp.route(CUSTOMER)
 class CustomerTierView(MethodView):
-    @require_role("agent")
+    @sdk.require_role("agent")
     @blp.response(200, TierOut)
     def get(self, customer_id):
         """The customer's tier: effective tier and its source, computed tier,
         value, rank, the override if any, and the history of changes."""
         return tiers.detail(customer_id)
 
-    @require_role("supervisor")
+    @sdk.require_role("supervisor")
     @blp.arguments(OverrideIn)
     @blp.response(200, TierOut)
     def put(self, data, customer_id):
         """Override the customer's tier with a reason and an optional expiry."""
-        return tiers.set_override(customer_id, data["tier"], data["reason"], data["until"], current_staff())
+        return tiers.set_override(customer_id, data["tier"], data["reason"], data["until"], sdk.current_staff())
 
-    @require_role("supervisor")
+    @sdk.require_role("supervisor")
     @blp.response(200, TierOut)
     def delete(self, customer_id):
         """Remove the override (if any): the computed tier applies again."""
-        return tiers.clear_override(customer_id, current_staff())
+        return tiers.clear_override(customer_id, sdk.current_staff())
 
 
 @blp.route("/tiers/recompute", methods=["POST"])
-@require_role("admin")
+@sdk.require_role("admin")
 @blp.response(200, RecomputeOut)
 def post_recompute():
     """Recompute every customer's tier now (as the nightly job does)."""
@@ -212,7 +213,7 @@ def post_recompute():
 
 
 @blp.route("/reports/tiers", methods=["GET"])
-@require_role("supervisor")
+@sdk.require_role("supervisor")
 @blp.response(200, ReportOut)
 def get_report():
     """The Pareto report: per tier (top first) the number of customers and

@@ -8,8 +8,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from service.extensions import db
-from service.models import Customer
+from service import sdk
 
 
 def _count_lines(path: str) -> int:
@@ -78,7 +77,7 @@ def tiers_show(customer_ref):
     """Show a customer's tier (by external_ref): source, value, rank, override, history."""
     from .tiers import detail
 
-    customer_id = db.session.scalar(select(Customer.id).where(Customer.external_ref == customer_ref))
+    customer_id = sdk.db.session.scalar(select(sdk.Customer.id).where(sdk.Customer.external_ref == customer_ref))
     if customer_id is None:
         raise click.ClickException(f"no customer with external_ref {customer_ref!r}")
     d = detail(customer_id)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, text
 
-from service.extensions import db
-from service.models.base import utcnow
+from service import sdk
 
 from .models import CustomerTier
 from .settings import tier_settings
@@ -25,8 +24,8 @@ def report() -> dict:
     tier with no revenue. Tiers of another method (before a recompute after
     a method change) are listed after the current ones.
     """
-    s, now = tier_settings(), utcnow()
-    rows = db.session.execute(text(
+    s, now = tier_settings(), sdk.utcnow()
+    rows = sdk.db.session.execute(text(
         "SELECT COALESCE(ct.computed_tier, :lowest) AS tier, COUNT(*) AS customers, "
         "COALESCE(SUM(CASE WHEN ct.value_minor > 0 THEN ct.value_minor ELSE 0 END), 0) AS revenue "
         "FROM customers c LEFT JOIN customer_tiers ct ON ct.customer_id = c.id GROUP BY 1"),
@@ -35,8 +34,8 @@ def report() -> dict:
     order = list(s.tiers) + sorted(set(found) - set(s.tiers))
     customers = sum(c for c, _ in found.values())
     revenue = sum(r for _, r in found.values())
-    computed_at = db.session.scalar(select(func.max(CustomerTier.computed_at)))
-    overrides = db.session.scalar(select(func.count()).select_from(CustomerTier).where(
+    computed_at = sdk.db.session.scalar(select(func.max(CustomerTier.computed_at)))
+    overrides = sdk.db.session.scalar(select(func.count()).select_from(CustomerTier).where(
         CustomerTier.override_tier.is_not(None),
         (CustomerTier.override_until.is_(None)) | (CustomerTier.override_until > now)))
     first, last = s.period((computed_at or now).date())

@@ -15,7 +15,9 @@ The effective tier is a supervisor's override while it lasts (no ``until``,
 or ``until`` in the future), else the computed tier. Every change of the
 effective tier is a ``TierChange`` row (from, to, why): from a recompute, an
 override set or removed, or an override that expired (recorded by the next
-recompute, which also clears it).
+recompute, which also clears it). Each change is one ``sdk.UnitOfWork``,
+with the ``tier_sla.retier`` job that moves the customers' open tickets to
+their new tier (relayed when it commits).
 """
 from __future__ import annotations
 
@@ -26,17 +28,13 @@ from datetime import timedelta
 
 from sqlalchemy import Date, bindparam, case, literal_column, select, text, true
 
-from service.jobs import registry as jobs
-from service.domain.errors import ValidationFailed
-from service.extensions import db
-from service.reads.lookup import NOT_LOADED, customer_by_id, preloaded
-from service.models import Customer
-from service.models.base import UTCDateTime, utcnow
-from service.jobs.outbox import relay_after_commit
+from service import sdk
+from service.sdk import NOT_LOADED, UTCDateTime, preloaded, utcnow
 
 from .models import CustomerTier, TierChange
 from .settings import tier_settings
 
+Customer = sdk.Customer
 log = logging.getLogger("kefu.tier_sla")
 TMP = "tier_recompute_tmp"  # a temporary table: private to the connection
 OVERRIDE_MAX = timedelta(days=3660)
@@ -109,7 +107,7 @@ RECOMPUTE_STEPS = 5  # progress() is called once after each
 
 
 def recompute(progress=None) -> dict:
-    """Recompute every customer's tier from the transactions, in one transaction.
+    """Recompute every customer's tier from the transactions, in one unit of work.
 
     Set-based: one ``INSERT ... SELECT`` ranks all customers with window
     functions into a temporary table, one records a ``TierChange`` for each
@@ -124,10 +122,12 @@ def recompute(progress=None) -> dict:
     s = tier_settings()
     started, now = time.monotonic(), utcnow()
     first, last = s.period(now.date())
-    session = db.session
+    session = sdk.db.session
     step = progress or (lambda: None)
-    pg = session.get_bind().dialect.name == "postgresql"
-    try:
+    # All or nothing: leaving the unit without its commit rolls everything
+    # back (the temporary table goes too).
+    with sdk.UnitOfWork() as uow:
+        pg = session.get_bind().dialect.name == "postgresql"
         if pg:
             # Another recompute or an override edit waits; plain reads (the decider) do not.
             session.execute(text("LOCK TABLE customer_tiers IN SHARE ROW EXCLUSIVE MODE"))
@@ -157,11 +157,10 @@ def recompute(progress=None) -> dict:
         step()
         if not pg:
             session.execute(text(f"DROP TABLE temp.{TMP}"))
-        # The changes just recorded carry this run's time: the job finds their customers by it.
-        _commit_and_retier(**({"changed_at": now.isoformat()} if changed else {}))
-    except BaseException:
-        session.rollback()  # all or nothing (the temporary table goes too)
-        raise
+        if changed:
+            # The changes just recorded carry this run's time: the job finds their customers by it.
+            _retier(changed_at=now.isoformat())
+        uow.commit()
     step()
     result = {"customers": int(customers), "changed": int(changed), "overrides_expired": int(expired),
               "method": s.method, "measure": s.measure, "period_from": first, "period_to": last,
@@ -238,7 +237,7 @@ def effective_tier(customer_id: int | None) -> str | None:
     """
     if customer_id is None:
         return None
-    row = db.session.execute(_tier_stmt(), {"id": customer_id}).first()
+    row = sdk.db.session.execute(_tier_stmt(), {"id": customer_id}).first()
     if row is None:
         return None
     if row.computed_tier is None:
@@ -250,10 +249,10 @@ def detail(customer_id: int) -> dict:
     """Everything about a customer's tier for the API and CLI (404 when no such
     customer): tier, source (computed/override/None), value, rank, override
     and the latest ``HISTORY_LIMIT`` changes, newest first."""
-    customer_by_id(customer_id)
+    sdk.get_customer(customer_id)
     s, now = tier_settings(), utcnow()
-    row = db.session.get(CustomerTier, customer_id)
-    history = db.session.scalars(select(TierChange).where(TierChange.customer_id == customer_id)
+    row = sdk.db.session.get(CustomerTier, customer_id)
+    history = sdk.db.session.scalars(select(TierChange).where(TierChange.customer_id == customer_id)
                                  .order_by(TierChange.id.desc()).limit(HISTORY_LIMIT)).all()
     out = {"customer_id": customer_id, "tier": effective_tier(customer_id), "source": None, "computed_tier": None,
            "value": None, "value_minor": None, "rank": None, "computed_at": None, "override": None,
@@ -273,26 +272,24 @@ def detail(customer_id: int) -> dict:
 # --------------------------------------------------------------------------- overrides
 
 def _locked(customer_id: int) -> CustomerTier | None:
-    return db.session.scalar(select(CustomerTier).where(CustomerTier.customer_id == customer_id).with_for_update())
+    return sdk.db.session.scalar(select(CustomerTier).where(CustomerTier.customer_id == customer_id)
+                                 .with_for_update())
 
 
 def _record(customer_id, old, new, reason, now) -> bool:
     if old != new:
-        db.session.add(TierChange(customer_id=customer_id, at=now, from_tier=old, to_tier=new, reason=reason[:200]))
+        sdk.db.session.add(TierChange(customer_id=customer_id, at=now, from_tier=old, to_tier=new, reason=reason[:200]))
     return old != new
 
 
 RETIER_JOB = "tier_sla.retier"
 
 
-def _commit_and_retier(**job_kwargs) -> None:
-    """Commit, with the job that moves the customers' open tickets to their
-    new tier queued in the same transaction (``sla.retier_job``), so a tier
-    change and the re-targeting of its tickets cannot part."""
-    if job_kwargs:
-        jobs.enqueue(RETIER_JOB, **job_kwargs)
-    db.session.commit()
-    relay_after_commit(jobs.take_enqueued(db.session))
+def _retier(**job_kwargs) -> None:
+    """Queue the job that moves the customers' open tickets to their new tier
+    (``sla.retier_job``) in the current unit of work, so that a tier change
+    and the re-targeting of its tickets commit (and are relayed) together."""
+    sdk.enqueue(RETIER_JOB, **job_kwargs)
 
 
 def set_override(customer_id: int, tier: str, reason: str, until, staff) -> dict:
@@ -303,7 +300,7 @@ def set_override(customer_id: int, tier: str, reason: str, until, staff) -> dict
     current method), ``reason`` (blank) or ``until``. Records a
     ``TierChange`` when the effective tier changes. Returns ``detail()``.
     """
-    customer_by_id(customer_id)
+    sdk.get_customer(customer_id)
     s, now = tier_settings(), utcnow()
     reason = (reason or "").strip()
     errors = {}
@@ -320,33 +317,37 @@ def set_override(customer_id: int, tier: str, reason: str, until, staff) -> dict
         except (TypeError, OverflowError):
             errors["until"] = ["not a usable date and time"]
     if errors:
-        raise ValidationFailed("invalid tier override: " + ", ".join(sorted(errors)), errors)
-    row = _locked(customer_id)
-    old = None
-    if row is None:
-        # Not computed yet: no spend is known, so the computed tier is the lowest.
-        row = CustomerTier(customer_id=customer_id, computed_tier=s.lowest, value_minor=0, rank=None, computed_at=now)
-        db.session.add(row)
-    else:
-        old = row.override_tier or row.computed_tier
-    row.override_tier, row.override_reason, row.override_by, row.override_until = tier, reason, staff.id, until
-    expiry = f" until {until.astimezone(now.tzinfo):%Y-%m-%d %H:%M} UTC" if until is not None else ""
-    changed = _record(customer_id, old, tier, f"override by {staff.name} (staff {staff.id}){expiry}: {reason}", now)
-    _commit_and_retier(**({"customer_ids": [customer_id]} if changed else {}))
+        raise sdk.ValidationFailed("invalid tier override: " + ", ".join(sorted(errors)), errors)
+    with sdk.UnitOfWork() as uow:
+        row = _locked(customer_id)
+        old = None
+        if row is None:
+            # Not computed yet: no spend is known, so the computed tier is the lowest.
+            row = CustomerTier(customer_id=customer_id, computed_tier=s.lowest, value_minor=0, rank=None,
+                               computed_at=now)
+            sdk.db.session.add(row)
+        else:
+            old = row.override_tier or row.computed_tier
+        row.override_tier, row.override_reason, row.override_by, row.override_until = tier, reason, staff.id, until
+        expiry = f" until {until.astimezone(now.tzinfo):%Y-%m-%d %H:%M} UTC" if until is not None else ""
+        if _record(customer_id, old, tier, f"override by {staff.name} (staff {staff.id}){expiry}: {reason}", now):
+            _retier(customer_ids=[customer_id])
+        uow.commit()
     return detail(customer_id)
 
 
 def clear_override(customer_id: int, staff) -> dict:
     """Remove the customer's override (expired or not); the computed tier
     applies again. Idempotent; committed. 404 for an unknown customer."""
-    customer_by_id(customer_id)
+    sdk.get_customer(customer_id)
     now = utcnow()
-    row = _locked(customer_id)
-    changed = False
-    if row is not None and row.override_tier is not None:
-        note = "" if _override_active(row, now) else " (it had expired)"
-        changed = _record(customer_id, row.override_tier, row.computed_tier,
-                          f"override removed by {staff.name} (staff {staff.id}){note}", now)
-        row.override_tier = row.override_reason = row.override_by = row.override_until = None
-    _commit_and_retier(**({"customer_ids": [customer_id]} if changed else {}))
+    with sdk.UnitOfWork() as uow:
+        row = _locked(customer_id)
+        if row is not None and row.override_tier is not None:
+            note = "" if _override_active(row, now) else " (it had expired)"
+            if _record(customer_id, row.override_tier, row.computed_tier,
+                       f"override removed by {staff.name} (staff {staff.id}){note}", now):
+                _retier(customer_ids=[customer_id])
+            row.override_tier = row.override_reason = row.override_by = row.override_until = None
+        uow.commit()
     return detail(customer_id)

@@ -17,10 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from service.domain.errors import ValidationFailed
-from service.extensions import db
-from service.models import Customer
-from service.models.base import utcnow
+from service import sdk
 
 from .models import Transaction
 from .settings import tier_settings
@@ -90,11 +87,11 @@ def insert_new(rows: list[dict]) -> int:
     if not rows:
         return 0
     table = Transaction.__table__
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if sdk.db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = (insert(table).on_conflict_do_nothing(index_elements=["customer_id", "reference"])
             .returning(table.c.id))
-    now = utcnow()
-    return len(db.session.execute(stmt, [{**r, "created_at": now} for r in rows]).all())
+    now = sdk.utcnow()
+    return len(sdk.db.session.execute(stmt, [{**r, "created_at": now} for r in rows]).all())
 
 
 @dataclass
@@ -109,19 +106,24 @@ class ImportResult:
 def _flush(batch: list[tuple[int, dict]], result: ImportResult) -> None:
     if not batch:
         return
+    Customer = sdk.Customer
     refs = {fields["customer_ref"] for _, fields in batch}
-    ids = dict(db.session.execute(select(Customer.external_ref, Customer.id).where(Customer.external_ref.in_(refs))).all())
-    rows = []
-    for line, fields in batch:
-        customer_id = ids.get(fields["customer_ref"])
-        if customer_id is None:
-            result.errors.append((line, f"customer_ref {fields['customer_ref']!r} is not a known customer"))
-            continue
-        rows.append({"customer_id": customer_id, **{k: v for k, v in fields.items() if k != "customer_ref"}})
-    inserted = insert_new(rows)
+    # A unit of work per batch: an interrupted import can simply be run again.
+    with sdk.UnitOfWork() as uow:
+        ids = dict(sdk.db.session.execute(select(Customer.external_ref, Customer.id)
+                                          .where(Customer.external_ref.in_(refs))).all())
+        rows, errors = [], []
+        for line, fields in batch:
+            customer_id = ids.get(fields["customer_ref"])
+            if customer_id is None:
+                errors.append((line, f"customer_ref {fields['customer_ref']!r} is not a known customer"))
+                continue
+            rows.append({"customer_id": customer_id, **{k: v for k, v in fields.items() if k != "customer_ref"}})
+        inserted = insert_new(rows)
+        uow.commit()
+    result.errors += errors
     result.imported += inserted
     result.skipped += len(rows) - inserted
-    db.session.commit()  # a batch at a time: an interrupted import can simply be run again
 
 
 def import_transactions(lines, progress=None) -> ImportResult:
@@ -175,13 +177,14 @@ def add_transactions(items: list[dict]) -> dict:
     currency other than ``TIER_CURRENCY``. Repeats (stored, or earlier in
     the request) are skipped. Commits; returns ``{"created", "skipped"}``.
     """
+    Customer, session = sdk.Customer, sdk.db.session
     currency = tier_settings().currency
     errors: dict[str, list[str]] = {}
     ids = {i["customer_id"] for i in items if i.get("customer_id") is not None}
     refs = {i["customer_ref"] for i in items if i.get("customer_ref") is not None}
-    known_ids = set(db.session.scalars(select(Customer.id).where(Customer.id.in_(ids)))) if ids else set()
-    by_ref = dict(db.session.execute(select(Customer.external_ref, Customer.id)
-                                     .where(Customer.external_ref.in_(refs))).all()) if refs else {}
+    known_ids = set(session.scalars(select(Customer.id).where(Customer.id.in_(ids)))) if ids else set()
+    by_ref = dict(session.execute(select(Customer.external_ref, Customer.id)
+                                  .where(Customer.external_ref.in_(refs))).all()) if refs else {}
     rows, seen = [], set()
     for n, item in enumerate(items):
         if item.get("customer_id") is not None:
@@ -202,7 +205,8 @@ def add_transactions(items: list[dict]) -> dict:
                          "amount_minor": item["amount_minor"], "margin_minor": item.get("margin_minor"),
                          "currency": item["currency"], "reference": item["reference"]})
     if errors:
-        raise ValidationFailed("invalid transactions: " + ", ".join(sorted(errors)), errors)
-    created = insert_new(rows)
-    db.session.commit()
+        raise sdk.ValidationFailed("invalid transactions: " + ", ".join(sorted(errors)), errors)
+    with sdk.UnitOfWork() as uow:
+        created = insert_new(rows)
+        uow.commit()
     return {"created": created, "skipped": len(items) - created}

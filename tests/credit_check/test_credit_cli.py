@@ -53,6 +53,23 @@ def test_import_reports_bad_rows_by_line_and_keeps_the_good(cli, tmp_path, make_
     assert figures_of(b, "2026Q3").data == {"gross_margin": 25.0}
 
 
+def test_import_writes_good_rows_in_batches(cli, tmp_path, make_customer, monkeypatch):
+    from plugins.credit_check import figures
+
+    written = []
+    write = figures._write
+    monkeypatch.setattr(figures, "BATCH", 2)
+    monkeypatch.setattr(figures, "_write", lambda batch: written.append(len(batch)) or write(batch))
+    ids = [make_customer(f"K-{n}") for n in range(1, 6)]
+    rows = [[f"K-{n}", "2026Q3", *BEST.values()] for n in range(1, 6)]
+    rows.insert(2, ["K-9", "2026Q3", *BEST.values()])  # a bad row between batches
+    result = cli("credit", "import", _csv(tmp_path, rows))
+    assert result.exit_code == 1 and "5 row(s) imported, 1 rejected" in result.output
+    assert written == [2, 2, 1]
+    db.session.rollback()  # what is stored, not what the session holds
+    assert all(figures_of(i, "2026Q3").data == {k: float(v) for k, v in BEST.items()} for i in ids)
+
+
 def test_import_refuses_unknown_columns(cli, tmp_path, make_customer):
     result = cli("credit", "import", _csv(tmp_path, [["K-1", "2026Q3", 1]],
                                           header=["customer_ref", "quarter", "luck"]))

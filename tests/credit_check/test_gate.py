@@ -72,18 +72,64 @@ def test_limits_are_configurable(graded, open_with_remedy):
     assert open_with_remedy(graded("B", "B-2"), "2.01")["remedy"]["decision"] == "needs_approval"
 
 
+def _credit_panel(client, headers, number):
+    panels = {p["key"]: p for p in client.get(f"/api/v1/tickets/{number}?panels=true", headers=headers).json["panels"]}
+    return panels["credit"]
+
+
+def _rows(panel):
+    return [(r["label"], r["value"], r["kind"]) for r in panel["rows"]]
+
+
+AGENT_ROWS = [("Remedy", "waits for approval", "badge"), ("Approver", "Finance", "text"),
+              ("Next step", "Wait for finance to approve, or ask the customer to pay in advance.", "text")]
+
+
 def test_the_panel_shows_agents_the_decision_and_next_step_but_not_the_grade(
         client, agent, supervisor, finance, admin, graded, open_with_remedy):
+    from plugins.credit_check.rating import current_quarter
+
     number = open_with_remedy(graded("C"), "800.00")["number"]
-    panels = {p["key"]: p for p in client.get(f"/api/v1/tickets/{number}?panels=true", headers=agent).json["panels"]}
-    assert panels["credit"]["data"] == {
-        "remedy_decision": "needs_approval", "approver": "finance",
-        "next_step": "Wait for finance to approve, or ask the customer to pay in advance.",
-        "next_step_zh": "等待财务批准，或请客户先付款。"}
+    panel = _credit_panel(client, agent, number)
+    assert (panel["plugin"], panel["title"], panel["failed"], panel.get("data")) == (
+        "credit_check", "Credit check", False, None)
+    assert _rows(panel) == AGENT_ROWS
     for headers in (supervisor, finance, admin):
-        data = {p["key"]: p for p in client.get(f"/api/v1/tickets/{number}?panels=true", headers=headers).json["panels"]}["credit"]["data"]
-        assert (data["credit"]["grade"], data["credit"]["score"], data["credit"]["status"]) == ("C", "30.00", "rated")
-        assert data["next_step"].startswith("Wait for finance")
+        rows = _rows(_credit_panel(client, headers, number))
+        assert rows == AGENT_ROWS + [("Credit grade", "C", "badge"), ("Score", "30.00", "text"),
+                                     ("Quarter", current_quarter(), "text"), ("Source", "scorecard", "text")]
+
+
+def test_the_panel_is_in_the_pages_language(client, agent, supervisor, graded, open_with_remedy):
+    from plugins.credit_check.rating import current_quarter
+
+    number = open_with_remedy(graded("C"), "800.00")["number"]
+    chinese = _credit_panel(client, {**agent, "Accept-Language": "zh-CN,zh;q=0.9"}, number)
+    zh_rows = [("补偿", "待审批", "badge"), ("审批人", "财务", "text"),
+               ("下一步", "等待财务批准，或请客户先付款。", "text")]
+    assert chinese["title"] == "信用检查" and _rows(chinese) == zh_rows
+    rows = _rows(_credit_panel(client, {**supervisor, "Accept-Language": "zh-CN"}, number))
+    assert rows == zh_rows + [("信用等级", "C", "badge"), ("得分", "30.00", "text"),
+                              ("季度", current_quarter(), "text"), ("来源", "评分卡", "text")]
+    assert _rows(_credit_panel(client, {**agent, "Accept-Language": "en-GB"}, number)) == AGENT_ROWS
+
+
+def test_the_console_shows_the_panel_in_the_staff_members_language(client, staff_login, graded, open_with_remedy):
+    number = open_with_remedy(graded("C"), "800.00")["number"]
+    staff_login("supervisor", language="zh_CN")
+    page = client.get(f"/console/tickets/{number}").text
+    panel = page[page.index('data-panel="credit"'):]
+    panel = panel[:panel.index("</section>")]
+    assert "<h2>信用检查</h2>" in panel and "<dd>等待财务批准，或请客户先付款。</dd>" in panel
+    assert '<dt>信用等级</dt><dd><span class="badge">C</span></dd>' in panel and "<dd>30.00</dd>" in panel
+
+
+def test_unrated_and_never_rated_customers_on_the_panel(client, supervisor, graded, make_customer, open_with_remedy):
+    never = open_with_remedy(make_customer("NEVER"), "1.00")["number"]
+    assert _rows(_credit_panel(client, supervisor, never))[-1] == ("Credit grade", "not rated yet", "badge")
+    unrated = _rows(_credit_panel(client, supervisor, open_with_remedy(graded(None), "1.00")["number"]))
+    assert ("Credit grade", "unrated", "badge") in unrated and ("Note", "no figures", "text") in unrated
+    assert not any(label == "Score" for label, _, _ in unrated)
 
 
 def test_no_credit_on_customer_facing_views(client, file_ticket, graded, open_with_remedy, app):
@@ -123,8 +169,8 @@ def test_finance_approves_a_c_grade_remedy_and_the_agent_sees_what_to_do(
     fin, finance = make_staff("finance", "finance")
     done = client.post(f"/api/v1/tickets/{number}/remedy", headers=finance, json=body)
     assert done.status_code == 200 and done.json["remedy"]["decision"] == "approved"
-    panel = {p["key"]: p for p in client.get(f"/api/v1/tickets/{number}?panels=true", headers=agent).json["panels"]}["credit"]
-    assert (panel["data"]["remedy_decision"], panel["data"]["next_step"]) == ("approved", "Grant the remedy.")
+    rows = _rows(_credit_panel(client, agent, number))
+    assert rows[0] == ("Remedy", "approved", "badge") and rows[-1] == ("Next step", "Grant the remedy.", "text")
     last = _history(client, agent, number)[-1]
     assert (last["action"], last["actor"]["id"], last["details"]["reason"]) == \
         ("remedy_approved", fin.id, "customer paid in advance")

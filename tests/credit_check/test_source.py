@@ -125,3 +125,23 @@ def test_no_cache_when_turned_off(app, rated_customer):
     rate_customer(rated_customer, "2026Q4")
     rate_customer(rated_customer, "2026Q4")
     assert source.calls == 2
+
+
+def test_credit_source_is_the_plugins_own_decider(app, rated_customer):
+    import inspect
+
+    from plugins.credit_check import hookspecs
+
+    manager = app.extensions["kefu_plugins"]
+    assert manager.kind("credit_source") == "decider"
+    assert manager.pm.hook.credit_source.spec.namespace is hookspecs
+    doc = inspect.getdoc(hookspecs.credit_source)
+    assert ":return:" in doc and all(f":param {p}:" in doc for p in ("customer", "quarter"))
+    # Nobody answers: the internal score, and nothing to note.
+    rating = rate_customer(rated_customer, "2026Q4")
+    assert (rating.grade, rating.score, rating.source, rating.reason) == ("AAA", Decimal("97.00"), "scorecard", None)
+
+
+def test_without_credit_check_nobody_declares_credit_source(build_app, app_config):
+    with build_app({**app_config, "DISABLED_PLUGINS": ["credit_check"]}) as app:
+        assert app.extensions["kefu_plugins"].kind("credit_source") is None

@@ -4,23 +4,32 @@ The full loop of the issue: resolve -> survey -> "not solved" -> reopened ->
 resolved again -> new survey -> 5 -> closed."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from survey_helpers import give_supervisor, mails, panel_link, resolve, stored_status, surveys_of, token_of
+from plugins.satisfaction_survey.hookspecs import SurveyAnswer
 from service import hookimpl
 from service.extensions import db
+from service.hooks.types import problems
 from service.models import Ticket
 from service.models.base import utcnow
 
 
 class Listener:
-    """Records ``survey_answered`` with what was committed when it fired."""
+    """Records ``survey_answered`` with what was committed when it fired, and
+    the ``survey.answered`` events (what webhooks deliver)."""
 
     def __init__(self):
         self.calls = []
+        self.events = []
+
+    @hookimpl
+    def event_published(self, event, ticket, data):
+        if event == "survey.answered":
+            self.events.append((ticket.number, stored_status(ticket.number), data))
 
     @hookimpl
     def survey_answered(self, ticket, answer, actor):
@@ -38,6 +47,14 @@ def listener(app):
 def _history(client, headers, number):
     return [(e["action"], e["actor"]["type"], e["details"])
             for e in client.get(f"/api/v1/tickets/{number}/history", headers=headers).json]
+
+
+def _panel(client, headers, number):
+    """The survey panel on the agent's view of the ticket: (title, rows)."""
+    [panel] = [p for p in client.get(f"/api/v1/tickets/{number}?panels=true", headers=headers).json["panels"]
+               if p["key"] == "satisfaction_survey"]
+    assert panel["failed"] is False
+    return panel["title"], panel["rows"]
 
 
 def _answer(client, url, **body):
@@ -77,9 +94,20 @@ def test_the_full_loop(app, client, make_staff, act, file_ticket, jobs, listener
     recovery = client.get("/api/v1/surveys/recovery", headers=agent).json
     assert [(r["number"], r["reason"], r["rating"], r["recovered_at"]) for r in recovery] == [
         (number, "not_solved", 2, None)]
-    panel = [p for p in client.get(f"/api/v1/tickets/{number}?panels=true", headers=agent).json["panels"]
-             if p["key"] == "satisfaction_survey"][0]
-    assert panel["data"][0]["outcome"] == "reopened" and panel["data"][-1]["recovery"] == "open"
+    # The agent's panel: typed rows in the page's language, the survey's answer then the recovery mark.
+    title, rows = _panel(client, agent, number)
+    assert title == "Satisfaction survey"
+    assert [(r["label"], r["value"], r["kind"], r["items"]) for r in rows if r["kind"] != "time"] == [
+        ("Survey of resolution 1", "Answered", "badge", []), ("Solved", "No", "text", []),
+        ("Rating", "2/5", "text", []),
+        ("What went wrong", "It took too long, The result was not explained", "list",
+         ["It took too long", "The result was not explained"]),
+        ("Comment", "The machine still leaks.", "text", []), ("Outcome", "Reopened", "badge", []),
+        ("Recovery", "Open", "badge", []), ("Why", "Not solved", "text", [])]
+    assert [r["label"] for r in rows if r["kind"] == "time"] == ["Sent", "Answered", "Marked"]
+    assert all(datetime.fromisoformat(r["value"]).tzinfo is not None for r in rows if r["kind"] == "time")
+    title, rows = _panel(client, {**agent, "Accept-Language": "zh-CN"}, number)
+    assert title == "满意度调查" and ("结果", "已重开") in [(r["label"], r["value"]) for r in rows]
     assert panel_link(client, filed["token"]) is None  # answered: no survey on the tracking page
 
     # resolved again -> a new survey -> 5 -> closed
@@ -96,6 +124,12 @@ def test_the_full_loop(app, client, make_staff, act, file_ticket, jobs, listener
     assert client.get("/api/v1/surveys/recovery", headers=agent).json == []
     [ended] = client.get("/api/v1/surveys/recovery?open=false", headers=agent).json
     assert ended["recovered_at"] is not None and ended["recovered_by"] == f"good survey answer on {number}"
+    rows = _panel(client, agent, number)[1]
+    assert [(r["label"], r["value"]) for r in rows if r["kind"] != "time"][-7:] == [
+        ("Survey of resolution 2", "Answered"), ("Solved", "Yes"), ("Rating", "5/5"),
+        ("Comment", "Fixed now, thanks"), ("Outcome", "Closed"), ("Recovery", "Ended"), ("Why", "Not solved")]
+    assert [r["label"] for r in rows if r["kind"] == "time"] == ["Sent", "Answered", "Sent", "Answered", "Marked",
+                                                                 "Ended"]
     # The old link stays used.
     assert client.post(f"/api/v1/public/surveys/{token_of(first)}", json={"solved": True, "rating": 5}).status_code == 409
 
@@ -109,6 +143,16 @@ def test_the_full_loop(app, client, make_staff, act, file_ticket, jobs, listener
         "reasons": ["slow", "not_explained"], "comment": "The machine still leaks.", "extra": {},
         "outcome": "reopened", "followup": None}
     assert listener.calls[0]["actor"] == ("customer", "Wang Fang")
+    # The plugin's own hook is a notification it declares itself, and its answer is the declared shape.
+    assert app.extensions["kefu_plugins"].kind("survey_answered") == "notification"
+    assert [problems(call["answer"], SurveyAnswer) for call in listener.calls] == [[], []]
+    # survey.answered: published after the same commit, the answer without its free text.
+    assert listener.events == [
+        (number, "in_progress", {"survey_id": 1, "round": 0, "solved": False, "rating": 2, "effort": None,
+                                 "nps": None, "reasons": ["slow", "not_explained"], "outcome": "reopened",
+                                 "followup": None}),
+        (number, "closed", {"survey_id": 2, "round": 1, "solved": True, "rating": 5, "effort": None, "nps": None,
+                            "reasons": [], "outcome": "closed", "followup": None})]
 
 
 def test_a_low_rating_reopens_even_when_solved(client, make_staff, act, file_ticket, jobs):
@@ -156,6 +200,7 @@ def test_not_solved_past_the_reopen_window_opens_a_linked_follow_up(client, make
     [row] = client.get("/api/v1/surveys/recovery", headers=agent).json
     assert row["followup"] == followup["number"]
     assert listener.calls[0]["answer"]["followup"] == followup["number"]
+    assert listener.events[0][2]["outcome"] == "followup" and listener.events[0][2]["followup"] == followup["number"]
 
 
 def test_not_solved_on_a_closed_ticket_opens_a_follow_up(client, make_staff, act, file_ticket, jobs):

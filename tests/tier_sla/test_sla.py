@@ -148,6 +148,75 @@ def test_the_ladder_fires_each_step_once_and_in_order(app, client, agent, make_s
         ("SLA warning", supervisor.id, ticket.id), ("SLA breach", supervisor.id, ticket.id)]
 
 
+def test_the_sla_hooks_are_the_plugins_own_notifications(app):
+    from plugins.tier_sla import hookspecs
+    from service.hooks import specs
+
+    manager = app.extensions["kefu_plugins"]
+    for hook in ("sla_warning", "sla_breached"):
+        assert manager.kind(hook) == "notification"
+        assert getattr(manager.pm.hook, hook).spec.namespace is hookspecs  # declared by tier_sla ...
+        assert not hasattr(specs, hook)  # ... not by the core
+
+
+def test_the_sweep_publishes_its_events_and_records_a_failing_listener(app, client, agent, file_ticket, act,
+                                                                        fast_policy):
+    published = []
+
+    class Listener:
+        @hookimpl
+        def event_published(self, event, ticket, data):
+            if event.startswith("sla."):
+                published.append((event, ticket.number, data))
+
+        @hookimpl
+        def sla_warning(self, ticket):
+            raise RuntimeError("pager down")
+
+    app.extensions["kefu_plugins"].register(Listener(), name="sla_listener")
+    number = file_ticket()["number"]
+    act(agent, number, "confirm", department="logistics")  # first response met
+    start = _clock(number).started_at
+    assert sweep(now=start + timedelta(minutes=31))["steps"] == 1
+    due = (start + timedelta(minutes=40)).isoformat()
+    assert published == [("sla.warning", number, {"target": "resolution", "due": due, "step": "warning"})]
+    # The step stays taken, and the listener's failure is on the ticket's history.
+    assert _events(number) == ["sla_warning"]
+    ticket = _ticket(number)
+    assert [e.details for e in db.session.scalars(select(TicketEvent).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.action == "plugin_error"))] == [
+        {"hook": "sla_warning", "error": "RuntimeError: pager down"}]
+    assert sweep(now=start + timedelta(minutes=31))["steps"] == 0
+    counts = sweep(now=start + timedelta(minutes=61))
+    assert counts["steps"] == 2 and [p[0] for p in published] == ["sla.warning", "sla.breached", "sla.breached"]
+    assert [p[2]["step"] for p in published[1:]] == ["breach", "takeover"]
+
+
+def test_a_refused_take_over_changes_nothing_and_is_recorded(app, client, agent, make_staff, file_ticket, act,
+                                                             fast_policy, recorder):
+    supervisor, _ = make_staff("supervisor", "logistics")
+    db.session.get(Department, db.session.scalar(select(Department.id).where(Department.code == "logistics"))
+                   ).supervisor_id = supervisor.id
+    db.session.commit()
+
+    class Freeze:
+        @hookimpl
+        def guard_ticket_change(self, ticket, change, actor):
+            if change.kind == "update" and actor.name == "tier_sla":
+                return {"code": "frozen", "message": "no take-overs on this desk"}
+
+    app.extensions["kefu_plugins"].register(Freeze(), name="freeze")
+    number = file_ticket()["number"]
+    act(agent, number, "confirm", department="logistics")
+    start = _clock(number).started_at
+    assert sweep(now=start + timedelta(minutes=61))["steps"] == 3
+    ticket = _ticket(number)
+    assert ticket.assignee_id is None and ticket.priority == "normal"
+    assert _events(number) == ["sla_warning", "sla_breach", "sla_takeover"]
+    assert _events(number, "change_refused") == ["change_refused"]
+    assert recorder.calls[-1] == ("breached", number, "resolution", "takeover")
+
+
 def test_a_sweep_after_downtime_catches_up_without_duplicates(app, client, agent, file_ticket, fast_policy,
                                                               recorder):
     numbers = [file_ticket(subject=f"Parcel {i}")["number"] for i in range(3)]

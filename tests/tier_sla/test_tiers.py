@@ -11,9 +11,10 @@ import sqlalchemy as sa
 
 from plugins.tier_sla import tiers
 from plugins.tier_sla.models import CustomerTier, TierChange, Transaction
-from plugins.tier_sla.settings import parse_shares, tier_settings
+from plugins.tier_sla.settings import TierSettings, parse_shares, tier_settings
 from service import create_app
 from service.extensions import db
+from service.hooks.manager import PluginStartupError
 from service.jobs.registry import registry
 from service.models import Customer
 
@@ -287,15 +288,41 @@ def test_settings_defaults_and_validation():
                           ({"TIER_SHARES": {"pyramid": [["a", 0.001], ["b", 99.999]]}}, "two decimals"),
                           ({"TIER_SHARES": {"pyramid": [["a b", 50], ["c", 50]]}}, "tier name"),
                           ({"TIER_PERIOD_DAYS": 0}, "TIER_PERIOD_DAYS"), ({"TIER_MEASURE": "profit"}, "TIER_MEASURE"),
-                          ({"TIER_CURRENCY": "rmb"}, "TIER_CURRENCY"),
+                          ({"TIER_PERIOD_DAYS": True}, "TIER_PERIOD_DAYS"), ({"TIER_PERIOD_DAYS": "30"}, "TIER_PERIOD_DAYS"),
+                          ({"TIER_CURRENCY": "rmb"}, "TIER_CURRENCY"), ({"TIER_CURRENCY": "CNY\n"}, "TIER_CURRENCY"),
                           ({"TIER_RECOMPUTE_WORK_MEM": "64MB'; DROP TABLE x; --"}, "TIER_RECOMPUTE_WORK_MEM")):
         with pytest.raises(ValueError, match=words):
             tier_settings(config)
 
 
+@pytest.mark.parametrize("overrides", [{"TIER_METHOD": "abc", "TIER_PERIOD_DAYS": 90, "TIER_RECOMPUTE_WORK_MEM": None}])
+def test_settings_come_from_the_app_through_the_plugins_schema(app):
+    from service import sdk
+    from service.hooks.plugin_settings import described
+
+    s = sdk.plugin_settings("tier_sla")
+    assert isinstance(s, TierSettings) and tier_settings() is s  # loaded once, until a value changes
+    assert (s.method, s.tiers, s.period_days, s.measure, s.currency, s.work_mem) == (
+        "abc", ("A", "B", "C"), 90, "spend", "CNY", None)
+    # ``kefu plugins --check`` lists each key with its value in force and its default.
+    shown = {d["key"]: d for d in described(app, "tier_sla")}
+    assert set(shown) == {"TIER_METHOD", "TIER_SHARES", "TIER_PERIOD_DAYS", "TIER_MEASURE", "TIER_CURRENCY",
+                          "TIER_RECOMPUTE_WORK_MEM"}
+    assert shown["TIER_METHOD"] == {"key": "TIER_METHOD", "value": "abc", "default": "pyramid", "set": True}
+    assert shown["TIER_CURRENCY"] == {"key": "TIER_CURRENCY", "value": "CNY", "default": "CNY", "set": False}
+    assert shown["TIER_SHARES"]["default"]["abc"] == [["A", 5], ["B", 15], ["C", 80]]
+    app.config["TIER_METHOD"] = "pyramid"  # a changed value is loaded (and checked) again
+    assert tier_settings().tiers == ("vip", "major", "ordinary", "small")
+
+
 def test_a_bad_tier_setting_stops_the_app_at_start(app_config):
-    with pytest.raises(ValueError, match="TIER_METHOD 'xyz'"):
+    # Loaded through the plugin's settings schema at start: kefu refuses to
+    # start, naming the plugin, the key and what is wrong with it.
+    with pytest.raises(PluginStartupError, match="plugin tier_sla failed in register_settings: .*"
+                                                 "TIER_METHOD: TIER_METHOD 'xyz'"):
         create_app({**app_config, "TIER_METHOD": "xyz"})
+    with pytest.raises(PluginStartupError, match="TIER_PERIOD_DAYS: TIER_PERIOD_DAYS must be a whole number"):
+        create_app({**app_config, "TIER_PERIOD_DAYS": 0})
 
 
 @pytest.mark.parametrize("overrides", [{"TIER_SHARES": {"gold": [["gold", 10], ["rest", 90]]},

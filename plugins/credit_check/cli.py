@@ -1,5 +1,6 @@
-"""``kefu credit rate [--customer REF] [--quarter Q]`` and ``kefu credit import FILE``.
-Progress bars (tqdm) go to stderr, results to stdout."""
+"""``kefu credit rate [--customer REF] [--quarter Q]`` and ``kefu credit import FILE``
+(added with ``register_cli``). Progress bars (tqdm) go to stderr, results to
+stdout; the writing is the use cases' (``rating``, ``figures``)."""
 from __future__ import annotations
 
 import sys
@@ -9,8 +10,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from tqdm import tqdm
 
-from service.extensions import db
-from service.models import Customer
+from service import sdk
 
 
 def _count_rows(path: str) -> int:
@@ -43,10 +43,10 @@ def credit_rate(customer_ref, quarter):
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--quarter") from None
     if customer_ref is not None:
-        customer_id = db.session.scalar(select(Customer.id).where(Customer.external_ref == customer_ref))
+        customer_id = sdk.db.session.scalar(select(sdk.Customer.id).where(sdk.Customer.external_ref == customer_ref))
         if customer_id is None and customer_ref.isdigit() and int(customer_ref) < 2**31:
             # not an external_ref: try it as an id
-            customer_id = db.session.scalar(select(Customer.id).where(Customer.id == int(customer_ref)))
+            customer_id = sdk.db.session.scalar(select(sdk.Customer.id).where(sdk.Customer.id == int(customer_ref)))
         if customer_id is None:
             raise click.ClickException(f"no customer with external_ref {customer_ref!r}")
         r = rate_customer(customer_id, quarter, rated_by="cli")
@@ -75,8 +75,9 @@ def credit_rate(customer_ref, quarter):
 @with_appcontext
 def credit_import(file):
     """Import figures from CSV: customer_ref,quarter and indicator columns
-    (see config/credit_scorecard.json for the keys). Blank cells are left as
-    they are. Bad rows are reported by line; exits 1 when a row was bad."""
+    (the keys of the scorecard: plugins/credit_check/scorecard.json, or the
+    file CREDIT_SCORECARD names). Blank cells are left as they are. Bad rows
+    are reported by line; exits 1 when a row was bad."""
     from .figures import import_figures
 
     try:

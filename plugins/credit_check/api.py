@@ -12,7 +12,9 @@ PUT  /api/v1/customers/{id}/credit/figures/{q}      supervisor, finance (admin) 
 GET  /api/v1/customers/{id}/credit/views            admin                        who viewed the breakdown, when
 ==================================================  ===========================  ===============================
 
-Credit data is never on customer-facing routes; agents get 403 here.
+Credit data is never on customer-facing routes; agents get 403 here. Views
+are thin: load, call the use case (``explain``, ``rating``, ``figures``), dump;
+the use cases answer 404 for an unknown customer and write in units of work.
 """
 from __future__ import annotations
 
@@ -23,15 +25,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from service.usecases.auth import authenticate, current_staff, require_role
-from service.domain.errors import ValidationFailed
-from service.reads.lookup import customer_by_id
+from service import sdk
 
 from . import explain, figures, quarters, rating
 
 blp = Blueprint("credit_check", __name__, url_prefix="/api/v1/customers",
                 description="Customer credit ratings (credit_check): supervisors, admins and finance only.")
-blp.before_request(authenticate)
+blp.before_request(sdk.authenticate)
 
 CUSTOMER = "/<int(max=2147483647):customer_id>/credit"
 QUARTER = validate.Regexp(quarters.QUARTER.pattern, error="must be a quarter such as 2026Q4")
@@ -109,76 +109,56 @@ class ViewOut(ma.Schema):
 
 
 @blp.route(CUSTOMER, methods=["GET"])
-@require_role("supervisor", "finance")
+@sdk.require_role("supervisor", "finance")
 @blp.arguments(QuarterArgs, location="query")
 @blp.response(200, CreditOut)
 def credit(args, customer_id):
     """The rating in force (or the latest of ``quarter``) with its breakdown;
     each view is recorded. Never rated: ``status`` unrated, ``reason`` "not rated yet"."""
-    customer_by_id(customer_id)
-    return explain.view_breakdown(customer_id, current_staff(), args.get("quarter"))
+    return explain.view_breakdown(customer_id, sdk.current_staff(), args.get("quarter"))
 
 
 @blp.route(CUSTOMER + "/ratings", methods=["GET"])
-@require_role("supervisor", "finance")
+@sdk.require_role("supervisor", "finance")
+@sdk.read_only
 @blp.response(200, RatingOut(many=True))
 def ratings(customer_id):
     """Every rating of the customer, newest first (grades and scores, no breakdown)."""
-    customer_by_id(customer_id)
     return rating.ratings_of(customer_id)
 
 
 @blp.route(CUSTOMER + "/rate", methods=["POST"])
-@require_role("supervisor", "finance")
+@sdk.require_role("supervisor", "finance")
 @blp.arguments(RateIn)
 @blp.response(201, RatingOut)
 def rate(data, customer_id):
     """Rate the customer now for ``quarter`` (default: the current one) from
     the previous quarter's figures; the external source may take up to
     ``CREDIT_SOURCE_TIMEOUT`` seconds."""
-    customer_by_id(customer_id)
-    return rating.rate_customer(customer_id, data.get("quarter"), rated_by=f"staff:{current_staff().id}")
-
-
-def _figures_out(customer_id, quarter):
-    from .settings import settings
-
-    row = figures.figures_of(customer_id, quarter)
-    data = row.data if row is not None else {}
-    return {"customer_id": customer_id, "quarter": quarter, "figures": data,
-            "missing": settings().scorecard.missing(data), "updated_at": row.updated_at if row else None}
-
-
-def _quarter(quarter):
-    try:
-        return quarters.check(quarter)
-    except ValueError as exc:
-        raise ValidationFailed(str(exc), {"quarter": [str(exc)]}) from None
+    return rating.rate_customer(customer_id, data.get("quarter"), rated_by=f"staff:{sdk.current_staff().id}")
 
 
 @blp.route(CUSTOMER + "/figures/<quarter>")
 class Figures(MethodView):
-    @require_role("supervisor", "finance")
+    @sdk.require_role("supervisor", "finance")
+    @sdk.read_only
     @blp.response(200, FiguresOut)
     def get(self, customer_id, quarter):
         """The customer's figures for ``quarter`` and the indicators still missing."""
-        customer_by_id(customer_id)
-        return _figures_out(customer_id, _quarter(quarter))
+        return figures.figures_view(customer_id, quarter)
 
-    @require_role("supervisor", "finance")
+    @sdk.require_role("supervisor", "finance")
     @blp.arguments(FiguresIn)
     @blp.response(200, FiguresOut)
     def put(self, data, customer_id, quarter):
         """Merge figures into the customer's ``quarter`` (422 naming ``figures.<key>``)."""
-        customer_by_id(customer_id)
-        figures.set_figures(customer_id, _quarter(quarter), data["figures"])
-        return _figures_out(customer_id, quarter)
+        return figures.put_figures(customer_id, quarter, data["figures"])
 
 
 @blp.route(CUSTOMER + "/views", methods=["GET"])
-@require_role("admin")
+@sdk.require_role("admin")
+@sdk.read_only
 @blp.response(200, ViewOut(many=True))
 def views(customer_id):
     """Who viewed the customer's credit breakdown, newest first (the last 200)."""
-    customer_by_id(customer_id)
     return explain.views_of(customer_id)
