@@ -83,7 +83,7 @@ def staff_revoke_token(token):
     click.echo("revoked")
 
 
-@main.command("plugins")
+@main.command("plugins", with_appcontext=False)
 @click.option("--check", is_flag=True, help="also check settings and migrations; exit 1 on any problem")
 def plugins_command(check):
     """List plugins: name, state, source, hooks, and what failed at start.
@@ -91,9 +91,15 @@ def plugins_command(check):
     Works when a plugin fails and kefu refuses to start: the app is built
     leniently here, to show the failure.
     """
+    from flask.cli import ScriptInfo
+
+    from service.hooks.manager import PluginStartupError
     from service.hooks.report import report
 
-    app = create_app(strict=False)
+    try:
+        app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+    except PluginStartupError:
+        app = create_app(strict=False)  # to show what failed, instead of failing
     with app.app_context():
         lines, problems = report(app, check=check)
     for line in lines:

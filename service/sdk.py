@@ -52,10 +52,12 @@ from service.domain.workflow import (
     STATUSES,
     reopen_is_late,
 )
-from service.extensions import db, limiter
+from service.extensions import db
+from service.extensions import limiter as _limiter
 from service.hooks import plugins as _plugins
 from service.hooks.plugin_settings import settings_of as plugin_settings
 from service.hooks.specs import collector, decider, notification
+from service.hooks.types import check as _check
 from service.hooks.types import (
     ChartSeries,
     ChartSpec,
@@ -101,7 +103,8 @@ from service.usecases import opening as _opening
 from service.usecases import tickets as _tickets
 from service.usecases.auth import authenticate, current_staff, require_role
 from service.usecases.events import CORE_EVENTS
-from service.usecases.uow import UnitOfWork, active_unit
+from service.usecases.uow import UnitOfWork
+from service.usecases.uow import active_unit as _active_unit
 
 Model = db.Model
 """The declarative base for a plugin's own tables (``class Thing(sdk.Model)``)."""
@@ -210,7 +213,7 @@ def record_event(ticket: Ticket, actor: Actor, action: str, **details) -> None:
     (``action``: a short snake_case name, e.g. ``survey_answered``;
     ``details``: JSON-able). Must be called inside a ``UnitOfWork``: the
     event is written when it commits, and dropped if it rolls back."""
-    if active_unit() is None:
+    if _active_unit() is None:
         raise RuntimeError("record_event must be called inside a UnitOfWork")
     if not isinstance(action, str) or not action or len(action) > 40:
         raise ValueError("a history action is a name of 1 to 40 characters")
@@ -264,12 +267,20 @@ def enqueue(name: str, *, dedupe_key: str | None = None, delay: timedelta | None
     return _jobs.enqueue(name, dedupe_key=dedupe_key, delay=delay, run_at=run_at, **kwargs)
 
 
-def ask(hook: str, **kwargs):
+def ask(hook: str, *, shape=None, validate=None, **kwargs):
     """Ask a decider (one your plugin declared with ``register_hookspecs``):
-    ``(answer, plugin name, failures)``; the first non-None answer wins,
-    implementations that raise are skipped and listed in ``failures`` as
-    ``(plugin name, exception)``."""
-    return _plugins().decide(hook, **kwargs)
+    ``(answer, plugin name, failures)``; the first non-None answer wins.
+    Implementations that raise are skipped and listed in ``failures`` as
+    ``(plugin name, exception)``, and so are those whose answer is not a
+    ``shape`` (a TypedDict) or that ``validate(answer)`` rejects by raising
+    ``ValueError``: the next one is asked."""
+    checks = [c for c in ((lambda a: _check(a, shape)) if shape is not None else None, validate) if c is not None]
+
+    def _validate(answer):
+        for one in checks:
+            one(answer)
+
+    return _plugins().decide(hook, validate=_validate if checks else None, **kwargs)
 
 
 def alert_staff(staff_id: int, ticket: Ticket, kind: str, text: str, key: str) -> None:
@@ -309,7 +320,7 @@ def send_mail(*, notice: str, to: tuple[str, str], lang: str, key: str, ticket: 
 def public_rate_limit(blueprint_or_view):
     """Apply ``PUBLIC_RATE_LIMIT`` (per client) to a public blueprint or view
     of your plugin, as the core's customer routes are."""
-    return limiter.limit(lambda: current_app.config["PUBLIC_RATE_LIMIT"])(blueprint_or_view)
+    return _limiter.limit(lambda: current_app.config["PUBLIC_RATE_LIMIT"])(blueprint_or_view)
 
 
 __all__ = [

@@ -404,22 +404,27 @@ class Plugins:
         return out
 
     def collect_isolated(self, hook: str, check_item=None, **kwargs) -> list[tuple[str, object]]:
-        """Gather a read collector's parts as ``(plugin, item)``; a plugin
-        that raises, or gives an item ``check_item`` rejects (``ValueError``),
-        yields ``(plugin, FAILED)`` instead: a placeholder, logged and counted."""
+        """Gather a read collector's parts as ``(plugin, item)``. A plugin
+        that raises yields one ``(plugin, FAILED)``; an item ``check_item``
+        rejects (``ValueError``) is replaced by ``(plugin, FAILED)`` while the
+        plugin's other items stay. Each failure is logged and counted."""
         out = []
         for impl in self.impls(hook):
             try:
                 items = _as_list(_call(impl, kwargs))
-                for item in items:
-                    if check_item is not None:
-                        check_item(item)
             except Exception as exc:
                 self._failed(impl, hook, exc)
                 out.append((impl.plugin_name, FAILED))
                 continue
             self._log("collect", hook, impl, items)
-            out.extend((impl.plugin_name, item) for item in items)
+            for item in items:
+                try:
+                    if check_item is not None:
+                        check_item(item)
+                except Exception as exc:
+                    self._failed(impl, hook, exc)
+                    item = FAILED
+                out.append((impl.plugin_name, item))
         return out
 
 

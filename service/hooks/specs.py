@@ -68,24 +68,26 @@ hookspec = pluggy.HookspecMarker("kefu")
 KINDS = ("notification", "guard", "opener", "decider", "collector")
 
 
-def _marked(kind: str, **options):
+def _marked(kind: str, doc: str, **options):
     def mark(fn):
         fn.kefu_kind = kind
         return hookspec(**options)(fn)
 
+    mark.__name__, mark.__doc__ = kind, doc
     return mark
 
 
-notification = _marked("notification")
-"""Marks a notification spec: after commit, return ignored, failures recorded."""
-guard = _marked("guard")
-"""Marks a guard spec: asked before a change commits; None or a ``Refusal``."""
-opener = _marked("opener")
-"""Marks an opener spec: asked before a new ticket's first save; changes and notes."""
-decider = _marked("decider", firstresult=True)
-"""Marks a decider spec: the first non-None answer wins; the core answers last."""
-collector = _marked("collector")
-"""Marks a collector spec: every plugin's part is gathered."""
+notification = _marked("notification", """Mark a hook spec as a notification: fired after the
+commit (``UnitOfWork.emit``), return ignored, each implementation's failure
+recorded on the ticket's history.""")
+guard = _marked("guard", """Mark a hook spec as a guard: asked before a change commits;
+None, or a ``Refusal`` that stops it.""")
+opener = _marked("opener", """Mark a hook spec as an opener: asked before a new ticket's
+first save; answers changes and notes.""")
+decider = _marked("decider", """Mark a hook spec as a decider: the first non-None answer
+wins (``service.sdk.ask``).""", firstresult=True)
+collector = _marked("collector", """Mark a hook spec as a collector: every plugin's part is
+gathered.""")
 
 
 # --------------------------------------------------------------------------

@@ -76,7 +76,9 @@ def start(app, manager, only: str | None = None) -> list[StartupFailure]:
             if (only is not None and impl.plugin_name != only) or impl.plugin_name in failed:
                 continue  # one failure per plugin: its later parts would only repeat it
             try:
-                use(app, impl.plugin_name, _call(impl, arguments(app)))
+                result = _call(impl, arguments(app))
+                manager._log("collect", hook, impl, result)
+                use(app, impl.plugin_name, result)
             except Exception as exc:
                 failure = StartupFailure(impl.plugin_name, hook, describe(exc),
                                          "".join(traceback.format_exception(exc)), exc)

@@ -17,8 +17,15 @@ def _checker(shape):
 
 
 def _placeholder(plugin: str) -> dict:
-    return {"key": plugin, "plugin": plugin, "title": f"plugin {plugin} could not show this", "rows": [],
+    return {"key": f"{plugin}-failed", "plugin": plugin, "title": f"plugin {plugin} could not show this", "rows": [],
             "data": None, "failed": True}
+
+
+def _row(row: dict) -> dict:
+    # Every key present, so that dumping a row never reads a dict's own
+    # attributes (a missing "items" would be dict.items).
+    return {"label": row["label"], "value": row.get("value"), "kind": row.get("kind") or "text",
+            "url": row.get("url"), "items": list(row.get("items") or [])}
 
 
 def ticket_panels(ticket, staff) -> list[dict]:
@@ -28,7 +35,8 @@ def ticket_panels(ticket, staff) -> list[dict]:
     for plugin, item in plugins().collect_isolated("ticket_panels", check_item=_checker(TicketPanel),
                                                    ticket=ticket, staff=staff):
         out.append(_placeholder(plugin) if item is FAILED else
-                   {**item, "plugin": plugin, "rows": list(item.get("rows") or []), "failed": False})
+                   {**item, "plugin": plugin, "rows": [_row(r) for r in item.get("rows") or []],
+                    "data": item.get("data"), "failed": False})
     return out
 
 
@@ -39,7 +47,8 @@ def tracking_panels(ticket) -> list[dict]:
     out = []
     for plugin, item in plugins().collect_isolated("tracking_panels", check_item=_checker(TrackingPanel),
                                                    ticket=ticket):
-        out.append({"key": plugin, "title": "", "text": "", "url": None, "url_label": None, "failed": True}
+        # Customers see neither the plugin's name nor its error.
+        out.append({"key": "unavailable", "title": "", "text": "", "url": None, "url_label": None, "failed": True}
                    if item is FAILED else {**item, "failed": False})
     return out
 
@@ -47,6 +56,6 @@ def tracking_panels(ticket) -> list[dict]:
 def dashboard_charts(staff) -> list[dict]:
     """``dashboard_charts`` for ``staff``: each chart spec with its ``plugin``,
     or ``{"plugin", "failed": True}`` for a plugin whose charts failed."""
-    return [{"plugin": plugin, "key": plugin, "failed": True} if item is FAILED else {**item, "plugin": plugin}
+    return [{"plugin": plugin, "key": f"{plugin}-failed", "failed": True} if item is FAILED else {**item, "plugin": plugin}
             for plugin, item in plugins().collect_isolated("dashboard_charts", check_item=_checker(ChartSpec),
                                                            staff=staff)]

@@ -23,6 +23,7 @@ from service.api.schemas import CategoryIn
 from service.domain.errors import KefuError
 from service.domain.workflow import STAFF_ROLES
 from service.extensions import db
+from service.hooks import failures
 from service.jobs import admin as job_admin
 from service.models import Category, Department, Staff
 from service.usecases.categories import create_category
@@ -118,9 +119,10 @@ def departments():
 @bp.route("/plugins")
 @require_staff("admin")
 def plugins():
-    """Every plugin, enabled or not, with its hooks; how to switch one off."""
+    """Every plugin, enabled or not, with its hooks; how to switch one off;
+    how often each plugin's hooks failed (panels, charts, guards, ...)."""
     return render_template("web/admin/plugins.html", plugins=current_app.extensions["kefu_plugins"].infos,
-                           disabled=current_app.config["DISABLED_PLUGINS"])
+                           disabled=current_app.config["DISABLED_PLUGINS"], failures=failures.counts())
 
 
 @bp.route("/jobs")

@@ -26,5 +26,5 @@ def show():
         if chart is not None:
             charts.append({**chart, "svg": render_svg(chart)})
         elif spec.get("plugin"):  # a plugin's chart that failed or cannot be drawn: say so, in its place
-            charts.append({"key": spec["plugin"], "failed": True, "plugin": spec["plugin"]})
+            charts.append({"key": f"{spec['plugin']}-failed", "failed": True, "plugin": spec["plugin"]})
     return render_template("web/console/dashboard.html", charts=charts, chart_value=format_value)

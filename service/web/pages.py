@@ -5,7 +5,7 @@ from flask import Blueprint, render_template
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from service.domain.errors import Conflict, KefuError, NotFound, StaleVersion
+from service.domain.errors import Conflict, KefuError, NotFound, Refused, StaleVersion
 from service.domain.workflow import IllegalTransition, MissingFields
 from service.web.i18n import label
 
@@ -65,6 +65,8 @@ def error_message(exc: Exception) -> str:
                  status=label("status", exc.status))
     if isinstance(exc, MissingFields):
         return _("Please fill in the required fields.")
+    if isinstance(exc, Refused):
+        return exc.message  # the plugin's own words (plugins translate them: the page's language is set)
     if isinstance(exc, Conflict):
         return _("That is not possible in the ticket's current state.")
     if isinstance(exc, NotFound):

@@ -666,8 +666,9 @@ def test_hook_ticket_panels(app, client, make_staff, file_ticket):
     shown = client.get(f"/api/v1/tickets/{number}?panels=true", headers=agent).json
     assert orders.calls == [(number, agent_staff.id)]
     assert sorted(shown["panels"], key=lambda p: p["key"]) == [
-        {"key": "orders", "title": "Orders", "data": {"count": 2, "ticket": number}},
-        {"key": "single", "title": "One panel", "data": None},
+        {"key": "orders", "plugin": "orders", "title": "Orders", "rows": [], "data": {"count": 2, "ticket": number},
+         "failed": False},
+        {"key": "single", "plugin": "single", "title": "One panel", "rows": [], "data": None, "failed": False},
     ]
     as_supervisor = client.get(f"/api/v1/tickets/{number}?panels=true", headers=supervisor).json
     assert sorted(p["key"] for p in as_supervisor["panels"]) == ["margin", "orders", "single"]

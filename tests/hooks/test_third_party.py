@@ -99,8 +99,8 @@ def test_installed_plugin_hooks_fire(app, client, agent, file_ticket):
 
     ticket = client.get(f"/api/v1/tickets/{number}?panels=true", headers=agent).json
     assert ticket["customer_tier"] == "gold"
-    assert ticket["panels"] == [{"key": "example", "title": "Example plugin",
-                                 "data": {"number": number, "viewer_role": "agent"}}]
+    assert ticket["panels"] == [{"key": "example", "plugin": "example", "title": "Example plugin", "rows": [],
+                                 "data": {"number": number, "viewer_role": "agent"}, "failed": False}]
     customer = client.get(f"/api/v1/customers/{ticket['customer']['id']}", headers=agent).json
     assert customer["tier"] == "gold"
     history = client.get(f"/api/v1/tickets/{number}/history", headers=agent).json
@@ -158,7 +158,7 @@ def test_plugin_disabled_by_environment_variable(example_on_path, app_config, mo
                          {"Authorization": f"Bearer {admin_token}"}, file_ticket)
 
 
-def test_hook_tracing_logs_the_plugin_calls(example_on_path, app_config, monkeypatch, caplog, build_app):
+def test_tracing_logs_the_plugin_calls(example_on_path, app_config, monkeypatch, caplog, build_app):
     monkeypatch.setenv("KEFU_TRACE_HOOKS", "true")
     logger = logging.getLogger("kefu.plugins")
     level = logger.level
@@ -173,8 +173,9 @@ def test_hook_tracing_logs_the_plugin_calls(example_on_path, app_config, monkeyp
     messages = [r.getMessage() for r in caplog.records if r.name == "kefu.plugins"]
     assert "notify ticket_created -> example" in messages
     assert "decide customer_tier <- example: 'gold'" in messages
-    # Collectors go through pluggy's own tracing.
-    assert any("register_blueprints [hook]" in m for m in messages), messages
+    # Every kind is traced, collectors too.
+    assert any(m.startswith("collect register_blueprints <- example: [<Blueprint 'kefu_example'")
+               for m in messages), messages
 
 
 def test_without_tracing_nothing_is_logged(example_on_path, app_config, caplog, build_app):

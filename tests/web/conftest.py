@@ -4,31 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from webpages import PASSWORD, csrf_of
-
-
-@pytest.fixture
-def staff_login(app, departments, client):
-    """``staff_login(role, language="en")`` creates a staff member with a password,
-    signs the test client in as them, and returns the Staff."""
-    from service.extensions import db
-    from service.usecases.staff import create_staff
-
-    counter = iter(range(1, 1000))
-
-    def login(role="agent", language="en", department="after_sales"):
-        n = next(counter)
-        staff, _token = create_staff(f"web-{role}{n}@kefu.test", f"Web {role.title()} {n}", role, department,
-                                     password=PASSWORD)
-        staff.language = language
-        db.session.commit()
-        page = client.get("/console/login")
-        response = client.post("/console/login", data={"email": staff.email, "password": PASSWORD,
-                                                        "csrf_token": csrf_of(page.text)})
-        assert response.status_code == 302, response.text
-        return staff
-
-    return login
+from webpages import csrf_of
 
 
 @pytest.fixture

@@ -45,6 +45,9 @@ def test_the_dashboard_shows_core_plugin_and_tier_sla_charts(app, client, staff_
     assert keys[:3] == ["complaints_by_category", "tickets_by_status", "open_by_department"]
     assert {"sla_compliance", "tiers_by_revenue", "returns"} <= set(keys) and "broken" not in keys
     assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == len(keys)
+    # The chart that cannot be drawn is a placeholder in its place, naming the plugin.
+    assert '<figure class="chart-card failed" id="chart-returns-failed">' in page
+    assert "Plugin returns could not show this." in page
     assert "Returns &lt;weekly&gt;" in page
     # The data table under the Pareto chart: both complaints in "Other", 100 % running share.
     pareto = page[page.index('id="chart-complaints_by_category"'):page.index('id="chart-tickets_by_status"')]

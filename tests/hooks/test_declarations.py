@@ -1,0 +1,191 @@
+"""What a plugin declares at start: its settings (``register_settings``), its
+tables (``register_migrations``) and its own hooks (``register_hookspecs``)."""
+from __future__ import annotations
+
+import textwrap
+import types
+
+import marshmallow as ma
+import pytest
+import sqlalchemy as sa
+
+from service import create_app, hookimpl, migrations, sdk
+from service.cli import main as kefu_cli
+from service.extensions import db
+from service.hooks.manager import PluginStartupError
+from service.hooks.report import report
+
+
+class AcmeSettings(ma.Schema):
+    ACME_GREETING = ma.fields.String(load_default="hello", validate=ma.validate.Length(min=1, max=20))
+    ACME_LIMIT = ma.fields.Integer(load_default=3, strict=True, validate=ma.validate.Range(min=1, max=10))
+
+
+class Acme:
+    @hookimpl
+    def register_settings(self):
+        return AcmeSettings
+
+
+def test_hook_register_settings(app_config, build_app):
+    with build_app({**app_config, "ACME_LIMIT": 7}) as app:
+        app.extensions["kefu_plugins"].register(Acme(), name="acme")
+        assert sdk.plugin_settings("acme") == {"ACME_GREETING": "hello", "ACME_LIMIT": 7}
+        # Read again after a change (tests change settings between steps).
+        app.config["ACME_GREETING"] = "ni hao"
+        assert sdk.plugin_settings("acme")["ACME_GREETING"] == "ni hao"
+        # What `kefu plugins --check` prints for it: each setting, its value, set or default.
+        lines, problems = report(app, check=True)
+        assert "    setting ACME_GREETING = 'ni hao' (set)" in lines
+        assert "    setting ACME_LIMIT = 7 (set)" in lines
+        del app.config["ACME_GREETING"]
+        lines, problems = report(app, check=True)
+        assert "    setting ACME_GREETING = 'hello' (default)" in lines and problems == 0
+
+    with pytest.raises(PluginStartupError) as failed:
+        create_app({**app_config, "ACME_LIMIT": 11}, plugins=[("acme", Acme())])
+    assert "plugin acme failed in register_settings" in str(failed.value)
+    assert "ACME_LIMIT" in str(failed.value) and "10" in str(failed.value)
+    with pytest.raises(PluginStartupError, match="ACME_GREETING"):
+        create_app({**app_config, "ACME_GREETING": ""}, plugins=[("acme", Acme())])
+
+
+def _migrating_plugin(tmp_path):
+    versions = tmp_path / "acme_migrations"
+    versions.mkdir()
+    (versions / "acme_0001_notes.py").write_text(textwrap.dedent('''
+        """acme: a table of its own"""
+        from alembic import op
+        import sqlalchemy as sa
+
+        revision = "acme_0001"
+        down_revision = None
+        branch_labels = ("acme",)
+        depends_on = "0001"
+
+
+        def upgrade():
+            op.create_table("acme_notes", sa.Column("id", sa.Integer(), primary_key=True),
+                            sa.Column("ticket_id", sa.Integer(), sa.ForeignKey("tickets.id"), nullable=False))
+
+
+        def downgrade():
+            op.drop_table("acme_notes")
+    '''))
+
+    class Migrating:
+        @hookimpl
+        def register_migrations(self):
+            return str(versions)
+
+    return Migrating()
+
+
+def test_hook_register_migrations(app_config, tmp_path, build_app):
+    plugin = _migrating_plugin(tmp_path)
+    with build_app(app_config) as app:
+        app.extensions["kefu_plugins"].register(plugin, name="acme")
+        assert migrations.pending() == ["acme_0001"]
+        report = app.test_cli_runner().invoke(kefu_cli, ["db", "upgrade"])
+        assert report.exit_code == 0, report.output
+        assert "acme_notes" in sa.inspect(db.engine).get_table_names()
+        assert migrations.pending() == []
+        with db.engine.connect() as conn:
+            heads = set(conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
+        assert "acme_0001" in heads and "0006" in heads
+        # One branch down, the others stay.
+        report = app.test_cli_runner().invoke(kefu_cli, ["db", "downgrade", "acme@base"])
+        assert report.exit_code == 0, report.output
+        assert "acme_notes" not in sa.inspect(db.engine).get_table_names()
+        assert "tickets" in sa.inspect(db.engine).get_table_names()
+
+    with pytest.raises(PluginStartupError, match="not a directory"):
+        class Lost:
+            @hookimpl
+            def register_migrations(self):
+                return str(tmp_path / "nowhere")
+
+        create_app(app_config, plugins=[("lost", Lost())])
+
+
+def test_hook_register_hookspecs(app, client, agent, file_ticket):
+    specs = types.ModuleType("acme_specs")
+
+    @sdk.notification
+    def acme_noticed(ticket, reason: str) -> None:
+        """Acme noticed something about a ticket.
+
+        :param ticket: the ticket.
+        :param reason: what it noticed.
+        :return: ignored.
+        """
+
+    @sdk.decider
+    def acme_score(ticket) -> int | None:
+        """Score a ticket.
+
+        :param ticket: the ticket.
+        :return: a number, or None.
+        """
+
+    specs.acme_noticed, specs.acme_score = acme_noticed, acme_score
+
+    class Declares:
+        @hookimpl
+        def register_hookspecs(self):
+            return specs
+
+    class Listens:
+        heard = []
+
+        @hookimpl
+        def acme_noticed(self, ticket, reason):
+            self.heard.append((ticket.number, reason))
+
+        @hookimpl
+        def acme_score(self, ticket):
+            return 42
+
+    class Fails:
+        @hookimpl
+        def acme_noticed(self):
+            raise RuntimeError("listener down")
+
+    manager = app.extensions["kefu_plugins"]
+    manager.register(Declares(), name="acme")
+    manager.register(Listens(), name="listens")
+    manager.register(Fails(), name="fails")
+    assert manager.kind("acme_noticed") == "notification" and manager.kind("acme_score") == "decider"
+
+    number = file_ticket()["number"]
+    ticket = sdk.get_ticket(number)
+    with sdk.UnitOfWork() as uow:
+        uow.emit("acme_noticed", ticket=ticket, reason="third complaint this week")
+        assert Listens.heard == []  # only after the commit
+        uow.commit()
+    assert Listens.heard == [(number, "third complaint this week")]
+    answer, plugin, failures = sdk.ask("acme_score", ticket=ticket)
+    assert (answer, plugin, failures) == (42, "listens", [])
+    history = client.get(f"/api/v1/tickets/{number}/history", headers=agent).json
+    assert [(e["actor"]["name"], e["details"]["hook"]) for e in history if e["action"] == "plugin_error"] == [
+        ("fails", "acme_noticed")]
+
+    # A hook nobody declares is refused at registration, naming it.
+    class Stray:
+        @hookimpl
+        def acme_unknown(self):
+            pass
+
+    with pytest.raises(Exception, match="acme_unknown, which no spec declares"):
+        manager.register(Stray(), name="stray")
+    assert "stray" not in [info.name for info in manager.infos]
+
+
+def test_hookwrappers_are_refused_at_registration(app_config):
+    class Wraps:
+        @hookimpl(wrapper=True)
+        def ticket_created(self, ticket):
+            return (yield)
+
+    with pytest.raises(PluginStartupError, match="ticket_created is a hookwrapper"):
+        create_app(app_config, plugins=[("wraps", Wraps())])
