@@ -716,7 +716,7 @@ def plugin_names() -> str:
     """The plugins kefu's default configuration enables (``core`` is kefu's own defaults)."""
     from service.hooks.manager import make_plugin_manager
 
-    _pm, infos = make_plugin_manager([])
+    _pm, infos, _failed = make_plugin_manager([])
     names = [i.name for i in infos if i.enabled]
     builtin = [i.name for i in infos if i.source.startswith("builtin")]
     return ", ".join(names) + ("" if builtin else " (no builtin plugins ship yet)")

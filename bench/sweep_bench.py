@@ -148,7 +148,7 @@ def timed_sweep(profile: bool = False) -> tuple[float, dict]:
 
 
 def run(opts) -> tuple[list[list[str]], list[str]]:
-    from flask_migrate import upgrade
+    from service.migrations import upgrade  # the core chain and every plugin branch
 
     from plugins.tier_sla import policy as policies
     from service.extensions import db

@@ -15,7 +15,7 @@ from service.domain.actors import Actor
 from service.extensions import db
 from service.hooks import plugins
 from service.models import ApiToken, Customer, Department, OutboxJob, Staff, Ticket
-from service.usecases import messages, tickets
+from service.usecases import messages, opening, tickets
 from service.usecases.auth import hash_password
 from service.usecases.uow import UnitOfWork
 
@@ -88,7 +88,7 @@ def load_demo() -> list[str]:
     agent = Actor.staff(people["agent"])
     supervisor = Actor.staff(people["supervisor"])
     for idx, category, kind, priority, subject, description, path in TICKETS:
-        ticket, _ = tickets.open_ticket(
+        ticket, _ = opening.open_ticket(
             {"customer_id": customers[idx].id, "category": category, "kind": kind, "priority": priority,
              "subject": subject, "description": description}, agent, "web")
         tickets.update_ticket(ticket.number, ticket.version, {"assignee": people["agent"].id}, supervisor)

@@ -57,7 +57,6 @@ from service.extensions import limiter as _limiter
 from service.hooks import plugins as _plugins
 from service.hooks.plugin_settings import settings_of as plugin_settings
 from service.hooks.specs import collector, decider, notification
-from service.hooks.types import check as _check
 from service.hooks.types import (
     ChartSeries,
     ChartSpec,
@@ -73,6 +72,7 @@ from service.hooks.types import (
     TicketPanel,
     TrackingPanel,
 )
+from service.hooks.types import check as _check
 from service.jobs import registry as _jobs
 from service.jobs.effects import EffectBusy, effect_once
 from service.links import customer_links, external_url, tracking_url

@@ -136,6 +136,10 @@ def test_a_v1_database_upgrades_and_still_serves_everything(tmp_path, empty_data
     with engine.begin() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == ["0005"]
         conn.execute(sa.text("DELETE FROM categories"))  # the migrations' reference rows: copied as they were
+        if engine.dialect.name == "postgresql":
+            # Departments and staff refer to each other: no table order satisfies
+            # both keys while copying (SQLite enforces none without its pragma).
+            conn.execute(sa.text("SET session_replication_role = replica"))
         for table in db.metadata.sorted_tables:
             if table.name in SKIP_TABLES:
                 continue

@@ -58,9 +58,9 @@ def subscribers(event: str) -> list[int]:
     JSON list in Python keeps the query the same on SQLite and PostgreSQL.
     """
     cache = current_app.extensions.setdefault("kefu_webhook_subscribers", {})
-    ttl = settings()["WEBHOOK_CACHE_SECONDS"]
     hit = cache.get("all")
     if hit is None or hit[0] <= time.monotonic():
+        ttl = settings()["WEBHOOK_CACHE_SECONDS"]
         rows = [(row.id, tuple(row.events or ())) for row in sdk.db.session.execute(_subscribers_stmt())]
         hit = (time.monotonic() + ttl, rows)
         if ttl:
@@ -78,10 +78,10 @@ def queue_deliveries(event: str, ticket, data: dict, occurred_at) -> int:
     job; commits. Returns how many (0, at the cost of no query while the
     cache is warm, when nobody subscribed). ``ValueError`` for data that is
     not JSON (NaN included: PostgreSQL would refuse the row)."""
-    json.dumps(data, allow_nan=False)
     endpoints = subscribers(event)
     if not endpoints:
         return 0
+    json.dumps(data, allow_nan=False)
     payload = {"id": str(uuid.uuid4()), "event": event, "occurred_at": occurred_at.isoformat(),
                "ticket": ticket_summary(ticket), "data": data}
     with sdk.UnitOfWork() as uow:

@@ -19,7 +19,7 @@ from service.links import tracking_url
 from service.models import KINDS
 from service.reads import listing
 from service.reads.panels import tracking_panels
-from service.usecases import messages, tickets, tracking
+from service.usecases import messages, opening, tickets, tracking
 
 blp = Blueprint("public", __name__, url_prefix="/api/v1/public",
                 description="The customer's side: file a complaint, follow it, answer the resolution.")
@@ -127,7 +127,7 @@ def file_ticket(data):
     """File a complaint or feedback; answers the number and a private tracking token."""
     contact = {k: data.pop(k) for k in ("name", "email", "phone", "language")}
     data["contact"] = contact
-    ticket, token = tickets.open_ticket(data, Actor("customer", name=contact["name"]), channel="web")
+    ticket, token = opening.open_ticket(data, Actor("customer", name=contact["name"]), channel="web")
     return {"number": ticket.number, "token": token, "status": ticket.status,
             "tracking_url": tracking_url(token)}
 

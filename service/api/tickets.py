@@ -26,7 +26,7 @@ from service.reads import listing
 from service.reads.lookup import ticket_by_number
 from service.reads.panels import ticket_panels as panels_of
 from service.reads.read_only import read_only
-from service.usecases import messages, remedies, tickets
+from service.usecases import messages, opening, remedies, tickets
 from service.usecases.auth import authenticate, current_staff, require_role
 
 blp = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets",
@@ -64,7 +64,7 @@ class TicketCollection(MethodView):
         staff = current_staff()
         channel = data.pop("channel")
         # The customer's token is theirs alone (their mail links with its own): not made here.
-        ticket, _ = tickets.open_ticket(data, Actor.staff(staff), channel, sign_token=False)
+        ticket, _ = opening.open_ticket(data, Actor.staff(staff), channel, sign_token=False)
         return _present(ticket, staff)
 
 

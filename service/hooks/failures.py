@@ -41,6 +41,8 @@ def flush(app=None) -> None:
     """Write the noted failures (best effort, never raises): call it when no
     transaction of this session is open, so that SQLite's write lock is free."""
     app = app or current_app
+    if PENDING not in app.extensions:
+        return  # the common case: nothing failed (checked without the lock; a late note waits for the next flush)
     with _lock:
         pending = app.extensions.pop(PENDING, None)
     if not pending:

@@ -9,7 +9,7 @@ naming the plugin and the key) and whenever the plugin asks
 """
 from __future__ import annotations
 
-import json
+import copy
 from dataclasses import dataclass, field
 
 import marshmallow as ma
@@ -37,7 +37,7 @@ class Declared:
 
     schema: ma.Schema
     keys: tuple[str, ...]
-    cache: tuple[str, object] | None = field(default=None)
+    cache: tuple[dict, object] | None = field(default=None)
 
 
 def _raw(config, declared: Declared) -> dict:
@@ -64,14 +64,14 @@ def load(app, plugin: str):
     declared none; ``SettingsError`` when they do not pass."""
     declared = app.extensions.get(SETTINGS, {})[plugin]
     raw = _raw(app.config, declared)
-    key = json.dumps(raw, sort_keys=True, default=repr)
-    if declared.cache is not None and declared.cache[0] == key:
+    if declared.cache is not None and declared.cache[0] == raw:
         return declared.cache[1]
     try:
         value = declared.schema.load(raw)
     except ma.ValidationError as exc:
         raise SettingsError(plugin, exc.messages) from None
-    declared.cache = (key, value)
+    # A deep copy of what was loaded: a value changed in place counts as a change.
+    declared.cache = (copy.deepcopy(raw), value)
     return value
 
 

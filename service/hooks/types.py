@@ -9,6 +9,7 @@ Dict-shaped answers are ``TypedDict``s (plain dicts at run time, so a plugin
 may return a literal); what kefu hands to a hook is a frozen dataclass.
 """
 
+import functools
 import types
 import typing
 from dataclasses import dataclass, field
@@ -174,32 +175,38 @@ class TicketDraft:
 # --------------------------------------------------------------------------- checking answers
 
 
-def _matches(value, hint) -> bool:
+@functools.cache
+def _predicate(hint):
+    """A function telling whether a value fits ``hint``, built once per hint
+    (answers are checked on hot paths: every new ticket's SLA answer)."""
     origin = typing.get_origin(hint)
     if hint is Any:
-        return True
+        return lambda value: True
     if hint is None or hint is type(None):
-        return value is None
+        return lambda value: value is None
     if origin is Literal:
-        return value in typing.get_args(hint)
+        allowed = frozenset(typing.get_args(hint))
+        return lambda value: isinstance(value, typing.Hashable) and value in allowed
     if origin in (typing.Union, types.UnionType):
-        return any(_matches(value, arg) for arg in typing.get_args(hint))
+        options = tuple(_predicate(arg) for arg in typing.get_args(hint))
+        return lambda value: any(one(value) for one in options)
     if origin in (typing.NotRequired, typing.Required):
-        return _matches(value, typing.get_args(hint)[0])
+        return _predicate(typing.get_args(hint)[0])
     if origin is list:
         (item,) = typing.get_args(hint) or (Any,)
-        return isinstance(value, list) and all(_matches(v, item) for v in value)
+        fits = _predicate(item)
+        return lambda value: isinstance(value, list) and all(fits(v) for v in value)
     if origin is dict or hint is dict:
-        return isinstance(value, dict)
+        return lambda value: isinstance(value, dict)
     if typing.is_typeddict(hint):
-        return isinstance(value, dict) and not problems(value, hint)
+        return lambda value: isinstance(value, dict) and not problems(value, hint)
     if hint is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return lambda value: isinstance(value, (int, float)) and not isinstance(value, bool)
     if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
+        return lambda value: isinstance(value, int) and not isinstance(value, bool)
     if hint is datetime:
-        return isinstance(value, datetime) and value.tzinfo is not None
-    return isinstance(value, hint)
+        return lambda value: isinstance(value, datetime) and value.tzinfo is not None
+    return lambda value: isinstance(value, hint)
 
 
 def _describe(hint) -> str:
@@ -210,17 +217,26 @@ def _describe(hint) -> str:
     return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
 
 
+@functools.cache
+def _shape(shape) -> tuple[dict, tuple]:
+    # Resolved once per shape: {key: (predicate, hint)} and the required keys.
+    hints = typing.get_type_hints(shape, include_extras=False)
+    return {key: (_predicate(hint), hint) for key, hint in hints.items()}, tuple(sorted(shape.__required_keys__))
+
+
 def problems(answer, shape) -> list[str]:
     """What is wrong with ``answer`` as a ``shape`` (a TypedDict): missing
     required keys, unknown keys, values of the wrong type. Empty when fine."""
     if not isinstance(answer, dict):
         return [f"must be a dict ({shape.__name__}), not {type(answer).__name__}"]
-    hints = typing.get_type_hints(shape, include_extras=False)
-    out = [f"{key!r} is missing" for key in sorted(shape.__required_keys__) if key not in answer]
-    out += [f"{key!r} is not a key of {shape.__name__}" for key in answer if key not in hints]
+    fields, required = _shape(shape)
+    out = [f"{key!r} is missing" for key in required if key not in answer]
     for key, value in answer.items():
-        if key in hints and not _matches(value, hints[key]):
-            out.append(f"{key!r} must be {_describe(hints[key])}, not {value!r}"[:200])
+        found = fields.get(key)
+        if found is None:
+            out.append(f"{key!r} is not a key of {shape.__name__}")
+        elif not found[0](value):
+            out.append(f"{key!r} must be {_describe(found[1])}, not {value!r}"[:200])
     return out
 
 

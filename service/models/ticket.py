@@ -70,7 +70,7 @@ class Ticket(db.Model):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     customer_tier: Mapped[str | None] = mapped_column(String(20))
     # Short labels staff and plugins put on a ticket (openers, edits); None reads as none.
-    tags: Mapped[list | None] = mapped_column(JSON)
+    tags: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
 
     sla_policy: Mapped[str | None] = mapped_column(String(80))
     first_response_due = mapped_column(UTCDateTime)

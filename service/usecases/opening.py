@@ -119,11 +119,11 @@ def create(data: dict, actor: Actor, channel: str, customer, parent: Ticket | No
     # Everything is decided before the first write, so that the ticket, its
     # decisions and its first history rows go out together. "created" is
     # the first event, with the fields as the openers left them.
-    answer, tier_plugin, tier_failures = plugins().decide("customer_tier", customer=customer)
+    manager = plugins()
+    answer, tier_plugin, tier_failures = manager.decide("customer_tier", customer=customer)
     if answer is not None:
         ticket.customer_tier = str(answer)[:20]
     shaped: list = []
-    manager = plugins()
     opener_failures = (manager.open("opening_ticket", _draft(ticket, customer), _apply_opening(ticket, shaped),
                                     actor=actor)
                        if manager.impls("opening_ticket") else [])

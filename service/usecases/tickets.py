@@ -24,7 +24,7 @@ from service.models.base import utcnow
 from service.reads import lookup
 from service.usecases import decisions, history
 from service.usecases.guards import check_change
-from service.usecases.opening import clean_tags, create, open_ticket  # noqa: F401  (open_ticket: public here too)
+from service.usecases.opening import clean_tags, create
 from service.usecases.uow import UnitOfWork
 
 

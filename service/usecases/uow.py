@@ -67,18 +67,20 @@ class UnitOfWork:
         self.committed = False
 
     def __enter__(self):
-        outer = db.session.info.get(_ACTIVE)
+        # The session itself, not its scoped proxy: the unit asks it often.
+        self._info = db.session().info
+        outer = self._info.get(_ACTIVE)
         if outer is not None and not outer.committed:
             self._outer = outer
         else:
-            db.session.info[_ACTIVE] = self
+            self._info[_ACTIVE] = self
         return self
 
     def __exit__(self, exc_type, exc, tb):
         if self._outer is not None:
             return False  # the outer unit commits or rolls back
-        if db.session.info.get(_ACTIVE) is self:
-            del db.session.info[_ACTIVE]
+        if self._info.get(_ACTIVE) is self:
+            del self._info[_ACTIVE]
         if not self.committed:
             db.session.rollback()
         if isinstance(exc, Refused):
@@ -130,9 +132,9 @@ class UnitOfWork:
             raise StaleVersion("the ticket was changed by someone else; reload and retry",
                                {"version": ["stale"]}) from exc
         self.committed = True
-        if db.session.info.get(_ACTIVE) is self:
+        if self._info.get(_ACTIVE) is self:
             # Notifications may open units of their own: top-level ones.
-            del db.session.info[_ACTIVE]
+            del self._info[_ACTIVE]
         relay_after_commit(jobs.take_enqueued(db.session))
         self._after_commit()
 

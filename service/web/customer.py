@@ -29,7 +29,7 @@ from service.domain.workflow import STEP_OF_STATUS
 from service.extensions import db, limiter
 from service.models import KINDS, Category
 from service.reads import listing
-from service.usecases import messages, tickets, tracking
+from service.usecases import messages, opening, tickets, tracking
 from service.web.i18n import normalise
 from service.web.pages import (
     error_message,
@@ -84,7 +84,7 @@ def file():
         loaded = PublicTicketIn().load(data)
         contact = {k: loaded.pop(k) for k in ("name", "email", "phone", "language")}
         loaded["contact"] = contact
-        ticket, token = tickets.open_ticket(loaded, Actor("customer", name=contact["name"]), channel="web")
+        ticket, token = opening.open_ticket(loaded, Actor("customer", name=contact["name"]), channel="web")
     except ma.ValidationError as exc:
         errors = field_errors(exc.messages)
     except KefuError as exc:

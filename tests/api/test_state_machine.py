@@ -544,8 +544,10 @@ def machine_env(migrated, tmp_path):
 
 def test_tickets_behave_like_the_model(machine_env):
     OUTCOMES.clear()
+    # Derandomized: the check below (the run was not vacuous) must not depend
+    # on luck - a random run once drew customer replies only for closed tickets.
     run_state_machine_as_test(TicketMachine, settings=settings(
-        max_examples=15, stateful_step_count=30, deadline=None,
+        max_examples=15, stateful_step_count=30, deadline=None, derandomize=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
     # The run was not vacuous: it moved tickets, and it was told no.
     seen = " | ".join(OUTCOMES)

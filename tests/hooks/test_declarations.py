@@ -86,15 +86,18 @@ def test_hook_register_migrations(app_config, tmp_path, build_app):
     with build_app(app_config) as app:
         app.extensions["kefu_plugins"].register(plugin, name="acme")
         assert migrations.pending() == ["acme_0001"]
-        report = app.test_cli_runner().invoke(kefu_cli, ["db", "upgrade"])
-        assert report.exit_code == 0, report.output
-        assert "acme_notes" in sa.inspect(db.engine).get_table_names()
-        assert migrations.pending() == []
-        with db.engine.connect() as conn:
-            heads = set(conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
-        assert "acme_0001" in heads and "0006" in heads
-        # One branch down, the others stay.
-        report = app.test_cli_runner().invoke(kefu_cli, ["db", "downgrade", "acme@base"])
+        try:
+            report = app.test_cli_runner().invoke(kefu_cli, ["db", "upgrade"])
+            assert report.exit_code == 0, report.output
+            assert "acme_notes" in sa.inspect(db.engine).get_table_names()
+            assert migrations.pending() == []
+            with db.engine.connect() as conn:
+                heads = set(conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
+            assert "acme_0001" in heads and "0006" in heads
+        finally:
+            # One branch down, the others stay (and a PostgreSQL test database,
+            # which outlives the test, is left as it was).
+            report = app.test_cli_runner().invoke(kefu_cli, ["db", "downgrade", "acme@base"])
         assert report.exit_code == 0, report.output
         assert "acme_notes" not in sa.inspect(db.engine).get_table_names()
         assert "tickets" in sa.inspect(db.engine).get_table_names()

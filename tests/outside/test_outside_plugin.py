@@ -27,6 +27,8 @@ from pathlib import Path
 import pytest
 from webpages import csrf_of
 
+from flask_migrate import downgrade
+
 from service import migrations
 from service.extensions import db
 
@@ -68,7 +70,13 @@ def settings():
 def app(acme_site, app_config, settings, build_app):
     with build_app({**app_config, **settings}) as app:
         migrations.upgrade()  # the plugin's own branch: its audit table
-        yield app
+        try:
+            yield app
+        finally:
+            # On PostgreSQL the test database outlives the test: take the
+            # plugin's branch away again, as an operator uninstalling it would.
+            db.session.rollback()
+            downgrade(revision="acme_vip@base")
 
 
 def test_the_plugin_uses_nothing_of_kefu_but_service_and_the_sdk(acme_site):

@@ -53,7 +53,7 @@ from service.mail.incoming import text
 from service.mail.outgoing import compose
 from service.models import Message, QuarantinedMail, Ticket
 from service.models.ticket import parse_number
-from service.usecases import messages, tickets
+from service.usecases import messages, opening
 from service.usecases.uow import UnitOfWork
 
 log = logging.getLogger("kefu.mail")
@@ -213,7 +213,7 @@ def _open(msg, name, sender, subject, body, mid, old: Ticket | None):
     zh = language.startswith("zh") or text.looks_chinese(subject, body)
     data = {"subject": subject[:200], "description": description, "email_message_id": mid,
             "contact": {"name": name or sender, "email": sender, "language": "zh_CN" if zh else "en"}}
-    ticket, _token = tickets.open_ticket(data, Actor("customer", name=name or sender), channel="email")
+    ticket, _token = opening.open_ticket(data, Actor("customer", name=name or sender), channel="email")
     return ticket, Outcome("opened", number=ticket.number), Actor.customer(ticket.customer)
 
 
