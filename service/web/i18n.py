@@ -103,7 +103,8 @@ LABELS = {
         "resolution_due": _l("Resolution due"), "tier": _l("Tier"), "decision": _l("Decision"),
         "followup": _l("Follow-up"), "parent": _l("Follow-up to"), "hook": _l("Hook"), "error": _l("Error"),
         "days": _l("Days"), "filename": _l("File"), "code": _l("Code"), "message": _l("Message"),
-        "changes": _l("Changes"), "tags": _l("Tags"), "tried_by": _l("Tried by"),
+        "changes": _l("Changes"), "tags": _l("Tags"), "tried_by": _l("Tried by"), "action": _l("Step"),
+        "fields": _l("Changes"),
     },
 }
 

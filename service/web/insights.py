@@ -48,7 +48,14 @@ def _shown(value, field: str) -> str:
             return value
     if field in ("status", "from_status", "to_status"):
         return label("status", value)
+    if field in ("priority", "kind", "channel") and isinstance(value, str):
+        return label(field, value)
     return str(value)
+
+
+# Details kept for the API and the record, not worth a line on the page: a
+# refusal's machine code and kind (its message and the step say it all).
+_INTERNAL_DETAILS = {"change_refused": frozenset({"code", "kind"})}
 
 
 def event_details(event) -> list[tuple[str, str]]:
@@ -56,9 +63,13 @@ def event_details(event) -> list[tuple[str, str]]:
     time zone, staff ids as names, edits as ``old -> new``."""
     rows = []
     for key, value in (event.details or {}).items():
-        if value in (None, "", [], {}):
+        if value in (None, "", [], {}) or key in _INTERNAL_DETAILS.get(event.action, ()):
             continue
-        if key == "changes" and isinstance(value, dict):
+        if key == "tried_by" and isinstance(value, dict):  # a refused change: who tried it
+            rows.append((label("field", key), str(value.get("name") or label("author", value.get("type")))))
+        elif key == "action":
+            rows.append((label("field", key), label("action", value)))
+        elif key in ("changes", "fields") and isinstance(value, dict):
             for field, pair in value.items():
                 old, new = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
                 rows.append((label("field", field), f"{_shown(old, field)} → {_shown(new, field)}"))
