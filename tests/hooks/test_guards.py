@@ -4,6 +4,7 @@ on the console's page and recorded on the ticket's history."""
 from __future__ import annotations
 
 import html
+import logging
 import re
 from datetime import timedelta
 
@@ -191,3 +192,24 @@ def test_a_malformed_refusal_counts_as_a_failure(app, client, agent, file_ticket
     assert response.status_code == 200  # no objection
     assert [e["details"]["hook"] for e in history(client, agent, number) if e["action"] == "plugin_error"] == [
         "guard_ticket_change"]
+
+
+@pytest.mark.parametrize("overrides", [{"TRACE_HOOKS": True}])
+def test_tracing_shows_guards_and_openers_too(app, client, agent, file_ticket, caplog):
+    class Both:
+        @hookimpl
+        def guard_ticket_change(self):
+            return {"code": "frozen", "message": "Frozen for the audit."}
+
+        @hookimpl
+        def opening_ticket(self):
+            return {"changes": {"priority": "high"}}
+
+    app.extensions["kefu_plugins"].register(Both(), name="both")
+    with caplog.at_level(logging.DEBUG, logger="kefu.plugins"):
+        number = file_ticket()["number"]
+        client.post(f"/api/v1/tickets/{number}/transitions", headers=agent,
+                    json={"action": "confirm", "version": 1, "department": "after_sales"})
+    logged = [r.getMessage() for r in caplog.records if r.name == "kefu.plugins"]
+    assert "open opening_ticket <- both: {'changes': {'priority': 'high'}}" in logged
+    assert "guard guard_ticket_change <- both: {'code': 'frozen', 'message': 'Frozen for the audit.'}" in logged
