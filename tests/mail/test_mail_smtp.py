@@ -265,7 +265,7 @@ def test_a_crash_while_taking_in_quarantines_the_mail(client, send, make_mail, m
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(inbound.tickets, "open_ticket", broken)
+    monkeypatch.setattr(inbound.opening, "open_ticket", broken)
     code, text = send(make_mail(subject="Help"))
     assert code == 250 and "quarantined" in text
     [held] = _quarantine()
