@@ -10,7 +10,11 @@ runs twice send once.
 """
 from __future__ import annotations
 
+import errno
+import functools
+import http.client
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -38,7 +42,72 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_OPENER = urllib.request.build_opener(_NoRedirects)
+def _connect(addresses: list[targets.AddrInfo], timeout: float) -> socket.socket:
+    """A TCP connection to the first of ``addresses`` (from ``targets.pin``) that answers."""
+    error: OSError | None = None
+    for family, kind, proto, _, sockaddr in addresses:
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(sockaddr)
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        try:  # headers and body go out in separate writes: no Nagle delay between them (as http.client does)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError as exc:
+            if exc.errno != errno.ENOPROTOOPT:
+                sock.close()
+                raise
+        return sock
+    raise error or OSError("no address to connect to")
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    # Connects to the checked addresses, never to the name (a second lookup
+    # could answer differently: DNS rebinding); the Host header stays the URL's.
+    def __init__(self, *args, addresses: list[targets.AddrInfo], **kwargs):
+        super().__init__(*args, **kwargs)
+        self._addresses = addresses
+
+    def connect(self):
+        self.sock = _connect(self._addresses, self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    # As above; the TLS server name and the certificate check use the URL's
+    # host name, so the pinned address must prove it is that host.
+    def __init__(self, *args, addresses: list[targets.AddrInfo], **kwargs):
+        super().__init__(*args, **kwargs)
+        self._addresses = addresses
+
+    def connect(self):
+        self.sock = self._context.wrap_socket(_connect(self._addresses, self.timeout), server_hostname=self.host)
+
+
+class _PinnedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, addresses: list[targets.AddrInfo]):
+        super().__init__()
+        self._addresses = addresses
+
+    def http_open(self, req):
+        return self.do_open(functools.partial(_PinnedHTTPConnection, addresses=self._addresses), req)
+
+
+class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, addresses: list[targets.AddrInfo]):
+        super().__init__()  # no context: http.client makes the default one (system CAs, host name checked)
+        self._addresses = addresses
+
+    def https_open(self, req):
+        return self.do_open(functools.partial(_PinnedHTTPSConnection, addresses=self._addresses), req)
+
+
+def _opener(addresses: list[targets.AddrInfo]) -> urllib.request.OpenerDirector:
+    # No proxies from the environment: a proxy would look the name up again.
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects,
+                                       _PinnedHTTPHandler(addresses), _PinnedHTTPSHandler(addresses))
 
 
 def body_of(payload: dict) -> bytes:
@@ -46,11 +115,13 @@ def body_of(payload: dict) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _post(url: str, body: bytes, headers: dict, timeout: float) -> tuple[int | None, str | None]:
-    """POST once; ``(status code, error)``, error None for a 2xx answer."""
+def _post(url: str, body: bytes, headers: dict, timeout: float,
+          addresses: list[targets.AddrInfo]) -> tuple[int | None, str | None]:
+    """POST once to ``url``, connecting to ``addresses`` (``targets.pin(url)``);
+    ``(status code, error)``, error None for a 2xx answer."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
+        with _opener(addresses).open(request, timeout=timeout) as response:
             response.read(SNIPPET)  # let the receiver finish; the body is not ours to keep
             status = response.status
         return status, None if 200 <= status < 300 else f"HTTP {status}"
@@ -115,11 +186,13 @@ def deliver(delivery_id: int, round_key: str = "0") -> str:
         }
         started = time.monotonic()
         try:
-            targets.check(endpoint.url)  # again: the name may point elsewhere since it was registered
+            # Again, resolved now (the name may point elsewhere since it was
+            # registered), and the connection goes to exactly what was checked.
+            addresses = targets.pin(endpoint.url)
         except targets.TargetRefused as exc:
             status, error = None, f"refused: {exc}"
         else:
-            status, error = _post(endpoint.url, body, headers, timeout)
+            status, error = _post(endpoint.url, body, headers, timeout, addresses)
         duration_ms = int((time.monotonic() - started) * 1000)
         # Committed before raising: the worker rolls back whatever a failed
         # job left, and the log must keep this attempt.

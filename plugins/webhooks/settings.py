@@ -14,9 +14,9 @@ class WebhookSettings(Schema):
     WEBHOOK_TIMEOUT_SECONDS = fields.Float(load_default=10, validate=validate.Range(min=0.1, max=120))
     # Active endpoints are remembered per process this long (0: look up per event).
     WEBHOOK_CACHE_SECONDS = fields.Integer(load_default=5, strict=True, validate=validate.Range(min=0, max=3600))
-    # Let webhooks reach loopback, private and link-local addresses (a receiver
+    # Let webhooks reach addresses that are not globally routable (a receiver
     # on this machine or its network). Off: such URLs are refused when
-    # registered and before each delivery (see ``targets``).
+    # registered and at each delivery (see ``targets``).
     WEBHOOK_ALLOW_PRIVATE = fields.Boolean(load_default=False)
 
 
