@@ -136,6 +136,17 @@ IMAP_PASSWORD = None
 IMAP_FOLDER = "INBOX"
 # Largest inbound mail taken in (bytes); larger ones are quarantined.
 MAIL_MAX_BYTES = 20 * 1024 * 1024
+# Quarantine mail whose sender the MTA in front of kefu found forged: its
+# Authentication-Results say dmarc=fail or spf=fail (softfail and dkim=fail
+# alone do not; see service/mail/incoming/auth.py). Mail without a trusted
+# Authentication-Results header is taken in: production needs an MTA that
+# verifies. False turns the check off.
+MAIL_QUARANTINE_UNVERIFIED = True
+# The authserv-id(s) your MTA writes in its Authentication-Results headers
+# (a name, names separated by commas, or a list); only those headers count,
+# since any sender can write one. None: only the topmost header counts (the
+# one the last MTA prepended).
+MAIL_AUTHSERV_ID = None
 
 # ---------------------------------------------------------------- web UI
 # Time zone for pages shown to customers (and staff who set none); staff

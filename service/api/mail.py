@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from service.api.schemas import when
 from service.domain.errors import NotFound, ValidationFailed
 from service.extensions import db
-from service.mail.incoming.inbound import remove_quarantined
+from service.mail.incoming.inbound import release_quarantined, remove_quarantined
 from service.models import QuarantinedMail
 from service.usecases.auth import authenticate, require_role
 
@@ -33,6 +33,12 @@ class QuarantinedOut(ma.Schema):
     subject = fields.String(allow_none=True)
     reason = fields.String()
     size = fields.Integer(metadata={"description": "bytes of the raw mail"})
+
+
+class ReleasedOut(ma.Schema):
+    action = fields.String(metadata={"description": "opened, replied, or duplicate (taken in before)"})
+    number = fields.String(allow_none=True, metadata={"description": "the ticket it is on"})
+    notes = fields.List(fields.String(), metadata={"description": "attachments refused, if any"})
 
 
 class QuarantinePage(ma.Schema):
@@ -85,3 +91,15 @@ def raw_mail(mail_id):
     row = _row(mail_id)
     return Response(bytes(row.raw), mimetype="message/rfc822",
                     headers={"Content-Disposition": f'attachment; filename="quarantine-{row.id}.eml"'})
+
+
+@blp.route("/<int(max=2147483647):mail_id>/release", methods=["POST"])
+@require_role("admin")
+@blp.response(200, ReleasedOut)
+@blp.alt_response(404, schema=None, description="no such quarantined mail")
+@blp.alt_response(409, schema=None, description="another check than the sender's still refuses it")
+def release(mail_id):
+    """Take in a quarantined mail whose sender the admin vouches for (e.g. one
+    held as "sender not verified"), then remove it from the quarantine."""
+    outcome = release_quarantined(mail_id)
+    return {"action": outcome.action, "number": outcome.number, "notes": outcome.notes or []}

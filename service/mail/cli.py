@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 
 @click.group("mail")
 def mail():
-    """E-mail: receive (SMTP listener, IMAP poll job), test sending, quarantine."""
+    """E-mail: receive (SMTP listener, IMAP poll job), test sending, quarantine, release."""
 
 
 @mail.command("serve")
@@ -79,6 +79,24 @@ def take_command(file):
     outcome = take_in_or_quarantine(raw, "cli")
     click.echo(f"{outcome.action} {outcome.number or ''}".rstrip()
                + (f" (quarantine #{outcome.quarantine_id}: {outcome.reason})" if outcome.quarantine_id else ""))
+    for note in outcome.notes or []:
+        click.echo(f"note: {note}", err=True)
+
+
+@mail.command("release")
+@click.argument("mail_id", type=click.IntRange(1, 2**31 - 1))
+@with_appcontext
+def release_command(mail_id):
+    """Take in quarantined mail MAIL_ID whose sender you vouch for (e.g. held
+    as "sender not verified"), and remove it from the quarantine."""
+    from service.domain.errors import KefuError
+    from service.mail.incoming.inbound import release_quarantined
+
+    try:
+        outcome = release_quarantined(mail_id)
+    except KefuError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"released quarantine #{mail_id}: {outcome.action} {outcome.number or ''}".rstrip())
     for note in outcome.notes or []:
         click.echo(f"note: {note}", err=True)
 

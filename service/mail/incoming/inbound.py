@@ -8,6 +8,14 @@ with the reason.
 
 Choices made here:
 
+* **A forged sender is not believed.** When the MTA in front of kefu
+  checked the mail and its ``Authentication-Results`` say DMARC or SPF
+  failed (see ``auth`` for which headers count and which results), the mail
+  is quarantined ("sender not verified: ..."): otherwise anyone could write
+  onto a customer's ticket by putting the customer's address in From.
+  ``MAIL_QUARANTINE_UNVERIFIED`` turns this off; mail without a trusted
+  verdict is taken in. An admin who knows the mail is genuine releases it
+  (``release_quarantined``), which skips only this check.
 * **Machines are never answered.** Auto-replies and bounces (see
   ``text.machine_reason``) are quarantined with the reason; they never open
   a ticket, so kefu never mails them back and no loop can start.
@@ -24,6 +32,9 @@ Choices made here:
   made; the same Message-ID again is answered ``duplicate`` and changes
   nothing. A mail without a Message-ID gets one made from its bytes, so a
   redelivered copy is still recognised.
+* **Text is stored as text.** Header and body bytes that are not valid in
+  their charset become U+FFFD, never lone surrogates (which the email
+  package uses for undecodable bytes and no database can store).
 * **Attachments** are stored after the ticket or message (their own
   transactions, ``messages.store_attachment`` and its limits). A refused
   file does not lose the mail: the ticket gets an internal note saying
@@ -43,13 +54,13 @@ from email.parser import BytesParser
 from email.utils import parseaddr
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from service.domain.actors import SYSTEM, Actor
-from service.domain.errors import KefuError, NotFound, StaleVersion
+from service.domain.errors import Conflict, KefuError, NotFound, StaleVersion
 from service.domain.workflow import FINAL_STATUSES
 from service.extensions import db
-from service.mail.incoming import text
+from service.mail.incoming import auth, text
 from service.mail.outgoing import compose
 from service.models import Message, QuarantinedMail, Ticket
 from service.models.ticket import parse_number
@@ -59,6 +70,7 @@ from service.usecases.uow import UnitOfWork
 log = logging.getLogger("kefu.mail")
 
 _MSGID = re.compile(r"<[^<>\s]{1,498}>")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -90,7 +102,7 @@ def quarantine(raw: bytes, source: str, reason: str, sender: str | None = None,
                               subject=_clean(subject)[:500] or None, reason=_clean(reason) or "unknown", raw=raw)
         db.session.add(row)
         uow.commit()
-    log.warning("mail from %s quarantined: %s", sender or "?", reason)
+    log.warning("mail from %s quarantined: %s", row.sender or "?", row.reason)
     return row
 
 
@@ -111,18 +123,53 @@ def take_in(raw: bytes, source: str) -> Outcome:
     """Take in one raw RFC 5322 mail that came by ``source`` (smtp, imap, cli).
 
     Quarantines mail that is too big (``MAIL_MAX_BYTES``), unparseable,
-    without a usable sender, without subject and body, or sent by a machine
-    (auto-reply, bounce). Otherwise adds it to its ticket as a public
-    customer message, or opens a ticket (channel ``email``) for the sender,
-    who becomes a customer if unknown; a mail for a closed or cancelled
-    ticket opens a new one. Each ticket or message is one transaction
-    through the use cases (retried when an agent changed the ticket at the
-    same moment); returns an ``Outcome``.
+    without a usable sender, whose sender the trusted MTA found forged
+    (``auth``; unless ``MAIL_QUARANTINE_UNVERIFIED`` is off), without
+    subject and body, or sent by a machine (auto-reply, bounce). Otherwise
+    adds it to its ticket as a public customer message, or opens a ticket
+    (channel ``email``) for the sender, who becomes a customer if unknown;
+    a mail for a closed or cancelled ticket opens a new one. Each ticket or
+    message is one transaction through the use cases (retried when an
+    agent changed the ticket at the same moment); returns an ``Outcome``.
     """
     def hold(reason, sender=None, subject=None):
         row = quarantine(raw, source, reason, sender, subject)
-        return Outcome("quarantined", quarantine_id=row.id, reason=reason)
+        return Outcome("quarantined", quarantine_id=row.id, reason=row.reason)
 
+    return _take_in(raw, source, hold, verify_sender=True)
+
+
+def release_quarantined(mail_id: int) -> Outcome:
+    """Take in quarantined mail ``mail_id`` as an admin who vouches for its
+    sender, then remove it from the quarantine; returns the ``Outcome``
+    (``opened``, ``replied``, or ``duplicate`` when it was taken in before).
+
+    Only the sender verification is skipped: a mail that another check
+    still refuses (an auto-reply, too big, no usable From) raises
+    ``Conflict`` (409) naming the reason and stays where it is, unchanged.
+    ``NotFound`` (404) for an unknown id.
+    """
+    row = db.session.get(QuarantinedMail, mail_id)
+    if row is None:
+        raise NotFound(f"no quarantined mail {mail_id}", {"mail_id": ["not found"]})
+    raw, source = bytes(row.raw), row.source
+
+    def refuse(reason, sender=None, subject=None):
+        db.session.rollback()
+        raise Conflict(f"still not taken in: {_clean(reason)}", {"mail_id": ["still refused"]})
+
+    outcome = _take_in(raw, source, refuse, verify_sender=False)
+    with UnitOfWork() as uow:
+        # Another admin may have released or removed it meanwhile: gone is gone.
+        db.session.execute(delete(QuarantinedMail).where(QuarantinedMail.id == mail_id))
+        uow.commit()
+    log.info("quarantined mail %s released: %s %s", mail_id, outcome.action, outcome.number or "")
+    return outcome
+
+
+def _take_in(raw: bytes, source: str, hold, verify_sender: bool) -> Outcome:
+    """``take_in``'s decision; ``hold(reason, sender, subject)`` answers each
+    refusal (quarantine it, or refuse a release)."""
     limit = current_app.config["MAIL_MAX_BYTES"]
     if len(raw) > limit:
         sender, subject = _head(raw)
@@ -143,6 +190,10 @@ def take_in(raw: bytes, source: str) -> Outcome:
         return hold(f"loop: sent from kefu's own address {sender}", sender, subject)
     if not sender:
         return hold("no usable sender address (From)", str(msg.get("From", ""))[:320] or None, subject)
+    if verify_sender and current_app.config.get("MAIL_QUARANTINE_UNVERIFIED", True):
+        unverified = auth.unverified_reason(msg, auth.trusted_ids(current_app.config.get("MAIL_AUTHSERV_ID")))
+        if unverified:
+            return hold(unverified, sender, subject)
     try:
         body, body_part = text.body_text(msg)
         body = _clean(body).strip()
@@ -188,8 +239,18 @@ def _own_addresses() -> set[str]:
 
 
 def _clean(value: str | None) -> str:
-    # PostgreSQL text cannot hold NUL: a NUL in a mail must not make it unstorable.
-    return (value or "").replace("\x00", "")
+    """``value`` storable in either database: without NUL (PostgreSQL text
+    cannot hold it) and without lone surrogates (neither can store them).
+
+    The email package keeps bytes it could not decode as surrogates
+    (surrogateescape): they are turned back into bytes and read as UTF-8, so
+    raw 8-bit UTF-8 comes out right and anything else becomes U+FFFD.
+    """
+    value = (value or "").replace("\x00", "")
+    try:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte
+        return _SURROGATE.sub("\ufffd", value)
 
 
 def _head(raw: bytes) -> tuple[str | None, str | None]:
@@ -222,7 +283,7 @@ def _store_attachments(ticket: Ticket, msg, body_part, actor: Actor) -> list[str
     leave an internal note on the ticket listing them)."""
     notes = []
     for filename, content_type, data in text.attachments(msg, body_part):
-        filename = _clean(filename) or "attachment"
+        filename, content_type = _clean(filename) or "attachment", _clean(content_type)
         if content_type == "application/octet-stream":
             # Many mail clients label every file so; the name says more.
             content_type = mimetypes.guess_type(filename)[0] or content_type
@@ -241,7 +302,7 @@ def _store_attachments(ticket: Ticket, msg, body_part, actor: Actor) -> list[str
 def _message_id(msg, raw: bytes) -> str:
     """The mail's Message-ID, or one made from its bytes when it has none
     (or an unusable one), so that a redelivery is still recognised."""
-    found = _MSGID.findall(str(msg.get("Message-ID", "")))
+    found = _MSGID.findall(_clean(str(msg.get("Message-ID", ""))))
     if found:
         return found[0]
     return f"<{hashlib.sha256(raw).hexdigest()[:40]}@inbound.{current_app.config['MAIL_DOMAIN']}>"
@@ -268,8 +329,8 @@ def _find_ticket(msg, subject: str, sender: str) -> tuple[Ticket | None, Ticket 
     ticket of another customer does not count; a closed or cancelled one
     comes back second, for a new ticket to name.
     """
-    replied = str(msg.get("In-Reply-To", ""))
-    references = str(msg.get("References", ""))
+    replied = _clean(str(msg.get("In-Reply-To", "")))
+    references = _clean(str(msg.get("References", "")))
     ids = list(dict.fromkeys(_MSGID.findall(replied) + _MSGID.findall(references)[::-1]))[:50]
     candidates: list[int] = []
     if ids:
