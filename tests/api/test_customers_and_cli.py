@@ -177,7 +177,7 @@ def test_import_keeps_good_rows_and_reports_each_bad_row_by_line(cli, client, ag
                 if line.startswith("line ")}
     assert sorted(reported) == [3, 5, 6, 7, 8, 10, 11, 12, 13]
     for line, words in {3: "name", 5: "alien", 6: "external_ref", 7: "not-an-address", 8: "repeats",
-                        10: "tlh", 11: "longer", 12: "more field", 13: "call me"}.items():
+                        10: "tlh", 11: "longer", 12: "has 7 fields", 13: "call me"}.items():
         assert words in reported[line], (line, reported[line])
     assert result.output.splitlines()[-1] == "3 created, 1 updated, 9 rejected"
 
