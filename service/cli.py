@@ -83,6 +83,29 @@ def staff_revoke_token(token):
     click.echo("revoked")
 
 
+@staff.command("set-password")
+@click.option("--email", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="10 to 200 characters; asked for (twice, not shown) when not given")
+@with_appcontext
+def staff_set_password(email, password):
+    """Set a staff member's console password; ends all their console sessions (API tokens stay)."""
+    from sqlalchemy import func, select
+
+    from service.extensions import db
+    from service.models import Staff
+    from service.usecases.staff import set_password
+
+    member = db.session.scalar(select(Staff).where(func.lower(Staff.email) == email.strip().lower()))
+    if member is None:
+        raise click.ClickException(f"no staff member {email}")
+    try:
+        set_password(member.id, password)
+    except KefuError as exc:
+        _fail(exc)
+    click.echo(f"password set for {member.email}; their console sessions have ended")
+
+
 @main.command("plugins", with_appcontext=False)
 @click.option("--check", is_flag=True, help="also check settings and migrations; exit 1 on any problem")
 def plugins_command(check):

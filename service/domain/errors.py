@@ -6,14 +6,22 @@ from __future__ import annotations
 
 
 class KefuError(Exception):
-    """Base of expected errors: ``status`` is the HTTP status to answer with."""
+    """Base of expected errors: ``status`` is the HTTP status to answer with.
+
+    ``code`` names the kind of error for programs: the class's by default, or
+    a narrower one given when raised (``Conflict(..., code="self_demotion")``),
+    which the API answers with and the web pages turn into their own words.
+    """
 
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, fields: dict[str, list[str]] | None = None, **extra):
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None, *, code: str | None = None,
+                 **extra):
         super().__init__(message)
         self.message, self.fields, self.extra = message, fields or {}, extra
+        if code is not None:
+            self.code = code
 
 
 class NotFound(KefuError):

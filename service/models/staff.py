@@ -1,7 +1,7 @@
 """Staff accounts and their API tokens (both stored hashed)."""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.domain.workflow import FINANCE, ROLES
@@ -19,6 +19,9 @@ class Staff(db.Model):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Console sessions carry the version they began with; raising it (sign-out,
+    # password change, deactivation) ends every one of them at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     language: Mapped[str] = mapped_column(String(10), default="en")
     timezone: Mapped[str] = mapped_column(String(60), default="Asia/Shanghai")
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)

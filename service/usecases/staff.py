@@ -1,15 +1,29 @@
-"""Staff use cases: create accounts."""
+"""Staff use cases: create accounts, change them, set passwords, end console sessions.
+
+Console sessions carry their staff member's ``session_version``; raising it
+ends every session of that staff member at once (the cookie is only signed,
+so the server must refuse it). Sign-out, a password change and a
+deactivation raise it; a role change does not, as roles are read from the
+database on every request and apply to open sessions at once.
+"""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from service.domain.errors import Conflict, ValidationFailed
+from service.domain.errors import Conflict, NotFound, ValidationFailed
 from service.domain.workflow import STAFF_ROLES
 from service.extensions import db
 from service.models import Staff
 from service.reads.lookup import department_by_code
-from service.usecases.auth import hash_password, issue_token
+from service.usecases.auth import forget_tokens, hash_password, issue_token
 from service.usecases.uow import UnitOfWork
+
+PASSWORD_LENGTH = (10, 200)  # the console's form and the API's schema ask the same
+
+
+def _next_session_version():
+    # Raised in SQL, so that two raises at once both count.
+    return Staff.session_version + 1
 
 
 def create_staff(email: str, name: str, role: str, department: str | None = None,
@@ -42,13 +56,12 @@ def update_staff(staff_id: int, role: str | None = None, department: str | None 
 
     404 for an unknown id, 422 for an unknown role or department, 409 when
     ``actor_id`` (the admin making the change) would take away their own
-    admin role or deactivate themselves. A change of role or of the active
-    flag applies to API tokens at once in this process (the token cache is
-    dropped) and ends console sessions that no longer qualify.
+    admin role or deactivate themselves (code ``self_demotion``). A change of
+    role or of the active flag applies to API tokens at once in this process
+    (the token cache is dropped) and to console sessions at once; a
+    deactivation ends every console session (they stay ended when the
+    account is activated again).
     """
-    from service.domain.errors import NotFound
-    from service.usecases.auth import forget_tokens
-
     with UnitOfWork() as uow:
         staff = db.session.get(Staff, staff_id)
         if staff is None:
@@ -57,16 +70,53 @@ def update_staff(staff_id: int, role: str | None = None, department: str | None 
             raise ValidationFailed(f"unknown role {role!r}",
                                    {"role": [f"must be one of {', '.join(STAFF_ROLES)}"]})
         if actor_id == staff.id and ((role is not None and role != "admin") or active is False):
-            raise Conflict("admins cannot demote or deactivate themselves", {"role": ["ask another admin"]})
+            field = "active" if active is False else "role"
+            raise Conflict("admins cannot demote or deactivate themselves", {field: ["ask another admin"]},
+                           code="self_demotion")
         if role is not None:
             staff.role = role
         if department is not None:
             staff.department = department_by_code(department) if department else None
         if active is not None:
+            if not active:
+                staff.session_version = _next_session_version()
             staff.active = active
         uow.commit()
     forget_tokens()
     return staff
+
+
+def set_password(staff_id: int, password: str) -> Staff:
+    """Give a staff member a new console password and end every console
+    session they have (a copied cookie included); API tokens stay.
+
+    404 for an unknown id; 422 (field ``password``) unless it is 10 to 200
+    characters long, and then nothing changes.
+    """
+    shortest, longest = PASSWORD_LENGTH
+    if not shortest <= len(password or "") <= longest:
+        raise ValidationFailed(f"a password has {shortest} to {longest} characters",
+                               {"password": [f"must be {shortest} to {longest} characters long"]})
+    with UnitOfWork() as uow:
+        staff = db.session.get(Staff, staff_id)
+        if staff is None:
+            raise NotFound(f"no staff member {staff_id}")
+        staff.password_hash = hash_password(password)
+        staff.session_version = _next_session_version()
+        uow.commit()
+    return staff
+
+
+def end_console_sessions(staff_id: int) -> None:
+    """End every console session of this staff member, on every device and
+    every copy of the cookie: the session version goes up, and sessions
+    carrying an older one are refused. Sign-out calls it ("sign out
+    everywhere"). An unknown id changes nothing.
+    """
+    with UnitOfWork() as uow:
+        db.session.execute(update(Staff).where(Staff.id == staff_id)
+                           .values(session_version=_next_session_version()))
+        uow.commit()
 
 
 def update_own_settings(staff: Staff, language: str, timezone: str) -> Staff:

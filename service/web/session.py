@@ -1,13 +1,18 @@
 """Staff sessions for the console: sign in, sign out, who is signed in, role checks.
 
 The session cookie (signed by Flask, HttpOnly, SameSite, Secure when
-configured) holds the staff id and a fingerprint of the password hash, so a
-password change or a deactivation ends every session at once.
+configured) holds the staff id and the staff member's session version at
+sign-in. Being signed, not stored, the cookie would stay good for its whole
+lifetime wherever a copy of it is; so every request compares the version
+with the database's, and sign-out, a password change or a deactivation
+raise that (``service.usecases.staff``): every session of the staff member
+ends at once, on every device. Sign-out is therefore "sign out everywhere".
+Roles are read from the database on every request, so a role change needs
+no new session.
 """
 from __future__ import annotations
 
 import functools
-import hashlib
 import secrets
 
 from flask import abort, has_request_context, redirect, request, session, url_for
@@ -16,10 +21,7 @@ from sqlalchemy import func, select
 from service.extensions import db
 from service.models import Staff
 from service.usecases.auth import check_password, hash_password
-
-
-def _fingerprint(staff: Staff) -> str:
-    return hashlib.sha256((staff.password_hash or "").encode()).hexdigest()[:16]
+from service.usecases.staff import end_console_sessions
 
 
 @functools.cache
@@ -47,11 +49,15 @@ def sign_in(staff: Staff) -> None:
     session.clear()
     session.permanent = True
     session["staff_id"] = staff.id
-    session["staff_fp"] = _fingerprint(staff)
+    session["staff_sv"] = staff.session_version
 
 
 def sign_out() -> None:
-    """End the console session."""
+    """End this console session and every other of the same staff member
+    (other devices, copies of the cookie): "sign out everywhere"."""
+    staff = console_staff()
+    if staff is not None:
+        end_console_sessions(staff.id)
     session.clear()
 
 
@@ -68,7 +74,8 @@ def console_staff() -> Staff | None:
         staff_id = session.get("staff_id")
         if isinstance(staff_id, int):
             staff = db.session.get(Staff, staff_id)
-            if staff is None or not staff.active or session.get("staff_fp") != _fingerprint(staff):
+            # A session without a version (signed before versions existed) matches none.
+            if staff is None or not staff.active or session.get("staff_sv") != staff.session_version:
                 staff = None
         request.kefu_console_staff = staff
     return request.kefu_console_staff
