@@ -8,8 +8,9 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 
-from service import migrations
+from service import limits, migrations
 from service.api import init_api
+from service.api.input import KefuJSONProvider
 from service.extensions import db, limiter, migrate
 from service.hooks import failures, startup
 from service.hooks.manager import Plugins, PluginStartupError, make_plugin_manager
@@ -45,7 +46,11 @@ class KefuFlask(Flask):
     after-request and teardown function and of the view, on every request
     (about 20 times; some 5 % of reading a ticket). kefu has no async
     views, and a function does not change kind: the answer is kept.
+
+    Its JSON provider refuses documents nested too deep (``service.api.input``).
     """
+
+    json_provider_class = KefuJSONProvider
 
     def ensure_sync(self, func):
         known = self.__dict__.setdefault("_kefu_sync", {})
@@ -85,6 +90,7 @@ def create_app(test_config: dict | None = None, *, strict: bool = True, plugins:
     if migrations.configure not in migrate.configure_callbacks:
         migrate.configure(migrations.configure)
     limiter.init_app(app)
+    limits.init_app(app)
     # The unit of work knows no feature by name: customer and staff mail
     # plans its jobs through this hook of the unit of work.
     uow.add_planner(app, plan_notices)

@@ -73,6 +73,21 @@ GUARDS_FAIL_CLOSED = []
 # Rate limit for the public (customer) endpoints, per client address.
 PUBLIC_RATE_LIMIT = "30 per minute"
 RATELIMIT_STORAGE_URI = "memory://"
+# False lifts every rate limit (Flask-Limiter's own switch): for contract
+# tests that must reach the endpoints' logic, never for a served kefu.
+RATELIMIT_ENABLED = True
+
+# Behind a reverse proxy: how many proxies in front of kefu append to each
+# X-Forwarded-* header (Werkzeug's ProxyFix). The client address the rate
+# limits count by comes from X-Forwarded-For only when PROXY_FIX_X_FOR is
+# set; 0 trusts no header, which is right when clients reach kefu directly.
+# One nginx in front: PROXY_FIX_X_FOR = 1 and PROXY_FIX_X_PROTO = 1 (and
+# X_HOST/X_PORT/X_PREFIX = 1 if it sets those headers).
+PROXY_FIX_X_FOR = 0
+PROXY_FIX_X_PROTO = 0
+PROXY_FIX_X_HOST = 0
+PROXY_FIX_X_PORT = 0
+PROXY_FIX_X_PREFIX = 0
 
 # Redis for RQ and shared rate limits; None runs jobs in-process.
 REDIS_URL = None
@@ -161,6 +176,11 @@ SESSION_COOKIE_SECURE = False
 PERMANENT_SESSION_LIFETIME = 8 * 3600
 # Login attempts per client address on the console login form (throttling).
 LOGIN_RATE_LIMIT = "10 per minute"
+# Failed login attempts per account (the e-mail address tried), from any
+# address: one account cannot be sprayed from many machines. Only failures
+# count, so the owner signing in spends nothing; once over, the account's
+# sign-in waits until the window passes (Retry-After says how long).
+LOGIN_ACCOUNT_RATE_LIMIT = "10 per 15 minutes"
 # Seconds a CSRF token stays valid (None: as long as the session).
 WTF_CSRF_TIME_LIMIT = None
 # Queue pages show this many tickets per page.

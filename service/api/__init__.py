@@ -4,7 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 
 from service.api import customers, jobs, mail, public, reference, tickets
-from service.api.errors import KefuApi, register_error_handlers, reject_nul_characters
+from service.api.errors import KefuApi, register_error_handlers
+from service.api.input import refuse_unreadable_input
+from service.api.openapi import ErrorAnswers
 
 API_SETTINGS = {
     "API_TITLE": "kefu",
@@ -33,9 +35,9 @@ def init_api(app) -> KefuApi:
     """Bind the API to ``app``: settings, error handling, blueprints."""
     for key, value in API_SETTINGS.items():
         app.config.setdefault(key, value)
-    api = KefuApi(app)
+    api = KefuApi(app, spec_kwargs={"extra_plugins": [ErrorAnswers(app)]})
     register_error_handlers(app)
-    app.before_request(reject_nul_characters)
+    app.before_request(refuse_unreadable_input)
     for module in (tickets, public, customers, reference, jobs, mail):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs)

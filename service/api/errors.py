@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 
 import marshmallow as ma
-from flask import request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -80,34 +79,6 @@ class KefuApi(Api):
         headers = data.get("headers") or {}
         body, status = error_body(error.code or 500, _HTTP_CODES.get(error.code, "error"), message, fields)
         return body, status, headers
-
-
-def _nul_fields(value, name: str) -> list[str]:
-    if isinstance(value, str):
-        return [name] if "\x00" in value else []
-    if isinstance(value, dict):
-        return [f for k, v in value.items() for f in _nul_fields(str(k), name) + _nul_fields(v, f"{name}.{k}")]
-    if isinstance(value, list):
-        return [f for i, v in enumerate(value) for f in _nul_fields(v, f"{name}.{i}")]
-    return []
-
-
-def reject_nul_characters() -> None:
-    """``before_request``: 422 naming the field for text holding a NUL character.
-
-    PostgreSQL text cannot store NUL (the query fails: a 500), SQLite would
-    store it; refusing it up front answers the same on both.
-    """
-    found = [f for k, v in (request.view_args or {}).items() for f in _nul_fields(v, k)]
-    found += [k for k in request.args if _nul_fields([k, *request.args.getlist(k)], k)]
-    if request.is_json:
-        found += _nul_fields(request.get_json(silent=True), "body")
-    elif request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        found += [k for k in request.form if _nul_fields([k, *request.form.getlist(k)], k)]
-        found += [k for k, upload in request.files.items(multi=True) if "\x00" in (upload.filename or "")]
-    if found:
-        fields = {name.removeprefix("body."): ["must not contain NUL characters"] for name in found}
-        raise ValidationFailed("text must not contain NUL characters", fields)
 
 
 def register_error_handlers(app) -> None:

@@ -40,7 +40,9 @@ def summary():
     return job_admin.summary()
 
 
-@blp.route("/<job_id>/retry", methods=["POST"])
+@blp.route("/<job_id>/retry", methods=["POST"], parameters=[{
+    "in": "path", "name": "job_id", "required": True,
+    "schema": {"type": "string", "pattern": "^" + job_admin.JOB_ID.pattern + "$"}}])
 @require_role("admin")
 @blp.response(202, JobsOut)
 @blp.alt_response(404, schema=None, description="no such failed job")

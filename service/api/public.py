@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from service.api.schemas import CODE, LANGUAGE, RemedyIn, when
+from service.api.text import filled
 from service.domain.actors import Actor
 from service.domain.workflow import STEP_OF_STATUS
 from service.extensions import limiter
@@ -28,15 +29,15 @@ NO_AUTH = {"security": []}
 
 
 class PublicTicketIn(ma.Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(required=True, validate=filled(200))
     email = fields.Email(validate=validate.Length(max=254), load_default=None)
     phone = fields.String(validate=validate.Regexp(r"^\+?[0-9 ()\-]{5,30}$", error="not a phone number"),
                           load_default=None)
     language = fields.String(validate=LANGUAGE, load_default="en")
     kind = fields.String(validate=validate.OneOf(KINDS), load_default="complaint")
     category = fields.String(validate=CODE, load_default="other")
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    description = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    subject = fields.String(required=True, validate=filled(200))
+    description = fields.String(required=True, validate=filled(20000))
     remedy = fields.Nested(RemedyIn, load_default=None)
 
     @ma.validates_schema
@@ -84,7 +85,7 @@ class PublicTicketOut(ma.Schema):
 
 
 class PublicMessageIn(ma.Schema):
-    body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    body = fields.String(required=True, validate=filled(20000))
 
 
 class ResolutionAnswerIn(ma.Schema):

@@ -16,6 +16,7 @@ from service.api.schemas import (
     PluginOut,
     StaffOut,
 )
+from service.api.text import filled
 from service.domain.workflow import STAFF_ROLES
 from service.extensions import db
 from service.models import Category, Department, Staff
@@ -57,7 +58,7 @@ class Categories(MethodView):
 
 class StaffIn(ma.Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))  # the column's size
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name = fields.String(required=True, validate=filled(120))
     role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
     department = fields.String(validate=CODE, load_default=None)
     password = fields.String(validate=validate.Length(min=10, max=200), load_default=None, load_only=True)

@@ -11,6 +11,7 @@ from decimal import Decimal
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from service.api.text import filled
 from service.domain.workflow import STAFF_ACTIONS, STAFF_ROLES, STATUSES, STEP_OF_STATUS
 from service.models import CHANNELS, CUSTOMER_KINDS, KINDS, PRIORITIES
 
@@ -19,7 +20,7 @@ CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="must be a 3-letter ISO currency
 LANGUAGE = validate.OneOf(["en", "zh_CN"])
 # Row ids are 32-bit integer columns: a larger id is a 422, never a database overflow (500).
 ID = validate.Range(min=1, max=2**31 - 1)
-TAG = fields.String(validate=validate.Length(min=1, max=40))
+TAG = fields.String(validate=filled(40))
 Text = fields.String
 
 
@@ -49,7 +50,7 @@ class RemedyIn(ma.Schema):
 
 
 class ContactIn(ma.Schema):
-    name = Text(validate=validate.Length(min=1, max=200), load_default=None)
+    name = Text(validate=filled(200), load_default=None)
     email = fields.Email(validate=validate.Length(max=254), load_default=None)
     phone = Text(validate=validate.Regexp(r"^\+?[0-9 ()\-]{5,30}$", error="not a phone number"), load_default=None)
     language = Text(validate=LANGUAGE, load_default="en")
@@ -61,8 +62,8 @@ class TicketCreate(ma.Schema):
     kind = Text(validate=validate.OneOf(KINDS), load_default="complaint")
     channel = Text(validate=validate.OneOf(CHANNELS), load_default="api")
     category = Text(validate=CODE, load_default="other")
-    subject = Text(required=True, validate=validate.Length(min=1, max=200))
-    description = Text(required=True, validate=validate.Length(min=1, max=20000))
+    subject = Text(required=True, validate=filled(200))
+    description = Text(required=True, validate=filled(20000))
     priority = Text(validate=validate.OneOf(PRIORITIES), load_default="normal")
     department = Text(validate=CODE, load_default=None)
     assignee = fields.Integer(strict=True, validate=ID, load_default=None)
@@ -100,7 +101,7 @@ class TransitionIn(ma.Schema):
 
 class RemedyDecisionIn(ma.Schema):
     decision = Text(required=True, validate=validate.OneOf(["approved", "refused"]))
-    reason = Text(required=True, validate=validate.Length(min=1, max=2000))
+    reason = Text(required=True, validate=filled(2000))
     version = fields.Integer(strict=True, required=True)
 
 
@@ -127,7 +128,7 @@ class TicketListArgs(ma.Schema):
 
 
 class MessageIn(ma.Schema):
-    body = Text(required=True, validate=validate.Length(min=1, max=20000))
+    body = Text(required=True, validate=filled(20000))
     internal = fields.Boolean(load_default=False)
 
 
@@ -286,7 +287,7 @@ class DepartmentOut(CodeOut):
 
 class CategoryIn(ma.Schema):
     code = Text(required=True, validate=CODE)
-    name = Text(required=True, validate=validate.Length(min=1, max=120))
+    name = Text(required=True, validate=filled(120))
     name_zh = Text(validate=validate.Length(max=120), load_default=None)
 
 
@@ -312,12 +313,12 @@ class StaffOut(ma.Schema):
 
 class CustomerIn(ma.Schema):
     kind = Text(validate=validate.OneOf(CUSTOMER_KINDS), load_default="person")
-    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    name = Text(required=True, validate=filled(200))
     email = fields.Email(validate=validate.Length(max=254), allow_none=True, load_default=None)
     phone = Text(validate=validate.Regexp(r"^\+?[0-9 ()\-]{5,30}$", error="not a phone number"),
                  allow_none=True, load_default=None)
     language = Text(validate=LANGUAGE, load_default="en")
-    external_ref = Text(validate=validate.Length(min=1, max=80), allow_none=True, load_default=None)
+    external_ref = Text(validate=filled(80), allow_none=True, load_default=None)
 
 
 class CustomerPatch(CustomerIn):

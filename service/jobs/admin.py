@@ -1,16 +1,23 @@
 """What admins see of background work: outbox counts, failed RQ jobs, retrying them."""
 from __future__ import annotations
 
+import re
+
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 from sqlalchemy import func, select
 
-from service.domain.errors import NotFound
+from service.domain.errors import NotFound, ValidationFailed
 from service.extensions import db
 from service.jobs.outbox import connection, queue
 from service.jobs.registry import queues
 from service.models import OutboxJob
+
+
+# RQ's own rule for job ids (rq.job.JOB_ID_PATTERN), with a length bound:
+# RQ raises ValueError for anything else, which must be the client's 422.
+JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 def outbox_counts() -> dict:
@@ -50,7 +57,10 @@ def summary() -> dict:
 
 def retry(job_id: str) -> None:
     """Requeue failed job ``job_id`` (404 when there is no such failed job,
-    which includes a process without a job queue: it sees no failed jobs)."""
+    which includes a process without a job queue: it sees no failed jobs);
+    422 naming ``job_id`` when it cannot be a job id."""
+    if not JOB_ID.fullmatch(job_id):
+        raise ValidationFailed("not a job id", {"job_id": ["must be 1 to 128 of A-Z, a-z, 0-9, _ and -"]})
     conn = connection()
     if conn is None:
         raise NotFound(f"no failed job {job_id} (this process has no job queue)")

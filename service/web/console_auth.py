@@ -15,6 +15,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from service.extensions import limiter
+from service.limits import failed_signin, signin_account
 from service.usecases.staff import update_own_settings
 from service.web.pages import register_error_pages, safe_next
 from service.web.session import (
@@ -41,8 +42,11 @@ def login():
 
 @bp.route("/login", methods=["POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], methods=["POST"],
+               key_func=signin_account, deduct_when=failed_signin)
 def login_post():
-    """Check e-mail and password; throttled per client address (``LOGIN_RATE_LIMIT``)."""
+    """Check e-mail and password; throttled per client address
+    (``LOGIN_RATE_LIMIT``) and by failures per account (``LOGIN_ACCOUNT_RATE_LIMIT``)."""
     staff = authenticate(request.form.get("email", ""), request.form.get("password", ""))
     if staff is None:
         return render_template("web/console/login.html", next=request.form.get("next", ""),
@@ -54,7 +58,9 @@ def login_post():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Sign out (a POST with the CSRF token, so no other site can sign anyone out)."""
+    """Sign out everywhere: this session and every other of the same staff
+    member (other devices, copies of the cookie) end. A POST with the CSRF
+    token, so no other site can sign anyone out."""
     sign_out()
     return redirect(url_for("console_auth.login"))
 

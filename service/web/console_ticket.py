@@ -2,12 +2,14 @@
 assign, SLA countdown, customer panel, plugin panels."""
 from __future__ import annotations
 
+import marshmallow as ma
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from service.api.schemas import MessageIn, RemedyDecisionIn, TransitionIn
 from service.domain.actors import Actor
-from service.domain.errors import KefuError
+from service.domain.errors import KefuError, ValidationFailed
 from service.domain.workflow import (
     TRANSITIONS,
     IllegalTransition,
@@ -33,6 +35,15 @@ register_error_pages(bp)
 def _version() -> int | None:
     raw = request.form.get("version", "")
     return int(raw) if raw.isdigit() and int(raw) < 2**31 else None
+
+
+def _checked(schema: ma.Schema, data: dict) -> dict:
+    """``data`` loaded by the API's own ``schema`` (the same limits for a form
+    as for the API); ``ValidationFailed`` naming the fields otherwise."""
+    try:
+        return schema.load(data)
+    except ma.ValidationError as exc:
+        raise ValidationFailed("invalid form", exc.messages) from None
 
 
 def _back(number, anchor=""):
@@ -74,7 +85,8 @@ def remedy(number):
     """Approve or refuse the remedy that waits for this staff member's approval (with the reason)."""
     decision = request.form.get("decision", "")
     try:
-        remedies.decide_remedy(number, decision, request.form.get("reason", ""), _version(), console_staff())
+        reason = _checked(RemedyDecisionIn(only=("reason",)), {"reason": request.form.get("reason", "")})["reason"]
+        remedies.decide_remedy(number, decision, reason, _version(), console_staff())
     except KefuError as exc:
         _flash_error(exc)
     else:
@@ -88,6 +100,7 @@ def transition(number):
     """One workflow step (the form names the action and its fields)."""
     values = {k: request.form.get(k) for k in ("department", "resolution", "reason") if request.form.get(k)}
     try:
+        _checked(TransitionIn(only=("department", "resolution", "reason")), values)
         _ticket, followup = tickets.transition(number, request.form.get("action", ""), _version(), values,
                                                Actor.staff(console_staff()))
     except (KefuError, IllegalTransition, MissingFields) as exc:
@@ -103,9 +116,14 @@ def transition(number):
 @require_staff("agent")
 def message(number):
     """A public reply to the customer, or an internal note."""
-    internal = request.form.get("internal") == "1"
+    # Strictly a yes or a no: a value the form never sends must not turn an
+    # internal note into a reply the customer reads.
+    form = {"body": request.form.get("body", ""), "internal": request.form.get("internal", "0")}
+    internal = False
     try:
-        messages.add_message(number, request.form.get("body", ""), Actor.staff(console_staff()), internal)
+        data = _checked(MessageIn(), form)
+        internal = data["internal"]
+        messages.add_message(number, data["body"], Actor.staff(console_staff()), internal)
     except KefuError as exc:
         _flash_error(exc)
     else:

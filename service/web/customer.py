@@ -22,7 +22,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from service.api.public import PublicTicketIn
+from service.api.public import PublicMessageIn, PublicTicketIn, ResolutionAnswerIn
 from service.domain.actors import Actor
 from service.domain.errors import KefuError
 from service.domain.workflow import STEP_OF_STATUS
@@ -128,7 +128,11 @@ def reply(token):
     """The customer writes to the service team."""
     ticket = tracking.ticket_for_token(token)
     try:
-        messages.add_message(ticket, request.form.get("body", ""), Actor.customer(ticket.customer))
+        # The API's own check: the same limits for the page as for the API.
+        body = PublicMessageIn().load({"body": request.form.get("body", "")})["body"]
+        messages.add_message(ticket, body, Actor.customer(ticket.customer))
+    except ma.ValidationError as exc:
+        flash(field_errors(exc.messages).get("body", [""])[0], "error")
     except KefuError as exc:
         flash(error_message(exc) if not exc.fields else field_errors(exc.fields).get("body", [""])[0], "error")
     else:
@@ -144,8 +148,11 @@ def answer(token, answer):
     errors = {}
     if request.method == "POST":
         try:
-            followup = tickets.answer_resolution(ticket, answer == "accept", request.form.get("reason"),
+            reason = ResolutionAnswerIn(only=("reason",)).load({"reason": request.form.get("reason")})["reason"]
+            followup = tickets.answer_resolution(ticket, answer == "accept", reason,
                                                  Actor.customer(ticket.customer))
+        except ma.ValidationError as exc:
+            errors = field_errors(exc.messages)
         except KefuError as exc:
             errors = field_errors(exc.fields) or {"_": [error_message(exc)]}
         else:

@@ -29,9 +29,11 @@ def _headers(response):
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if not _is_api():
         response.headers.setdefault("Content-Security-Policy", CSP)
-    # Tracking pages carry a private token in the URL: never keep them in
-    # shared caches; console pages show private customer data.
-    if request.path.startswith(("/track/", "/console")):
+    # Nothing but static files may be kept by a browser or a shared cache:
+    # tracking and survey pages and answers are addressed by a private
+    # token, the console and the staff API show private customer data, and
+    # every form carries a CSRF token of its session.
+    if not (request.endpoint or "").endswith("static"):
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 

@@ -105,9 +105,9 @@ def test_bad_input_is_422_naming_the_field(client, supervisor, routed, body, fie
     assert response.status_code == 422 and field in response.json["error"]["fields"]
 
 
-def test_a_blank_reason_is_refused_by_the_use_case(client, supervisor, routed):
+def test_a_blank_reason_is_refused(client, supervisor, routed):
     response = _decide(client, supervisor, routed("supervisor"), reason="   ")
-    assert response.status_code == 422 and response.json["error"]["fields"] == {"reason": ["required"]}
+    assert response.status_code == 422 and response.json["error"]["fields"] == {"reason": ["must not be blank"]}
 
 
 def test_a_decider_naming_an_unknown_approver_falls_back(client, agent, file_ticket, app):

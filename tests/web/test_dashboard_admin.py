@@ -147,7 +147,7 @@ def test_admins_change_roles_departments_and_deactivate_accounts(client, staff_l
     # An admin cannot lock themselves out.
     refused = client.post(f"/console/admin/staff/{me.id}", data={"csrf_token": token, "role": "agent",
                                                                  "active": "1"}, follow_redirects=True)
-    assert "That is not possible" in refused.text
+    assert "You cannot demote or deactivate yourself; ask another admin." in refused.text
     db.session.refresh(me)
     assert me.role == "admin"
     assert client.post("/console/admin/staff/999999", data={"csrf_token": token, "role": "agent"},
