@@ -19,11 +19,13 @@ tests/sdk. In short:
   ``UTCDateTime`` for times), ship migrations (``register_migrations``),
   and write them inside a ``UnitOfWork``: it commits, relays the jobs you
   enqueued and fires what you emitted or published, after the commit.
+  ``hold_customer`` first when your rows refer to a customer.
 * **Jobs and events**: ``enqueue`` (once per ``dedupe_key``),
   ``effect_once``, ``publish`` through ``UnitOfWork.publish``, ``ask``
   (a decider your plugin declares), ``alert_staff``, ``send_mail``.
 * **Routes**: ``require_role``, ``current_staff``, ``authenticate``,
-  ``read_only``, ``public_rate_limit``, the errors and ``ErrorSchema``.
+  ``read_only``, ``public_rate_limit``, the errors and ``ErrorSchema``,
+  ``filled`` and ``NotBlank`` for text fields of your schemas.
 * **Settings**: ``plugin_settings(name)`` (declared with ``register_settings``).
 * **Markers and shapes** for your own hook specs and answers.
 """
@@ -35,6 +37,7 @@ from flask import current_app
 
 from service import hookimpl
 from service.api.errors import ErrorSchema
+from service.api.text import NotBlank, filled
 from service.domain.actors import SYSTEM, Actor
 from service.domain.errors import (
     Conflict,
@@ -102,6 +105,7 @@ from service.usecases import messages as _messages
 from service.usecases import opening as _opening
 from service.usecases import tickets as _tickets
 from service.usecases.auth import authenticate, current_staff, require_role
+from service.usecases.holds import hold_customer
 from service.usecases.events import CORE_EVENTS
 from service.usecases.uow import UnitOfWork
 from service.usecases.uow import active_unit as _active_unit
@@ -341,11 +345,12 @@ __all__ = [
     "get_ticket", "find_ticket", "get_customer", "get_staff", "ticket_messages", "preloaded", "NOT_LOADED",
     "OPENING", "SHOWING",
     # writing
-    "UnitOfWork", "update_ticket", "transition", "add_note", "reply", "record_event", "open_ticket",
-    "answer_resolution", "refresh_sla",
+    "UnitOfWork", "hold_customer", "update_ticket", "transition", "add_note", "reply", "record_event",
+    "open_ticket", "answer_resolution", "refresh_sla",
     # jobs, events, mail
     "enqueue", "effect_once", "ask", "alert_staff", "alert_staff_many", "CORE_EVENTS", "mail_language",
     "send_mail", "customer_links", "tracking_url", "external_url",
     # routes and settings
     "require_role", "current_staff", "authenticate", "read_only", "public_rate_limit", "plugin_settings",
+    "filled", "NotBlank",
 ]

@@ -68,7 +68,7 @@ def set_figures(customer_id: int, quarter: str, values: dict) -> CreditFigures:
     naming ``quarter`` for a bad quarter, ``figures.<key>`` for an unknown
     key or a value that is not a number (then nothing is stored)."""
     with sdk.UnitOfWork() as uow:
-        sdk.get_customer(customer_id)
+        sdk.hold_customer(customer_id)  # a concurrent delete of the customer waits, or wins with a 404
         _quarter(quarter)
         clean, errors = {}, {}
         for key, value in values.items():

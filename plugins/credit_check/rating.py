@@ -76,7 +76,7 @@ def rate_customer(customer_id: int, quarter: str | None = None, rated_by: str = 
     """
     quarter = _quarter(quarter)
     with sdk.UnitOfWork() as uow:
-        rating = _make(sdk.get_customer(customer_id), quarter, rated_by)
+        rating = _make(sdk.hold_customer(customer_id), quarter, rated_by)
         uow.commit()
     return rating
 

@@ -319,6 +319,7 @@ def set_override(customer_id: int, tier: str, reason: str, until, staff) -> dict
     if errors:
         raise sdk.ValidationFailed("invalid tier override: " + ", ".join(sorted(errors)), errors)
     with sdk.UnitOfWork() as uow:
+        sdk.hold_customer(customer_id)  # before the tier row: the order a delete of the customer takes
         row = _locked(customer_id)
         old = None
         if row is None:
@@ -342,6 +343,7 @@ def clear_override(customer_id: int, staff) -> dict:
     sdk.get_customer(customer_id)
     now = utcnow()
     with sdk.UnitOfWork() as uow:
+        sdk.hold_customer(customer_id)  # before the tier row: the order a delete of the customer takes
         row = _locked(customer_id)
         if row is not None and row.override_tier is not None:
             note = "" if _override_active(row, now) else " (it had expired)"

@@ -20,9 +20,10 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from service.domain.errors import Refused, StaleVersion
+from service.domain.errors import Conflict, Refused, StaleVersion
 from service.extensions import db
 from service.hooks import failures, plugins
 from service.jobs import registry as jobs
@@ -34,6 +35,25 @@ log = logging.getLogger("kefu.uow")
 
 _ACTIVE = "kefu_unit_of_work"  # Session.info: the outermost unit now open
 PLANNERS = "kefu_commit_planners"  # app.extensions: functions run just before each commit
+# PostgreSQL's deadlock_detected and serialization_failure: the database
+# gave up one of two concurrent transactions, which the client may retry.
+_RETRYABLE = {"40P01", "40001"}
+
+
+def _as_conflict(exc: BaseException) -> Conflict | None:
+    """The 409 a concurrent write met inside a unit turns into, or None.
+
+    A row changed or deleted under an ORM update (``StaleDataError``) and a
+    transaction PostgreSQL aborted to break a deadlock are the other
+    writer winning the race, not a failure of kefu: the client is told to
+    reload and retry, and nothing was written.
+    """
+    if isinstance(exc, StaleDataError):
+        return StaleVersion("changed or deleted by someone else meanwhile; reload and retry",
+                            {"version": ["stale"]})
+    if isinstance(exc, OperationalError) and getattr(exc.orig, "sqlstate", None) in _RETRYABLE:
+        return Conflict("a concurrent change got in the way; retry", code="concurrent_change")
+    return None
 
 
 def add_planner(app, planner) -> None:
@@ -86,11 +106,11 @@ class UnitOfWork:
         if isinstance(exc, Refused):
             _record_refusal(exc)
         failures.flush()
-        if exc_type is not None and issubclass(exc_type, StaleDataError):
-            # An autoflush inside the use case (a lazy load or a lookup after
-            # a change) met a concurrent write: the same 409 as at commit.
-            raise StaleVersion("the ticket was changed by someone else; reload and retry",
-                               {"version": ["stale"]}) from exc
+        # An autoflush or a query inside the use case met a concurrent write:
+        # the same 409 as at commit.
+        conflict = _as_conflict(exc) if exc is not None else None
+        if conflict is not None:
+            raise conflict from exc
         return False
 
     @property
@@ -118,8 +138,9 @@ class UnitOfWork:
         """Commit, then relay the jobs and call the notifications.
 
         Inside another unit: nothing (the outer unit commits). A concurrent
-        write detected by the version column becomes ``StaleVersion`` (409)
-        and nothing is written.
+        write detected by the version column becomes ``StaleVersion`` (409),
+        a transaction PostgreSQL aborted in a deadlock ``Conflict`` (409,
+        code ``concurrent_change``); nothing is written.
         """
         if self._outer is not None:
             return
@@ -127,10 +148,12 @@ class UnitOfWork:
             planner(self._pending)
         try:
             db.session.commit()
-        except StaleDataError as exc:
+        except (StaleDataError, OperationalError) as exc:
+            conflict = _as_conflict(exc)
             db.session.rollback()
-            raise StaleVersion("the ticket was changed by someone else; reload and retry",
-                               {"version": ["stale"]}) from exc
+            if conflict is None:
+                raise
+            raise conflict from exc
         self.committed = True
         if self._info.get(_ACTIVE) is self:
             # Notifications may open units of their own: top-level ones.
