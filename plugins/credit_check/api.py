@@ -68,8 +68,10 @@ class RatingOut(ma.Schema):
     customer_id = fields.Integer()
     status = fields.String(metadata={"description": "rated or unrated"})
     grade = fields.String(allow_none=True)
-    score = fields.Decimal(as_string=True, allow_none=True)
-    internal_score = fields.Decimal(as_string=True, allow_none=True)
+    # Numbers, as documented (0 to 100, two decimals); stored as exact decimals.
+    score = fields.Float(allow_none=True, metadata={"description": "0 to 100, two decimals"})
+    internal_score = fields.Float(allow_none=True, metadata={
+        "description": "the scorecard's own score (0 to 100) when an external source set the grade"})
     source = fields.String(allow_none=True, metadata={"description": "scorecard, or the external source's name"})
     quarter = fields.String(allow_none=True)
     figures_quarter = fields.String(allow_none=True)

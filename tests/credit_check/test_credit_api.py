@@ -29,13 +29,15 @@ def test_figures_in_then_rate_then_the_breakdown(client, make_staff, customer):
     rated = client.post(f"/api/v1/customers/{customer}/credit/rate", headers=supervisor, json={"quarter": "2026Q4"})
     assert rated.status_code == 201
     assert {k: rated.json[k] for k in ("status", "grade", "score", "quarter", "figures_quarter", "rated_by")} == {
-        "status": "rated", "grade": "AAA", "score": "100.00", "quarter": "2026Q4", "figures_quarter": "2026Q3",
+        "status": "rated", "grade": "AAA", "score": 100.0, "quarter": "2026Q4", "figures_quarter": "2026Q3",
         "rated_by": f"staff:{sup.id}"}
 
     shown = client.get(f"/api/v1/customers/{customer}/credit", headers=finance)
     assert shown.status_code == 200
     body = shown.json
-    assert (body["grade"], body["score"], body["quarter"]) == ("AAA", "100.00", "2026Q4")
+    # Scores are JSON numbers, as the OpenAPI document says (not "100.00").
+    assert (body["grade"], body["score"], body["quarter"]) == ("AAA", 100.0, "2026Q4")
+    assert isinstance(body["score"], float) and isinstance(body["internal_score"], float)
     assert len(body["breakdown"]) == 20
     first_item = body["breakdown"][0]
     assert first_item == {"key": "years_in_business", "name": "Years in business", "name_zh": "经营年限",
@@ -51,7 +53,7 @@ def test_figures_in_then_rate_then_the_breakdown(client, make_staff, customer):
     assert [(v["staff_id"], v["rating_id"] is not None) for v in views.json] == [(sup.id, True), (fin.id, True)]
     # rating lists are not breakdowns: not recorded
     ratings = client.get(f"/api/v1/customers/{customer}/credit/ratings", headers=supervisor)
-    assert [r["grade"] for r in ratings.json] == ["AAA"]
+    assert [(r["grade"], r["score"]) for r in ratings.json] == [("AAA", 100.0)]
     assert len(client.get(f"/api/v1/customers/{customer}/credit/views",
                           headers=make_staff("admin")[1]).json) == 2
 

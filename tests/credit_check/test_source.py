@@ -98,7 +98,7 @@ def test_a_slow_source_never_blocks_the_request(app, client, make_staff, rated_c
     assert response.status_code == 201, response.json
     assert source.calls == 1 and not source.done.is_set(), "the request waited for the source"
     assert elapsed < 20, f"the request waited {elapsed:.2f} s for a source with a 0.2 s deadline"
-    assert (response.json["grade"], response.json["score"], response.json["source"]) == ("AAA", "97.00", "scorecard")
+    assert (response.json["grade"], response.json["score"], response.json["source"]) == ("AAA", 97.0, "scorecard")
     assert response.json["reason"] == "external source timed out after 0.2 s"
     # Meanwhile tickets open without waiting for anything.
     opened = client.post("/api/v1/tickets", headers=headers, json={

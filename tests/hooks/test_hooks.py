@@ -405,7 +405,7 @@ def test_hook_credit_source(app, client, make_staff):
                            json={"kind": "company", "name": "Acme", "external_ref": "K-1"}).json
     rated = client.post(f"/api/v1/customers/{customer['id']}/credit/rate", headers=headers, json={})
     assert rated.status_code == 201, rated.json
-    assert (rated.json["grade"], rated.json["score"], rated.json["source"]) == ("AA", "81.50", "acme-bureau")
+    assert (rated.json["grade"], rated.json["score"], rated.json["source"]) == ("AA", 81.5, "acme-bureau")
     assert bureau.calls == [(customer["id"], "K-1", "Acme", current_quarter(), True)]
 
 
