@@ -81,7 +81,7 @@ class SurveyRecoveryRow(ma.Schema):
 
 
 class SurveyRecoveryCloseIn(ma.Schema):
-    note = fields.String(required=True, validate=validate.Length(min=1, max=150))
+    note = fields.String(required=True, validate=sdk.filled(150))
 
 
 class SurveyReportArgs(ma.Schema):

@@ -45,7 +45,7 @@ def _when(**kw):
 class TransactionIn(ma.Schema):
     customer_id = fields.Integer(strict=True, validate=ID, load_default=None,
                                  metadata={"description": "give customer_id or customer_ref"})
-    customer_ref = fields.String(validate=validate.Length(min=1, max=80), load_default=None,
+    customer_ref = fields.String(validate=sdk.filled(80), load_default=None,
                                  metadata={"description": "the customer's external_ref"})
     date = fields.Date(required=True, metadata={"description": "the day of the sale (YYYY-MM-DD)"})
     amount = fields.String(required=True, validate=validate.Regexp(transactions.AMOUNT, error="must be a decimal "
@@ -56,7 +56,7 @@ class TransactionIn(ma.Schema):
                            metadata={"pattern": transactions.AMOUNT.pattern})
     currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="must be a 3-letter "
                              "ISO currency code such as CNY"), metadata={"description": "must be TIER_CURRENCY"})
-    reference = fields.String(required=True, validate=validate.Length(min=1, max=80),
+    reference = fields.String(required=True, validate=sdk.filled(80),
                               metadata={"description": "unique per customer: a repeat is skipped"})
 
     @ma.validates_schema
@@ -89,7 +89,7 @@ class TransactionsOut(ma.Schema):
 class OverrideIn(ma.Schema):
     tier = fields.String(required=True, validate=validate.Length(min=1, max=20),
                          metadata={"description": "a tier of the current method (e.g. vip, A)"})
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = fields.String(required=True, validate=sdk.filled(500))
     until = _when(load_default=None, allow_none=True,
                   metadata={"description": "when the override ends (future, within ten years); none: until removed"})
 

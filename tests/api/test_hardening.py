@@ -214,3 +214,14 @@ def test_every_operation_declares_its_error_answers(client):
     assert seen["staff"] > 50 and seen["public"] >= 5, seen
     limited = spec["components"]["responses"]["RATE_LIMITED"]
     assert "Retry-After" in limited["headers"]
+
+
+def test_plugins_refuse_blank_text_too(client, admin, supervisor):
+    """The builtin plugins' text fields use sdk.filled: blank is refused, naming the field."""
+    customer = client.post("/api/v1/customers", headers=admin, json={"name": "Acme"}).json["id"]
+    assert_error(client.put(f"/api/v1/customers/{customer}/tier", headers=supervisor,
+                            json={"tier": "vip", "reason": "  "}), 422, "validation_failed", ["reason"])
+    assert_error(client.post("/api/v1/transactions", headers=supervisor, json={"transactions": [
+        {"customer_id": customer, "reference": "   ", "amount": "10.00", "occurred_on": "2026-11-01"}]}),
+        422, "validation_failed", ["transactions.0.reference"])
+    assert count("customer_tier_changes") == 0 and count("tier_transactions") == 0
