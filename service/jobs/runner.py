@@ -76,7 +76,8 @@ def _warm(app) -> None:
 def work(app, queues: list[str] | None = None, burst: bool = False, periodic: bool = True) -> None:
     """Run an RQ worker (forking, with the scheduler) for ``app`` until stopped.
 
-    ``periodic`` also runs the ticker in this process. Needs ``REDIS_URL``.
+    ``periodic`` also runs the ticker in this process (one tick when
+    ``burst``). Needs ``REDIS_URL``.
     """
     conn = outbox.connection(app)
     if conn is None:
@@ -88,8 +89,12 @@ def work(app, queues: list[str] | None = None, burst: bool = False, periodic: bo
     if periodic:
         with app.app_context():
             tick(app, conn)
-        ticker = _Ticker(app, conn, app.config["JOB_TICK_SECONDS"])
-        ticker.start()
+        # A burst worker ticks once: a ticker thread would keep enqueuing the
+        # next period's jobs (outbox.relay every 15 s) while a slow machine
+        # works through this one's, and the burst would never run dry.
+        if not burst:
+            ticker = _Ticker(app, conn, app.config["JOB_TICK_SECONDS"])
+            ticker.start()
     try:
         Worker(queues or jobs.queues(app), connection=conn).work(
             burst=burst, with_scheduler=True, logging_level="INFO")

@@ -158,3 +158,24 @@ def test_two_workers_share_the_jobs_and_each_mail_goes_out_once(
     wait_until(lambda: len(smtp_sink.handler_obj.messages) >= 12, timeout=40, what="12 receipts")
     received = sorted(m["X-Kefu-Ticket"] for m in smtp_sink.handler_obj.messages)
     assert received == sorted(numbers)
+
+
+
+def test_a_burst_worker_ticks_once_and_stops(app, redis_server, workers):
+    # Every periodic job due each second, and a job that keeps the worker busy
+    # across several of those periods: a burst worker that went on ticking
+    # while it worked would find the next second's jobs queued each time it
+    # looked (on a slow machine, for ever). It ticks once and works that.
+    every_second = {spec.name: 1 for spec in jobs.periodic(app)}
+    workers.config = {**workers.config, "JOB_INTERVALS": every_second}
+    conn = Redis.from_url(redis_server.url)
+    try:
+        import time
+        Queue("default", connection=conn).enqueue(time.sleep, 2.5, description="a long job")
+    finally:
+        conn.close()
+    output = workers.run_burst(timeout=120)
+    assert "done, quitting" in output
+    for name in every_second:
+        assert output.count(f"completed {name} (periodic, every 1 s)") == 1, (name, output)
+    assert _queued(redis_server) == 0
