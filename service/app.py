@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 
-from service import limits, migrations
+from service import limits, migrations, storage
 from service.api import init_api
 from service.api.input import KefuJSONProvider
 from service.extensions import db, limiter, migrate
@@ -77,6 +77,7 @@ def create_app(test_config: dict | None = None, *, strict: bool = True, plugins:
     instance = os.path.abspath(instance) if instance else (str(CHECKOUT_INSTANCE) if CHECKOUT_INSTANCE else None)
     app = KefuFlask("service", instance_path=instance, root_path=str(Path(__file__).parent))
     load_settings(app, test_config)
+    storage.init_app(app)  # a wrong ATTACHMENT_* setting stops the start, naming it
     app.json.sort_keys = False
     app.json.ensure_ascii = False  # Chinese text stays readable in API answers
 

@@ -11,15 +11,31 @@ settings, with defaults and validation, through ``register_settings``
 # replaced by the app's instance path when the settings are loaded.
 DATABASE_URL = "sqlite:///{instance}/kefu.db"
 
-# Signs tracking tokens and sessions. The demo value is replaced by a random
-# one written to instance/secret_key on first start when left unchanged.
+# Signs tracking tokens and sessions. None: a random one is written to
+# instance/secret_key on first start (one machine only; with REDIS_URL set,
+# give every node the same key in KEFU_SECRET_KEY).
 SECRET_KEY = None
 
 # Largest request body, bytes (413 above it).
 MAX_CONTENT_LENGTH = 10 * 1024 * 1024
 
-# Attachments: stored outside the database, under this folder.
+# Attachments: stored outside the database (docs/attachments.md). Where:
+# "local" keeps them under ATTACHMENT_DIR, which only this machine sees;
+# "s3" keeps them in an S3-compatible bucket that every node shares (needs
+# the s3 extra: pip install 'kefu[s3]').
+ATTACHMENT_STORAGE = "local"
 ATTACHMENT_DIR = "{instance}/attachments"
+# The bucket (required with "s3") and the prefix of every object's key.
+ATTACHMENT_S3_BUCKET = None
+ATTACHMENT_S3_PREFIX = "attachments/"
+# Another store than AWS (MinIO, Ceph, ...): its URL, e.g. "http://minio:9000".
+# None means AWS S3 in ATTACHMENT_S3_REGION.
+ATTACHMENT_S3_ENDPOINT_URL = None
+ATTACHMENT_S3_REGION = "us-east-1"
+# None takes boto3's usual credential chain (AWS_* environment variables,
+# ~/.aws, an instance role); set both to give the keys here instead.
+ATTACHMENT_S3_ACCESS_KEY_ID = None
+ATTACHMENT_S3_SECRET_ACCESS_KEY = None
 ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 ATTACHMENT_TYPES = [
     "image/png", "image/jpeg", "image/gif", "application/pdf", "text/plain",
@@ -72,7 +88,17 @@ GUARDS_FAIL_CLOSED = []
 
 # Rate limit for the public (customer) endpoints, per client address.
 PUBLIC_RATE_LIMIT = "30 per minute"
-RATELIMIT_STORAGE_URI = "memory://"
+# Where the limits are counted. None: REDIS_URL when that is set (every node
+# counts in the same place), else this process's memory ("memory://").
+RATELIMIT_STORAGE_URI = None
+# When that store stops answering, limits are counted in this process's
+# memory (one warning is logged) and go back to the store once it answers
+# again (checked after 1, 2, 4 ... up to 32 seconds): a customer is never
+# refused because the limiter's Redis is down.
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+# A store error the fallback does not catch (one that happens after the
+# request's check) is logged, not turned into a 500.
+RATELIMIT_SWALLOW_ERRORS = True
 # False lifts every rate limit (Flask-Limiter's own switch): for contract
 # tests that must reach the endpoints' logic, never for a served kefu.
 RATELIMIT_ENABLED = True
@@ -89,8 +115,14 @@ PROXY_FIX_X_HOST = 0
 PROXY_FIX_X_PORT = 0
 PROXY_FIX_X_PREFIX = 0
 
-# Redis for RQ and shared rate limits; None runs jobs in-process.
+# Redis for RQ and shared rate limits; None runs jobs in-process. Setting
+# it means several processes serve: SECRET_KEY must then be set (the same on
+# every node), kefu refuses to start with a key of its own making.
 REDIS_URL = None
+
+# Seconds a client is told to wait (Retry-After) when the database cannot be
+# reached: requests answer 503, and so does /readyz.
+DB_UNAVAILABLE_RETRY_AFTER = 5
 
 # Default page size for lists, and the largest a client may ask for.
 PAGE_SIZE = 25
@@ -119,6 +151,19 @@ JOB_TICK_SECONDS = 1
 # Periodic intervals by job name, overriding the declared ones (0: off),
 # e.g. {"tickets.autoclose": 600}.
 JOB_INTERVALS = {}
+# How often a busy worker heartbeats (seconds). A job whose worker stopped
+# heartbeating for three of these counts as abandoned, and is retried by the
+# next worker maintenance pass.
+JOB_MONITORING_SECONDS = 10
+# How often each worker does RQ's maintenance: recovering abandoned jobs,
+# moving retries whose scheduler died with its worker (seconds).
+JOB_MAINTENANCE_SECONDS = 15
+# The longest wait between two attempts to reach a Redis that went away
+# (seconds; the waits double from 1 up to this).
+JOB_RECONNECT_MAX_SECONDS = 30
+# How long after being relayed an outbox row or periodic run may be missing
+# from RQ before the reconciliation relays it again (seconds).
+JOB_RECONCILE_GRACE_SECONDS = 10
 
 # ---------------------------------------------------------------- e-mail out
 # Without SMTP_HOST mail is not sent but written to MAIL_LOG_DIR (the dev

@@ -86,7 +86,10 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(KefuError)
     def _kefu_error(exc: KefuError):
-        return error_body(exc.status, exc.code, exc.message, exc.fields, **exc.extra)
+        body, status = error_body(exc.status, exc.code, exc.message, exc.fields, **exc.extra)
+        if status == 503:  # a store that is down (attachments): say when to come back
+            return body, status, {"Retry-After": str(app.config["DB_UNAVAILABLE_RETRY_AFTER"])}
+        return body, status
 
     @app.errorhandler(IllegalTransition)
     def _illegal(exc: IllegalTransition):

@@ -153,6 +153,7 @@ class TicketAttachments(MethodView):
 
     @require_role("agent")
     @blp.response(201, AttachmentOut)
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")  # the attachment store is down
     @blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "required": ["file"],
         "properties": {"file": {"type": "string", "format": "binary"}}}}}})
@@ -168,8 +169,15 @@ class TicketAttachments(MethodView):
 @blp.route("/<number>/attachments/<int(max=2147483647):attachment_id>", methods=["GET"])
 @require_role("agent", "finance")
 @blp.response(200, content_type="application/octet-stream")
+@blp.alt_response(503, response="SERVICE_UNAVAILABLE")  # the attachment store is down
 def download(number, attachment_id):
-    """Download an attachment, as a file (never shown inline)."""
+    """Download an attachment, as a file (never shown inline), streamed from
+    the attachment store: 404 when its file is missing there, 503 while the
+    store cannot be reached."""
     attachment = listing.ticket_attachment(ticket_by_number(number), attachment_id)
-    return send_file(messages.attachment_path(attachment), mimetype=attachment.content_type,
-                     as_attachment=True, download_name=attachment.filename)
+    response = send_file(messages.open_attachment(attachment), mimetype=attachment.content_type,
+                         as_attachment=True, download_name=attachment.filename)
+    response.content_length = attachment.size
+    # send_file marks it no-cache; a customer's file must not be kept at all.
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import mimetypes
 import os
 import secrets
+from typing import BinaryIO
 
 from flask import current_app
 
@@ -14,9 +16,12 @@ from service.extensions import db
 from service.models import Attachment, Message, Ticket
 from service.models.base import utcnow
 from service.reads import lookup
+from service.storage import StorageUnavailable, storage
 from service.usecases import history
 from service.usecases.tickets import move
 from service.usecases.uow import UnitOfWork
+
+log = logging.getLogger("kefu.messages")
 
 
 def add_message(ticket: Ticket | str, body: str, actor: Actor, internal: bool = False,
@@ -57,11 +62,17 @@ def add_message(ticket: Ticket | str, body: str, actor: Actor, internal: bool = 
 
 
 def store_attachment(ticket: Ticket | str, filename: str, content_type: str, stream, actor: Actor) -> Attachment:
-    """Keep an uploaded file for a ticket, outside the database.
+    """Keep an uploaded file for a ticket, in the attachment store (``service.storage``).
 
     The type must be in ``ATTACHMENT_TYPES`` and agree with the file name's
     extension; the size must be at most ``ATTACHMENT_MAX_BYTES``. Errors
-    answer 422 naming ``file``; nothing is stored then.
+    answer 422 naming ``file``; nothing is stored then. A store that cannot
+    be reached raises ``StorageUnavailable`` (503) before any row is
+    written. The bytes are stored first, then the row in its own
+    transaction; when that transaction fails the stored object is deleted
+    again. (Joined to an outer unit of work, a failure of the outer unit
+    after this returns leaves an object no row names: never served, only
+    wasted space.)
     """
     config = current_app.config
     if isinstance(ticket, str):
@@ -80,24 +91,37 @@ def store_attachment(ticket: Ticket | str, filename: str, content_type: str, str
         raise ValidationFailed("the file is too large", {"file": [f"at most {config['ATTACHMENT_MAX_BYTES']} bytes"]})
     digest = hashlib.sha256(data).hexdigest()
     key = f"{ticket.id}/{secrets.token_hex(8)}-{digest[:16]}"
-    path = os.path.join(config["ATTACHMENT_DIR"], key)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as fh:
-        fh.write(data)
+    backend = storage()
+    backend.put(key, data, content_type)
+    uow = UnitOfWork()
     try:
-        with UnitOfWork() as uow:
+        with uow:
             attachment = Attachment(ticket_id=ticket.id, filename=filename, content_type=content_type,
                                     size=len(data), sha256=digest, storage_key=key, uploaded_by=actor.type)
             db.session.add(attachment)
             db.session.flush()
             history.record(ticket, actor, "attachment_added", attachment_id=attachment.id, filename=filename)
             uow.commit()
-    except Exception:
-        os.unlink(path)  # no orphan file for a row that was never written
+    except BaseException:
+        # No stored object for a row that was never written (also when a
+        # worker is stopped mid-way); a row committed before a later error
+        # keeps its file.
+        if not uow.committed:
+            _discard(backend, key)
         raise
     return attachment
 
 
-def attachment_path(attachment: Attachment) -> str:
-    """Where ``attachment``'s bytes are on disk."""
-    return os.path.join(current_app.config["ATTACHMENT_DIR"], attachment.storage_key)
+def _discard(backend, key: str) -> None:
+    try:
+        backend.delete(key)
+    except StorageUnavailable:
+        # The transaction's own error matters more; the object is unreferenced.
+        log.warning("attachment object %s could not be deleted after a failed transaction", key)
+
+
+def open_attachment(attachment: Attachment) -> BinaryIO:
+    """A readable binary stream of ``attachment``'s bytes (the caller closes
+    it). ``StoredFileMissing`` (404) when the store has no such file,
+    ``StorageUnavailable`` (503) when the store cannot be reached."""
+    return storage().open(attachment.storage_key)
