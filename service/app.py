@@ -20,7 +20,7 @@ from service.mail.outgoing.notices import plan_notices
 from service.reads import read_only
 from service.settings import load_settings
 from service.usecases import history, uow
-from service.web import init_web
+from service.web import health, init_web
 
 ROOT = Path(__file__).resolve().parent.parent
 # A source checkout (``make run``) keeps its database and secret in ./instance;
@@ -113,6 +113,8 @@ def create_app(test_config: dict | None = None, *, strict: bool = True, plugins:
         # Plugin failures met during the request are counted once it is over.
         failures.flush(app)
     init_api(app)
+    # /healthz and /readyz, and the 503 for an unreachable database (API and pages).
+    health.init_app(app)
     with app.app_context():
         # Settings, migrations, jobs, routes and commands of every plugin,
         # each plugin on its own so that a failure names it.

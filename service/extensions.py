@@ -3,6 +3,8 @@
 No configuration or connection happens here, so importing kefu is free of
 side effects.
 """
+import logging
+
 from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -31,14 +33,19 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate(render_as_batch=True, compare_type=True)
 # Limits are declared on the customer-facing routes only (the public API and
-# pages, sign-in); storage comes from RATELIMIT_STORAGE_URI (memory by
-# default, Redis when several workers run).
+# pages, sign-in); storage comes from RATELIMIT_STORAGE_URI (REDIS_URL when
+# that is set, else memory).
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Its words (the store went away, came back) go where kefu's own do: Flask-
+# Limiter's logger has a NullHandler, which hides its warnings from a server
+# that configured no logging.
+limiter.logger = logging.getLogger("kefu.limits")
 
-# The core's staff API blueprints, which carry no limit. The limiter would
-# still resolve limits for every one of their requests (about 5 % of a
-# ticket's create or read); a request filter skips that work for them.
-UNLIMITED_BLUEPRINTS = frozenset({"tickets", "customers", "reference", "jobs", "mail"})
+# The core's staff API blueprints, which carry no limit, and the health
+# probes. The limiter would still resolve limits for every one of their
+# requests (about 5 % of a ticket's create or read); a request filter skips
+# that work for them - and a probe never touches the limiter's store.
+UNLIMITED_BLUEPRINTS = frozenset({"tickets", "customers", "reference", "jobs", "mail", "health"})
 
 
 @limiter.request_filter

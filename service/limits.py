@@ -13,15 +13,26 @@ wait, and sign-in throttled per account as well as per address.
   tried too (``LOGIN_ACCOUNT_RATE_LIMIT``), so an account cannot be sprayed
   from many addresses; the per-address limit keeps one address from
   trying many accounts.
+- **The store goes away**: while the limits' Redis does not answer they are
+  counted in this process's memory (Flask-Limiter's in-memory fallback, one
+  warning per outage on ``kefu.limits``) and go back to Redis when it
+  answers; a customer is never refused a request because of the limiter.
+  Store errors are swallowed (``RATELIMIT_SWALLOW_ERRORS``), so a limit
+  setting that cannot be read is refused at start instead of being skipped
+  on every request.
 """
 from __future__ import annotations
 
 import time
 
+import limits as limits_library
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.extensions import limiter
+from service.settings import UnsafeSettings
+
+LIMIT_SETTINGS = ("PUBLIC_RATE_LIMIT", "LOGIN_RATE_LIMIT", "LOGIN_ACCOUNT_RATE_LIMIT")
 
 PROXY_SETTINGS = ("PROXY_FIX_X_FOR", "PROXY_FIX_X_PROTO", "PROXY_FIX_X_HOST", "PROXY_FIX_X_PORT",
                   "PROXY_FIX_X_PREFIX")
@@ -57,7 +68,19 @@ def _retry_after(response):
 
 
 def init_app(app: Flask) -> None:
-    """Trust the configured proxies and add ``Retry-After`` to every 429."""
+    """Check the limit settings (``UnsafeSettings`` naming one that is not a
+    rate limit), trust the configured proxies and add ``Retry-After`` to
+    every 429. Call after ``limiter.init_app``."""
+    for name in LIMIT_SETTINGS:
+        try:
+            limits_library.parse_many(str(app.config[name]))
+        except ValueError as exc:
+            raise UnsafeSettings(f"{name} = {app.config[name]!r} is not a rate limit such as "
+                                 f"'30 per minute' or '10 per 15 minutes': {exc}") from None
+    # The limiter is one object per process, shared by every app built in it
+    # (tests, CLI commands); an outage of the store an earlier app saw says
+    # nothing about this app's store, which is where its counting starts.
+    limiter._storage_dead = False
     hops = {name.removeprefix("PROXY_FIX_").lower(): int(app.config.get(name) or 0) for name in PROXY_SETTINGS}
     if any(hops.values()):
         app.wsgi_app = ProxyFix(app.wsgi_app, **hops)

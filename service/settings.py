@@ -17,6 +17,12 @@ from pathlib import Path
 
 DEFAULTS_FILE = Path(__file__).resolve().parent / "default_settings.py"
 ENV_PREFIX = "KEFU_"
+MAKE_A_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+
+
+class UnsafeSettings(ValueError):
+    """Settings kefu refuses to start with; the message names the setting
+    and says how to put it right."""
 
 
 def _env_value(raw: str):
@@ -30,9 +36,13 @@ def load_settings(app, test_config: dict | None = None, environ=None) -> None:
     """Fill ``app.config`` in the documented order and resolve derived values.
 
     ``{instance}`` inside string settings is replaced by the app's instance
-    folder. ``DATABASE_URL`` also sets ``SQLALCHEMY_DATABASE_URI``. When no
-    ``SECRET_KEY`` is configured, a random one is created once and kept in
-    ``instance/secret_key`` so that tokens survive restarts.
+    folder. ``DATABASE_URL`` also sets ``SQLALCHEMY_DATABASE_URI``; the
+    engine options an operator gives are laid over kefu's (pre-ping on
+    PostgreSQL). ``RATELIMIT_STORAGE_URI``, unless set, is ``REDIS_URL``
+    (else memory). When no ``SECRET_KEY`` is configured, a random one is
+    created once and kept in ``instance/secret_key`` so that tokens survive
+    restarts - but with ``REDIS_URL`` (the sign of several nodes, which must
+    share one key) ``UnsafeSettings`` is raised instead.
     """
     environ = os.environ if environ is None else environ
     app.config.from_pyfile(str(DEFAULTS_FILE))
@@ -51,9 +61,32 @@ def load_settings(app, test_config: dict | None = None, environ=None) -> None:
     if app.config["DATABASE_URL"].startswith("sqlite:///"):
         os.makedirs(instance, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config["DATABASE_URL"]))
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**_engine_options(app.config["DATABASE_URL"]),
+                                               **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})}
+    _rate_limit_storage(app.config)
     if not app.config.get("SECRET_KEY"):
+        if app.config.get("REDIS_URL"):
+            raise UnsafeSettings(
+                "SECRET_KEY is not set, and REDIS_URL says several processes or machines serve this "
+                "kefu: a key made by each machine would make tracking links and console sessions of one "
+                "node worthless on the others. Give every node the same key in KEFU_SECRET_KEY (or "
+                f"SECRET_KEY in the KEFU_SETTINGS file); make one with: {MAKE_A_KEY}")
         app.config["SECRET_KEY"] = _instance_secret(instance)
+
+
+def _rate_limit_storage(config) -> None:
+    # Several nodes share REDIS_URL; their rate limits must be counted there
+    # too, or each node would grant a client the whole limit again.
+    uri = config.get("RATELIMIT_STORAGE_URI") or config.get("REDIS_URL") or "memory://"
+    config["RATELIMIT_STORAGE_URI"] = uri
+    if uri.startswith(("redis://", "rediss://")):
+        # A Redis that stops answering (rather than refusing) must cost a
+        # request a moment, not the system's TCP timeout, before the limiter
+        # falls back to memory.
+        timeout = config["REDIS_TIMEOUT_SECONDS"]
+        config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_connect_timeout": timeout,
+                                               "socket_timeout": max(timeout, 1),
+                                               **(config.get("RATELIMIT_STORAGE_OPTIONS") or {})}
 
 
 def _engine_options(url: str) -> dict:
