@@ -14,9 +14,15 @@ blp.before_request(authenticate)
 
 
 class OutboxCountsOut(ma.Schema):
-    unrelayed = fields.Integer(metadata={"description": "committed, not yet on a queue (Redis down?)"})
-    running = fields.Integer(metadata={"description": "on a queue, not finished"})
-    failing = fields.Integer(metadata={"description": "not finished, with an error from the last attempt"})
+    pending = fields.Integer(metadata={"description": "committed, not yet on a queue (Redis down?)"})
+    relayed = fields.Integer(metadata={"description": "on a queue, not started"})
+    running = fields.Integer(metadata={"description": "started, no error so far"})
+    retrying = fields.Integer(metadata={"description": "an attempt failed; it will be tried again"})
+    failed = fields.Integer(metadata={"description": "no retry left; retry it by its number"})
+    stale = fields.Integer(metadata={"description": "of the relayed, running and retrying: past their "
+                                                    "job's lease (the reconciliation relays them again)"})
+    unrelayed = fields.Integer(metadata={"description": "deprecated: pending"})
+    failing = fields.Integer(metadata={"description": "deprecated: retrying + failed"})
 
 
 class FailedJobOut(ma.Schema):
@@ -45,8 +51,9 @@ def summary():
     "schema": {"type": "string", "pattern": "^" + job_admin.JOB_ID.pattern + "$"}}])
 @require_role("admin")
 @blp.response(202, JobsOut)
-@blp.alt_response(404, schema=None, description="no such failed job")
+@blp.alt_response(404, schema=None, description="no such failed job or unfinished outbox job")
 def retry(job_id):
-    """Put a failed job back on its queue; answers the new summary."""
+    """Run a job again: a failed RQ job by its id, or any unfinished outbox
+    job by its number (``42`` or ``kefu-outbox-42``); answers the new summary."""
     job_admin.retry(job_id)
     return job_admin.summary()

@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from service.domain.errors import NotFound, ValidationFailed
 from service.extensions import db
-from service.jobs.outbox import connection, queue
-from service.jobs.registry import queues
+from service.jobs.outbox import connection, queue, relay
+from service.jobs.registry import queues, registry
 from service.models import OutboxJob
+from service.models.base import utcnow
 
 
 # RQ's own rule for job ids (rq.job.JOB_ID_PATTERN), with a length bound:
@@ -20,14 +22,40 @@ from service.models import OutboxJob
 JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
+OUTBOX_ROW = re.compile(r"(?:kefu-outbox-)?([0-9]{1,12})")
+
+
 def outbox_counts() -> dict:
-    """Outbox rows by state: ``unrelayed``, ``running`` (relayed, not done), ``failing`` (with an error)."""
+    """Outbox rows not done, by state (each row in exactly one of the first five):
+
+    ``pending`` committed, not yet on a queue (Redis down?); ``relayed`` on a
+    queue, not started; ``running`` started, no error yet; ``retrying`` an
+    attempt failed, RQ will try again; ``failed`` no retry left (an admin
+    retries it). ``stale`` counts the rows among the relayed, running and
+    retrying ones that have outlived their job's lease (the reconciliation
+    relays them again unless RQ still holds them).
+    The old names stay for API clients: ``unrelayed`` is ``pending``,
+    ``failing`` is ``retrying`` plus ``failed``.
+    """
+    open_ = and_(OutboxJob.done_at.is_(None), OutboxJob.failed_at.is_(None))
+    relayed = and_(open_, OutboxJob.relayed_at.is_not(None))
     row = db.session.execute(select(
-        func.count().filter(OutboxJob.relayed_at.is_(None)),
-        func.count().filter(OutboxJob.relayed_at.is_not(None), OutboxJob.done_at.is_(None)),
-        func.count().filter(OutboxJob.done_at.is_(None), OutboxJob.last_error.is_not(None)),
+        func.count().filter(open_, OutboxJob.relayed_at.is_(None)),
+        func.count().filter(relayed, OutboxJob.started_at.is_(None), OutboxJob.last_error.is_(None)),
+        func.count().filter(relayed, OutboxJob.started_at.is_not(None), OutboxJob.last_error.is_(None)),
+        func.count().filter(relayed, OutboxJob.last_error.is_not(None)),
+        func.count().filter(OutboxJob.done_at.is_(None), OutboxJob.failed_at.is_not(None)),
     )).one()
-    return {"unrelayed": row[0], "running": row[1], "failing": row[2]}
+    counts = dict(zip(("pending", "relayed", "running", "retrying", "failed"), row))
+    now, specs, stale = utcnow(), registry(), 0
+    names = db.session.scalars(select(OutboxJob.name).where(relayed).distinct()).all()
+    for name in names:
+        lease = specs[name].lease_seconds if name in specs else 0
+        stale += db.session.scalar(select(func.count()).where(
+            relayed, OutboxJob.name == name, OutboxJob.relayed_at < now - timedelta(seconds=lease)))
+    counts["stale"] = stale
+    counts["unrelayed"], counts["failing"] = counts["pending"], counts["retrying"] + counts["failed"]
+    return counts
 
 
 def failed_jobs(limit: int = 100) -> list[dict]:
@@ -56,11 +84,17 @@ def summary() -> dict:
 
 
 def retry(job_id: str) -> None:
-    """Requeue failed job ``job_id`` (404 when there is no such failed job,
-    which includes a process without a job queue: it sees no failed jobs);
-    422 naming ``job_id`` when it cannot be a job id."""
+    """Run job ``job_id`` again: a failed RQ job by its id, or any outbox
+    row that is not done by its number (``42`` or ``kefu-outbox-42``),
+    whatever state it is in. 404 when there is no such failed job or
+    unfinished row (a process without a job queue sees no RQ jobs); 422
+    naming ``job_id`` when it cannot be a job id."""
     if not JOB_ID.fullmatch(job_id):
         raise ValidationFailed("not a job id", {"job_id": ["must be 1 to 128 of A-Z, a-z, 0-9, _ and -"]})
+    outbox_row = OUTBOX_ROW.fullmatch(job_id)
+    if outbox_row:
+        _retry_outbox_row(int(outbox_row.group(1)))
+        return
     conn = connection()
     if conn is None:
         raise NotFound(f"no failed job {job_id} (this process has no job queue)")
@@ -68,7 +102,31 @@ def retry(job_id: str) -> None:
         job = Job.fetch(job_id, connection=conn)
     except NoSuchJobError:
         raise NotFound(f"no job {job_id}") from None
-    registry = FailedJobRegistry(queue=queue(job.origin, conn))
-    if job_id not in registry.get_job_ids():
+    registry_ = FailedJobRegistry(queue=queue(job.origin, conn))
+    if job_id not in registry_.get_job_ids():
         raise NotFound(f"job {job_id} has not failed")
-    registry.requeue(job_id)
+    registry_.requeue(job_id)
+
+
+def _retry_outbox_row(row_id: int) -> None:
+    row = db.session.get(OutboxJob, row_id)
+    if row is None or row.done_at is not None:
+        raise NotFound(f"no unfinished outbox job {row_id}")
+    row.failed_at = None
+    conn = connection()
+    job_id = f"kefu-outbox-{row_id}"
+    if conn is not None and row.relayed_at is not None:
+        try:
+            job = Job.fetch(job_id, connection=conn)
+        except NoSuchJobError:
+            job = None
+        failed = FailedJobRegistry(queue=queue(job.origin, conn)) if job is not None else None
+        if failed is not None and job_id in failed.get_job_ids():
+            db.session.commit()
+            failed.requeue(job_id)
+            return
+    # Relayed again from the row: RQ has nothing of it (a Redis wipe) or
+    # holds it waiting; the new job replaces it.
+    row.relayed_at = None
+    db.session.commit()
+    relay([row_id])

@@ -33,12 +33,13 @@ def jobs_group():
 @jobs_group.command("status")
 @with_appcontext
 def jobs_status():
-    """Outbox rows waiting to be relayed or to finish, and failed RQ jobs."""
+    """Outbox rows not done by state (pending, relayed, running, retrying,
+    failed; stale among them), and failed RQ jobs."""
     from service.jobs import admin as job_admin
 
     summary = job_admin.summary()
-    for key, value in summary["outbox"].items():
-        click.echo(f"outbox {key:<12} {value}")
+    for key in ("pending", "relayed", "running", "retrying", "failed", "stale"):
+        click.echo(f"outbox {key:<12} {summary['outbox'][key]}")
     for job in summary["failed"]:
         click.echo(f"failed {job['id']}  {job['queue']:<8} {job['description']}  {job['error']}")
 
@@ -46,17 +47,22 @@ def jobs_status():
 @jobs_group.command("relay")
 @with_appcontext
 def jobs_relay():
-    """Relay committed outbox rows to Redis now."""
-    from service.jobs.outbox import relay_job
+    """Relay committed outbox rows to Redis now, and relay again the rows
+    whose RQ jobs are gone (Redis restarted empty) or failed for good."""
+    from service.jobs.reconcile import reconcile_job
 
-    click.echo(f"relayed {relay_job()}")
+    result = reconcile_job()
+    click.echo(f"relayed {result['relayed']}")
+    if "outbox" in result:
+        click.echo(f"relayed again {result['outbox']['relayed_again']}  failed {result['outbox']['failed']}")
 
 
 @jobs_group.command("retry")
 @click.argument("job_id")
 @with_appcontext
 def jobs_retry(job_id):
-    """Put failed job JOB_ID back on its queue."""
+    """Run JOB_ID again: a failed RQ job's id, or the number of any outbox
+    job that is not done (42 or kefu-outbox-42)."""
     from service.domain.errors import KefuError
     from service.jobs import admin as job_admin
 

@@ -52,7 +52,10 @@ def queue(name: str, conn) -> Queue:
     return Queue(name, connection=conn)
 
 
-def _enqueue(row: OutboxJob, spec: jobs.JobSpec, conn, app) -> None:
+def enqueue_row(row: OutboxJob, spec: jobs.JobSpec, conn, app) -> None:
+    """Put outbox ``row`` on its RQ queue as job ``kefu-outbox-<id>`` (at its
+    ``run_at`` when that is still ahead), with the job's timeout and retries.
+    Enqueuing a row again replaces its RQ job: the id is the row's."""
     retries, intervals = jobs.retry_intervals(app, spec)
     options = {
         "job_id": f"kefu-outbox-{row.id}",
@@ -98,11 +101,12 @@ def relay(ids: list[int] | None = None, limit: int = BATCH) -> int:
                 # Marked relayed (never done), so it leaves the relay's batch
                 # instead of blocking every job behind it; admins see it failing.
                 row.last_error = f"no job named {row.name!r} is declared (plugin removed?)"
-                row.relayed_at = utcnow()
+                row.relayed_at = row.failed_at = utcnow()
                 done += 1
                 continue
-            _enqueue(row, spec, conn, app)
+            enqueue_row(row, spec, conn, app)
             row.relayed_at = utcnow()
+            row.relays = (row.relays or 0) + 1
             done += 1
     except RedisError as exc:
         log.warning("outbox relay stopped, %d of %d relayed; the rest wait: %s", done, len(rows), exc)

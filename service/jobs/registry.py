@@ -34,14 +34,18 @@ from service.models.base import utcnow
 
 log = logging.getLogger("kefu.jobs")
 
-QUEUES = ("default", "mail")  # the core's; a plugin's jobs may name queues of its own
+QUEUES = ("system", "mail", "default")  # the core's; a plugin's jobs may name queues of its own
 QUEUE_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 DECLARATIONS = "kefu_job_declarations"  # app.extensions: [(plugin, entry)] gathered at start
 _PENDING = "kefu_outbox_new"  # session.info: rows enqueued in the current transaction
 
 CORE_JOBS = [
-    {"name": "outbox.relay", "func": "service.jobs.outbox:relay_job", "queue": "default", "interval": 15,
-     "retries": 0},
+    # The relay and the reconciliation keep every other job alive: their own
+    # queue, taken first, so a backlog of mail cannot starve them.
+    {"name": "outbox.relay", "func": "service.jobs.outbox:relay_job", "queue": "system", "interval": 15,
+     "retries": 0, "timeout": 120},
+    {"name": "jobs.reconcile", "func": "service.jobs.reconcile:reconcile_job", "queue": "system", "interval": 30,
+     "retries": 0, "timeout": 120},
     {"name": "tickets.autoclose", "func": "service.jobs.core:autoclose", "queue": "default", "interval": 3600},
     {"name": "mail.notice", "func": "service.mail.outgoing.notices:send_notice", "queue": "mail"},
     {"name": "mail.staff_alert", "func": "service.mail.outgoing.notices:send_staff_alert", "queue": "mail"},
@@ -53,7 +57,13 @@ CORE_JOBS = [
 
 @dataclass(frozen=True)
 class JobSpec:
-    """One declared job. ``interval`` (seconds) makes it periodic."""
+    """One declared job. ``interval`` (seconds) makes it periodic.
+
+    ``lease`` (seconds): how long a relayed run may go unfinished before it
+    is counted stale and, unless RQ still holds it waiting or running, run
+    again (its effects stay single through ``effect_once``). By default the
+    job's timeout plus a minute.
+    """
 
     name: str
     func: str
@@ -63,6 +73,11 @@ class JobSpec:
     timeout: int = 300
     kwargs: dict = field(default_factory=dict)  # for periodic runs
     source: str = "core"
+    lease: int | None = None
+
+    @property
+    def lease_seconds(self) -> int:
+        return int(self.lease) if self.lease else self.timeout + 60
 
     def callable(self):
         module, _, attr = self.func.partition(":")
@@ -80,12 +95,12 @@ def _spec(entry: dict, source: str) -> JobSpec:
     if not isinstance(queue, str) or not QUEUE_NAME.fullmatch(queue):
         raise JobError(f"{source}: job {entry['name']} names queue {queue!r}: a queue is named with "
                        "a-z, 0-9 and _ (at most 40), e.g. default, mail or one of the plugin's own")
-    unknown = set(entry) - {"name", "func", "queue", "interval", "retries", "timeout", "kwargs"}
+    unknown = set(entry) - {"name", "func", "queue", "interval", "retries", "timeout", "kwargs", "lease"}
     if unknown:
         raise JobError(f"{source}: job {entry['name']} has unknown keys {sorted(unknown)}")
     return JobSpec(name=entry["name"], func=entry["func"], queue=queue, interval=entry.get("interval"),
                    retries=entry.get("retries"), timeout=int(entry.get("timeout") or 300),
-                   kwargs=dict(entry.get("kwargs") or {}), source=source)
+                   kwargs=dict(entry.get("kwargs") or {}), source=source, lease=entry.get("lease"))
 
 
 def declare(app, plugin: str, entries) -> None:
@@ -125,10 +140,11 @@ def registry(app=None) -> dict[str, JobSpec]:
 
 
 def queues(app=None) -> list[str]:
-    """Every queue some job names, in the order workers take them: mail
-    first (customers wait on it), the plugins' own, default last."""
+    """Every queue some job names, in the order workers take them: system
+    first (the relay and reconciliation, short and what everything else
+    waits on), mail (customers wait on it), the plugins' own, default last."""
     named = list(dict.fromkeys(spec.queue for spec in registry(app).values()))
-    return ["mail"] + [q for q in named if q not in QUEUES] + ["default"]
+    return ["system", "mail"] + [q for q in named if q not in QUEUES] + ["default"]
 
 
 def periodic(app=None) -> list[JobSpec]:

@@ -3,6 +3,7 @@ RQ entry points for outbox jobs and periodic jobs."""
 from __future__ import annotations
 
 import os
+import re
 from contextlib import contextmanager
 
 from service.extensions import db
@@ -36,7 +37,9 @@ def job_context():
     app = _job_app()
     with app.app_context():
         if _BOUND.get("pid") != os.getpid():
-            # A forked work horse must not share the parent's pooled connections.
+            # A forked process (a plain ``rq worker``'s work horse) must not
+            # share the parent's pooled connections; ``kefu worker`` runs jobs
+            # in its own process and keeps its pool from job to job.
             db.engine.dispose(close=False)
             _BOUND["pid"] = os.getpid()
         try:
@@ -46,11 +49,33 @@ def job_context():
             failures.flush(app)
 
 
+# SQLAlchemy appends "(Background on this error at: https://sqlalche.me/...)"
+# to its messages: noise for an admin reading why a job failed.
+_BACKGROUND = re.compile(r"\s*\(Background on this error at: [^)]*\)")
+
+
+def error_text(error) -> str:
+    """What an admin reads of a job's error: the exception's type and message
+    (or ``error`` as given), without SQLAlchemy's documentation link, at
+    most 2000 characters."""
+    text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    return _BACKGROUND.sub("", text).strip()[:2000]
+
+
+def _last_attempt() -> bool:
+    """Whether the running RQ job has no retry left (or runs outside RQ)."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    return job is None or not job.retries_left
+
+
 def run_outbox(outbox_id: int):
     """RQ entry point for a relayed outbox job: run it unless it already ran.
 
-    Records attempts and the last error on the row; an exception propagates
-    so that RQ retries with backoff.
+    Records attempts and the last error on the row, and ``failed_at`` when
+    the attempt that failed was the last RQ will make; an exception
+    propagates so that RQ retries with backoff.
     """
     with job_context():
         row = db.session.get(OutboxJob, outbox_id)
@@ -68,7 +93,9 @@ def run_outbox(outbox_id: int):
         except Exception as exc:
             db.session.rollback()
             row = db.session.get(OutboxJob, outbox_id)
-            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            row.last_error = error_text(exc)
+            if _last_attempt():
+                row.failed_at = utcnow()
             db.session.commit()
             raise
         db.session.rollback()  # whatever the job left open is not ours to commit
@@ -78,8 +105,10 @@ def run_outbox(outbox_id: int):
         return result
 
 
-def run_periodic(name: str):
-    """RQ entry point for one period of periodic job ``name``."""
+def run_periodic(name: str, slot: int | None = None):
+    """RQ entry point for period ``slot`` of periodic job ``name`` (see
+    ``service.jobs.periodic.run``)."""
+    from service.jobs import periodic
+
     with job_context():
-        spec = registry()[name]
-        return spec.callable()(**spec.kwargs)
+        return periodic.run(name, slot)

@@ -1,11 +1,15 @@
-"""Running jobs: periodic ticks, RQ workers on Redis, and the in-process runner.
+"""Running jobs: RQ workers on Redis, and the in-process runner.
 
-* ``tick`` enqueues each periodic job whose period has begun. Every worker
-  ticks; a ``SET NX`` on a key per job and period lets exactly one of them
-  enqueue it, so a periodic job runs once per period however many workers
-  (on however many machines) share the Redis.
-* ``work`` is ``kefu worker``: RQ workers with the scheduler (delayed jobs,
-  retries with backoff) plus the ticker.
+* ``tick`` (``service.jobs.periodic``) claims and enqueues each periodic job
+  whose period has begun; every worker ticks, the database lets one claim
+  each period.
+* ``work`` is ``kefu worker``: a ``KefuWorker`` with the scheduler (delayed
+  jobs, retries with backoff) plus the ticker. It runs jobs in its own
+  process, so a job reuses the worker's pooled database connections instead
+  of opening one; it keeps working through a Redis outage (it waits and
+  reconnects with backoff instead of exiting); it heartbeats often, so a
+  job abandoned by a killed worker is taken up by another within about
+  ``JOB_MONITORING_SECONDS * 3 + JOB_MAINTENANCE_SECONDS``.
 * ``InProcessRunner`` is the embedded default without ``REDIS_URL``: RQ
   over an in-process fakeredis, worked by a thread in the serving process,
   so ``make run`` runs every job, delayed and periodic ones included.
@@ -13,38 +17,22 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
-import time
 
 from flask import current_app
-from rq import SimpleWorker, Worker
+from redis.exceptions import RedisError
+from rq import SimpleWorker
+from rq.worker import WorkerStatus
 from rq.timeouts import TimerDeathPenalty
 
 from service.jobs import outbox, run
 from service.jobs import registry as jobs
+from service.jobs.periodic import tick
+
+__all__ = ["tick", "work", "KefuWorker", "InProcessRunner", "start_in_process_if_wanted", "current_runner"]
 
 log = logging.getLogger("kefu.jobs")
-
-
-def tick(app, conn, now: float | None = None) -> list[str]:
-    """Enqueue the periodic jobs whose current period nobody has claimed yet.
-
-    Returns the names enqueued by this call. Periods are aligned on the
-    epoch (``floor(now / interval)``), so all tickers agree on them.
-    """
-    now = time.time() if now is None else now
-    started = []
-    for spec in jobs.periodic(app):
-        slot = int(now // spec.interval)
-        if conn.set(f"kefu:periodic:{spec.name}:{slot}", now, nx=True, ex=int(spec.interval) * 2 + 60):
-            outbox.queue(spec.queue, conn).enqueue(
-                run.run_periodic, spec.name, job_id=f"kefu-periodic-{spec.name.replace('.', '_')}-{slot}",
-                job_timeout=spec.timeout, result_ttl=600, failure_ttl=app.config["JOB_FAILURE_TTL"],
-                description=f"{spec.name} (periodic, every {spec.interval} s)")
-            started.append(spec.name)
-    return started
-
-
 
 
 class _Ticker(threading.Thread):
@@ -58,8 +46,96 @@ class _Ticker(threading.Thread):
             try:
                 with self.app.app_context():
                     tick(self.app, self.conn)
-            except Exception:  # Redis away: try again next tick
+            except Exception:  # Redis or the database away: try again next tick
                 log.warning("periodic tick failed", exc_info=True)
+
+
+class KefuWorker(SimpleWorker):
+    """An RQ worker that runs each job in its own process (no fork per job)
+    and heartbeats while it does.
+
+    Not forking keeps the database pool warm from job to job. RQ's
+    ``SimpleWorker`` heartbeats only between jobs, so it must announce each
+    job's whole timeout as its lease and a killed worker's job waits that
+    long to be recovered; a thread here heartbeats every
+    ``job_monitoring_interval`` during the job, so the lease is three
+    intervals. Job timeouts still work: RQ's SIGALRM death penalty fires in
+    the main thread, where the job runs.
+    """
+
+    def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
+        return int(self.job_monitoring_interval) * 3
+
+    def execute_job(self, job, queue):
+        done = threading.Event()
+        execution = self.prepare_execution(job)
+
+        def beat():
+            while not done.wait(self.job_monitoring_interval):
+                try:
+                    self.maintain_heartbeats(job, execution)
+                except Exception:  # Redis away: the next beat tries again
+                    log.debug("heartbeat failed", exc_info=True)
+
+        beater = threading.Thread(target=beat, name="kefu-heartbeat", daemon=True)
+        beater.start()
+        try:
+            self.perform_job(job, queue, execution)
+        finally:
+            done.set()
+            beater.join(timeout=5)
+        self.set_state(WorkerStatus.IDLE)
+
+    # A scheduled job this far past due has no live scheduler moving it.
+    OVERDUE_SECONDS = 10
+
+    def run_maintenance_tasks(self):
+        super().run_maintenance_tasks()
+        self.rescue_overdue_scheduled_jobs()
+
+    def rescue_overdue_scheduled_jobs(self) -> int:
+        """Move scheduled jobs (retries with backoff, delayed jobs) that are
+        ``OVERDUE_SECONDS`` past due onto their queues; returns how many.
+
+        RQ's scheduler runs in one worker, under a lock that outlives a
+        killed worker by a minute; until another worker takes it over,
+        nothing would move them. If that scheduler is only slow and moves
+        one too, the job runs twice: outbox jobs skip a second run and
+        ``effect_once`` keeps their effects single.
+        """
+        from rq.job import Job
+        from rq.utils import current_timestamp
+
+        moved = 0
+        for queue in self.queues:
+            registry = queue.scheduled_job_registry
+            ids = registry.get_jobs_to_schedule(current_timestamp() - self.OVERDUE_SECONDS)
+            if not ids:
+                continue
+            found = Job.fetch_many(ids, connection=self.connection, serializer=self.serializer)
+            with self.connection.pipeline() as pipeline:
+                for job_id, job in zip(ids, found):
+                    if job is not None:
+                        queue._enqueue_job(job, pipeline=pipeline, at_front=job.should_enqueue_at_front())
+                        moved += 1
+                    registry.remove(job_id, pipeline=pipeline)
+                pipeline.execute()
+        if moved:
+            self.log.warning("Worker %s: moved %d overdue scheduled jobs (no live scheduler?)", self.name, moved)
+        return moved
+
+    def subscribe(self):
+        # RQ listens for commands with a 60-second wait, and stopping the
+        # listener waits that out: a warm shutdown took up to a minute.
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=1, daemon=True, exception_handler=self._pubsub_exception_handler)
+
+    def request_stop(self, signum, frame):
+        self.kefu_stop_requested = True
+        super().request_stop(signum, frame)
 
 
 def _warm(app) -> None:
@@ -73,11 +149,35 @@ def _warm(app) -> None:
         app.jinja_env.get_template(name)
 
 
+def _worker(app, conn, queues) -> KefuWorker:
+    maintenance = app.config["JOB_MAINTENANCE_SECONDS"]
+    # An idle worker waits for a job up to worker_ttl - 15 s and does its
+    # maintenance only between waits: bound the wait by the maintenance interval.
+    return KefuWorker(queues or jobs.queues(app), connection=conn,
+                      job_monitoring_interval=app.config["JOB_MONITORING_SECONDS"],
+                      maintenance_interval=maintenance, worker_ttl=maintenance + 15)
+
+
+def _wait_for_redis(conn, stopping: threading.Event, longest: float) -> None:
+    delay = 1.0
+    while not stopping.is_set():
+        try:
+            conn.ping()
+            return
+        except RedisError as exc:
+            log.warning("Redis is unreachable (%s); trying again in %.0f s", exc, delay)
+            stopping.wait(delay)
+            delay = min(delay * 2, longest)
+
+
 def work(app, queues: list[str] | None = None, burst: bool = False, periodic: bool = True) -> None:
-    """Run an RQ worker (forking, with the scheduler) for ``app`` until stopped.
+    """Run a ``KefuWorker`` (with the scheduler) for ``app`` until stopped.
 
     ``periodic`` also runs the ticker in this process (one tick when
-    ``burst``). Needs ``REDIS_URL``.
+    ``burst``). When Redis goes away the worker waits for it, with backoff
+    up to ``JOB_RECONNECT_MAX_SECONDS``, and starts working again: it exits
+    only on SIGTERM/SIGINT (warm: after the job it is running) or, with
+    ``burst``, when the queues are empty. Needs ``REDIS_URL``.
     """
     conn = outbox.connection(app)
     if conn is None:
@@ -85,10 +185,14 @@ def work(app, queues: list[str] | None = None, burst: bool = False, periodic: bo
     run.bind_app(app)
     with app.app_context():
         _warm(app)
+    stopping = threading.Event()
     ticker = None
     if periodic:
-        with app.app_context():
-            tick(app, conn)
+        try:
+            with app.app_context():
+                tick(app, conn)
+        except Exception:
+            log.warning("periodic tick failed", exc_info=True)
         # A burst worker ticks once: a ticker thread would keep enqueuing the
         # next period's jobs (outbox.relay every 15 s) while a slow machine
         # works through this one's, and the burst would never run dry.
@@ -96,8 +200,22 @@ def work(app, queues: list[str] | None = None, burst: bool = False, periodic: bo
             ticker = _Ticker(app, conn, app.config["JOB_TICK_SECONDS"])
             ticker.start()
     try:
-        Worker(queues or jobs.queues(app), connection=conn).work(
-            burst=burst, with_scheduler=True, logging_level="INFO")
+        while not stopping.is_set():
+            worker = _worker(app, conn, queues)
+            try:
+                worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+            except RedisError as exc:  # raised while starting or tearing down
+                log.warning("worker lost Redis: %s", exc)
+            if burst or getattr(worker, "kefu_stop_requested", False):
+                break
+            # RQ's loop ends on a Redis error it does not retry itself; wait
+            # for Redis here (a signal still stops us) and start a new worker.
+            previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+            try:
+                _wait_for_redis(conn, stopping, app.config["JOB_RECONNECT_MAX_SECONDS"])
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
     finally:
         if ticker:
             ticker.stopped.set()

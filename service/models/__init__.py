@@ -4,7 +4,7 @@ from service.models.category import Category
 from service.models.customer import CUSTOMER_KINDS, Customer
 from service.models.department import Department
 from service.models.events import TicketEvent
-from service.models.job import JobEffect, OutboxJob, QuarantinedMail
+from service.models.job import JobEffect, OutboxJob, PeriodicLock, PeriodicRun, QuarantinedMail
 from service.models.message import Attachment, Message
 from service.models.plugin import PluginFailure
 from service.models.staff import ROLES, ApiToken, Staff
@@ -12,5 +12,5 @@ from service.models.ticket import CHANNELS, KINDS, PRIORITIES, Ticket
 
 __all__ = [
     "ApiToken", "Attachment", "CHANNELS", "CUSTOMER_KINDS", "Category", "Customer",
-    "Department", "JobEffect", "KINDS", "Message", "OutboxJob", "PluginFailure", "QuarantinedMail", "PRIORITIES", "ROLES", "Staff", "Ticket", "TicketEvent",
+    "Department", "JobEffect", "KINDS", "Message", "OutboxJob", "PeriodicLock", "PeriodicRun", "PluginFailure", "QuarantinedMail", "PRIORITIES", "ROLES", "Staff", "Ticket", "TicketEvent",
 ]

@@ -2,7 +2,7 @@
 effects jobs have already had, and inbound mail that could not be taken in."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.extensions import db
@@ -13,8 +13,11 @@ class OutboxJob(db.Model):
     """A job written in the same transaction as the change that asked for it.
 
     ``relayed_at`` is set once the job is on RQ; ``done_at`` once it ran to
-    the end. A rolled-back change leaves no row, so nothing runs for it; a
-    row committed while Redis is down waits here until the relay succeeds.
+    the end; ``failed_at`` once it has no retry left (an admin can retry it).
+    A rolled-back change leaves no row, so nothing runs for it; a row
+    committed while Redis is down waits here until the relay succeeds, and a
+    relayed row whose RQ job vanished (Redis wiped) or outlived its lease is
+    relayed again (``service.jobs.reconcile``): the row is the record.
     """
 
     __tablename__ = "jobs_outbox"
@@ -32,8 +35,49 @@ class OutboxJob(db.Model):
     done_at = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    failed_at = mapped_column(UTCDateTime)
+    relays: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
-    __table_args__ = (Index("ix_jobs_outbox_relayed_at_id", "relayed_at", "id"),)
+    __table_args__ = (Index("ix_jobs_outbox_relayed_at_id", "relayed_at", "id"),
+                      Index("ix_jobs_outbox_done_at_id", "done_at", "id"))
+
+
+class PeriodicRun(db.Model):
+    """One period of one periodic job: claimed once, in the database.
+
+    ``slot`` is ``floor(epoch seconds / interval)``. The unique (job, slot)
+    pair is what makes a period run once however many tickers see it and
+    whatever happened to Redis. ``status``: queued, running, done, failed
+    (retried within its period while attempts are left), skipped (a later
+    period of the same job ran first).
+    """
+
+    __tablename__ = "periodic_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(80))
+    slot: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    queued_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    started_at = mapped_column(UTCDateTime)
+    finished_at = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("job", "slot"), Index("ix_periodic_runs_status", "status", "job"))
+
+
+class PeriodicLock(db.Model):
+    """Who runs periodic job ``job`` now: one row per job, taken by a
+    conditional update, so two runs of one job never overlap (a lock older
+    than the job's lease belongs to a dead run and may be taken over)."""
+
+    __tablename__ = "periodic_locks"
+
+    job: Mapped[str] = mapped_column(String(80), primary_key=True)
+    slot: Mapped[int | None] = mapped_column(BigInteger)
+    holder: Mapped[str | None] = mapped_column(String(200))
+    since = mapped_column(UTCDateTime)
 
 
 class JobEffect(db.Model):

@@ -116,8 +116,10 @@ class Workers:
 
     def start(self, *args) -> subprocess.Popen:
         log = open(self.tmp_path / f"worker-{len(self.procs)}.log", "wb")
+        # Its own process group: ``kill`` takes down the worker with its
+        # scheduler, as a machine that dies would.
         proc = subprocess.Popen([KEFU, "worker", *args], env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-                                cwd=ROOT)
+                                cwd=ROOT, start_new_session=True)
         self.procs.append(proc)
         return proc
 
@@ -127,6 +129,11 @@ class Workers:
         assert result.returncode == 0, result.stdout + result.stderr
         return result.stdout + result.stderr
 
+    def kill(self, proc: subprocess.Popen) -> None:
+        """SIGKILL worker ``proc`` and every process of its group (its scheduler)."""
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
     def stop_all(self):
         for proc in self.procs:
             if proc.poll() is None:
@@ -135,7 +142,7 @@ class Workers:
             try:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
 
 

@@ -170,7 +170,8 @@ def test_admins_see_the_outbox_and_failed_jobs_and_retry_them(app, plugin_jobs, 
         uow.commit()
     jobs.drain(periodic=False)
     body = client.get("/api/v1/admin/jobs", headers=admin).json
-    assert body["outbox"] == {"unrelayed": 0, "running": 1, "failing": 1}
+    assert body["outbox"] == {"pending": 0, "relayed": 0, "running": 0, "retrying": 0, "failed": 1, "stale": 0,
+                              "unrelayed": 0, "failing": 1}
     [failed] = body["failed"]
     assert failed["queue"] == "default" and "ConnectionError: transient failure" in failed["error"]
     assert client.post("/api/v1/admin/jobs/nope/retry", headers=admin).status_code == 404
@@ -178,7 +179,27 @@ def test_admins_see_the_outbox_and_failed_jobs_and_retry_them(app, plugin_jobs, 
     assert response.status_code == 202
     jobs.drain(periodic=False)
     body = client.get("/api/v1/admin/jobs", headers=admin).json
-    assert body == {"outbox": {"unrelayed": 0, "running": 0, "failing": 0}, "failed": []}
+    assert body == {"outbox": {"pending": 0, "relayed": 0, "running": 0, "retrying": 0, "failed": 0, "stale": 0,
+                               "unrelayed": 0, "failing": 0}, "failed": []}
+
+
+def test_any_unfinished_outbox_row_can_be_retried_by_its_number(app, plugin_jobs, jobs, client, admin):
+    app.config["JOB_RETRIES"] = 0
+    with UnitOfWork() as uow:
+        row = job_api.enqueue("test.record", tag="lost")
+        uow.commit()
+    # Relayed, then lost: as if Redis restarted empty right after the relay.
+    jobs.conn.flushall()
+    row = db.session.get(OutboxJob, row.id)
+    assert row.relayed_at is not None and row.done_at is None
+    assert client.post(f"/api/v1/admin/jobs/{row.id}/retry", headers=admin).status_code == 202
+    jobs.drain(periodic=False)
+    assert [c["tag"] for c in plugin_jobs] == ["lost"]
+    db.session.refresh(row)
+    assert row.done_at is not None
+    # A done row is not retried; neither is a number no row has.
+    assert client.post(f"/api/v1/admin/jobs/kefu-outbox-{row.id}/retry", headers=admin).status_code == 404
+    assert client.post("/api/v1/admin/jobs/999999/retry", headers=admin).status_code == 404
 
 
 def test_rows_of_an_undeclared_job_never_block_the_relay(app, jobs, client, file_ticket):
