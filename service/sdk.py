@@ -19,7 +19,8 @@ tests/sdk. In short:
   ``UTCDateTime`` for times), ship migrations (``register_migrations``),
   and write them inside a ``UnitOfWork``: it commits, relays the jobs you
   enqueued and fires what you emitted or published, after the commit.
-  ``hold_customer`` first when your rows refer to a customer.
+  ``hold_customer`` first when your rows refer to a customer; ``add_once``
+  for a row two writers may create at once.
 * **Jobs and events**: ``enqueue`` (once per ``dedupe_key``),
   ``effect_once``, ``publish`` through ``UnitOfWork.publish``, ``ask``
   (a decider your plugin declares), ``alert_staff``, ``send_mail``.
@@ -105,7 +106,7 @@ from service.usecases import messages as _messages
 from service.usecases import opening as _opening
 from service.usecases import tickets as _tickets
 from service.usecases.auth import authenticate, current_staff, require_role
-from service.usecases.holds import hold_customer
+from service.usecases.holds import add_once, hold_customer
 from service.usecases.events import CORE_EVENTS
 from service.usecases.uow import UnitOfWork
 from service.usecases.uow import active_unit as _active_unit
@@ -345,7 +346,7 @@ __all__ = [
     "get_ticket", "find_ticket", "get_customer", "get_staff", "ticket_messages", "preloaded", "NOT_LOADED",
     "OPENING", "SHOWING",
     # writing
-    "UnitOfWork", "hold_customer", "update_ticket", "transition", "add_note", "reply", "record_event",
+    "UnitOfWork", "add_once", "hold_customer", "update_ticket", "transition", "add_note", "reply", "record_event",
     "open_ticket", "answer_resolution", "refresh_sla",
     # jobs, events, mail
     "enqueue", "effect_once", "ask", "alert_staff", "alert_staff_many", "CORE_EVENTS", "mail_language",

@@ -87,8 +87,8 @@ def clock_for(ticket) -> TicketSla | None:
         pol = policy_of(ticket)
         row = clock.start_clock(ticket, pol, ticket.customer_tier, ticket.created_at)
         row.ticket_id = ticket.id
-        sdk.db.session.add(row)
-        sdk.db.session.flush()
+        # The sweep may adopt the ticket at the same moment: one clock, the first's.
+        row = sdk.add_once(row)
     return row
 
 

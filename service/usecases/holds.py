@@ -39,3 +39,35 @@ def hold_customer(customer_id: int) -> Customer:
     if customer is None:
         raise NotFound(f"no customer {customer_id}")
     return customer
+
+
+def add_once(row):
+    """Add ``row`` to the current transaction unless a row with its primary
+    key is there already, and return the one that is: ``row``, or the row a
+    concurrent writer committed first.
+
+    For rows that two writers may create at once (a plugin's per-ticket row
+    started both by a sweep and by a change to the ticket): instead of one
+    of them failing on the key, the second finds the first's row. The insert
+    runs in a savepoint, so a lost race leaves the caller's transaction
+    usable. On PostgreSQL the second insert waits for the first writer's
+    commit and then reads its row; on SQLite writers never overlap.
+    """
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import IntegrityError
+
+    session = db.session
+    model = type(row)
+    key = inspect(model).primary_key_from_instance(row)
+    existing = session.get(model, key)
+    if existing is not None:
+        return existing
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        winner = session.get(model, key, populate_existing=True)
+        if winner is None:  # not the key after all: another constraint
+            raise
+        return winner
+    return row
