@@ -164,6 +164,8 @@ JOB_RECONNECT_MAX_SECONDS = 30
 # How long after being relayed an outbox row or periodic run may be missing
 # from RQ before the reconciliation relays it again (seconds).
 JOB_RECONCILE_GRACE_SECONDS = 10
+# How long finished periodic runs stay in periodic_runs (days).
+PERIODIC_RUNS_KEEP_DAYS = 7
 
 # ---------------------------------------------------------------- e-mail out
 # Without SMTP_HOST mail is not sent but written to MAIL_LOG_DIR (the dev

@@ -29,7 +29,7 @@ from datetime import timedelta
 
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from service.extensions import db
 from service.jobs import registry as jobs
@@ -176,8 +176,9 @@ def _finish(name: str, slot: int, holder: str, status: str, error: str | None = 
 
 def reconcile(app, conn, now: float | None = None) -> dict:
     """Recover periodic runs Redis or a dead worker lost (see the module
-    docstring). Returns counts: ``requeued``, ``retried``, ``abandoned``,
-    ``skipped``. Commits."""
+    docstring), and delete finished runs older than
+    ``PERIODIC_RUNS_KEEP_DAYS``. Returns counts: ``requeued``, ``retried``,
+    ``abandoned``, ``skipped``, ``pruned``. Commits."""
     now = time.time() if now is None else now
     moment = utcnow()
     grace = timedelta(seconds=app.config["JOB_RECONCILE_GRACE_SECONDS"])
@@ -219,5 +220,10 @@ def reconcile(app, conn, now: float | None = None) -> dict:
             row.queued_at = moment
             _enqueue(app, conn, spec, row.slot)
             counts["requeued"] += 1
+    # Finished periods are kept a while for admins, not for ever: the relay
+    # alone claims 5,760 periods a day.
+    keep = timedelta(days=app.config["PERIODIC_RUNS_KEEP_DAYS"])
+    counts["pruned"] = db.session.execute(delete(PeriodicRun).where(
+        PeriodicRun.status.in_(("done", "skipped")), PeriodicRun.finished_at < moment - keep)).rowcount
     db.session.commit()
     return counts

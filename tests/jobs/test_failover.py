@@ -225,3 +225,22 @@ def test_jobs_reuse_the_workers_database_connections(app, client, file_ticket, r
     opened = sessions() - before
     # One worker process: a few connections for its pool, not one per job.
     assert opened <= 4, opened
+
+
+def test_finished_periodic_runs_are_pruned_after_a_week(app, redis_server):
+    from datetime import timedelta
+
+    from service.models.base import utcnow
+
+    conn = Redis.from_url(redis_server.url)
+    try:
+        old, recent = utcnow() - timedelta(days=8), utcnow() - timedelta(days=6)
+        db.session.add_all([
+            PeriodicRun(job="tickets.autoclose", slot=1, status="done", attempts=1, finished_at=old),
+            PeriodicRun(job="tickets.autoclose", slot=2, status="skipped", attempts=0, finished_at=old),
+            PeriodicRun(job="tickets.autoclose", slot=3, status="done", attempts=1, finished_at=recent)])
+        db.session.commit()
+        assert periodic.reconcile(app, conn)["pruned"] == 2
+        assert db.session.scalars(select(PeriodicRun.slot)).all() == [3]
+    finally:
+        conn.close()
