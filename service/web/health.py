@@ -9,8 +9,9 @@ supervisors ask, and the 503 a request gets while the database is out of reach.
   head of every migration branch (the core's and each enabled plugin's);
   else 503 with ``Retry-After``. Body: ``{"status": "ok" | "unavailable",
   "checks": {"database": "ok" | "unreachable", "redis": "ok" | "unreachable"
-  | "not_configured", "migrations": "current" | "behind" | "unknown"}}``
-  ("unknown" while the database cannot be read).
+  | "not_configured", "migrations": "current" | "ahead" | "behind" |
+  "unknown"}}`` ("ahead": a newer release migrated the database, as in a
+  rolling upgrade - still ready; "unknown" while the database cannot be read).
 
 Both need no sign-in, are not rate limited, are never cached and are not part
 of the OpenAPI document (they are not kefu's API but the deployment's).
@@ -38,6 +39,7 @@ log = logging.getLogger("kefu.health")
 bp = Blueprint("health", __name__)
 
 _HEADS = "kefu_migration_heads"  # app.extensions: the script heads, read once
+_KNOWN = "kefu_migration_revisions"  # app.extensions: every revision the scripts know
 _REDIS = "kefu_health_redis"  # app.extensions: the probe's own Redis client
 # SQLSTATEs with which a PostgreSQL server refuses or drops a connection:
 # class 08 (connection exception), shutting down (57P01 admin, 57P02 crash),
@@ -122,7 +124,7 @@ def readyz():
     database, migrations = _database_checks(app)
     checks = {"database": database, "redis": _redis_check(app), "migrations": migrations}
     if checks["database"] == "ok" and checks["redis"] in ("ok", "not_configured") \
-            and checks["migrations"] == "current":
+            and checks["migrations"] in ("current", "ahead"):
         return _no_store({"status": "ok", "checks": checks}, 200)
     return _no_store({"status": "unavailable", "checks": checks}, 503, {"Retry-After": _retry_after()})
 
@@ -147,7 +149,18 @@ def _database_checks(app) -> tuple[str, str]:
     except Exception as exc:  # noqa: BLE001 - a probe answers whatever the database does
         log.warning("readiness: the database does not answer: %s", exc)
         return "unreachable", "unknown"
-    return "ok", ("current" if applied == _script_heads(app) else "behind")
+    heads = _script_heads(app)
+    if applied == heads:
+        return "ok", "current"
+    # A revision this code does not know was applied by a newer release (a
+    # rolling upgrade migrates first): this node stays ready, as migrations
+    # add before they take away.
+    known = app.extensions.get(_KNOWN)
+    if known is None:
+        from alembic.script import ScriptDirectory
+        script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
+        known = app.extensions[_KNOWN] = frozenset(rev.revision for rev in script.walk_revisions())
+    return "ok", ("ahead" if applied - known else "behind")
 
 
 def _redis_check(app) -> str:

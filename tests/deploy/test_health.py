@@ -70,6 +70,24 @@ def test_readyz_is_unavailable_while_a_migration_is_pending(build_app, tmp_path,
         assert app.test_client().get("/readyz").get_json() == READY
 
 
+def test_readyz_stays_ready_when_a_newer_release_migrated_the_database(build_app, tmp_path, redis_server):
+    """A rolling upgrade migrates first: the old nodes still serve until replaced."""
+    import sqlalchemy as sa
+
+    config = {**BASE_CONFIG, "DATABASE_URL": f"sqlite:///{tmp_path}/ahead.db",
+              "INSTANCE_PATH": str(tmp_path / "instance"), "REDIS_URL": redis_server.url}
+    with build_app(config) as app:
+        migrations.upgrade()
+        from service.extensions import db
+        with db.engine.begin() as conn:  # a revision of a release this code does not know
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = '0999' "
+                                 "WHERE version_num = (SELECT max(version_num) FROM alembic_version "
+                                 "WHERE version_num LIKE '0%')"))
+        answer = app.test_client().get("/readyz")
+        assert answer.status_code == 200
+        assert answer.get_json()["checks"]["migrations"] == "ahead"
+
+
 @pytest.mark.parametrize("overrides", [{"PUBLIC_RATE_LIMIT": "1 per hour", "LOGIN_RATE_LIMIT": "1 per hour"}])
 def test_probes_need_no_sign_in_no_limit_and_are_not_part_of_the_api(app, client):
     for _ in range(5):
