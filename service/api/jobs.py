@@ -36,6 +36,8 @@ class FailedJobOut(ma.Schema):
 class JobsOut(ma.Schema):
     outbox = fields.Nested(OutboxCountsOut)
     failed = fields.List(fields.Nested(FailedJobOut))
+    queue = fields.String(metadata={"description": "ok; none (no job queue in this process); unreachable "
+                                                   "(Redis does not answer: failed jobs cannot be listed)"})
 
 
 @blp.route("", methods=["GET"])

@@ -4,6 +4,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import logging
+
+from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry
@@ -15,6 +18,8 @@ from service.jobs.outbox import connection, queue, relay
 from service.jobs.registry import queues, registry
 from service.models import OutboxJob
 from service.models.base import utcnow
+
+log = logging.getLogger("kefu.jobs")
 
 
 # RQ's own rule for job ids (rq.job.JOB_ID_PATTERN), with a length bound:
@@ -65,22 +70,45 @@ def failed_jobs(limit: int = 100) -> list[dict]:
     if conn is None:
         return []
     out = []
-    for name in queues():
-        registry = FailedJobRegistry(queue=queue(name, conn))
-        for job in Job.fetch_many(registry.get_job_ids(0, limit - 1), connection=conn):
-            if job is None:
-                continue
-            result = job.latest_result()  # one round trip to Redis
-            error = (result.exc_string if result else "") or ""
-            out.append({"id": job.id, "queue": name, "description": job.description,
-                        "ended_at": job.ended_at, "error": error.strip().splitlines()[-1] if error.strip() else ""})
+    try:
+        for name in queues():
+            out.extend(_failed_in(name, conn, limit))
+    except RedisError as exc:
+        # Redis away is when an admin looks here most: the outbox counts
+        # (from the database) still answer; the failed list says why it is empty.
+        log.warning("failed jobs not listed: Redis does not answer: %s", exc)
+        raise QueueUnreachable() from exc
     out.sort(key=lambda j: j["ended_at"] or 0, reverse=True)
     return out[:limit]
 
 
+def _failed_in(name: str, conn, limit: int) -> list[dict]:
+    out = []
+    registry_ = FailedJobRegistry(queue=queue(name, conn))
+    for job in Job.fetch_many(registry_.get_job_ids(0, limit - 1), connection=conn):
+        if job is None:
+            continue
+        result = job.latest_result()  # one round trip to Redis
+        error = (result.exc_string if result else "") or ""
+        out.append({"id": job.id, "queue": name, "description": job.description,
+                    "ended_at": job.ended_at, "error": error.strip().splitlines()[-1] if error.strip() else ""})
+    return out
+
+
+class QueueUnreachable(RuntimeError):
+    """Redis did not answer while listing failed jobs."""
+
+
 def summary() -> dict:
-    """Outbox counts and failed jobs (failed jobs empty when there is no queue here)."""
-    return {"outbox": outbox_counts(), "failed": failed_jobs()}
+    """Outbox counts, failed jobs (empty when there is no queue here) and
+    ``queue``: ``"ok"``, ``"none"`` (no job queue in this process) or
+    ``"unreachable"`` (Redis does not answer; failed jobs cannot be listed,
+    the outbox counts come from the database and still do)."""
+    try:
+        failed, state = failed_jobs(), ("ok" if connection() is not None else "none")
+    except QueueUnreachable:
+        failed, state = [], "unreachable"
+    return {"outbox": outbox_counts(), "failed": failed, "queue": state}
 
 
 def retry(job_id: str) -> None:

@@ -40,6 +40,8 @@ def jobs_status():
     summary = job_admin.summary()
     for key in ("pending", "relayed", "running", "retrying", "failed", "stale"):
         click.echo(f"outbox {key:<12} {summary['outbox'][key]}")
+    if summary["queue"] == "unreachable":
+        click.echo("failed jobs cannot be listed: Redis does not answer")
     for job in summary["failed"]:
         click.echo(f"failed {job['id']}  {job['queue']:<8} {job['description']}  {job['error']}")
 

@@ -201,10 +201,15 @@ def work(app, queues: list[str] | None = None, burst: bool = False, periodic: bo
             ticker.start()
     try:
         while not stopping.is_set():
-            worker = _worker(app, conn, queues)
+            worker = None
             try:
+                # Building the worker talks to Redis already (it names its
+                # connection): a worker started during an outage waits too.
+                worker = _worker(app, conn, queues)
                 worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
             except RedisError as exc:  # raised while starting or tearing down
+                if burst and worker is None:
+                    raise
                 log.warning("worker lost Redis: %s", exc)
             if burst or getattr(worker, "kefu_stop_requested", False):
                 break

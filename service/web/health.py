@@ -185,9 +185,27 @@ def _redis_check(app) -> str:
     return "ok"
 
 
+def _remove_session(exc: BaseException | None) -> None:
+    """Flask-SQLAlchemy's end of request, minus its one failure mode during an
+    outage: the session's closing ROLLBACK meeting a server that is shutting
+    down raised after the response was made, past every error handler, and
+    the client got a bare 500 for a request that had been answered."""
+    try:
+        db.session.remove()
+    except sa_exc.DBAPIError as error:
+        if not is_database_unavailable(error):
+            raise
+        log.warning("the session's connection was lost while closing it: %s", error.orig)
+        db.session.registry.clear()  # the dead connection was invalidated with it
+
+
 def init_app(app: Flask) -> None:
-    """Register the probes and the 503 for an unreachable database on ``app``."""
+    """Register the probes and the 503 for an unreachable database on ``app``,
+    and end each request's session without failing on a lost connection."""
     app.register_blueprint(bp)
+    app.teardown_appcontext_funcs[:] = [
+        _remove_session if getattr(func, "__func__", None) is type(db)._teardown_session else func
+        for func in app.teardown_appcontext_funcs]
     for error in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError,
                   sa_exc.DisconnectionError, sa_exc.PendingRollbackError):
         app.register_error_handler(error, _database_unavailable)

@@ -31,14 +31,18 @@ def _rows():
     return db.session.scalars(select(OutboxJob).order_by(OutboxJob.id)).all()
 
 
-def _status(app) -> dict:
+def _status_text(app) -> str:
     from flask.cli import ScriptInfo
 
     from service.cli import main
 
     result = app.test_cli_runner().invoke(main, ["jobs", "status"], obj=ScriptInfo(create_app=lambda: app))
     assert result.exit_code == 0, result.output
-    return {line.split()[1]: int(line.split()[2]) for line in result.output.splitlines()
+    return result.output
+
+
+def _status(app) -> dict:
+    return {line.split()[1]: int(line.split()[2]) for line in _status_text(app).splitlines()
             if line.startswith("outbox ")}
 
 
@@ -97,6 +101,20 @@ def test_a_busy_worker_that_loses_redis_waits_for_it_and_works_on(
         reconcile_job()
     wait_until(lambda: "first@example.test" in _recipients(smtp_sink), timeout=60, what="the first mail")
     assert _recipients(smtp_sink) == ["first@example.test", "second@example.test"]
+
+
+def test_a_worker_started_while_redis_is_down_waits_for_it(app, file_ticket, redis_server, smtp_sink, workers,
+                                                           tmp_path):
+    redis_server.stop()
+    worker = workers.start("--no-periodic")
+    log = tmp_path / "worker-0.log"
+    wait_until(lambda: worker.poll() is not None or b"Redis is unreachable" in log.read_bytes(),
+               timeout=60, what="the worker to find Redis gone")
+    assert worker.poll() is None, log.read_text()
+    redis_server.start()
+    file_ticket(email="first@example.test")
+    wait_until(lambda: _recipients(smtp_sink) == ["first@example.test"], timeout=60,
+               what="the mail, worked once Redis is back")
 
 
 def test_a_worker_stops_within_seconds_of_sigterm(app, file_ticket, redis_server, smtp_sink, workers, tmp_path):
@@ -244,3 +262,17 @@ def test_finished_periodic_runs_are_pruned_after_a_week(app, redis_server):
         assert db.session.scalars(select(PeriodicRun.slot)).all() == [3]
     finally:
         conn.close()
+
+
+def test_admins_see_the_outbox_while_redis_is_down(app, client, admin, file_ticket, redis_server, staff_login):
+    redis_server.stop()
+    file_ticket(email="c@example.test")  # committed; its job waits in the outbox
+    body = client.get("/api/v1/admin/jobs", headers=admin).json
+    assert body["queue"] == "unreachable" and body["failed"] == []
+    assert body["outbox"]["pending"] == 1
+    assert _status(app)["pending"] == 1  # and the command says why no failed job is listed:
+    assert "failed jobs cannot be listed: Redis does not answer" in _status_text(app)
+    staff_login("admin")
+    page = client.get("/console/admin/jobs")
+    assert page.status_code == 200
+    assert "The job queue (Redis) does not answer" in page.text

@@ -180,7 +180,7 @@ def test_admins_see_the_outbox_and_failed_jobs_and_retry_them(app, plugin_jobs, 
     jobs.drain(periodic=False)
     body = client.get("/api/v1/admin/jobs", headers=admin).json
     assert body == {"outbox": {"pending": 0, "relayed": 0, "running": 0, "retrying": 0, "failed": 0, "stale": 0,
-                               "unrelayed": 0, "failing": 0}, "failed": []}
+                               "unrelayed": 0, "failing": 0}, "failed": [], "queue": "ok"}
 
 
 def test_any_unfinished_outbox_row_can_be_retried_by_its_number(app, plugin_jobs, jobs, client, admin):
