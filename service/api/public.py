@@ -6,14 +6,17 @@ staff e-mail, other tickets or customer data beyond the ticket's own.
 """
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
-from flask import current_app
+from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from service.api.schemas import CODE, LANGUAGE, RemedyIn, when
 from service.api.text import filled
 from service.domain.actors import Actor
+from service.domain.errors import ValidationFailed
 from service.domain.workflow import STEP_OF_STATUS
 from service.extensions import limiter
 from service.links import tracking_url
@@ -120,15 +123,35 @@ def _public_view(ticket) -> dict:
     }
 
 
-@blp.route("/tickets", methods=["POST"])
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{8,80}")
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise ValidationFailed("not an idempotency key", {
+            "Idempotency-Key": ["8 to 80 of A-Z, a-z, 0-9 and _ . : - (a random UUID will do)"]})
+    return key
+
+
+@blp.route("/tickets", methods=["POST"], parameters=[{
+    "in": "header", "name": "Idempotency-Key", "required": False,
+    "description": "A key of the client's choosing (a random UUID). Sent again with the same contact, "
+                   "the request answers the ticket it filed (with a new tracking token) and files nothing: "
+                   "a client may retry after a lost answer or a 503 without filing twice.",
+    "schema": {"type": "string", "pattern": "^" + IDEMPOTENCY_KEY.pattern + "$"}}])
 @blp.arguments(PublicTicketIn)
 @blp.response(201, FiledOut)
 @blp.doc(**NO_AUTH)
 def file_ticket(data):
     """File a complaint or feedback; answers the number and a private tracking token."""
+    key = _idempotency_key()
     contact = {k: data.pop(k) for k in ("name", "email", "phone", "language")}
     data["contact"] = contact
-    ticket, token = opening.open_ticket(data, Actor("customer", name=contact["name"]), channel="web")
+    ticket, token = opening.open_ticket(data, Actor("customer", name=contact["name"]), channel="web",
+                                        request_key=key and f"api:{key}")
     return {"number": ticket.number, "token": token, "status": ticket.status,
             "tracking_url": tracking_url(token)}
 

@@ -93,6 +93,9 @@ class Ticket(db.Model):
     # Message-ID of the e-mail that opened the ticket (channel email): replies
     # to it find the ticket, and kefu's mails thread under it.
     email_message_id: Mapped[str | None] = mapped_column(String(500), index=True, unique=True)
+    # The client's Idempotency-Key (or the public form's own): a request sent
+    # again after a lost answer finds this ticket instead of filing another.
+    request_key: Mapped[str | None] = mapped_column(String(80), unique=True)
 
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     # UPDATE ... WHERE version = :seen makes a concurrent write fail instead of

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
 from service.domain.actors import Actor
-from service.domain.errors import KefuError, ValidationFailed
+from service.domain.errors import Conflict, KefuError, ValidationFailed
 from service.extensions import db
 from service.hooks import plugins
 from service.hooks.types import TicketDraft
@@ -97,7 +100,8 @@ def _apply_opening(ticket: Ticket, shaped: list):
 
 
 def create(data: dict, actor: Actor, channel: str, customer, parent: Ticket | None = None,
-           sign_token: bool = True, uow: UnitOfWork | None = None) -> tuple[Ticket, str | None]:
+           sign_token: bool = True, uow: UnitOfWork | None = None,
+           request_key: str | None = None) -> tuple[Ticket, str | None]:
     """Insert a new ticket with its number, the openers' changes, the deciders'
     answers and its first history, inside the caller's unit of work (which
     emits ``ticket_created`` when ``uow`` is given); return it with the
@@ -114,7 +118,7 @@ def create(data: dict, actor: Actor, channel: str, customer, parent: Ticket | No
         department=department, assignee=assignee, parent=parent, remedy_text=remedy.get("text"),
         remedy_amount_minor=remedy.get("amount_minor"), remedy_currency=remedy.get("currency"),
         created_at=now, updated_at=now, version=1, reopen_count=0, tags=clean_tags(data.get("tags")) or None,
-        email_message_id=data.get("email_message_id"),
+        email_message_id=data.get("email_message_id"), request_key=request_key,
     )
     # Everything is decided before the first write, so that the ticket, its
     # decisions and its first history rows go out together. "created" is
@@ -163,7 +167,7 @@ def _note(ticket: Ticket, plugin: str, body: str, now, uow: UnitOfWork | None) -
 
 
 def open_ticket(data: dict, actor: Actor, channel: str = "api",
-                sign_token: bool = True) -> tuple[Ticket, str | None]:
+                sign_token: bool = True, request_key: str | None = None) -> tuple[Ticket, str | None]:
     """Open a ticket (listen) and return it with the customer's tracking token
     (None with ``sign_token`` false, for callers with no customer to give it to).
 
@@ -174,12 +178,52 @@ def open_ticket(data: dict, actor: Actor, channel: str = "api",
     ``email``/``phone``, ``language``) to find or create the customer;
     ``email_message_id`` for a ticket opened by an e-mail. Unknown codes
     answer 422.
+
+    ``request_key`` (a client's Idempotency-Key): the same key again returns
+    the ticket it filed, with a new tracking token (the first answer was
+    lost), and files nothing; the key with another contact is a 409
+    ``request_key_reused``.
     """
+    if request_key:
+        replayed = _replay(request_key, data, sign_token)
+        if replayed is not None:
+            return replayed
+    try:
+        with UnitOfWork() as uow:
+            if data.get("customer_id") is not None:
+                customer = lookup.customer_by_id(data["customer_id"], field="customer_id", preload=lookup.OPENING)
+            else:
+                customer = customer_for_contact(data.get("contact") or {})
+            ticket, token = create(data, actor, channel, customer, sign_token=sign_token, uow=uow,
+                                   request_key=request_key)
+            uow.commit()
+    except IntegrityError:
+        # The same key filed by a request running alongside: answer its ticket.
+        replayed = _replay(request_key, data, sign_token) if request_key else None
+        if replayed is None:
+            raise
+        return replayed
+    return ticket, token
+
+
+def _same_requester(ticket: Ticket, data: dict) -> bool:
+    if data.get("customer_id") is not None:
+        return ticket.customer_id == data["customer_id"]
+    contact, customer = data.get("contact") or {}, ticket.customer
+    return any(contact.get(k) and (getattr(customer, k) or "").lower() == str(contact[k]).strip().lower()
+               for k in ("email", "phone"))
+
+
+def _replay(request_key: str, data: dict, sign_token: bool) -> tuple[Ticket, str | None] | None:
     with UnitOfWork() as uow:
-        if data.get("customer_id") is not None:
-            customer = lookup.customer_by_id(data["customer_id"], field="customer_id", preload=lookup.OPENING)
-        else:
-            customer = customer_for_contact(data.get("contact") or {})
-        ticket, token = create(data, actor, channel, customer, sign_token=sign_token, uow=uow)
+        ticket = db.session.scalar(select(Ticket).where(Ticket.request_key == request_key))
+        if ticket is None:
+            return None
+        if not _same_requester(ticket, data):
+            raise Conflict("this Idempotency-Key filed a ticket for someone else; send a new key",
+                           {"request_key": ["already used for another request"]}, code="request_key_reused")
+        # Only the token's hash was kept: the lost answer's token cannot be
+        # shown again, so the ticket gets a new one.
+        token = tracking.issue_token(ticket, sign=sign_token)
         uow.commit()
     return ticket, token

@@ -7,6 +7,8 @@ in customer mail.
 """
 from __future__ import annotations
 
+import secrets
+
 import marshmallow as ma
 from flask import (
     Blueprint,
@@ -22,7 +24,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from service.api.public import PublicMessageIn, PublicTicketIn, ResolutionAnswerIn
+from service.api.public import IDEMPOTENCY_KEY, PublicMessageIn, PublicTicketIn, ResolutionAnswerIn
 from service.domain.actors import Actor
 from service.domain.errors import KefuError
 from service.domain.workflow import STEP_OF_STATUS
@@ -67,7 +69,14 @@ def switch_language(code):
 def form():
     """The public complaint and feedback form."""
     return render_template("web/customer/form.html", kinds=KINDS, categories=_categories(), values={},
-                           errors={})
+                           errors={}, request_key=secrets.token_urlsafe(24))
+
+
+def _form_request_key() -> str:
+    # Each rendering of the form carries a key of its own: the same form sent
+    # twice (a double click, a resend after a lost answer) files one ticket.
+    key = request.form.get("request_key", "")
+    return key if IDEMPOTENCY_KEY.fullmatch(key) else secrets.token_urlsafe(24)
 
 
 @bp.route("/", methods=["POST"])
@@ -75,6 +84,7 @@ def form():
 def file():
     """File the form through the same use case as the public API; then the confirmation."""
     values = {k: request.form.get(k, "").strip() for k in FORM_FIELDS + ("remedy",)}
+    request_key = _form_request_key()
     data = {k: v for k, v in values.items() if v and k in FORM_FIELDS}
     # The customer's mail comes in the language they filed in.
     data["language"] = normalise(str(get_locale())) or "en"
@@ -84,7 +94,8 @@ def file():
         loaded = PublicTicketIn().load(data)
         contact = {k: loaded.pop(k) for k in ("name", "email", "phone", "language")}
         loaded["contact"] = contact
-        ticket, token = opening.open_ticket(loaded, Actor("customer", name=contact["name"]), channel="web")
+        ticket, token = opening.open_ticket(loaded, Actor("customer", name=contact["name"]), channel="web",
+                                            request_key=f"form:{request_key}")
     except ma.ValidationError as exc:
         errors = field_errors(exc.messages)
     except KefuError as exc:
@@ -97,7 +108,7 @@ def file():
     if "remedy.text" in errors:
         errors["remedy"] = errors.pop("remedy.text")
     return render_template("web/customer/form.html", kinds=KINDS, categories=_categories(), values=values,
-                           errors=errors), 422
+                           errors=errors, request_key=request_key), 422
 
 
 @bp.route("/filed")

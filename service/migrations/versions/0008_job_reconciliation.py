@@ -1,4 +1,4 @@
-"""jobs_outbox.failed_at and relays, periodic_runs, periodic_locks
+"""jobs_outbox.failed_at and relays, periodic_runs, periodic_locks, tickets.request_key
 
 Revision ID: 0008
 Revises: 0007
@@ -7,7 +7,9 @@ The outbox becomes the whole record of background work: a row knows when it
 failed for good and how often it was relayed, so rows relayed to a Redis
 that lost them are found and relayed again. Periodic runs are claimed in the
 database (one row per job and period) instead of only in Redis, and one lock
-row per periodic job keeps two runs of it from overlapping.
+row per periodic job keeps two runs of it from overlapping. A ticket keeps
+the idempotency key of the request that filed it, so a complaint sent again
+after its answer was lost (a database restart mid-commit) is not filed twice.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -40,6 +42,9 @@ def upgrade():
         sa.UniqueConstraint('job', 'slot', name=op.f('uq_periodic_runs_job')),
     )
     op.create_index('ix_periodic_runs_status', 'periodic_runs', ['status', 'job'], unique=False)
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('request_key', sa.String(length=80), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f('uq_tickets_request_key'), ['request_key'])
     op.create_table(
         'periodic_locks',
         sa.Column('job', sa.String(length=80), nullable=False),
@@ -51,6 +56,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('uq_tickets_request_key'), type_='unique')
+        batch_op.drop_column('request_key')
     op.drop_table('periodic_locks')
     op.drop_index('ix_periodic_runs_status', table_name='periodic_runs')
     op.drop_table('periodic_runs')
