@@ -10,6 +10,7 @@ import traceback
 
 import pluggy
 
+from service.db_errors import is_database_unavailable
 from service.extensions import db
 from service.hooks import failures, isolation
 from service.hooks.loading import (  # noqa: F401  (the names callers know the manager by)
@@ -34,6 +35,14 @@ def _trace(exc: BaseException) -> str:
 def describe(exc: BaseException) -> str:
     """A one-line description of a plugin error for the ticket history."""
     return failures.describe(exc)
+
+
+def _raise_outage(exc: BaseException) -> None:
+    """Re-raise ``exc`` when it is the database going away, not the plugin
+    failing: the use case then answers 503 with nothing written, instead of
+    counting a plugin failure and carrying on with a dead transaction."""
+    if is_database_unavailable(exc):
+        raise exc
 
 
 def _call(impl, kwargs):
@@ -151,8 +160,14 @@ class Plugins:
                 found.append((impl.plugin_name, exc))
                 # Discard what the failed plugin left (already committed data
                 # stays): on PostgreSQL a failed query aborts the transaction,
-                # and the next plugins' reads would fail with it.
-                db.session.rollback()
+                # and the next plugins' reads would fail with it. Notifications
+                # come after the commit: a database outage here is recorded,
+                # never raised (the change they announce is stored).
+                try:
+                    db.session.rollback()
+                except Exception as rollback_error:  # noqa: BLE001 - the connection died with the outage
+                    if not is_database_unavailable(rollback_error):
+                        raise
         return found
 
     def decide(self, hook: str, validate=None, **kwargs):
@@ -181,6 +196,7 @@ class Plugins:
                 if answer is not None and validate is not None:
                     validate(answer)
             except Exception as exc:
+                _raise_outage(exc)
                 self._failed(impl, hook, exc)
                 found.append((impl.plugin_name, exc))
                 continue
@@ -209,6 +225,7 @@ class Plugins:
                     if not _CODE.fullmatch(answer["code"]):
                         raise ValueError(f"refusal code {answer['code']!r} must be a-z, 0-9 and _ (at most 60)")
             except Exception as exc:
+                _raise_outage(exc)
                 self._failed(impl, hook, exc)
                 found.append((impl.plugin_name, exc))
                 if impl.plugin_name in self.fail_closed:
@@ -238,6 +255,7 @@ class Plugins:
                 self._log("open", hook, impl, answer)
                 draft = apply(draft, impl.plugin_name, answer)
             except Exception as exc:
+                _raise_outage(exc)
                 self._failed(impl, hook, exc)
                 found.append((impl.plugin_name, exc))
         return found
