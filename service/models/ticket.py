@@ -95,7 +95,7 @@ class Ticket(db.Model):
     email_message_id: Mapped[str | None] = mapped_column(String(500), index=True, unique=True)
     # The client's Idempotency-Key (or the public form's own): a request sent
     # again after a lost answer finds this ticket instead of filing another.
-    request_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    request_key: Mapped[str | None] = mapped_column(String(80))  # unique: ix_tickets_request_key
 
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     # UPDATE ... WHERE version = :seen makes a concurrent write fail instead of
@@ -134,4 +134,7 @@ class Ticket(db.Model):
         Index("ix_tickets_department_id_id", "department_id", "id"),
         Index("ix_tickets_assignee_id_id", "assignee_id", "id"),
         Index("ix_tickets_resolution_due", "resolution_due"),
+        # A unique index, not a constraint: SQLite adds it without rebuilding
+        # the table (which other tables' keys refer to).
+        Index("ix_tickets_request_key", "request_key", unique=True),
     )

@@ -44,7 +44,8 @@ def upgrade():
     op.create_index('ix_periodic_runs_status', 'periodic_runs', ['status', 'job'], unique=False)
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.add_column(sa.Column('request_key', sa.String(length=80), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f('uq_tickets_request_key'), ['request_key'])
+    # An index, so that SQLite does not rebuild tickets (other tables refer to it).
+    op.create_index('ix_tickets_request_key', 'tickets', ['request_key'], unique=True)
     op.create_table(
         'periodic_locks',
         sa.Column('job', sa.String(length=80), nullable=False),
@@ -56,8 +57,8 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_tickets_request_key', table_name='tickets')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_tickets_request_key'), type_='unique')
         batch_op.drop_column('request_key')
     op.drop_table('periodic_locks')
     op.drop_index('ix_periodic_runs_status', table_name='periodic_runs')
