@@ -163,15 +163,32 @@ def run(name: str, slot: int | None) -> str:
 
 
 def _finish(name: str, slot: int, holder: str, status: str, error: str | None = None) -> None:
+    """Record how the run ended and release the job's lock. A database that
+    blinked (the very error that may have ended the run) is waited for a
+    few seconds: a run left "running" would hold its job's lock, and with it
+    every later period, until its lease ran out."""
+    from service.db_errors import is_database_unavailable
     from service.jobs.run import error_text
 
     values = {"status": status, "finished_at": utcnow()}
     if error is not None:
         values["last_error"] = error_text(error)
-    db.session.execute(update(PeriodicRun).where(
-        PeriodicRun.job == name, PeriodicRun.slot == slot, PeriodicRun.status == "running").values(**values))
-    _release_lock(name, holder)
-    db.session.commit()
+    for wait in (1, 2, 4, 8, 0):
+        try:
+            db.session.execute(update(PeriodicRun).where(
+                PeriodicRun.job == name, PeriodicRun.slot == slot, PeriodicRun.status == "running").values(**values))
+            _release_lock(name, holder)
+            db.session.commit()
+            return
+        except Exception as exc:
+            if not wait or not is_database_unavailable(exc):
+                raise
+            log.warning("periodic run %s/%s: recording its end waits for the database: %s", name, slot, exc)
+            try:
+                db.session.rollback()
+            except Exception:  # noqa: BLE001 - the connection is gone; the next attempt takes another
+                db.session.close()
+            time.sleep(wait)
 
 
 def reconcile(app, conn, now: float | None = None) -> dict:

@@ -42,10 +42,11 @@ _PENDING = "kefu_outbox_new"  # session.info: rows enqueued in the current trans
 CORE_JOBS = [
     # The relay and the reconciliation keep every other job alive: their own
     # queue, taken first, so a backlog of mail cannot starve them.
+    # A short lease: a run that died holds the next periods back only briefly.
     {"name": "outbox.relay", "func": "service.jobs.outbox:relay_job", "queue": "system", "interval": 15,
-     "retries": 0, "timeout": 120},
+     "retries": 0, "timeout": 120, "lease": 60},
     {"name": "jobs.reconcile", "func": "service.jobs.reconcile:reconcile_job", "queue": "system", "interval": 30,
-     "retries": 0, "timeout": 120},
+     "retries": 0, "timeout": 120, "lease": 60},
     {"name": "tickets.autoclose", "func": "service.jobs.core:autoclose", "queue": "default", "interval": 3600},
     {"name": "mail.notice", "func": "service.mail.outgoing.notices:send_notice", "queue": "mail"},
     {"name": "mail.staff_alert", "func": "service.mail.outgoing.notices:send_staff_alert", "queue": "mail"},

@@ -131,3 +131,36 @@ def test_a_change_cut_off_by_the_outage_leaves_nothing_behind(app, client, pg):
     assert filed.status_code == 201
     assert re.fullmatch(r"KF-\d+", filed.get_json()["number"])
     assert rows(pg.url, "customers") == 1
+
+
+def test_a_periodic_run_cut_off_by_a_restart_records_its_end_and_frees_its_job(app, pg, monkeypatch):
+    """A run that failed because the database went away must not stay
+    "running": that would hold its job's lock, and every later period of it,
+    until the lease ran out (the reconciliation itself, for a minute or more)."""
+    import threading
+    import time
+
+    from service.jobs import core, periodic
+    from service.jobs import registry as jobs
+    from service.models import PeriodicLock, PeriodicRun
+
+    spec = jobs.registry(app)["tickets.autoclose"]
+    slot = int(time.time() // spec.interval)
+    db.session.add(PeriodicRun(job=spec.name, slot=slot, status="queued", attempts=0))
+    db.session.commit()
+    restarted = threading.Event()
+
+    def during_a_restart():
+        pg.stop()
+        # Back a moment later, while the run records how it ended.
+        threading.Timer(1.5, lambda: (pg.start(), restarted.set())).start()
+        db.session.execute(sa.text("SELECT 1"))
+
+    monkeypatch.setattr(core, "autoclose", during_a_restart)
+    with pytest.raises(sa.exc.OperationalError):
+        periodic.run(spec.name, slot)
+    assert restarted.wait(30)
+    db.session.rollback()
+    run = db.session.scalar(sa.select(PeriodicRun).where(PeriodicRun.job == spec.name))
+    assert run.status == "failed" and run.finished_at is not None
+    assert db.session.get(PeriodicLock, spec.name).holder is None  # the next period may run
