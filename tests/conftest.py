@@ -220,3 +220,16 @@ def staff_login(app, departments, client):
         return staff
 
     return login
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A running throwaway redis-server (``.url``, ``.stop()``, ``.start()``
+    on the same port, empty), stopped at the end."""
+    from jobparts import RedisServer
+
+    server = RedisServer(tmp_path).start()
+    try:
+        yield server
+    finally:
+        server.stop()

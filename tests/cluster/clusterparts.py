@@ -16,7 +16,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from email import message_from_bytes, policy
@@ -69,73 +68,6 @@ def _stop_pid(proc: subprocess.Popen | None, sig=signal.SIGTERM, timeout: float 
     except subprocess.TimeoutExpired:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-
-
-def _as_postgres(cmd: list[str]) -> list[str]:
-    # initdb and pg_ctl refuse to run as root.
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
-
-
-class Postgres:
-    """A PostgreSQL cluster of its own in a temporary folder (owned by the
-    postgres user, since initdb refuses root): ``start``, ``restart`` (fast
-    mode, as an operator or a failover would), ``stop`` by the postmaster's pid."""
-
-    def __init__(self):
-        self.bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))[-1]
-        self.dir = Path(tempfile.mkdtemp(prefix="kefu-cluster-pg-"))
-        self.port = free_port()
-
-    @property
-    def url(self) -> str:
-        """SQLAlchemy URL of database ``kefu``."""
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/kefu"
-
-    def _ctl(self, *args: str) -> None:
-        subprocess.run(_as_postgres([str(self.bindir / "pg_ctl"), "-D", str(self.dir / "data"),
-                                     "-l", str(self.dir / "log"), "-w", *args]),
-                       check=True, stdout=subprocess.DEVNULL, timeout=60)
-
-    def start(self) -> "Postgres":
-        """initdb, start on the port, create database ``kefu``."""
-        if os.geteuid() == 0:
-            shutil.chown(self.dir, "postgres", "postgres")
-        subprocess.run(_as_postgres([str(self.bindir / "initdb"), "-D", str(self.dir / "data"), "-U", "postgres",
-                                     "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]),
-                       check=True, stdout=subprocess.DEVNULL, timeout=120)
-        self._ctl("-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300", "start")
-        subprocess.run(_as_postgres([str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
-                                     "-U", "postgres", "kefu"]), check=True, timeout=60)
-        return self
-
-    def restart(self) -> None:
-        """``pg_ctl restart -m fast``: every connection is cut, then it answers again."""
-        self._ctl("-m", "fast", "restart")
-
-    def pid(self) -> int | None:
-        """The postmaster's pid, from its pid file (None when it is not running)."""
-        pidfile = self.dir / "data" / "postmaster.pid"
-        return int(pidfile.read_text().split()[0]) if pidfile.exists() else None
-
-    def stop(self) -> None:
-        """Fast shutdown by the postmaster's pid, then remove the folder."""
-        pid = self.pid()
-        if pid:
-            try:
-                os.kill(pid, signal.SIGINT)  # fast shutdown
-                wait_until(lambda: not _alive(pid), timeout=30, what="PostgreSQL to stop")
-            except ProcessLookupError:
-                pass
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 class Redis:

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from clusterparts import Postgres, Redis, S3Server, SmtpSink, WebNode, Worker, kefu, kefu_env
+from clusterparts import Redis, S3Server, SmtpSink, WebNode, Worker, kefu, kefu_env
+
+from pgcluster import PgCluster
 
 from service.demo import DEPARTMENTS
 
@@ -30,7 +32,7 @@ class Cluster:
     """The running parts; ``settings`` are what every node's environment holds."""
 
     workdir: Path
-    pg: Postgres
+    pg: PgCluster
     redis: Redis
     s3: S3Server
     sink: SmtpSink
@@ -71,11 +73,12 @@ def cluster(tmp_path_factory):
     """A running two-node kefu (see the module docstring)."""
     workdir = tmp_path_factory.mktemp("cluster")
     (workdir / "logs").mkdir()
-    pg = Postgres()
+    # max_connections: two gunicorn nodes, four workers' pools and the test's own.
+    pg = PgCluster(database="kefu", max_connections=300)
     redis, s3, sink = Redis(workdir), S3Server(workdir), SmtpSink()
     webs, workers = [], []
     try:
-        pg.start()
+        pg.create()
         redis.start()
         s3.start()
         sink.start()
@@ -131,10 +134,10 @@ def cluster(tmp_path_factory):
         cluster.webs, cluster.workers = webs, workers
         yield cluster
     finally:
-        for part in [*workers, *webs, sink, s3, redis, pg]:
+        for stop in [*(p.stop for p in (*workers, *webs, sink, s3, redis)), pg.destroy]:
             try:
-                part.stop()
+                stop()
             except Exception as exc:  # stop the rest whatever one of them does
-                print(f"stopping {part!r} failed: {exc}")
+                print(f"stopping {stop!r} failed: {exc}")
         shutil.rmtree(LOGS_KEPT, ignore_errors=True)
         shutil.copytree(workdir / "logs", LOGS_KEPT)

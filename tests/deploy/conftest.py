@@ -1,23 +1,13 @@
-"""Fixtures for the deployment tests: a throwaway redis-server and a
-PostgreSQL cluster of the tests' own, which a test may stop and start
-(the suite's own PostgreSQL server cannot be stopped under the other tests).
+"""Fixtures for the deployment tests: a PostgreSQL cluster of the tests'
+own, which a test may stop and start (the suite's own PostgreSQL server
+cannot be stopped under the other tests); ``redis_server`` is the suite's.
 Everything started here is stopped in ``finally``."""
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from deployparts import PgCluster, RedisServer
+from pgcluster import PgCluster
 from testdb import _reset_pg, _upgrade
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    """A running throwaway redis-server (``.url``, ``.stop()``, ``.start()`` on the same port)."""
-    server = RedisServer(tmp_path).start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -40,11 +30,11 @@ def own_pg(tmp_path_factory):
 def pg(own_pg):
     """The own cluster, running and emptied (but for reference data) for this test."""
     cluster, seeded = own_pg
-    if not cluster.running:
+    if cluster.pid() is None:
         cluster.start()
     _reset_pg(cluster.url, seeded)
     try:
         yield cluster
     finally:
-        if not cluster.running:
+        if cluster.pid() is None:
             cluster.start()

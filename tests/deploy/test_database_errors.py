@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from deployparts import BODY, free_port
+from deployparts import BODY
+from jobparts import free_port
 
 from service.extensions import db
 

@@ -11,7 +11,8 @@ import logging
 import re
 
 import pytest
-from deployparts import BODY, counted_in_redis, wait_until
+from deployparts import BODY, counted_in_redis
+from jobparts import wait_until
 from sqlalchemy import func, select
 from webpages import PASSWORD, csrf_of
 

@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import pytest
 from aiosmtpd.controller import Controller
-from jobparts import RedisServer, SinkHandler, Workers, free_port
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    """A running throwaway redis-server (``.url``, ``.stop()``, ``.start()``)."""
-    server = RedisServer(tmp_path).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+from jobparts import SinkHandler, Workers, free_port
 
 
 @pytest.fixture

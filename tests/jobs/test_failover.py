@@ -212,10 +212,25 @@ def test_a_failed_periodic_run_is_retried_within_its_period(app, redis_server, m
         conn.close()
 
 
-def test_relay_and_reconciliation_run_on_their_own_queue_ahead_of_a_mail_backlog(app):
+def test_relay_and_reconciliation_run_on_their_own_queue_ahead_of_a_mail_backlog(app, redis_server, workers):
     specs = jobs.registry(app)
     assert specs["outbox.relay"].queue == specs["jobs.reconcile"].queue == "system"
-    assert jobs.queues(app)[0] == "system"
+    conn = Redis.from_url(redis_server.url)
+    try:
+        from rq import Queue
+        backlog = Queue("mail", connection=conn)
+        for n in range(20):
+            backlog.enqueue(time.sleep, 0, description=f"backlog mail {n}")
+    finally:
+        conn.close()
+    lines = workers.run_burst().splitlines()  # ticks once, then works every queue dry
+
+    def first(text):
+        return next(i for i, line in enumerate(lines) if text in line)
+
+    assert first("system: outbox.relay") < first("backlog mail 0")
+    assert first("system: jobs.reconcile") < first("backlog mail 0")
+    assert sum("completed backlog mail" in line for line in lines) == 20
 
 
 def test_a_failed_jobs_error_reads_without_sqlalchemys_link():
