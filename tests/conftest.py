@@ -1,22 +1,23 @@
-"""Shared fixtures: a migrated database per test (SQLite or PostgreSQL), the app,
-its client, and staff with tokens.
+"""Shared fixtures: kefu's own suite on the fixtures kefu ships for plugin
+authors (``service.testing``, loaded through its ``pytest11`` entry point),
+under the short names the suite has always used: ``app`` is ``kefu_app``,
+``client`` is ``kefu_client``, ``jobs`` is ``kefu_jobs``...
 
-The database is chosen by ``KEFU_TEST_DATABASE_URL``: empty means SQLite
-(a migrated template file copied per test); a ``postgresql+psycopg://`` URL
-means that database, migrated once per run and emptied before each test.
+The database is chosen by ``KEFU_TEST_DATABASE_URL`` (see
+``service.testing.database``). The suite's test databases start without
+reference staff or departments (its tests make the ones they need, with the
+``departments`` and ``make_staff`` fixtures).
 """
 from __future__ import annotations
 
-import contextlib
-import os
-import uuid
-
 import pytest
-import sqlalchemy as sa
 
-from service import create_app
 from service.extensions import db
-from testdb import BASE_CONFIG, IS_PG, PG_URL, ROOT, _reset_pg, _upgrade, fresh_database_url  # noqa: F401
+from service.testing.database import Reference, built_app
+from testdb import IS_PG, PG_URL
+
+# pytester: the fixtures of service.testing are tested as pytest tests plugins (tests/devkit).
+pytest_plugins = ["pytester"]
 
 
 def pytest_report_header(config):
@@ -32,90 +33,58 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def pg_database():
-    """A PostgreSQL database of this run's own on the server of KEFU_TEST_DATABASE_URL,
-    dropped at the end, so that several runs can share one server."""
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"kefu_run_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture(scope="session")
-def migrated(tmp_path_factory, request):
-    """Migrate once per run. SQLite: {"template": path}. PostgreSQL: {"url": ...,
-    "seeded": rows the migrations insert (reference data), to restore after emptying}."""
-    base = tmp_path_factory.mktemp("db")
-    if IS_PG:
-        url = request.getfixturevalue("pg_database")
-        _upgrade(url, base / "instance")
-        engine = sa.create_engine(url)
-        with engine.connect() as conn:
-            seeded = {"categories": [dict(r._mapping) for r in conn.execute(sa.text("SELECT * FROM categories"))]}
-        engine.dispose()
-        return {"url": url, "seeded": seeded}
-    template = base / "template.db"
-    _upgrade(f"sqlite:///{template}", base / "instance")
-    return {"template": template}
-
+def kefu_reference_data():
+    """The suite's tests make their own departments and staff."""
+    return Reference(departments=(), staff=())
 
 
 @pytest.fixture
-def database_url(migrated, tmp_path):
-    """A freshly migrated, empty (but for reference data) database for this test."""
-    return fresh_database_url(migrated, tmp_path)
+def database_url(kefu_test_database, tmp_path):
+    """A freshly migrated, empty (but for reference data) database for this test;
+    a module overrides it to bring its own server."""
+    return kefu_test_database.fresh(tmp_path)
+
+
+@pytest.fixture
+def kefu_database_url(database_url):
+    return database_url
 
 
 @pytest.fixture
 def overrides():
-    """Settings for one test: ``@pytest.mark.parametrize("overrides", [{...}])``."""
+    """Settings for one test: ``@pytest.mark.parametrize("overrides", [{...}])``
+    (or ``@pytest.mark.kefu_settings(...)``)."""
     return {}
 
 
 @pytest.fixture
-def app_config(database_url, tmp_path, overrides):
+def kefu_settings(kefu_settings, overrides):
+    return {**kefu_settings, **overrides}
+
+
+@pytest.fixture
+def app_config(kefu_app_config):
     """The settings the ``app`` fixture uses, with the test's ``overrides``."""
-    return {**BASE_CONFIG, "DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path / "instance"),
-            "ATTACHMENT_DIR": str(tmp_path / "attachments"), "MAIL_LOG_DIR": str(tmp_path / "mail"), **overrides}
-
-
-@contextlib.contextmanager
-def _built_app(config):
-    app = create_app(config)
-    ctx = app.app_context()
-    ctx.push()
-    try:
-        yield app
-    finally:
-        db.session.remove()
-        db.engine.dispose()
-        ctx.pop()
+    return kefu_app_config
 
 
 @pytest.fixture
 def build_app():
     """``with build_app(config) as app:`` builds an app, inside its app context,
     and disposes of its database connections afterwards."""
-    return _built_app
+    return built_app
 
 
 @pytest.fixture
-def app(app_config):
-    with _built_app(app_config) as app:
-        yield app
+def app(kefu_app):
+    return kefu_app
 
 
 @pytest.fixture
 def jobs(app):
-    """The in-process job runner (RQ over fakeredis) installed on ``app``:
-    ``jobs.drain()`` relays the outbox, ticks and works every queue until
-    nothing is due. Without it a test's jobs stay in the outbox."""
+    """``jobs.drain()`` relays the outbox, ticks and works every queue until
+    nothing is due. Without it a test's jobs stay in the outbox. (As
+    ``kefu_jobs``, but for whichever ``app`` the module uses.)"""
     from service.jobs.runner import InProcessRunner
 
     return InProcessRunner(app).install()
@@ -233,3 +202,11 @@ def redis_server(tmp_path):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def kefu_wheel(tmp_path_factory):
+    """kefu's wheel, built once per run from the checkout (``tests/wheelenv``)."""
+    from wheelenv import build_wheel
+
+    return build_wheel(tmp_path_factory.mktemp("kefu-wheel"))

@@ -28,7 +28,7 @@ from service import create_app
 from service.extensions import db
 from service.models.base import utcnow
 
-from testdb import BASE_CONFIG, IS_PG, fresh_database_url
+from testdb import BASE_CONFIG, IS_PG
 
 pytestmark = pytest.mark.slow
 
@@ -101,7 +101,7 @@ class Model:
 
 
 class TicketMachine(RuleBasedStateMachine):
-    env: dict = {}  # set by the test: migrated template/seed and a tmp folder
+    env: dict = {}  # set by the test: the run's test databases and a tmp folder
 
     # --- setup -------------------------------------------------------------
 
@@ -110,7 +110,7 @@ class TicketMachine(RuleBasedStateMachine):
     def setup(self, paths, late):
         env = self.env
         instance = env["tmp"] / "instance"
-        url = fresh_database_url(env["migrated"], env["tmp"])
+        url = env["databases"].fresh(env["tmp"])
         self.db_file = None if IS_PG else Path(url.removeprefix("sqlite:///"))
         # late: every rejection comes after the reopen window (0 days), so
         # reopening closes the ticket and opens a follow-up instead.
@@ -536,8 +536,8 @@ class TicketMachine(RuleBasedStateMachine):
 
 
 @pytest.fixture
-def machine_env(migrated, tmp_path):
-    TicketMachine.env = {"migrated": migrated, "tmp": tmp_path}
+def machine_env(kefu_test_database, tmp_path):
+    TicketMachine.env = {"databases": kefu_test_database, "tmp": tmp_path}
     yield TicketMachine.env
     TicketMachine.env = {}
 

@@ -5,34 +5,31 @@ Everything started here is stopped in ``finally``."""
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 from pgcluster import PgCluster
-from testdb import _reset_pg, _upgrade
+
+from service.testing.database import TestDatabases
 
 
 @pytest.fixture(scope="session")
-def own_pg(tmp_path_factory):
-    """A migrated PostgreSQL cluster of the deployment tests' own: ``(cluster, seeded rows)``."""
+def own_pg(tmp_path_factory, kefu_reference_data):
+    """The deployment tests' own cluster, its database migrated: ``(cluster, TestDatabases)``."""
     cluster = PgCluster()
     try:
         cluster.create()
-        _upgrade(cluster.url, tmp_path_factory.mktemp("own-pg") / "instance")
-        engine = sa.create_engine(cluster.url)
-        with engine.connect() as conn:
-            seeded = {"categories": [dict(r._mapping) for r in conn.execute(sa.text("SELECT * FROM categories"))]}
-        engine.dispose()
-        yield cluster, seeded
+        databases = TestDatabases(tmp_path_factory.mktemp("own-pg"), kefu_reference_data, cluster.url,
+                                  own_database=False).prepare({})
+        yield cluster, databases
     finally:
         cluster.destroy()
 
 
 @pytest.fixture
-def pg(own_pg):
+def pg(own_pg, tmp_path):
     """The own cluster, running and emptied (but for reference data) for this test."""
-    cluster, seeded = own_pg
+    cluster, databases = own_pg
     if cluster.pid() is None:
         cluster.start()
-    _reset_pg(cluster.url, seeded)
+    databases.fresh(tmp_path)
     try:
         yield cluster
     finally:

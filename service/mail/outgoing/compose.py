@@ -83,6 +83,9 @@ def build(*, number: str, to: tuple[str | None, str], notice: str, lang: str, ke
     # Tells autoresponders not to answer (RFC 3834): no mail loops.
     message["Auto-Submitted"] = "auto-generated"
     message["X-Kefu-Ticket"] = number
+    # Which notice this is (``resolved``, ``receipt``...): for filters, and
+    # for tests that assert on a notice rather than on its translated subject.
+    message["X-Kefu-Notice"] = notice
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
