@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 import sys
 from pathlib import Path
 
@@ -136,6 +137,26 @@ def test_the_sdk_exports_only_documented_names():
         assert f"`{name}`" in reference, f"sdk.{name} is not in docs/plugins.md's SDK reference"
         if inspect.isfunction(obj) or inspect.isclass(obj):
             assert inspect.getdoc(obj), f"sdk.{name} has no docstring"
-    public = {n for n in vars(sdk) if not n.startswith("_")} - {"annotations", "datetime", "timedelta",
-                                                                  "current_app"}
+    # "@py_builtins" and "@pytest_ar": pytest rewrites the asserts of every
+    # module of a distribution that ships a pytest plugin, as kefu does.
+    public = {n for n in vars(sdk) if not n.startswith(("_", "@"))} - {"annotations", "datetime", "timedelta",
+                                                                        "current_app"}
     assert public - set(sdk.__all__) == set(), "names in service.sdk that __all__ does not list"
+
+
+def test_no_test_reaches_into_the_plugin_manager_to_register():
+    """Tests register plugin objects with the ``kefu_plugins`` fixture (or the
+    public ``service.hooks.plugins()``), as a plugin author would."""
+    reach_in = re.compile(r"""extensions(\[|\.get\()["']kefu_plugins["']""")
+    found = [f"{path.relative_to(ROOT)}:{n}" for path in sorted((ROOT / "tests").rglob("*.py"))
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if reach_in.search(line)]
+    assert found == [], "use the kefu_plugins fixture: " + ", ".join(found)
+
+
+def test_the_app_never_imports_the_testing_plugin():
+    """``service.testing`` is loaded by pytest only: no module of the app or
+    of the builtin plugins imports it."""
+    found = [f"{path.relative_to(ROOT)}:{line}" for base in ("service", "plugins")
+             for path in sorted((ROOT / base).rglob("*.py")) if "testing" not in path.relative_to(ROOT).parts
+             for line, module, _names in _imports(path) if module.startswith("service.testing")]
+    assert found == []

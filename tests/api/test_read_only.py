@@ -83,7 +83,7 @@ def test_a_read_inside_an_open_transaction_stays_in_it(app, client, agent):
     db.session.rollback()
 
 
-def test_a_decider_whose_query_fails_in_a_read_only_request_spoils_nothing(app, client, agent):
+def test_a_decider_whose_query_fails_in_a_read_only_request_spoils_nothing(kefu_plugins, client, agent):
     # Without a transaction a failed statement aborts nothing (on PostgreSQL it
     # would abort the transaction, hence the savepoints deciders get inside one):
     # the failure is skipped and the request's later reads still work.
@@ -93,7 +93,7 @@ def test_a_decider_whose_query_fails_in_a_read_only_request_spoils_nothing(app, 
             db.session.execute(sa.text("SELECT no_such_column FROM customers"))
 
     _, customer_id = _ticket_for_a_customer(client, agent)
-    app.extensions["kefu_plugins"].register(Broken(), name="broken")
+    kefu_plugins.register(Broken(), name="broken")
     with statements() as seen:
         shown = client.get(f"/api/v1/customers/{customer_id}", headers=agent)
     assert shown.status_code == 200, shown.json

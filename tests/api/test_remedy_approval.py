@@ -18,8 +18,8 @@ class RoutingDecider:
 
 
 @pytest.fixture
-def routed(app, file_ticket):
-    app.extensions["kefu_plugins"].register(RoutingDecider(), name="routing")
+def routed(kefu_plugins, file_ticket):
+    kefu_plugins.register(RoutingDecider(), name="routing")
 
     def file(approver):
         return file_ticket(remedy={"text": approver, "amount": "100.00", "currency": "CNY"})["number"]
@@ -110,13 +110,13 @@ def test_a_blank_reason_is_refused(client, supervisor, routed):
     assert response.status_code == 422 and response.json["error"]["fields"] == {"reason": ["must not be blank"]}
 
 
-def test_a_decider_naming_an_unknown_approver_falls_back(client, agent, file_ticket, app):
+def test_a_decider_naming_an_unknown_approver_falls_back(client, agent, file_ticket, kefu_plugins):
     class Bad:
         @hookimpl(tryfirst=True)
         def remedy_approval(self):
             return {"decision": "needs_approval", "reason": "?", "approver": "ceo"}
 
-    app.extensions["kefu_plugins"].register(Bad(), name="bad")
+    kefu_plugins.register(Bad(), name="bad")
     number = file_ticket(remedy={"text": "refund", "amount": "1.00", "currency": "CNY"})["number"]
     events = client.get(f"/api/v1/tickets/{number}/history", headers=agent).json
     assert any(e["action"] == "plugin_error" and "approver" in e["details"]["error"] for e in events)

@@ -11,13 +11,13 @@ import pytest
 from plugins.credit_check.figures import set_figures
 from plugins.credit_check.rating import rate_customer
 from service import hookimpl
+from service.hooks import plugins
 
 from creditparts import BEST
 
 
-def _register(app, plugin, name="bureau"):
-    app.extensions["kefu_plugins"].register(plugin, name=name)
-    return plugin
+def _register(kefu_plugins, plugin, name="bureau"):
+    return kefu_plugins.register(plugin, name=name)
 
 
 @pytest.fixture
@@ -50,23 +50,23 @@ class Counting:
             self.done.set()
 
 
-def test_an_answering_source_is_graded_and_named(app, rated_customer):
-    _register(app, Counting({"score": 72, "source": "bureau-x"}))
+def test_an_answering_source_is_graded_and_named(kefu_plugins, rated_customer):
+    _register(kefu_plugins, Counting({"score": 72, "source": "bureau-x"}))
     rating = rate_customer(rated_customer, "2026Q4")
     assert (rating.status, rating.grade, rating.score, rating.source) == ("rated", "A", Decimal("72.00"), "bureau-x")
     assert rating.internal_score == Decimal("97.00") and len(rating.breakdown) == 20  # still explained
     assert rating.reason is None
 
 
-def test_a_source_can_rate_a_customer_without_figures(app, make_customer):
-    _register(app, Counting({"score": 55.5, "source": "bureau-x"}))
+def test_a_source_can_rate_a_customer_without_figures(kefu_plugins, make_customer):
+    _register(kefu_plugins, Counting({"score": 55.5, "source": "bureau-x"}))
     rating = rate_customer(make_customer("N-1"), "2026Q4")
     assert (rating.status, rating.grade, rating.score, rating.breakdown) == ("rated", "C", Decimal("55.50"), None)
     assert "no internal breakdown" in rating.reason
 
 
-def test_a_failing_source_falls_back_to_the_internal_score(app, rated_customer):
-    source = _register(app, Counting(error=ConnectionError("bureau unreachable")))
+def test_a_failing_source_falls_back_to_the_internal_score(kefu_plugins, rated_customer):
+    source = _register(kefu_plugins, Counting(error=ConnectionError("bureau unreachable")))
     rating = rate_customer(rated_customer, "2026Q4")
     assert (rating.status, rating.grade, rating.score, rating.source) == ("rated", "AAA", Decimal("97.00"), "scorecard")
     assert rating.reason == "external source failed: bureau: ConnectionError: bureau unreachable"
@@ -77,19 +77,19 @@ def test_a_failing_source_falls_back_to_the_internal_score(app, rated_customer):
 
 
 @pytest.mark.parametrize("answer", [{"score": 101}, {"score": "high"}, "AAA", {"grade": "AA"}])
-def test_a_malformed_answer_counts_as_a_failure(app, rated_customer, answer):
-    _register(app, Counting(answer))
+def test_a_malformed_answer_counts_as_a_failure(kefu_plugins, rated_customer, answer):
+    _register(kefu_plugins, Counting(answer))
     rating = rate_customer(rated_customer, "2026Q4")
     assert (rating.grade, rating.source) == ("AAA", "scorecard")
     assert rating.reason.startswith("external source failed: bureau: ValueError: credit_source")
 
 
 @pytest.mark.parametrize("overrides", [{"CREDIT_SOURCE_TIMEOUT": 0.2}])
-def test_a_slow_source_never_blocks_the_request(app, client, make_staff, rated_customer):
+def test_a_slow_source_never_blocks_the_request(kefu_plugins, client, make_staff, rated_customer):
     # The source answers only when the test lets it, after the requests: had
     # a request waited for it, it would have waited the whole 30 s hold, and
     # the source would have finished before the answer came back.
-    source = _register(app, Counting({"score": 10, "source": "slow"}, hold=True))
+    source = _register(kefu_plugins, Counting({"score": 10, "source": "slow"}, hold=True))
     headers = make_staff("supervisor")[1]
     started = time.monotonic()
     response = client.post(f"/api/v1/customers/{rated_customer}/credit/rate", headers=headers,
@@ -110,8 +110,8 @@ def test_a_slow_source_never_blocks_the_request(app, client, make_staff, rated_c
     assert source.done.wait(5)  # let the late answer finish before the app is torn down
 
 
-def test_answers_are_cached_per_customer_and_quarter(app, rated_customer):
-    source = _register(app, Counting({"score": 85, "source": "bureau-x"}))
+def test_answers_are_cached_per_customer_and_quarter(kefu_plugins, rated_customer):
+    source = _register(kefu_plugins, Counting({"score": 85, "source": "bureau-x"}))
     assert rate_customer(rated_customer, "2026Q4").grade == "AA"
     assert rate_customer(rated_customer, "2026Q4").grade == "AA"
     assert source.calls == 1
@@ -120,19 +120,19 @@ def test_answers_are_cached_per_customer_and_quarter(app, rated_customer):
 
 
 @pytest.mark.parametrize("overrides", [{"CREDIT_SOURCE_CACHE_SECONDS": 0}])
-def test_no_cache_when_turned_off(app, rated_customer):
-    source = _register(app, Counting({"score": 85, "source": "bureau-x"}))
+def test_no_cache_when_turned_off(kefu_plugins, rated_customer):
+    source = _register(kefu_plugins, Counting({"score": 85, "source": "bureau-x"}))
     rate_customer(rated_customer, "2026Q4")
     rate_customer(rated_customer, "2026Q4")
     assert source.calls == 2
 
 
-def test_credit_source_is_the_plugins_own_decider(app, rated_customer):
+def test_credit_source_is_the_plugins_own_decider(kefu_plugins, rated_customer):
     import inspect
 
     from plugins.credit_check import hookspecs
 
-    manager = app.extensions["kefu_plugins"]
+    manager = kefu_plugins.manager
     assert manager.kind("credit_source") == "decider"
     assert manager.pm.hook.credit_source.spec.namespace is hookspecs
     doc = inspect.getdoc(hookspecs.credit_source)
@@ -143,5 +143,5 @@ def test_credit_source_is_the_plugins_own_decider(app, rated_customer):
 
 
 def test_without_credit_check_nobody_declares_credit_source(build_app, app_config):
-    with build_app({**app_config, "DISABLED_PLUGINS": ["credit_check"]}) as app:
-        assert app.extensions["kefu_plugins"].kind("credit_source") is None
+    with build_app({**app_config, "DISABLED_PLUGINS": ["credit_check"]}):
+        assert plugins().kind("credit_source") is None

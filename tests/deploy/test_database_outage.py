@@ -118,13 +118,13 @@ class StopsTheServer:
         self.cluster.stop()
 
 
-def test_a_change_cut_off_by_the_outage_leaves_nothing_behind(app, client, pg):
+def test_a_change_cut_off_by_the_outage_leaves_nothing_behind(kefu_plugins, client, pg):
     plugin = StopsTheServer(pg)
-    app.extensions["kefu_plugins"].register(plugin, name="stops_the_server")
+    kefu_plugins.register(plugin, name="stops_the_server")
     assert_unavailable(client.post("/api/v1/public/tickets", json=BODY))
     assert plugin.called == 1
     pg.start()
-    app.extensions["kefu_plugins"].unregister(name="stops_the_server")
+    kefu_plugins.unregister("stops_the_server")
     for table in ("customers", "tickets", "ticket_events", "jobs_outbox"):
         assert rows(pg.url, table) == 0, table
     filed = client.post("/api/v1/public/tickets", json=BODY)

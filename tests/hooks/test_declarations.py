@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from service import create_app, hookimpl, migrations, sdk
 from service.cli import main as kefu_cli
 from service.extensions import db
+from service.hooks import plugins
 from service.hooks.manager import PluginStartupError
 from service.hooks.report import report
 
@@ -28,19 +29,24 @@ class Acme:
 
 
 def test_hook_register_settings(app_config, build_app):
+    # An app of its own (the ``kefu_plugins`` fixture is bound to ``app``), so
+    # the plugin is registered and taken away by hand.
     with build_app({**app_config, "ACME_LIMIT": 7}) as app:
-        app.extensions["kefu_plugins"].register(Acme(), name="acme")
-        assert sdk.plugin_settings("acme") == {"ACME_GREETING": "hello", "ACME_LIMIT": 7}
-        # Read again after a change (tests change settings between steps).
-        app.config["ACME_GREETING"] = "ni hao"
-        assert sdk.plugin_settings("acme")["ACME_GREETING"] == "ni hao"
-        # What `kefu plugins --check` prints for it: each setting, its value, set or default.
-        lines, problems = report(app, check=True)
-        assert "    setting ACME_GREETING = 'ni hao' (set)" in lines
-        assert "    setting ACME_LIMIT = 7 (set)" in lines
-        del app.config["ACME_GREETING"]
-        lines, problems = report(app, check=True)
-        assert "    setting ACME_GREETING = 'hello' (default)" in lines and problems == 0
+        plugins().register(Acme(), name="acme")
+        try:
+            assert sdk.plugin_settings("acme") == {"ACME_GREETING": "hello", "ACME_LIMIT": 7}
+            # Read again after a change (tests change settings between steps).
+            app.config["ACME_GREETING"] = "ni hao"
+            assert sdk.plugin_settings("acme")["ACME_GREETING"] == "ni hao"
+            # What `kefu plugins --check` prints for it: each setting, its value, set or default.
+            lines, problems = report(app, check=True)
+            assert "    setting ACME_GREETING = 'ni hao' (set)" in lines
+            assert "    setting ACME_LIMIT = 7 (set)" in lines
+            del app.config["ACME_GREETING"]
+            lines, problems = report(app, check=True)
+            assert "    setting ACME_GREETING = 'hello' (default)" in lines and problems == 0
+        finally:
+            plugins().unregister("acme")
 
     with pytest.raises(PluginStartupError) as failed:
         create_app({**app_config, "ACME_LIMIT": 11}, plugins=[("acme", Acme())])
@@ -83,8 +89,10 @@ def _migrating_plugin(tmp_path):
 
 def test_hook_register_migrations(app_config, tmp_path, build_app):
     plugin = _migrating_plugin(tmp_path)
+    # An app of its own, and the upgrade is the test's: registered by hand,
+    # not with the ``kefu_plugins`` fixture (which would apply the migration).
     with build_app(app_config) as app:
-        app.extensions["kefu_plugins"].register(plugin, name="acme")
+        plugins().register(plugin, name="acme")
         assert migrations.pending() == ["acme_0001"]
         try:
             report = app.test_cli_runner().invoke(kefu_cli, ["db", "upgrade"])
@@ -98,6 +106,7 @@ def test_hook_register_migrations(app_config, tmp_path, build_app):
             # One branch down, the others stay (and a PostgreSQL test database,
             # which outlives the test, is left as it was).
             report = app.test_cli_runner().invoke(kefu_cli, ["db", "downgrade", "acme@base"])
+            plugins().unregister("acme")
         assert report.exit_code == 0, report.output
         assert "acme_notes" not in sa.inspect(db.engine).get_table_names()
         assert "tickets" in sa.inspect(db.engine).get_table_names()
@@ -111,7 +120,7 @@ def test_hook_register_migrations(app_config, tmp_path, build_app):
         create_app(app_config, plugins=[("lost", Lost())])
 
 
-def test_hook_register_hookspecs(app, client, agent, file_ticket):
+def test_hook_register_hookspecs(kefu_plugins, client, agent, file_ticket):
     specs = types.ModuleType("acme_specs")
 
     @sdk.notification
@@ -154,10 +163,10 @@ def test_hook_register_hookspecs(app, client, agent, file_ticket):
         def acme_noticed(self):
             raise RuntimeError("listener down")
 
-    manager = app.extensions["kefu_plugins"]
-    manager.register(Declares(), name="acme")
-    manager.register(Listens(), name="listens")
-    manager.register(Fails(), name="fails")
+    kefu_plugins.register(Declares(), name="acme")
+    kefu_plugins.register(Listens(), name="listens")
+    kefu_plugins.register(Fails(), name="fails")
+    manager = kefu_plugins.manager
     assert manager.kind("acme_noticed") == "notification" and manager.kind("acme_score") == "decider"
 
     number = file_ticket()["number"]
@@ -180,7 +189,7 @@ def test_hook_register_hookspecs(app, client, agent, file_ticket):
             pass
 
     with pytest.raises(Exception, match="acme_unknown, which no spec declares"):
-        manager.register(Stray(), name="stray")
+        kefu_plugins.register(Stray(), name="stray")
     assert "stray" not in [info.name for info in manager.infos]
 
 

@@ -17,9 +17,9 @@ class Events:
         self.seen.append((event, ticket.number, ticket.status, data))
 
 
-def test_hook_event_published(app, client, agent, act, file_ticket):
+def test_hook_event_published(kefu_plugins, client, agent, act, file_ticket):
     listener = Events()
-    app.extensions["kefu_plugins"].register(listener, name="listener")
+    kefu_plugins.register(listener, name="listener")
     filed = file_ticket()
     number = filed["number"]
     act(agent, number, "confirm", department="logistics")

@@ -52,9 +52,9 @@ def in_progress(act, agent, file_ticket):
     return number
 
 
-def test_hook_guard_ticket_change(app, client, agent, act, file_ticket):
+def test_hook_guard_ticket_change(kefu_plugins, client, agent, act, file_ticket):
     guard = NoResolveWithoutReply()
-    app.extensions["kefu_plugins"].register(guard, name="reply_first")
+    kefu_plugins.register(guard, name="reply_first")
     number = in_progress(act, agent, file_ticket)
     version = stored(number, Ticket.version)
 
@@ -83,14 +83,14 @@ def test_hook_guard_ticket_change(app, client, agent, act, file_ticket):
     assert done.status_code == 200 and done.json["status"] == "resolved"
 
 
-def test_guards_are_asked_for_field_changes(app, client, agent, file_ticket):
+def test_guards_are_asked_for_field_changes(kefu_plugins, client, agent, file_ticket):
     class NoUrgentByHand:
         @hookimpl
         def guard_ticket_change(self, change, actor):
             if change.kind == "update" and change.fields.get("priority", [None, None])[1] == "urgent":
                 return {"code": "urgent_by_rule_only", "message": "Only the VIP rule makes tickets urgent."}
 
-    app.extensions["kefu_plugins"].register(NoUrgentByHand(), name="rules")
+    kefu_plugins.register(NoUrgentByHand(), name="rules")
     number = file_ticket()["number"]
     version = stored(number, Ticket.version)
     refused = client.patch(f"/api/v1/tickets/{number}", headers=agent, json={"version": version, "priority": "urgent"})
@@ -100,8 +100,8 @@ def test_guards_are_asked_for_field_changes(app, client, agent, file_ticket):
     assert fine.status_code == 200 and fine.json["priority"] == "high"
 
 
-def test_the_console_shows_the_refusal_and_changes_nothing(app, client, staff_login, act, agent, file_ticket):
-    app.extensions["kefu_plugins"].register(NoResolveWithoutReply(), name="reply_first")
+def test_the_console_shows_the_refusal_and_changes_nothing(kefu_plugins, client, staff_login, act, agent, file_ticket):
+    kefu_plugins.register(NoResolveWithoutReply(), name="reply_first")
     number = in_progress(act, agent, file_ticket)
     staff_login("agent")
     page = client.get(f"/console/tickets/{number}")
@@ -113,7 +113,7 @@ def test_the_console_shows_the_refusal_and_changes_nothing(app, client, staff_lo
     assert stored(number) == "in_progress"
 
 
-def test_every_path_is_guarded(app, client, agent, act, file_ticket):
+def test_every_path_is_guarded(kefu_plugins, client, agent, act, file_ticket):
     """The customer's answer on the public API, the auto-close job and a
     plugin's write through the SDK meet the same guard."""
 
@@ -123,7 +123,7 @@ def test_every_path_is_guarded(app, client, agent, act, file_ticket):
             if change.action == "close":
                 return {"code": "audit_pending", "message": "An audit must look at this ticket first."}
 
-    app.extensions["kefu_plugins"].register(NoClosing(), name="audit")
+    kefu_plugins.register(NoClosing(), name="audit")
     filed = file_ticket()
     number = filed["number"]
     act(agent, number, "confirm", department="after_sales")
@@ -146,13 +146,13 @@ def test_every_path_is_guarded(app, client, agent, act, file_ticket):
     assert [e["details"]["tried_by"]["type"] for e in refusals] == ["customer", "system", "plugin"]
 
 
-def test_a_guard_that_raises_is_no_objection_and_is_recorded(app, client, agent, act, file_ticket):
+def test_a_guard_that_raises_is_no_objection_and_is_recorded(kefu_plugins, client, agent, act, file_ticket):
     class Broken:
         @hookimpl
         def guard_ticket_change(self):
             raise RuntimeError("rules service down")
 
-    app.extensions["kefu_plugins"].register(Broken(), name="broken_guard")
+    kefu_plugins.register(Broken(), name="broken_guard")
     number = file_ticket()["number"]
     assert act(agent, number, "confirm", department="after_sales")["status"] == "confirmed"
     errors = [e for e in history(client, agent, number) if e["action"] == "plugin_error"]
@@ -161,13 +161,13 @@ def test_a_guard_that_raises_is_no_objection_and_is_recorded(app, client, agent,
 
 
 @pytest.mark.parametrize("overrides", [{"GUARDS_FAIL_CLOSED": ["strict_guard"]}])
-def test_a_fail_closed_guard_that_raises_refuses(app, client, agent, file_ticket):
+def test_a_fail_closed_guard_that_raises_refuses(kefu_plugins, client, agent, file_ticket):
     class Broken:
         @hookimpl
         def guard_ticket_change(self):
             raise RuntimeError("rules service down")
 
-    app.extensions["kefu_plugins"].register(Broken(), name="strict_guard")
+    kefu_plugins.register(Broken(), name="strict_guard")
     number = file_ticket()["number"]
     response = client.post(f"/api/v1/tickets/{number}/transitions", headers=agent,
                            json={"action": "confirm", "version": 1, "department": "after_sales"})
@@ -179,13 +179,13 @@ def test_a_fail_closed_guard_that_raises_refuses(app, client, agent, file_ticket
 
 @pytest.mark.parametrize("answer", [
     "no", {"code": "Bad Code", "message": "x"}, {"code": "ok"}, {"code": "ok", "message": "x", "extra": 1}])
-def test_a_malformed_refusal_counts_as_a_failure(app, client, agent, file_ticket, answer):
+def test_a_malformed_refusal_counts_as_a_failure(kefu_plugins, client, agent, file_ticket, answer):
     class Malformed:
         @hookimpl
         def guard_ticket_change(self):
             return answer
 
-    app.extensions["kefu_plugins"].register(Malformed(), name="malformed")
+    kefu_plugins.register(Malformed(), name="malformed")
     number = file_ticket()["number"]
     response = client.post(f"/api/v1/tickets/{number}/transitions", headers=agent,
                            json={"action": "confirm", "version": 1, "department": "after_sales"})
@@ -195,7 +195,7 @@ def test_a_malformed_refusal_counts_as_a_failure(app, client, agent, file_ticket
 
 
 @pytest.mark.parametrize("overrides", [{"TRACE_HOOKS": True}])
-def test_tracing_shows_guards_and_openers_too(app, client, agent, file_ticket, caplog):
+def test_tracing_shows_guards_and_openers_too(kefu_plugins, client, agent, file_ticket, caplog):
     class Both:
         @hookimpl
         def guard_ticket_change(self):
@@ -205,7 +205,7 @@ def test_tracing_shows_guards_and_openers_too(app, client, agent, file_ticket, c
         def opening_ticket(self):
             return {"changes": {"priority": "high"}}
 
-    app.extensions["kefu_plugins"].register(Both(), name="both")
+    kefu_plugins.register(Both(), name="both")
     with caplog.at_level(logging.DEBUG, logger="kefu.plugins"):
         number = file_ticket()["number"]
         client.post(f"/api/v1/tickets/{number}/transitions", headers=agent,

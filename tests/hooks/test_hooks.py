@@ -19,11 +19,6 @@ from service.extensions import db
 from service.models import Message, Ticket
 
 
-def register(app, plugin, name):
-    app.extensions["kefu_plugins"].register(plugin, name=name)
-    return plugin
-
-
 def history_of(client, headers, number):
     return client.get(f"/api/v1/tickets/{number}/history", headers=headers).json
 
@@ -59,7 +54,7 @@ def stored_message_count(number):
 # -- notifications ---------------------------------------------------------
 
 
-def test_hook_ticket_created(app, client, agent, act, file_ticket):
+def test_hook_ticket_created(kefu_plugins, client, agent, act, file_ticket):
     class Plugin:
         calls = []
 
@@ -71,7 +66,7 @@ def test_hook_ticket_created(app, client, agent, act, file_ticket):
                                "actor": (actor.type, actor.name),
                                "parent": ticket.parent.number if ticket.parent else None})
 
-    plugin = register(app, Plugin(), "listener")
+    plugin = kefu_plugins.register(Plugin(), name="listener")
     filed = file_ticket(name="Wang Fang")
     assert plugin.calls == [{"number": filed["number"], "status": "new", "stored": "new",
                              "email": "wang@example.test", "due": True, "actor": ("customer", "Wang Fang"),
@@ -98,7 +93,7 @@ def test_hook_ticket_created(app, client, agent, act, file_ticket):
         (followup, "new", "new", ("customer", "Wang Fang"), filed["number"])]
 
 
-def test_hook_ticket_transitioned(app, client, agent, act, file_ticket):
+def test_hook_ticket_transitioned(kefu_plugins, client, agent, act, file_ticket):
     class Plugin:
         calls = []
 
@@ -107,7 +102,7 @@ def test_hook_ticket_transitioned(app, client, agent, act, file_ticket):
             self.calls.append((action, from_status, to_status, ticket.status, stored_status(ticket.number),
                                actor.type, details))
 
-    plugin = register(app, Plugin(), "listener")
+    plugin = kefu_plugins.register(Plugin(), name="listener")
     filed = file_ticket()
     number, token = filed["number"], filed["token"]
     act(agent, number, "confirm", department="logistics")
@@ -124,7 +119,7 @@ def test_hook_ticket_transitioned(app, client, agent, act, file_ticket):
     ]
 
 
-def test_hook_ticket_updated(app, client, make_staff, file_ticket):
+def test_hook_ticket_updated(kefu_plugins, client, make_staff, file_ticket):
     agent_staff, agent = make_staff("agent")
 
     class Plugin:
@@ -135,7 +130,7 @@ def test_hook_ticket_updated(app, client, make_staff, file_ticket):
             self.calls.append((ticket.number, ticket.priority, stored_status(ticket.number, Ticket.priority),
                                changes, actor.type, actor.id))
 
-    plugin = register(app, Plugin(), "listener")
+    plugin = kefu_plugins.register(Plugin(), name="listener")
     number = file_ticket()["number"]
     version = client.get(f"/api/v1/tickets/{number}", headers=agent).json["version"]
     response = client.patch(f"/api/v1/tickets/{number}", headers=agent, json={
@@ -152,7 +147,7 @@ def test_hook_ticket_updated(app, client, make_staff, file_ticket):
     assert plugin.calls == []  # nothing changed, nothing to tell
 
 
-def test_hook_message_added(app, client, agent, act, file_ticket):
+def test_hook_message_added(kefu_plugins, client, agent, act, file_ticket):
     class Plugin:
         calls = []
 
@@ -161,7 +156,7 @@ def test_hook_message_added(app, client, agent, act, file_ticket):
             self.calls.append((ticket.number, message.id, message.body, message.internal, actor.type,
                                stored_message_count(ticket.number)))
 
-    plugin = register(app, Plugin(), "listener")
+    plugin = kefu_plugins.register(Plugin(), name="listener")
     filed = file_ticket()
     number, token = filed["number"], filed["token"]
     note = client.post(f"/api/v1/tickets/{number}/messages", headers=agent,
@@ -178,7 +173,7 @@ def test_hook_message_added(app, client, agent, act, file_ticket):
     assert plugin.calls[2][1] > reply.json["id"] and plugin.calls[2][2:] == ("Thanks!", False, "customer", 3)
 
 
-def test_hook_resolution_answered(app, client, agent, act, file_ticket):
+def test_hook_resolution_answered(kefu_plugins, client, agent, act, file_ticket):
     class Plugin:
         calls = []
 
@@ -187,7 +182,7 @@ def test_hook_resolution_answered(app, client, agent, act, file_ticket):
             self.calls.append((ticket.number, ticket.status, stored_status(ticket.number), accepted, reason,
                                followup.number if followup else None, actor.type))
 
-    plugin = register(app, Plugin(), "listener")
+    plugin = kefu_plugins.register(Plugin(), name="listener")
     filed = resolved_ticket(client, agent, act, file_ticket)
     number, token = filed["number"], filed["token"]
 
@@ -214,7 +209,7 @@ def test_hook_resolution_answered(app, client, agent, act, file_ticket):
 
 
 @pytest.mark.parametrize("overrides", [{"SURVEY_DELAY": 0}])
-def test_hook_survey_answered(app, client, agent, act, file_ticket, jobs):
+def test_hook_survey_answered(kefu_plugins, client, agent, act, file_ticket, jobs):
     class Plugin:
         calls = []
 
@@ -227,8 +222,8 @@ def test_hook_survey_answered(app, client, agent, act, file_ticket, jobs):
         def survey_answered(self, ticket):
             raise RuntimeError("CRM is down")
 
-    plugin = register(app, Plugin(), "listener")
-    register(app, Broken(), "broken")
+    plugin = kefu_plugins.register(Plugin(), name="listener")
+    kefu_plugins.register(Broken(), name="broken")
     filed = resolved_ticket(client, agent, act, file_ticket)
     jobs.drain(periodic=False)  # the survey plugin delivers the survey
     [panel] = [p for p in client.get(f"/api/v1/public/tickets/{filed['token']}").json["panels"]
@@ -255,7 +250,7 @@ def test_hook_survey_answered(app, client, agent, act, file_ticket, jobs):
 
 
 @pytest.mark.parametrize("overrides", [{"DISABLED_PLUGINS": ["tier_sla"]}])  # the core defaults answer
-def test_hook_sla_targets(app, client, agent, file_ticket):
+def test_hook_sla_targets(kefu_plugins, client, agent, file_ticket):
     minutes = {"normal": (30, 240), "urgent": (10, 60)}
 
     class Plugin:
@@ -270,7 +265,7 @@ def test_hook_sla_targets(app, client, agent, file_ticket):
             return {"policy": f"gold:{ticket.priority}", "first_response_due": start + timedelta(minutes=first),
                     "resolution_due": start + timedelta(minutes=resolution)}
 
-    plugin = register(app, Plugin(), "gold_sla")
+    plugin = kefu_plugins.register(Plugin(), name="gold_sla")
     number = file_ticket()["number"]
     ticket = client.get(f"/api/v1/tickets/{number}", headers=agent).json
     created = datetime.fromisoformat(ticket["created_at"])
@@ -295,7 +290,7 @@ def test_hook_sla_targets(app, client, agent, file_ticket):
     assert client.get(f"/api/v1/tickets/{inquiry}", headers=agent).json["sla"]["policy"] == "default:normal"
 
 
-def test_hook_customer_tier(app, client, agent, file_ticket):
+def test_hook_customer_tier(kefu_plugins, client, agent, file_ticket):
     class Plugin:
         calls = []
 
@@ -304,7 +299,7 @@ def test_hook_customer_tier(app, client, agent, file_ticket):
             self.calls.append(customer.email)
             return "A" if customer.email.endswith("@bigcorp.test") else None
 
-    plugin = register(app, Plugin(), "crm")
+    plugin = kefu_plugins.register(Plugin(), name="crm")
     big = file_ticket(email="buyer@bigcorp.test")["number"]
     small = file_ticket(email="someone@example.test")["number"]
     assert plugin.calls == ["buyer@bigcorp.test", "someone@example.test"]
@@ -323,7 +318,7 @@ def test_hook_customer_tier(app, client, agent, file_ticket):
     assert not [e for e in history_of(client, agent, small) if e["action"] == "tier_decided"]
 
 
-def test_hook_satisfaction_class(app, client, agent, file_ticket):
+def test_hook_satisfaction_class(kefu_plugins, client, agent, file_ticket):
     class Plugin:
         calls = []
 
@@ -337,7 +332,7 @@ def test_hook_satisfaction_class(app, client, agent, file_ticket):
     # The builtin survey plugin answers from its rules: a customer with a ticket is "ordinary".
     assert client.get(f"/api/v1/customers/{other_id}", headers=agent).json["satisfaction_class"] == "ordinary"
 
-    plugin = register(app, Plugin(), "crm")
+    plugin = kefu_plugins.register(Plugin(), name="crm")
     fan = client.post("/api/v1/customers", headers=agent, json={"name": "Fan", "email": "big@fan.test"})
     assert fan.status_code == 201 and fan.json["satisfaction_class"] == "loyal"
     assert client.get(f"/api/v1/customers/{fan.json['id']}", headers=agent).json["satisfaction_class"] == "loyal"
@@ -353,7 +348,7 @@ def test_core_default_satisfaction_class(app, client, agent, file_ticket):
     assert client.get(f"/api/v1/customers/{customer_id}", headers=agent).json["satisfaction_class"] is None
 
 
-def test_hook_remedy_approval(app, client, agent, file_ticket):
+def test_hook_remedy_approval(kefu_plugins, client, agent, file_ticket):
     class Plugin:
         calls = []
 
@@ -365,7 +360,7 @@ def test_hook_remedy_approval(app, client, agent, file_ticket):
                 return {"decision": "refused", "reason": "above the credit line"}
             return {"decision": "approved", "reason": "good customer"}
 
-    plugin = register(app, Plugin(), "credit")
+    plugin = kefu_plugins.register(Plugin(), name="credit")
     small = file_ticket(remedy={"text": "refund", "amount": "120.00", "currency": "CNY"})["number"]
     large = file_ticket(remedy={"text": "new machine", "amount": "2000.00", "currency": "CNY"})["number"]
     plain = file_ticket()["number"]
@@ -382,7 +377,7 @@ def test_hook_remedy_approval(app, client, agent, file_ticket):
     assert client.get(f"/api/v1/tickets/{plain}", headers=agent).json["remedy"] is None
 
 
-def test_hook_credit_source(app, client, make_staff):
+def test_hook_credit_source(kefu_plugins, client, make_staff):
     """Asked when a customer is rated, in a worker thread, with a detached
     customer snapshot and the quarter; its score is graded instead of the
     internal one."""
@@ -399,7 +394,7 @@ def test_hook_credit_source(app, client, make_staff):
                                threading.current_thread().name.startswith("kefu-credit-source")))
             return {"score": 81.5, "source": "acme-bureau"}
 
-    bureau = register(app, Bureau(), "bureau")
+    bureau = kefu_plugins.register(Bureau(), name="bureau")
     headers = make_staff("supervisor")[1]
     customer = client.post("/api/v1/customers", headers=headers,
                            json={"kind": "company", "name": "Acme", "external_ref": "K-1"}).json
@@ -412,7 +407,7 @@ def test_hook_credit_source(app, client, make_staff):
 # -- collectors ------------------------------------------------------------
 
 
-def test_hook_customer_columns(app, client, agent, file_ticket):
+def test_hook_customer_columns(kefu_plugins, client, agent, file_ticket):
     from service.reads.lookup import NOT_LOADED, customer_read, preloaded
     from service.models import Customer
 
@@ -435,7 +430,7 @@ def test_hook_customer_columns(app, client, agent, file_ticket):
                 return None
             return "regular" if count else "new"
 
-    plugin = register(app, Plugin(), "crm")
+    plugin = kefu_plugins.register(Plugin(), name="crm")
     # Found by e-mail on the public form: not read by id, so nothing preloaded.
     first = file_ticket(email="li.na@example.test")
     assert plugin.seen == [NOT_LOADED]
@@ -472,7 +467,7 @@ def test_hook_customer_columns(app, client, agent, file_ticket):
         def customer_columns(self, purpose):
             return {"crm.tickets": tickets_of}
 
-    register(app, Clash(), "clash")
+    kefu_plugins.register(Clash(), name="clash")
     with pytest.raises(ValueError, match="crm.tickets"):
         customer_read("show")
 
@@ -523,7 +518,7 @@ def test_hook_register_blueprints(entry_point_plugin, app_config, build_app):
         assert answer.status_code == 200 and answer.json == {"name": "Boss"}
 
 
-def test_hook_register_jobs(app):
+def test_hook_register_jobs(app, kefu_plugins):
     class Autoclose:
         @hookimpl
         def register_jobs(self, app):
@@ -548,10 +543,10 @@ def test_hook_register_jobs(app):
         def register_jobs(self, app):
             seen.append(app)
 
-    register(app, Autoclose(), "autoclose")
-    register(app, Digest(), "digest")
-    register(app, Nothing(), "nothing")
-    register(app, Recorder(), "recorder")
+    kefu_plugins.register(Autoclose(), name="autoclose")
+    kefu_plugins.register(Digest(), name="digest")
+    kefu_plugins.register(Nothing(), name="nothing")
+    kefu_plugins.register(Recorder(), name="recorder")
     from service.jobs import registry as job_api
 
     app.extensions.pop("kefu_jobs", None)
@@ -606,7 +601,7 @@ def test_hook_register_cli(entry_point_plugin, app_config, build_app):
         assert "hooktest-prefix" in listed and "hooktest-added" in listed
 
 
-def test_hook_demo_data(app):
+def test_hook_demo_data(app, kefu_plugins):
     """Called once by ``kefu demo`` after the core demo is committed; its lines are printed."""
     from service.models import Customer
 
@@ -621,7 +616,7 @@ def test_hook_demo_data(app):
             db.session.commit()
             return ["hooktest: one more customer"]
 
-    register(app, DemoPart(), "hooktest_demo")
+    kefu_plugins.register(DemoPart(), name="hooktest_demo")
     out = app.test_cli_runner().invoke(kefu_cli, ["demo"])
     assert out.exit_code == 0, out.output
     assert seen == [8]
@@ -630,7 +625,7 @@ def test_hook_demo_data(app):
         assert db.session.scalar(sa.select(Customer.name).where(Customer.external_ref == "P-DEMO"))
 
 
-def test_hook_ticket_panels(app, client, make_staff, file_ticket):
+def test_hook_ticket_panels(kefu_plugins, client, make_staff, file_ticket):
     agent_staff, agent = make_staff("agent")
     _, supervisor = make_staff("supervisor")
 
@@ -655,9 +650,9 @@ def test_hook_ticket_panels(app, client, make_staff, file_ticket):
         def ticket_panels(self, ticket, staff):
             return None
 
-    orders = register(app, Orders(), "orders")
-    register(app, Single(), "single")
-    register(app, Silent(), "silent")
+    orders = kefu_plugins.register(Orders(), name="orders")
+    kefu_plugins.register(Single(), name="single")
+    kefu_plugins.register(Silent(), name="silent")
     number = file_ticket()["number"]
     assert orders.calls == []  # only asked when a ticket is shown with its panels
     plain = client.get(f"/api/v1/tickets/{number}", headers=agent).json
@@ -674,7 +669,7 @@ def test_hook_ticket_panels(app, client, make_staff, file_ticket):
     assert sorted(p["key"] for p in as_supervisor["panels"]) == ["margin", "orders", "single"]
 
 
-def _sla_sweep_calls(app, client, file_ticket, hook_name):
+def _sla_sweep_calls(kefu_plugins, client, file_ticket, hook_name):
     """Open a ticket under a 10/40-minute round-the-clock policy and sweep far
     past both deadlines; return the calls a plugin got for ``hook_name``."""
     from datetime import timedelta
@@ -701,7 +696,7 @@ def _sla_sweep_calls(app, client, file_ticket, hook_name):
         def sla_breached(self, ticket, target, due, step):
             calls.append(("sla_breached", ticket.number, target, step, due))
 
-    register(app, Listener(), "listener")
+    kefu_plugins.register(Listener(), name="listener")
     number = file_ticket()["number"]
     ticket = db.session.scalar(sa.select(Ticket).where(Ticket.number == number))
     sweep(now=ticket.created_at + timedelta(hours=2))  # starts the clock, fires every step due
@@ -710,22 +705,22 @@ def _sla_sweep_calls(app, client, file_ticket, hook_name):
     return number, clock.started_at, [c for c in calls if c[0] == hook_name]
 
 
-def test_hook_sla_warning(app, client, file_ticket):
+def test_hook_sla_warning(kefu_plugins, client, file_ticket):
     from datetime import timedelta
 
-    number, start, calls = _sla_sweep_calls(app, client, file_ticket, "sla_warning")
+    number, start, calls = _sla_sweep_calls(kefu_plugins, client, file_ticket, "sla_warning")
     assert [(c[1], c[2], c[3]) for c in calls] == [(number, "first_response", "warning"),
                                                    (number, "resolution", "warning")]
     assert calls[0][4] == start + timedelta(minutes=10) and calls[1][4] == start + timedelta(minutes=40)
 
 
-def test_hook_sla_breached(app, client, file_ticket):
-    number, _start, calls = _sla_sweep_calls(app, client, file_ticket, "sla_breached")
+def test_hook_sla_breached(kefu_plugins, client, file_ticket):
+    number, _start, calls = _sla_sweep_calls(kefu_plugins, client, file_ticket, "sla_breached")
     assert [(c[2], c[3]) for c in calls] == [("first_response", "breach"), ("first_response", "takeover"),
                                              ("resolution", "breach"), ("resolution", "takeover")]
 
 
-def test_hook_tracking_panels(app, client, agent, file_ticket):
+def test_hook_tracking_panels(kefu_plugins, client, agent, file_ticket):
     class Parcel:
         calls = []
 
@@ -740,8 +735,8 @@ def test_hook_tracking_panels(app, client, agent, file_ticket):
         def tracking_panels(self, ticket):
             return None
 
-    parcel = register(app, Parcel(), "parcel")
-    register(app, Silent(), "silent")
+    parcel = kefu_plugins.register(Parcel(), name="parcel")
+    kefu_plugins.register(Silent(), name="silent")
     filed = file_ticket()
     shown = client.get(f"/api/v1/public/tickets/{filed['token']}").json
     assert parcel.calls == [filed["number"]]
@@ -752,7 +747,7 @@ def test_hook_tracking_panels(app, client, agent, file_ticket):
     assert parcel.calls == [filed["number"]]
 
 
-def test_hook_dashboard_charts(app, client, make_staff, file_ticket):
+def test_hook_dashboard_charts(kefu_plugins, client, make_staff, file_ticket):
     import re
 
     def sign_in(client, make_staff, role):
@@ -786,8 +781,8 @@ def test_hook_dashboard_charts(app, client, make_staff, file_ticket):
         def dashboard_charts(self):
             return None
 
-    returns = register(app, Returns(), "returns")
-    register(app, Silent(), "silent")
+    returns = kefu_plugins.register(Returns(), name="returns")
+    kefu_plugins.register(Silent(), name="silent")
     file_ticket()
     assert returns.calls == []  # only asked when the dashboard is shown
     sign_in(client, make_staff, "supervisor")

@@ -1,7 +1,8 @@
 """A plugin's failure never costs a ticket: the isolation rules of service/hooks/specs.py.
 
-Plugins here are registered directly on the app's pluggy manager, the way an
-entry point would be registered, after the app is built.
+Plugins here are registered on the built app with the ``kefu_plugins``
+fixture, validated and started the way an installed entry point would be,
+and taken away again at the end of the test.
 """
 from __future__ import annotations
 
@@ -13,17 +14,13 @@ import pytest
 import sqlalchemy as sa
 
 from service import create_app, hookimpl
+from service.hooks import plugins
 from service.hooks.manager import PluginStartupError
 from service.extensions import db
 from service.models import Category, Customer, Ticket
 
 NOTIFICATIONS = ("ticket_created", "ticket_transitioned", "ticket_updated", "message_added",
                  "resolution_answered")
-
-
-def register(app, plugin, name):
-    app.extensions["kefu_plugins"].register(plugin, name=name)
-    return plugin
 
 
 def history_of(client, headers, number):
@@ -89,11 +86,11 @@ class Boom:
 # -- notifications ---------------------------------------------------------
 
 
-def test_failing_notification_keeps_the_ticket_and_is_recorded(app, client, agent, file_ticket, caplog):
+def test_failing_notification_keeps_the_ticket_and_is_recorded(kefu_plugins, client, agent, file_ticket, caplog):
     before, after = Recorder(), Recorder()
-    register(app, before, "recorder_before")
-    register(app, Boom(), "boom")
-    register(app, after, "recorder_after")  # pluggy calls the last registered first
+    kefu_plugins.register(before, name="recorder_before")
+    kefu_plugins.register(Boom(), name="boom")
+    kefu_plugins.register(after, name="recorder_after")  # pluggy calls the last registered first
 
     with caplog.at_level(logging.ERROR, logger="kefu.plugins"):
         filed = file_ticket()  # asserts 201
@@ -112,10 +109,10 @@ def test_failing_notification_keeps_the_ticket_and_is_recorded(app, client, agen
         ("plugin", "boom", "ticket_created", "RuntimeError: mail server down")]
 
 
-def test_failing_notification_on_a_transition_and_a_message(app, client, agent, act, file_ticket):
+def test_failing_notification_on_a_transition_and_a_message(kefu_plugins, client, agent, act, file_ticket):
     number = file_ticket()["number"]
-    recorder = register(app, Recorder(), "recorder")
-    register(app, Boom("smtp timeout"), "boom")
+    recorder = kefu_plugins.register(Recorder(), name="recorder")
+    kefu_plugins.register(Boom("smtp timeout"), name="boom")
 
     confirmed = act(agent, number, "confirm", department="logistics")  # asserts 200
     assert confirmed["status"] == "confirmed" and confirmed["department"] == "logistics"
@@ -144,8 +141,8 @@ class HalfWriter:
         raise ValueError("crashed half-way")
 
 
-def test_failing_notification_half_write_is_rolled_back_but_the_ticket_stays(app, client, agent, file_ticket):
-    register(app, HalfWriter(), "half_writer")
+def test_failing_notification_half_write_is_rolled_back_but_the_ticket_stays(kefu_plugins, client, agent, file_ticket):
+    kefu_plugins.register(HalfWriter(), name="half_writer")
     number = file_ticket(subject="Fridge is noisy")["number"]
 
     db.session.remove()
@@ -169,14 +166,14 @@ class CommitSpy:
                              .scalar_one_or_none())
 
 
-def test_notification_sees_the_committed_ticket(app, file_ticket):
-    spy = register(app, CommitSpy(), "spy")
+def test_notification_sees_the_committed_ticket(kefu_plugins, file_ticket):
+    spy = kefu_plugins.register(CommitSpy(), name="spy")
     file_ticket()
     assert spy.seen == ["new"]
 
 
-def test_failed_use_cases_notify_nobody(app, client, agent, act, file_ticket):
-    recorder = register(app, Recorder(), "recorder")
+def test_failed_use_cases_notify_nobody(kefu_plugins, client, agent, act, file_ticket):
+    recorder = kefu_plugins.register(Recorder(), name="recorder")
 
     unknown = client.post("/api/v1/public/tickets", json={
         "name": "Wang Fang", "email": "wang@example.test", "category": "no_such_category",
@@ -226,9 +223,9 @@ class Reader:
         self.counts.append((ticket.number, db.session.scalar(sa.select(sa.func.count(Ticket.id)))))
 
 
-def test_failed_query_in_one_notification_does_not_fail_the_next(app, client, agent, file_ticket):
-    reader = register(app, Reader(), "reader")
-    register(app, BadQuery(), "bad_query")  # called first
+def test_failed_query_in_one_notification_does_not_fail_the_next(kefu_plugins, client, agent, file_ticket):
+    reader = kefu_plugins.register(Reader(), name="reader")
+    kefu_plugins.register(BadQuery(), name="bad_query")  # called first
     number = file_ticket()["number"]
     assert reader.counts == [(number, 1)]
     errors = plugin_errors(client, agent, number)
@@ -254,8 +251,8 @@ class BrokenDeciders:
 
 
 @pytest.mark.parametrize("overrides", [{"DISABLED_PLUGINS": ["tier_sla"]}])  # the core defaults answer
-def test_failing_deciders_fall_back_to_the_core_defaults(app, client, agent, file_ticket, caplog):
-    register(app, BrokenDeciders(), "broken")
+def test_failing_deciders_fall_back_to_the_core_defaults(kefu_plugins, client, agent, file_ticket, caplog):
+    kefu_plugins.register(BrokenDeciders(), name="broken")
     with caplog.at_level(logging.ERROR, logger="kefu.plugins"):
         filed = file_ticket(remedy={"text": "refund", "amount": "50.00", "currency": "CNY"})
     number = filed["number"]
@@ -288,9 +285,9 @@ class Backup:
         return {"policy": "backup", "first_response_due": start + timedelta(hours=1), "resolution_due": None}
 
 
-def test_failing_decider_lets_the_next_plugin_answer(app, client, agent, file_ticket):
-    register(app, Backup(), "backup")
-    register(app, BrokenDeciders(), "broken")  # asked first
+def test_failing_decider_lets_the_next_plugin_answer(kefu_plugins, client, agent, file_ticket):
+    kefu_plugins.register(Backup(), name="backup")
+    kefu_plugins.register(BrokenDeciders(), name="broken")  # asked first
     number = file_ticket()["number"]
     ticket = client.get(f"/api/v1/tickets/{number}", headers=agent).json
     assert ticket["sla"]["policy"] == "backup" and ticket["sla"]["resolution_due"] is None
@@ -303,9 +300,9 @@ class BadQueryTier:
         db.session.execute(sa.text("SELECT tier FROM no_such_table"))
 
 
-def test_failed_query_in_a_decider_does_not_lose_the_ticket(app, client, agent, file_ticket):
-    register(app, Backup(), "backup")
-    register(app, BadQueryTier(), "bad_query")
+def test_failed_query_in_a_decider_does_not_lose_the_ticket(kefu_plugins, client, agent, file_ticket):
+    kefu_plugins.register(Backup(), name="backup")
+    kefu_plugins.register(BadQueryTier(), name="bad_query")
     number = file_ticket()["number"]  # asserts 201
     ticket = client.get(f"/api/v1/tickets/{number}", headers=agent).json
     assert ticket["customer_tier"] is None and ticket["sla"]["policy"] == "backup"
@@ -339,8 +336,8 @@ def _answering(hook, answer):
      "ValueError: RemedyDecision: 'decision' must be 'approved' or 'needs_approval' or 'refused'"),
     ("remedy_approval", "approved", "ValueError: RemedyDecision: must be a dict"),
 ])
-def test_malformed_decider_answer_counts_as_a_failure(app, client, agent, file_ticket, hook, answer, error):
-    register(app, _answering(hook, answer), "malformed")
+def test_malformed_decider_answer_counts_as_a_failure(kefu_plugins, client, agent, file_ticket, hook, answer, error):
+    kefu_plugins.register(_answering(hook, answer), name="malformed")
     filed = file_ticket(remedy={"text": "refund", "amount": "50.00", "currency": "CNY"})
     ticket = client.get(f"/api/v1/tickets/{filed['number']}", headers=agent).json
     assert ticket["sla"]["policy"] == "default:normal"
@@ -368,7 +365,8 @@ def test_unknown_hook_name_fails_at_start(entry_point_plugin, app_config):
 
     # Installed is not enabled: disabled by name, it does not stop the app.
     app = create_app({**app_config, "DISABLED_PLUGINS": ["misspelt"]})
-    info = next(i for i in app.extensions["kefu_plugins"].infos if i.name == "misspelt")
+    with app.app_context():
+        info = next(i for i in plugins().infos if i.name == "misspelt")
     assert (info.enabled, info.source) == (False, "kefu-misspelt-plugin 0.1")
 
 
@@ -410,10 +408,10 @@ class GoodPanel:
         return {"key": "good", "title": "Good panel", "rows": [{"label": "Orders", "value": 2}]}
 
 
-def test_a_failing_panel_is_a_placeholder_in_the_api_and_the_console(app, client, agent, staff_login,
+def test_a_failing_panel_is_a_placeholder_in_the_api_and_the_console(kefu_plugins, client, agent, staff_login,
                                                                    file_ticket):
-    register(app, BrokenParts(), "broken_parts")
-    register(app, GoodPanel(), "good")
+    kefu_plugins.register(BrokenParts(), name="broken_parts")
+    kefu_plugins.register(GoodPanel(), name="good")
     number = file_ticket()["number"]
     shown = client.get(f"/api/v1/tickets/{number}?panels=true", headers=agent)
     assert shown.status_code == 200
@@ -428,8 +426,8 @@ def test_a_failing_panel_is_a_placeholder_in_the_api_and_the_console(app, client
     assert "Plugin broken_parts could not show this." in page.text and "Good panel" in page.text
 
 
-def test_a_failing_tracking_panel_and_chart_leave_their_pages_standing(app, client, staff_login, file_ticket):
-    register(app, BrokenParts(), "broken_parts")
+def test_a_failing_tracking_panel_and_chart_leave_their_pages_standing(kefu_plugins, client, staff_login, file_ticket):
+    kefu_plugins.register(BrokenParts(), name="broken_parts")
     filed = file_ticket()
     tracking = client.get(filed["tracking_url"].replace("http://localhost", ""))
     assert tracking.status_code == 200
@@ -443,8 +441,8 @@ def test_a_failing_tracking_panel_and_chart_leave_their_pages_standing(app, clie
     assert dashboard.status_code == 200 and "Plugin broken_parts could not show this." in dashboard.text
 
 
-def test_failures_are_counted_on_the_admin_plugins_page(app, client, agent, staff_login, file_ticket):
-    register(app, BrokenParts(), "broken_parts")
+def test_failures_are_counted_on_the_admin_plugins_page(kefu_plugins, client, agent, staff_login, file_ticket):
+    kefu_plugins.register(BrokenParts(), name="broken_parts")
     number = file_ticket()["number"]
     for _ in range(3):
         assert client.get(f"/api/v1/tickets/{number}?panels=true", headers=agent).status_code == 200
@@ -455,13 +453,13 @@ def test_failures_are_counted_on_the_admin_plugins_page(app, client, agent, staf
     assert "RuntimeError: panel service down" in row.group(0)
 
 
-def test_failing_customer_columns_are_left_out_of_the_read(app, client, agent, file_ticket):
+def test_failing_customer_columns_are_left_out_of_the_read(kefu_plugins, client, agent, file_ticket):
     class BrokenColumns:
         @hookimpl
         def customer_columns(self):
             raise RuntimeError("no such column")
 
-    register(app, BrokenColumns(), "broken_columns")
+    kefu_plugins.register(BrokenColumns(), name="broken_columns")
     customer_id = client.get(f"/api/v1/tickets/{file_ticket()['number']}", headers=agent).json["customer"]["id"]
     assert client.get(f"/api/v1/customers/{customer_id}", headers=agent).status_code == 200
 

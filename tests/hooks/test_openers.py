@@ -46,12 +46,11 @@ def events(client, headers, number):
 
 
 @pytest.mark.parametrize("overrides", [{"DISABLED_PLUGINS": ["tier_sla"]}])  # the core's SLA: urgent is 1 h / 8 h
-def test_hook_opening_ticket(app, client, agent, file_ticket):
+def test_hook_opening_ticket(app, kefu_plugins, client, agent, file_ticket):
     opener, seen = VipToUrgent(), Seen()
-    manager = app.extensions["kefu_plugins"]
-    manager.register(Gold(), name="gold")
-    manager.register(opener, name="vip_rule")
-    manager.register(seen, name="seen")
+    kefu_plugins.register(Gold(), name="gold")
+    kefu_plugins.register(opener, name="vip_rule")
+    kefu_plugins.register(seen, name="seen")
 
     filed = file_ticket(email="li@vip.test")
     number = filed["number"]
@@ -89,7 +88,7 @@ def test_hook_opening_ticket(app, client, agent, file_ticket):
     assert client.get(f"/api/v1/tickets/{other}", headers=agent).json["priority"] == "normal"
 
 
-def test_openers_are_asked_in_order_each_seeing_the_last(app, client, agent, file_ticket):
+def test_openers_are_asked_in_order_each_seeing_the_last(kefu_plugins, client, agent, file_ticket):
     class First:
         @hookimpl
         def opening_ticket(self, draft):
@@ -103,9 +102,8 @@ def test_openers_are_asked_in_order_each_seeing_the_last(app, client, agent, fil
             self.seen.append((draft.category, draft.department))
             return {"changes": {"priority": "high"}}
 
-    manager = app.extensions["kefu_plugins"]
-    manager.register(Second(), name="second")
-    manager.register(First(), name="first")  # pluggy asks the last registered first
+    kefu_plugins.register(Second(), name="second")
+    kefu_plugins.register(First(), name="first")  # pluggy asks the last registered first
     number = file_ticket()["number"]
     ticket = client.get(f"/api/v1/tickets/{number}", headers=agent).json
     assert (ticket["category"], ticket["department"], ticket["priority"]) == ("slow_delivery", "logistics", "high")
@@ -118,13 +116,13 @@ def test_openers_are_asked_in_order_each_seeing_the_last(app, client, agent, fil
     ({"notes": ["   "]}, "notes must be non-blank text"),
     ("urgent", "must be a dict"),
 ])
-def test_a_malformed_opening_is_recorded_and_changes_nothing(app, client, agent, file_ticket, answer, error):
+def test_a_malformed_opening_is_recorded_and_changes_nothing(kefu_plugins, client, agent, file_ticket, answer, error):
     class Malformed:
         @hookimpl
         def opening_ticket(self):
             return answer
 
-    app.extensions["kefu_plugins"].register(Malformed(), name="malformed")
+    kefu_plugins.register(Malformed(), name="malformed")
     number = file_ticket()["number"]
     ticket = client.get(f"/api/v1/tickets/{number}", headers=agent).json
     assert (ticket["category"], ticket["priority"], ticket["tags"]) == ("other", "normal", [])
@@ -133,15 +131,15 @@ def test_a_malformed_opening_is_recorded_and_changes_nothing(app, client, agent,
     assert error in failure["details"]["error"]
 
 
-def test_an_opener_that_raises_never_loses_the_ticket(app, client, agent, file_ticket):
+def test_an_opener_that_raises_never_loses_the_ticket(kefu_plugins, client, agent, file_ticket):
     class Broken:
         @hookimpl
         def opening_ticket(self):
             raise RuntimeError("CRM lookup timed out")
 
-    app.extensions["kefu_plugins"].register(Broken(), name="crm")
-    app.extensions["kefu_plugins"].register(VipToUrgent(), name="vip_rule")
-    app.extensions["kefu_plugins"].register(Gold(), name="gold")
+    kefu_plugins.register(Broken(), name="crm")
+    kefu_plugins.register(VipToUrgent(), name="vip_rule")
+    kefu_plugins.register(Gold(), name="gold")
     number = file_ticket(email="li@vip.test")["number"]
     ticket = client.get(f"/api/v1/tickets/{number}", headers=agent).json
     assert ticket["status"] == "new" and ticket["priority"] == "urgent"  # the other opener still applied

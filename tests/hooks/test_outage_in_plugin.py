@@ -38,15 +38,15 @@ def _count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-def test_a_deciders_outage_is_the_requests_503_not_a_plugin_failure(app, client):
-    app.extensions["kefu_plugins"].register(TierDuringOutage(), name="tier_during_outage")
+def test_a_deciders_outage_is_the_requests_503_not_a_plugin_failure(kefu_plugins, client):
+    kefu_plugins.register(TierDuringOutage(), name="tier_during_outage")
     response = client.post("/api/v1/public/tickets", json=BODY)
     assert response.status_code == 503 and response.json["error"]["code"] == "database_unavailable"
     assert "Retry-After" in response.headers
     assert _count(Ticket) == 0 and _count(PluginFailure) == 0
 
 
-def test_a_deciders_own_bug_is_still_its_failure_and_the_ticket_is_filed(app, client):
-    app.extensions["kefu_plugins"].register(BrokenTier(), name="broken_tier")
+def test_a_deciders_own_bug_is_still_its_failure_and_the_ticket_is_filed(kefu_plugins, client):
+    kefu_plugins.register(BrokenTier(), name="broken_tier")
     assert client.post("/api/v1/public/tickets", json=BODY).status_code == 201
     assert _count(Ticket) == 1

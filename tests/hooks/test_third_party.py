@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from service.cli import main as kefu_cli
+from service.hooks import plugins
 
 SOURCE = Path(__file__).resolve().parent.parent / "example_plugin"
 MODULE = "kefu_example_plugin"
@@ -69,8 +70,10 @@ def app(app_config, settings, example_on_path, build_app):
         yield app
 
 
-def info_of(app, name):
-    return next(i for i in app.extensions["kefu_plugins"].infos if i.name == name)
+def info_of(name):
+    """What ``kefu plugins`` shows about ``name`` in the current app (this
+    module builds its own ``app``, so not through ``kefu_plugins``)."""
+    return next(i for i in plugins().infos if i.name == name)
 
 
 def plugin_calls(app):
@@ -117,7 +120,7 @@ def test_installed_plugin_hooks_fire(app, client, agent, file_ticket):
 
 
 def _assert_disabled(app, client, agent, admin, file_ticket):
-    info = info_of(app, "example")
+    info = info_of("example")
     assert (info.enabled, info.source, info.hooks) == (False, DIST, [])
     listed = {p["name"]: p for p in client.get("/api/v1/plugins", headers=admin).json}
     assert listed["example"]["enabled"] is False and listed["example"]["hooks"] == []

@@ -37,10 +37,9 @@ class JobsPlugin:
 
 
 @pytest.fixture
-def plugin_jobs(app):
+def plugin_jobs(kefu_plugins):
     CALLS.clear()
-    app.extensions["kefu_plugins"].register(JobsPlugin(), name="jobs_test")
-    app.extensions.pop("kefu_jobs", None)
+    kefu_plugins.register(JobsPlugin(), name="jobs_test")  # the job registry is rebuilt with its jobs
     yield CALLS
     CALLS.clear()
 

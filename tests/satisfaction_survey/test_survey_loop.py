@@ -38,9 +38,9 @@ class Listener:
 
 
 @pytest.fixture
-def listener(app):
+def listener(kefu_plugins):
     plugin = Listener()
-    app.extensions["kefu_plugins"].register(plugin, name="survey_listener")
+    kefu_plugins.register(plugin, name="survey_listener")
     return plugin
 
 
@@ -63,7 +63,7 @@ def _answer(client, url, **body):
     return response.json
 
 
-def test_the_full_loop(app, client, make_staff, act, file_ticket, jobs, listener):
+def test_the_full_loop(app, kefu_plugins, client, make_staff, act, file_ticket, jobs, listener):
     supervisor, sup_headers = give_supervisor(make_staff)
     agent_staff, agent = make_staff("agent")
     filed = file_ticket()
@@ -144,7 +144,7 @@ def test_the_full_loop(app, client, make_staff, act, file_ticket, jobs, listener
         "outcome": "reopened", "followup": None}
     assert listener.calls[0]["actor"] == ("customer", "Wang Fang")
     # The plugin's own hook is a notification it declares itself, and its answer is the declared shape.
-    assert app.extensions["kefu_plugins"].kind("survey_answered") == "notification"
+    assert kefu_plugins.manager.kind("survey_answered") == "notification"
     assert [problems(call["answer"], SurveyAnswer) for call in listener.calls] == [[], []]
     # survey.answered: published after the same commit, the answer without its free text.
     assert listener.events == [

@@ -36,9 +36,9 @@ class Listener:
 
 
 @pytest.fixture
-def listener(app):
+def listener(kefu_plugins):
     found = Listener()
-    app.extensions["kefu_plugins"].register(found, name="listener")
+    kefu_plugins.register(found, name="listener")
     return found
 
 
@@ -158,7 +158,7 @@ def test_reads(app, client, agent, make_staff, file_ticket):
     assert sdk.ticket_messages(ticket) == []
 
 
-def test_jobs_effects_alerts_and_mail(app, jobs, make_staff, file_ticket):
+def test_jobs_effects_alerts_and_mail(app, kefu_plugins, jobs, make_staff, file_ticket):
     calls = []
 
     class Jobs:
@@ -166,7 +166,7 @@ def test_jobs_effects_alerts_and_mail(app, jobs, make_staff, file_ticket):
         def register_jobs(self):
             return [{"name": "acme.ping", "func": "sdk_jobs:ping", "queue": "acme"}]
 
-    app.extensions["kefu_plugins"].register(Jobs(), name="acme_jobs")
+    kefu_plugins.register(Jobs(), name="acme_jobs")
     import sdk_jobs  # tests/sdk/ is on sys.path while its tests run
 
     sdk_jobs.CALLS = calls

@@ -33,9 +33,9 @@ class Recorder:
 
 
 @pytest.fixture
-def recorder(app):
+def recorder(kefu_plugins):
     rec = Recorder()
-    app.extensions["kefu_plugins"].register(rec, name="sla_recorder")
+    kefu_plugins.register(rec, name="sla_recorder")
     return rec
 
 
@@ -148,18 +148,18 @@ def test_the_ladder_fires_each_step_once_and_in_order(app, client, agent, make_s
         ("SLA warning", supervisor.id, ticket.id), ("SLA breach", supervisor.id, ticket.id)]
 
 
-def test_the_sla_hooks_are_the_plugins_own_notifications(app):
+def test_the_sla_hooks_are_the_plugins_own_notifications(kefu_plugins):
     from plugins.tier_sla import hookspecs
     from service.hooks import specs
 
-    manager = app.extensions["kefu_plugins"]
+    manager = kefu_plugins.manager
     for hook in ("sla_warning", "sla_breached"):
         assert manager.kind(hook) == "notification"
         assert getattr(manager.pm.hook, hook).spec.namespace is hookspecs  # declared by tier_sla ...
         assert not hasattr(specs, hook)  # ... not by the core
 
 
-def test_the_sweep_publishes_its_events_and_records_a_failing_listener(app, client, agent, file_ticket, act,
+def test_the_sweep_publishes_its_events_and_records_a_failing_listener(kefu_plugins, client, agent, file_ticket, act,
                                                                         fast_policy):
     published = []
 
@@ -173,7 +173,7 @@ def test_the_sweep_publishes_its_events_and_records_a_failing_listener(app, clie
         def sla_warning(self, ticket):
             raise RuntimeError("pager down")
 
-    app.extensions["kefu_plugins"].register(Listener(), name="sla_listener")
+    kefu_plugins.register(Listener(), name="sla_listener")
     number = file_ticket()["number"]
     act(agent, number, "confirm", department="logistics")  # first response met
     start = _clock(number).started_at
@@ -192,7 +192,7 @@ def test_the_sweep_publishes_its_events_and_records_a_failing_listener(app, clie
     assert [p[2]["step"] for p in published[1:]] == ["breach", "takeover"]
 
 
-def test_a_refused_take_over_changes_nothing_and_is_recorded(app, client, agent, make_staff, file_ticket, act,
+def test_a_refused_take_over_changes_nothing_and_is_recorded(kefu_plugins, client, agent, make_staff, file_ticket, act,
                                                              fast_policy, recorder):
     supervisor, _ = make_staff("supervisor", "logistics")
     db.session.get(Department, db.session.scalar(select(Department.id).where(Department.code == "logistics"))
@@ -205,7 +205,7 @@ def test_a_refused_take_over_changes_nothing_and_is_recorded(app, client, agent,
             if change.kind == "update" and actor.name == "tier_sla":
                 return {"code": "frozen", "message": "no take-overs on this desk"}
 
-    app.extensions["kefu_plugins"].register(Freeze(), name="freeze")
+    kefu_plugins.register(Freeze(), name="freeze")
     number = file_ticket()["number"]
     act(agent, number, "confirm", department="logistics")
     start = _clock(number).started_at

@@ -122,14 +122,14 @@ def test_a_stale_form_is_refused_and_says_so(client, staff_login, file_ticket, a
     assert _ticket(number).priority == "normal"
 
 
-def test_ticket_panels_render_data_readably_and_escaped(app, client, staff_login, file_ticket):
+def test_ticket_panels_render_data_readably_and_escaped(kefu_plugins, client, staff_login, file_ticket):
     class Orders:
         @hookimpl
         def ticket_panels(self, ticket, staff):
             return [{"key": "orders", "title": "Orders <script>", "data": {"count": 2, "last": "<i>TV</i>"}},
                     {"key": "nested", "title": "Nested", "data": {"items": [{"sku": "A-1"}]}}]
 
-    app.extensions["kefu_plugins"].register(Orders(), name="orders")
+    kefu_plugins.register(Orders(), name="orders")
     staff_login("agent")
     number = file_ticket()["number"]
     page = client.get(f"/console/tickets/{number}").text
@@ -151,7 +151,8 @@ def test_the_customer_panel_shows_recent_tickets_and_rising_complaints(client, s
     assert "Complaints in the last 90 days: 2 (the 90 days before: 1)" in panel and "rising" in panel
 
 
-def test_the_customer_panel_shows_the_satisfaction_class_a_plugin_decides(app, client, staff_login, file_ticket):
+def test_the_customer_panel_shows_the_satisfaction_class_a_plugin_decides(kefu_plugins, client, staff_login,
+                                                                        file_ticket):
     from service import hookimpl
 
     class Classes:
@@ -159,7 +160,7 @@ def test_the_customer_panel_shows_the_satisfaction_class_a_plugin_decides(app, c
         def satisfaction_class(self, customer):
             return "complaining"
 
-    app.extensions["kefu_plugins"].register(Classes(), name="classes")
+    kefu_plugins.register(Classes(), name="classes")
     staff_login("agent")
     number = file_ticket()["number"]
     page = client.get(f"/console/tickets/{number}").text
@@ -183,7 +184,7 @@ def test_staff_settings_change_language_and_time_zone(client, staff_login, file_
     assert f">{shown}</time>" in page
 
 
-def test_a_remedy_waiting_for_finance_is_decided_on_the_ticket_page(app, client, staff_login, file_ticket):
+def test_a_remedy_waiting_for_finance_is_decided_on_the_ticket_page(kefu_plugins, client, staff_login, file_ticket):
     """The remedy form shows only to the role the remedy waits for; finance
     staff reach the ticket page (read-only otherwise) and approve with a reason."""
 
@@ -192,7 +193,7 @@ def test_a_remedy_waiting_for_finance_is_decided_on_the_ticket_page(app, client,
         def remedy_approval(self, ticket):
             return {"decision": "needs_approval", "reason": "grade C", "approver": "finance"}
 
-    app.extensions["kefu_plugins"].register(ToFinance(), name="to_finance")
+    kefu_plugins.register(ToFinance(), name="to_finance")
     number = file_ticket(remedy={"text": "Refund", "amount": "800.00", "currency": "CNY"})["number"]
 
     staff_login("supervisor")
@@ -220,14 +221,14 @@ def test_a_remedy_waiting_for_finance_is_decided_on_the_ticket_page(app, client,
     assert client.get("/console/queue/all").status_code == 403  # the working queues stay the agents'
 
 
-def test_remedies_wait_in_their_approvers_queue(app, client, staff_login, file_ticket):
+def test_remedies_wait_in_their_approvers_queue(kefu_plugins, client, staff_login, file_ticket):
     """Supervisors and finance find the remedies routed to them in a queue of their own."""
     class Route:
         @hookimpl
         def remedy_approval(self, ticket):
             return {"decision": "needs_approval", "reason": "ask", "approver": ticket.remedy_text}
 
-    app.extensions["kefu_plugins"].register(Route(), name="route")
+    kefu_plugins.register(Route(), name="route")
     to_finance = file_ticket(remedy={"text": "finance", "amount": "900.00", "currency": "CNY"})["number"]
     to_supervisor = file_ticket(remedy={"text": "supervisor", "amount": "90.00", "currency": "CNY"})["number"]
     file_ticket()  # no remedy

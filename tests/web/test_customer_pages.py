@@ -98,7 +98,7 @@ def test_rejecting_needs_a_reason_and_accepting_closes(client, file_on_form, age
     assert "Closed" in page and 'id="body"' not in page  # no reply form on a closed case
 
 
-def test_tracking_panels_show_escaped_text_and_a_safe_button(app, client, file_on_form):
+def test_tracking_panels_show_escaped_text_and_a_safe_button(kefu_plugins, client, file_on_form):
     class Parcel:
         @hookimpl
         def tracking_panels(self, ticket):
@@ -106,7 +106,7 @@ def test_tracking_panels_show_escaped_text_and_a_safe_button(app, client, file_o
                      "url": "https://parcel.example/1?a=1&b=2", "url_label": "Follow it"},
                     {"key": "evil", "title": "Evil", "text": "x", "url": "javascript:alert(1)", "url_label": "Click"}]
 
-    app.extensions["kefu_plugins"].register(Parcel(), name="parcel")
+    kefu_plugins.register(Parcel(), name="parcel")
     _number, path = file_on_form()
     page = client.get(path).text
     assert "Your &lt;parcel&gt;" in page and "Sent &lt;b&gt;today&lt;/b&gt;" in page

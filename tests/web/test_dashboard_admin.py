@@ -28,7 +28,7 @@ def test_charts_escape_labels_and_leave_out_specs_they_cannot_draw():
     assert pareto["series"][1]["values"] == [60.0, 90.0, 100.0]
 
 
-def test_the_dashboard_shows_core_plugin_and_tier_sla_charts(app, client, staff_login, file_ticket):
+def test_the_dashboard_shows_core_plugin_and_tier_sla_charts(kefu_plugins, client, staff_login, file_ticket):
     class Returns:
         @hookimpl
         def dashboard_charts(self, staff):
@@ -36,7 +36,7 @@ def test_the_dashboard_shows_core_plugin_and_tier_sla_charts(app, client, staff_
                      "series": [{"name": "returns", "values": [4, 7]}], "unit": None},
                     {"key": "broken", "title": "Broken", "kind": "donut", "labels": [], "series": []}]
 
-    app.extensions["kefu_plugins"].register(Returns(), name="returns")
+    kefu_plugins.register(Returns(), name="returns")
     file_ticket()
     file_ticket()
     staff_login("supervisor")
@@ -106,9 +106,8 @@ class FailingJobs:
 
 
 @pytest.mark.parametrize("overrides", [{"JOB_RETRIES": 0}])
-def test_admins_see_failed_jobs_and_retry_them(app, jobs, client, staff_login):
-    app.extensions["kefu_plugins"].register(FailingJobs(), name="failing_jobs")
-    app.extensions.pop("kefu_jobs", None)
+def test_admins_see_failed_jobs_and_retry_them(kefu_plugins, jobs, client, staff_login):
+    kefu_plugins.register(FailingJobs(), name="failing_jobs")  # the job registry is rebuilt with its jobs
     CALLS.clear()
     with UnitOfWork() as uow:
         job_api.enqueue("test.failing", tag="x")

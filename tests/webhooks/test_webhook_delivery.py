@@ -265,8 +265,8 @@ def test_plugins_publish_their_own_events(app, jobs, receiver, register, file_ti
 
 
 @pytest.mark.parametrize("overrides", [{"DISABLED_PLUGINS": ["webhooks"]}])
-def test_a_disabled_plugin_delivers_nothing(app, client, admin, jobs, receiver, deliveries, file_ticket):
-    info = next(i for i in app.extensions["kefu_plugins"].infos if i.name == "webhooks")
+def test_a_disabled_plugin_delivers_nothing(kefu_plugins, client, admin, jobs, receiver, deliveries, file_ticket):
+    info = kefu_plugins.info("webhooks")
     assert not info.enabled and info.hooks == []
     listed = client.get("/api/v1/admin/webhooks", headers=admin)
     assert listed.status_code == 404
