@@ -1,7 +1,7 @@
 """The ``kefu`` command line: a Flask CLI group over ``create_app``, commands by noun.
 
 ``kefu run``, ``kefu db upgrade`` (Flask-Migrate), ``kefu staff create``,
-``kefu plugins``, ``kefu customers import``, ``kefu demo``, ``kefu tickets autoclose``.
+``kefu plugins``, ``kefu plugin new``, ``kefu customers import``, ``kefu demo``, ``kefu tickets autoclose``.
 """
 from __future__ import annotations
 
@@ -129,6 +129,37 @@ def plugins_command(check):
         click.echo(line)
     if problems:
         sys.exit(1)
+
+
+@main.group("plugin")
+def plugin_group():
+    """Writing plugins."""
+
+
+@plugin_group.command("new", with_appcontext=False)
+@click.argument("name")
+@click.option("--dir", "directory", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="the folder to create the plugin's folder in")
+@click.option("--with-table", is_flag=True, help="also a table of the plugin's own, with its migration")
+def plugin_new(name, directory, with_table):
+    """Generate an installable plugin package NAME (a guard, a notification,
+    a panel, settings, README and tests on kefu's pytest fixtures)."""
+    from pathlib import Path
+
+    from service.scaffold import ScaffoldError, new_plugin
+
+    try:
+        target = new_plugin(name, Path(directory), with_table=with_table)
+    except ScaffoldError as exc:
+        raise click.ClickException(str(exc)) from None
+    for path in sorted(p for p in target.rglob("*") if p.is_file()):
+        click.echo(f"  wrote {path}")
+    click.echo(f"plugin {name} created in {target}. Next:")
+    click.echo(f"  pip install -e '{target}[test]'")
+    if with_table:
+        click.echo("  kefu db upgrade")
+    click.echo("  kefu plugins --check")
+    click.echo(f"  pytest {target}")
 
 
 @main.group()

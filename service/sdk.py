@@ -305,6 +305,16 @@ def mail_language(language: str | None) -> str:
     return _compose.mail_language(language)
 
 
+def current_language() -> str:
+    """The language of whoever is being answered (``en`` or ``zh``): the
+    console's, the request's Accept-Language, else ``DEFAULT_LANGUAGE``
+    (in jobs and commands). For a guard's message or a panel's labels,
+    which kefu shows as given."""
+    from flask_babel import get_locale
+
+    return _compose.mail_language(str(get_locale() or current_app.config["DEFAULT_LANGUAGE"]))
+
+
 def send_mail(*, notice: str, to: tuple[str, str], lang: str, key: str, ticket: Ticket,
               links: list[tuple[str, str]] | None = None, **context) -> str:
     """Compose ``mail/<lang>/<notice>.txt`` (a template of your plugin's
@@ -349,7 +359,7 @@ __all__ = [
     "UnitOfWork", "add_once", "hold_customer", "update_ticket", "transition", "add_note", "reply", "record_event",
     "open_ticket", "answer_resolution", "refresh_sla",
     # jobs, events, mail
-    "enqueue", "effect_once", "ask", "alert_staff", "alert_staff_many", "CORE_EVENTS", "mail_language",
+    "enqueue", "effect_once", "ask", "alert_staff", "alert_staff_many", "CORE_EVENTS", "mail_language", "current_language",
     "send_mail", "customer_links", "tracking_url", "external_url",
     # routes and settings
     "require_role", "current_staff", "authenticate", "read_only", "public_rate_limit", "plugin_settings",

@@ -7,68 +7,35 @@ and gunicorn (the ``server`` extra) serves it. So the core's defaults, its
 migrations, the builtin plugins' migrations, the scorecard and the templates
 all travel inside the package.
 
-The new environment borrows kefu's dependencies from the test environment
-(a path entry to its site-packages, whose .pth files - the editable install
-of kefu among them - are not processed there), so the test costs no
-download: what it checks is the wheel.
+The environment is ``tests/wheelenv.Venv``: it borrows kefu's dependencies
+from the test environment, so the test costs no download.
 """
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
-import sys
-import sysconfig
 import time
 import urllib.request
 import zipfile
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
+from wheelenv import ROOT, Venv, run
 
 pytestmark = pytest.mark.sqlite_only  # packaging, not databases: once a run
 
 
-def _run(args, cwd, env, timeout=300):
-    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    assert result.returncode == 0, f"{args}\n{result.stdout}\n{result.stderr}"
-    return result.stdout
+_run = run
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory):
+def installed(tmp_path_factory, kefu_wheel):
     base = tmp_path_factory.mktemp("wheel")
-    source = base / "src"
-    # Build from a copy: the build writes build/ and *.egg-info next to the sources.
-    subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z"], check=True, capture_output=True)
-    files = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-co", "--exclude-standard", "-z"],
-                           check=True, capture_output=True).stdout.decode().split("\0")
-    for name in filter(None, files):
-        if not (ROOT / name).is_file():
-            continue
-        target = source / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes((ROOT / name).read_bytes())
-    dist = base / "dist"
-    _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
-          "-w", str(dist), str(source)], cwd=base, env=os.environ.copy())
-    [wheel] = list(dist.glob("kefu-*.whl"))
-    venv = base / "venv"
-    _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=base, env=os.environ.copy())
-    purelib = Path(subprocess.run([str(venv / "bin" / "python"), "-c",
-                                   "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                  check=True, capture_output=True, text=True).stdout.strip())
-    (purelib / "kefu_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    _run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet",
-          "--no-deps", "--no-index", str(wheel)], cwd=base, env=os.environ.copy())
+    venv = Venv(base / "venv", kefu_wheel)
     elsewhere = base / "elsewhere"
     elsewhere.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_") and k != "PYTHONPATH"}
-    env.update(KEFU_INSTANCE_PATH=str(base / "instance"), KEFU_SECRET_KEY="wheel-test-secret-key")
-    return {"wheel": wheel, "venv": venv, "cwd": elsewhere, "env": env}
+    env = {**venv.env, "KEFU_INSTANCE_PATH": str(base / "instance"), "KEFU_SECRET_KEY": "wheel-test-secret-key"}
+    return {"wheel": kefu_wheel, "venv": venv.path, "cwd": elsewhere, "env": env}
 
 
 def test_the_wheel_carries_defaults_migrations_and_data(installed):
