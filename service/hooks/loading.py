@@ -84,6 +84,9 @@ def _unknown_hooks(pm, plugin) -> list[str]:
     found = []
     for caller in pm.get_hookcallers(plugin) or []:
         if caller.spec is None:
+            mine = [impl for impl in caller.get_hookimpls() if impl.plugin is plugin]
+            if mine and all(impl.optionalhook for impl in mine):
+                continue  # another plugin's hook, marked optional: idle while that plugin is off
             found.append(f"implements {caller.name}, which no spec declares (misspelt, or its plugin is off)")
             continue
         for impl in caller.get_hookimpls():

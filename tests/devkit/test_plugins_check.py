@@ -162,3 +162,27 @@ def test_pending_and_orphaned_migrations_are_problems(app, kefu_plugins, tmp_pat
     with db.engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM alembic_version WHERE version_num = 'acme_0001'"))
         conn.execute(sa.text("DROP TABLE acme_notes"))
+
+
+def test_an_optional_hook_of_a_plugin_that_is_off_is_no_problem(app, kefu_plugins):
+    class Chatty:
+        @hookimpl(optionalhook=True)
+        def acme_breached(self, ticket):  # a hook another (absent) plugin would declare
+            pass
+
+        @hookimpl
+        def ticket_created(self, ticket):
+            pass
+
+    kefu_plugins.register(Chatty(), name="chatty")
+    code, output = check(app)
+    assert code == 0, output
+    assert _cells(output, "chatty")[1:] == ["enabled", "ok (2)", "-", "-", "ok"]
+
+    class Misspelt:
+        @hookimpl
+        def acme_breached(self, ticket):  # not optional: refused, naming it
+            pass
+
+    with pytest.raises(Exception, match="implements acme_breached, which no spec declares"):
+        kefu_plugins.register(Misspelt(), name="misspelt")

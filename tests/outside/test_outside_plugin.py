@@ -1,7 +1,7 @@
 """An outside integrator's plugin, written from docs/plugins.md alone with
 nothing of kefu but ``service.hookimpl`` and ``service.sdk``, installed with
-pip and found through its entry point (tests/outside_plugin, the tutorial's
-``kefu-acme-vip``):
+pip and found through its entry point (docs/plugins/examples/acme_vip, the
+tutorial's ``kefu-acme-vip``):
 
 1. a VIP customer's ticket opens as urgent, with a note (``opening_ticket``);
 2. resolving without a public reply is refused, in the API and the console
@@ -32,7 +32,7 @@ from flask_migrate import downgrade
 from service import migrations
 from service.extensions import db
 
-SOURCE = Path(__file__).resolve().parent.parent / "outside_plugin"
+SOURCE = Path(__file__).resolve().parents[2] / "docs" / "plugins" / "examples" / "acme_vip"
 MODULE = "kefu_acme_vip"
 
 
