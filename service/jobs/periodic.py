@@ -10,23 +10,27 @@
   update of one row, so two runs of one job never overlap, whatever their
   slots) and moves the run from queued or failed to running, in one
   transaction; a run that finds the lock taken or its row claimed does
-  nothing. A run whose later period already ran is skipped: periodic jobs
+  nothing. While the job works, a thread renews the lock's lease (every
+  third of it): a slow run keeps its lock however long it takes, and only
+  a run whose process died lets the lease run out. A run whose later period already ran is skipped: periodic jobs
   catch up on everything due, so an old slot queued behind a backlog has
   nothing left to do.
 * **Recovering** (``reconcile``, from the ``jobs.reconcile`` job): a queued
   run whose RQ job vanished is enqueued again until a later period is
   claimed; a failed run is retried (at the pace of the reconciliation)
-  while attempts are left; a running run older than the job's lease died
-  with its worker and counts as failed.
+  while attempts are left; a running run whose lock was not renewed for
+  the job's lease died with its worker and counts as failed.
 """
 from __future__ import annotations
 
 import logging
 import os
 import socket
+import threading
 import time
 from datetime import timedelta
 
+from flask import current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import delete, func, or_, select, update
@@ -112,6 +116,30 @@ def _release_lock(name: str, holder: str) -> None:
                        .values(holder=None, since=None))
 
 
+class _LeaseRenewer(threading.Thread):
+    """Keeps ``holder``'s lock on periodic job ``name`` fresh while its run
+    works, on a connection of its own (the job's session is the job's)."""
+
+    def __init__(self, app, name: str, holder: str, every: float):
+        super().__init__(name=f"kefu-lease-{name}", daemon=True)
+        self.app, self.job, self.holder, self.every = app, name, holder, every
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.every):
+            try:
+                with self.app.app_context(), db.engine.begin() as conn:
+                    conn.execute(update(PeriodicLock).where(PeriodicLock.job == self.job,
+                                                            PeriodicLock.holder == self.holder)
+                                 .values(since=utcnow()))
+            except Exception as exc:  # noqa: BLE001 - a blink: the next round tries again, the lease has slack
+                log.warning("periodic run %s: could not renew its lock: %s", self.job, exc)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=self.every + 30)
+
+
 def run(name: str, slot: int | None) -> str:
     """Run period ``slot`` of periodic job ``name`` unless it ran, runs
     elsewhere or was overtaken by a later period. Returns what happened:
@@ -151,12 +179,16 @@ def run(name: str, slot: int | None) -> str:
         PeriodicRun.job == name, PeriodicRun.slot < slot, PeriodicRun.status.in_(("queued", "failed")))
         .values(status="skipped", finished_at=utcnow()))
     db.session.commit()
+    renewer = _LeaseRenewer(current_app._get_current_object(), name, holder, max(1.0, spec.lease_seconds / 3))
+    renewer.start()
     try:
         spec.callable()(**spec.kwargs)
     except Exception as exc:
+        renewer.stop()
         db.session.rollback()
         _finish(name, slot, holder, "failed", error=f"{type(exc).__name__}: {exc}")
         raise
+    renewer.stop()
     db.session.rollback()  # whatever the job left open is not ours to commit
     _finish(name, slot, holder, "done")
     return "done"
@@ -204,11 +236,16 @@ def reconcile(app, conn, now: float | None = None) -> dict:
     rows = db.session.scalars(select(PeriodicRun).where(
         PeriodicRun.status.in_(("queued", "failed", "running"))).order_by(PeriodicRun.id)).all()
     newest = dict(db.session.execute(select(PeriodicRun.job, func.max(PeriodicRun.slot)).group_by(PeriodicRun.job)).all())
+    locks = {lock.job: lock for lock in db.session.scalars(select(PeriodicLock))}
     for row in rows:
         spec = specs.get(row.job)
         if row.status == "running":
-            lease = spec.lease_seconds if spec else 3600
-            if row.started_at < moment - timedelta(seconds=lease):
+            lease = timedelta(seconds=spec.lease_seconds if spec else 3600)
+            lock = locks.get(row.job)
+            # Alive while its lock is held for it and renewed within the lease.
+            renewed = (lock.since if lock is not None and lock.holder is not None and lock.slot == row.slot
+                       else None)
+            if row.started_at < moment - lease and (renewed is None or renewed < moment - lease):
                 row.status, row.finished_at, row.last_error = "failed", moment, "the run was abandoned (worker died?)"
                 db.session.execute(update(PeriodicLock).where(PeriodicLock.job == row.job, PeriodicLock.slot == row.slot)
                                    .values(holder=None, since=None))

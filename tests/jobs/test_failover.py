@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from fakeredis import FakeRedis
 from redis import Redis
 from sqlalchemy import select
 
+from service import hookimpl
 from service.extensions import db
 from service.jobs import periodic
 from service.jobs import registry as jobs
@@ -291,3 +295,59 @@ def test_admins_see_the_outbox_while_redis_is_down(app, client, admin, file_tick
     page = client.get("/console/admin/jobs")
     assert page.status_code == 200
     assert "The job queue (Redis) does not answer" in page.text
+
+
+SLOW_RUN = threading.Event()
+
+
+def slow_periodic_job():
+    """A periodic job that works until the test lets it finish."""
+    SLOW_RUN.wait(timeout=120)
+
+
+class SlowJobPlugin:
+    @hookimpl
+    def register_jobs(self, app):
+        return [{"name": "test.slow", "func": f"{__name__}:slow_periodic_job", "queue": "default",
+                 "interval": 3600, "timeout": 300, "lease": 3}]
+
+
+def test_a_run_slower_than_its_lease_keeps_its_lock_and_is_not_abandoned(app, kefu_plugins):
+    """The lease only frees the lock of a run whose process died: a live
+    run renews it, so a later period never overlaps it (the cluster test
+    once saw jobs.reconcile run twice at once, its 60-s lease outlived)."""
+    from service.models import PeriodicLock
+
+    kefu_plugins.register(SlowJobPlugin(), name="slow_jobs")
+    spec = jobs.registry(app)["test.slow"]
+    for slot in (10, 11):
+        db.session.add(PeriodicRun(job=spec.name, slot=slot, status="queued", attempts=0))
+    db.session.commit()
+    SLOW_RUN.clear()
+    outcome = {}
+
+    def first():
+        with app.app_context():
+            outcome["first"] = periodic.run(spec.name, 10)
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    try:
+        def lock():
+            db.session.rollback()
+            return db.session.get(PeriodicLock, spec.name)
+
+        wait_until(lambda: lock() is not None and lock().holder is not None, timeout=60)
+        taken = lock().since
+        # Well past the 3-s lease, renewed all along.
+        wait_until(lambda: lock().since > taken + timedelta(seconds=4), timeout=60)
+        assert periodic.run(spec.name, 11) == "busy"
+        db.session.rollback()
+        assert periodic.reconcile(app, FakeRedis(), now=time.time())["abandoned"] == 0
+        assert db.session.scalar(select(PeriodicRun.status).where(PeriodicRun.slot == 10)) == "running"
+    finally:
+        SLOW_RUN.set()
+        worker.join(timeout=60)
+    assert outcome["first"] == "done"
+    db.session.rollback()
+    assert periodic.run(spec.name, 11) == "done"
