@@ -25,7 +25,7 @@ PostgreSQL cluster from ``scripts/pg.sh``) it
      (SIGTERM, warm shutdown) and every outbox row must be done, once;
    * **rq no-op floor**: as many jobs whose function is ``os.getpid``,
      enqueued up front, worked by 1 (or 2) plain ``rq worker --with-scheduler``
-     processes (the same RQ ``Worker`` class kefu uses: one forked work horse
+     processes (RQ's own ``Worker``: one forked work horse
      per job); the time runs from their start until RQ's finished-job
      registry holds every job.
 
@@ -528,8 +528,8 @@ def build_report(results: dict, opts: Options, elapsed: float, load: tuple) -> t
              f"kefu: `mail.notice` (notice={NOTICE!r}, one per seeded ticket) relayed to Redis before "
              f"`kefu worker --no-periodic` starts; time from starting the workers until the SMTP sink "
              f"(aiosmtpd in the bench process) has every mail. Floor: `{FLOOR_FUNC}` jobs through plain "
-             f"`rq worker --with-scheduler`; time until RQ's finished registry holds every job. Both fork a work "
-             f"horse per job; times include worker start-up (`first s`: median time to the first finished job). "
+             f"`rq worker --with-scheduler` (a forked work horse per job; `kefu worker` runs jobs in its own "
+             f"process); time until RQ's finished registry holds every job. Times include worker start-up (`first s`: median time to the first finished job). "
              f"jobs/s is over all rounds; 'rounds jobs/s' is the slowest-fastest round. "
              f"Load average at start {load[0]:.2f}, at end {load[1]:.2f}.")
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]

@@ -177,6 +177,9 @@ SMTP_PASSWORD = None
 SMTP_STARTTLS = False
 SMTP_SSL = False
 SMTP_TIMEOUT = 20
+# A worker keeps its SMTP connection open between mails; one idle longer
+# than this many seconds is closed and opened again (servers drop idle clients).
+SMTP_IDLE_SECONDS = 30
 MAIL_FROM = "kefu support <support@localhost>"
 # The domain in Message-IDs kefu makes.
 MAIL_DOMAIN = "kefu.localhost"

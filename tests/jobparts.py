@@ -75,6 +75,7 @@ class SinkHandler:
 
     def __init__(self):
         self.messages = []
+        self.peers = []  # the client address of each message's connection
         self.hold_first = False
         self.holding = threading.Event()
         self.release = threading.Event()
@@ -90,6 +91,7 @@ class SinkHandler:
                 await asyncio.sleep(0.05)
             return "451 sender went away before the message was accepted"
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        self.peers.append(session.peer)
         return "250 OK"
 
 
