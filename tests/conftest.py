@@ -16,9 +16,6 @@ from service.extensions import db
 from service.testing.database import Reference, built_app
 from testdb import IS_PG, PG_URL
 
-# pytester: the fixtures of service.testing are tested as pytest tests plugins (tests/devkit).
-pytest_plugins = ["pytester"]
-
 
 def pytest_report_header(config):
     return f"kefu database: {'PostgreSQL ' + PG_URL if IS_PG else 'SQLite'}"

@@ -49,29 +49,32 @@ def gallery(tmp_path_factory, kefu_wheel):
     return venv, copies
 
 
-def _outcomes(output: str) -> dict[str, int]:
-    """pytest's closing summary (``3 passed, 1 warning in 2.1s``) as counts."""
-    summary = output.strip().splitlines()[-1]
-    return {word: int(count) for count, word in re.findall(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)",
-                                                           summary)}
-
-
 def test_every_example_in_the_gallery_is_tested_here():
     found = {path.name for path in GALLERY.iterdir() if (path / "pyproject.toml").is_file()}
     assert found == set(EXAMPLES)
 
 
-@pytest.mark.parametrize("name", EXAMPLES)
-def test_an_examples_tests_pass_with_every_example_installed(gallery, name, tmp_path):
+@pytest.fixture(scope="module")
+def gallery_run(gallery, tmp_path_factory):
+    """One pytest run over every example's tests in the gallery's
+    environment (one session: the test database is migrated once), from a
+    folder outside the repository and the copies; ``(returncode, output)``."""
     venv, copies = gallery
-    outside = tmp_path / "work"  # pytest's working folder: outside the repository and the copies
-    outside.mkdir()
+    outside = tmp_path_factory.mktemp("work")
     assert ROOT not in outside.parents
-    result = subprocess.run([str(venv.python), "-m", "pytest", str(copies / name), "-q", "-p", "no:cacheprovider"],
-                            cwd=outside, env=venv.env, capture_output=True, text=True, timeout=600)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    assert _outcomes(result.stdout) == {"passed": EXAMPLES[name]}, output
+    result = subprocess.run([str(venv.python), "-m", "pytest", *[str(copies / name) for name in EXAMPLES],
+                             "-q", "-rA", "-p", "no:cacheprovider"],
+                            cwd=outside, env=venv.env, capture_output=True, text=True, timeout=900)
+    return result.returncode, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_an_examples_tests_pass_with_every_example_installed(gallery_run, name):
+    code, output = gallery_run
+    # -rA lists every test as "PASSED <path>/test_<example>.py::<test>" (or FAILED, ERROR).
+    outcomes = re.findall(rf"^(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) \S*/test_{name}\.py::", output, re.M)
+    assert outcomes == ["PASSED"] * EXAMPLES[name], output
+    assert code == 0, output
 
 
 def _code_lines(path: Path) -> int:

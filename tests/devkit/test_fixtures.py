@@ -1,24 +1,50 @@
 """kefu's pytest fixtures (service.testing), tested as pytest tests its own
-plugins: with ``pytester``, a pytest run started by the test, in a folder of
-its own with nothing but a test file - as a plugin author's project starts. The
-inner run finds the fixtures through kefu's ``pytest11`` entry point and
-uses the same database as the outer one (SQLite, or the PostgreSQL server of
-``KEFU_TEST_DATABASE_URL``), with the default reference data.
+plugins: an inner pytest run, in a folder of its own with nothing but test
+files - as a plugin author's project starts. The inner run finds the
+fixtures through kefu's ``pytest11`` entry point and uses the same database
+as the outer one (SQLite, or the PostgreSQL server of
+``KEFU_TEST_DATABASE_URL``), with the default reference data. One inner run
+holds every module below (one session: the database is migrated once); each
+outer test checks its own module's tests.
 """
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 import textwrap
 
+import pytest
 
-def run_inner(pytester, source: str):
-    pytester.makepyfile(test_inner=textwrap.dedent(source))
-    # In a process of its own: kefu's models are declared once per process,
-    # and pytest-playwright keeps a global scope an inner run would trip over.
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+INNER: dict[str, str] = {}  # inner module name -> its source
 
 
-def test_an_app_with_reference_data_staff_tokens_and_a_console(pytester):
-    result = run_inner(pytester, '''
+def inner(name: str, source: str) -> str:
+    INNER[name] = textwrap.dedent(source)
+    return name
+
+
+@pytest.fixture(scope="module")
+def inner_run(tmp_path_factory):
+    """``(returncode, output)`` of one pytest run over every inner module, in
+    a process of its own (kefu's models are declared once per process)."""
+    folder = tmp_path_factory.mktemp("plugin-author")
+    for name, source in INNER.items():
+        (folder / f"{name}.py").write_text(source)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", str(folder)],
+                            cwd=folder, capture_output=True, text=True, timeout=900)
+    return result.returncode, result.stdout + result.stderr
+
+
+def outcomes(run, module: str) -> dict[str, int]:
+    """How the inner tests of ``module`` ended, counted (-rA lists each)."""
+    found: dict[str, int] = {}
+    for outcome in re.findall(rf"^(PASSED|FAILED|ERROR|SKIPPED) \S*{module}\.py::", run[1], re.M):
+        found[outcome] = found.get(outcome, 0) + 1
+    return found
+
+
+APP = inner("test_app", '''
         from service import sdk
 
         def test_reference_data(kefu_app):
@@ -48,12 +74,10 @@ def test_an_app_with_reference_data_staff_tokens_and_a_console(pytester):
 
         def test_and_again(kefu_app):
             assert sdk.db.session.scalar(sdk.db.select(sdk.db.func.count()).select_from(sdk.Ticket)) == 0
-    ''')
-    result.assert_outcomes(passed=5)
+''')
 
 
-def test_tickets_in_every_status_through_the_use_cases_with_their_mail(pytester):
-    result = run_inner(pytester, '''
+TICKETS = inner("test_tickets", '''
         import pytest
         from service import sdk
 
@@ -85,12 +109,10 @@ def test_tickets_in_every_status_through_the_use_cases_with_their_mail(pytester)
         def test_an_unknown_status_is_refused(kefu_tickets):
             with pytest.raises(ValueError, match="status must be one of"):
                 kefu_tickets.ticket(status="done")
-    ''')
-    result.assert_outcomes(passed=9)
+''')
 
 
-def test_settings_plugins_and_the_clock(pytester):
-    result = run_inner(pytester, '''
+SETTINGS = inner("test_settings", '''
         from datetime import datetime, timedelta, timezone
 
         import pytest
@@ -127,5 +149,20 @@ def test_settings_plugins_and_the_clock(pytester):
 
         def test_the_clock_is_back_afterwards():
             assert datetime.now(timezone.utc).year < 2030
-    ''')
-    result.assert_outcomes(passed=5)
+''')
+
+
+def test_an_app_with_reference_data_staff_tokens_and_a_console(inner_run):
+    assert outcomes(inner_run, APP) == {"PASSED": 5}, inner_run[1]
+
+
+def test_tickets_in_every_status_through_the_use_cases_with_their_mail(inner_run):
+    assert outcomes(inner_run, TICKETS) == {"PASSED": 9}, inner_run[1]
+
+
+def test_settings_plugins_and_the_clock(inner_run):
+    assert outcomes(inner_run, SETTINGS) == {"PASSED": 5}, inner_run[1]
+
+
+def test_the_inner_run_passed_as_a_whole(inner_run):
+    assert inner_run[0] == 0, inner_run[1]
