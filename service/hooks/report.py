@@ -79,12 +79,22 @@ def _unmarked_hooks(manager, name: str) -> list[str]:
     return found
 
 
-def _undeclared_settings(app, name: str) -> list[str]:
-    """Keys set in the settings under plugin ``name``'s prefix (its name in
-    capitals, or the first word its declared keys share) that it does not
-    declare: most likely a misspelt key whose default silently applies."""
+def _core_keys() -> set[str]:
+    """The core's own setting names (service/default_settings.py), read once per report."""
+    from flask import Config
+
     from service.settings import DEFAULTS_FILE
 
+    core = Config(str(DEFAULTS_FILE.parent))
+    core.from_pyfile(str(DEFAULTS_FILE))
+    return set(core)
+
+
+def _undeclared_settings(app, name: str, core: set[str]) -> list[str]:
+    """Keys set in the settings under plugin ``name``'s prefix (its name in
+    capitals, or the first word its declared keys share) that it does not
+    declare: most likely a misspelt key whose default silently applies.
+    ``core``: the core's own keys, which never count."""
     declared = app.extensions.get(plugin_settings.SETTINGS, {}).get(name)
     if declared is None:
         return []
@@ -92,18 +102,13 @@ def _undeclared_settings(app, name: str) -> list[str]:
     firsts = {key.split("_", 1)[0] + "_" for key in declared.keys if "_" in key}
     if len(firsts) == 1:
         prefixes |= firsts
-    core = set()
-    with open(DEFAULTS_FILE, encoding="utf-8") as fh:  # the core's own keys never count
-        for line in fh:
-            key = line.split("=", 1)[0].strip()
-            if key.isupper():
-                core.add(key)
     return [f"setting {key} is set but {name} declares no such setting (declared: {', '.join(declared.keys)})"
             for key in sorted(app.config)
             if key.startswith(tuple(prefixes)) and key not in declared.keys and key not in core]
 
 
-def _check_plugin(app, manager, info, pending: dict, db_error: str | None) -> tuple[Checked, list[str]]:
+def _check_plugin(app, manager, info, pending: dict, db_error: str | None,
+                  core: set[str]) -> tuple[Checked, list[str]]:
     """The checks of one plugin: its table row and its detail lines."""
     lines: list[str] = []
     state = "failed" if info.failures else ("enabled" if info.enabled else "disabled")
@@ -122,7 +127,7 @@ def _check_plugin(app, manager, info, pending: dict, db_error: str | None) -> tu
     for setting in described:
         origin = "set" if setting["set"] else "default"
         lines.append(f"    setting {setting['key']} = {setting['value']!r} ({origin})")
-    undeclared = _undeclared_settings(app, info.name)
+    undeclared = _undeclared_settings(app, info.name, core)
     for problem in undeclared:
         lines.append(f"    PROBLEM settings: {problem}")
     row.problems += undeclared
@@ -160,6 +165,7 @@ def report(app, check: bool = False) -> tuple[list[str], int]:
     manager = app.extensions["kefu_plugins"]
     lines, problems, rows = [], 0, []
     pending, unknown, db_error = _revisions(app) if check else ({}, [], None)
+    core = _core_keys() if check else set()
     for info in manager.infos:
         state = "failed" if info.failures else ("enabled" if info.enabled else "disabled")
         lines.append(f"{info.name}\t{state}\t{info.source}\t{info.module or ''}")
@@ -171,7 +177,7 @@ def report(app, check: bool = False) -> tuple[list[str], int]:
         if not check:
             problems += len(info.failures)
             continue
-        row, detail = _check_plugin(app, manager, info, pending, db_error)
+        row, detail = _check_plugin(app, manager, info, pending, db_error, core)
         rows.append(row)
         lines += detail
         problems += len(row.problems)

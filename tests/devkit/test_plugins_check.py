@@ -2,11 +2,10 @@
 ending in a table; exit status 1 on any problem (for an integrator's CI)."""
 from __future__ import annotations
 
-import textwrap
-
 import marshmallow as ma
 import pytest
 import sqlalchemy as sa
+from pluginparts import migrating_plugin
 
 from service import create_app, hookimpl
 from service.cli import main as kefu_cli
@@ -110,39 +109,8 @@ def test_a_misspelt_setting_is_a_problem_and_declared_ones_are_listed(app, kefu_
     assert _cells(output, "acme")[3] == "1 problem(s)"
 
 
-def _versions(tmp_path):
-    versions = tmp_path / "acme_migrations"
-    versions.mkdir()
-    (versions / "acme_0001_notes.py").write_text(textwrap.dedent('''
-        """acme: a table of its own"""
-        from alembic import op
-        import sqlalchemy as sa
-
-        revision = "acme_0001"
-        down_revision = None
-        branch_labels = ("acme",)
-        depends_on = "0001"
-
-
-        def upgrade():
-            op.create_table("acme_notes", sa.Column("id", sa.Integer(), primary_key=True))
-
-
-        def downgrade():
-            op.drop_table("acme_notes")
-    '''))
-    return versions
-
-
 def test_pending_and_orphaned_migrations_are_problems(app, kefu_plugins, tmp_path):
-    versions = _versions(tmp_path)
-
-    class Migrating:
-        @hookimpl
-        def register_migrations(self):
-            return str(versions)
-
-    kefu_plugins.register(Migrating(), name="acme", migrate=False)
+    kefu_plugins.register(migrating_plugin(tmp_path), name="acme", migrate=False)
     code, output = check(app)
     assert code == 1 and "    migrations: 1 pending (acme_0001): run kefu db upgrade" in output
     assert _cells(output, "acme")[4] == "1 pending"

@@ -2,12 +2,13 @@
 tables (``register_migrations``) and its own hooks (``register_hookspecs``)."""
 from __future__ import annotations
 
-import textwrap
 import types
 
 import marshmallow as ma
 import pytest
 import sqlalchemy as sa
+
+from pluginparts import migrating_plugin
 
 from service import create_app, hookimpl, migrations, sdk
 from service.cli import main as kefu_cli
@@ -56,39 +57,8 @@ def test_hook_register_settings(app_config, build_app):
         create_app({**app_config, "ACME_GREETING": ""}, plugins=[("acme", Acme())])
 
 
-def _migrating_plugin(tmp_path):
-    versions = tmp_path / "acme_migrations"
-    versions.mkdir()
-    (versions / "acme_0001_notes.py").write_text(textwrap.dedent('''
-        """acme: a table of its own"""
-        from alembic import op
-        import sqlalchemy as sa
-
-        revision = "acme_0001"
-        down_revision = None
-        branch_labels = ("acme",)
-        depends_on = "0001"
-
-
-        def upgrade():
-            op.create_table("acme_notes", sa.Column("id", sa.Integer(), primary_key=True),
-                            sa.Column("ticket_id", sa.Integer(), sa.ForeignKey("tickets.id"), nullable=False))
-
-
-        def downgrade():
-            op.drop_table("acme_notes")
-    '''))
-
-    class Migrating:
-        @hookimpl
-        def register_migrations(self):
-            return str(versions)
-
-    return Migrating()
-
-
 def test_hook_register_migrations(app_config, tmp_path, build_app):
-    plugin = _migrating_plugin(tmp_path)
+    plugin = migrating_plugin(tmp_path)
     # An app of its own, and the upgrade is the test's: registered by hand,
     # not with the ``kefu_plugins`` fixture (which would apply the migration).
     with build_app(app_config) as app:
