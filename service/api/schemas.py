@@ -11,9 +11,11 @@ from decimal import Decimal
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from service.api.dumping import FastDump
 from service.api.text import filled
 from service.domain.workflow import STAFF_ACTIONS, STAFF_ROLES, STATUSES, STEP_OF_STATUS
 from service.models import CHANNELS, CUSTOMER_KINDS, KINDS, PRIORITIES
+from service.models.ticket import format_number
 
 CODE = validate.Regexp(r"^[a-z0-9_\-]{1,40}$", error="must be a code of a-z, 0-9, _ or -")
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="must be a 3-letter ISO currency code such as CNY")
@@ -132,12 +134,12 @@ class MessageIn(ma.Schema):
     internal = fields.Boolean(load_default=False)
 
 
-class NamedRef(ma.Schema):
+class NamedRef(FastDump):
     id = fields.Integer()
     name = Text()
 
 
-class MessageOut(ma.Schema):
+class MessageOut(FastDump):
     id = fields.Integer()
     author_type = Text(metadata={"description": "staff, customer, system or plugin"})
     staff_id = fields.Integer(allow_none=True)
@@ -147,7 +149,7 @@ class MessageOut(ma.Schema):
     created_at = when()
 
 
-class RemedyOut(ma.Schema):
+class RemedyOut(FastDump):
     text = Text(allow_none=True)
     amount = Text(allow_none=True, metadata={"description": "decimal string, e.g. 199.00"})
     currency = Text(allow_none=True)
@@ -155,7 +157,7 @@ class RemedyOut(ma.Schema):
     reason = Text(allow_none=True)
 
 
-class SlaOut(ma.Schema):
+class SlaOut(FastDump):
     policy = Text(allow_none=True)
     first_response_due = when(allow_none=True)
     resolution_due = when(allow_none=True)
@@ -164,7 +166,7 @@ class SlaOut(ma.Schema):
 _SLA_OUT = SlaOut()
 
 
-class PanelRowOut(ma.Schema):
+class PanelRowOut(FastDump):
     label = Text()
     value = fields.Raw(allow_none=True)
     kind = Text(metadata={"description": "text, badge, link, list or time"})
@@ -172,7 +174,7 @@ class PanelRowOut(ma.Schema):
     items = fields.List(Text())
 
 
-class PanelOut(ma.Schema):
+class PanelOut(FastDump):
     key = Text()
     plugin = Text(metadata={"description": "the plugin that added the panel"})
     title = Text()
@@ -182,7 +184,7 @@ class PanelOut(ma.Schema):
                                                     "(the title says so)"})
 
 
-class TicketOut(ma.Schema):
+class TicketOut(FastDump):
     number = Text()
     kind = Text()
     channel = Text()
@@ -236,7 +238,8 @@ class TicketOut(ma.Schema):
         return list(t.tags or [])
 
     def _parent(self, t):
-        return t.parent.number if t.parent else None
+        # The number is the id's: no need to load the parent.
+        return format_number(t.parent_id) if t.parent_id is not None else None
 
     def _remedy(self, t):
         if not (t.remedy_text or t.remedy_amount_minor is not None):
@@ -254,12 +257,12 @@ class TicketOut(ma.Schema):
         return {"number": f.number, "token": f.new_token} if f is not None else None
 
 
-class TicketPage(ma.Schema):
+class TicketPage(FastDump):
     items = fields.List(fields.Nested(TicketOut))
     next_cursor = Text(allow_none=True)
 
 
-class EventOut(ma.Schema):
+class EventOut(FastDump):
     id = fields.Integer()
     at = when()
     actor = fields.Method("_actor")
@@ -272,7 +275,7 @@ class EventOut(ma.Schema):
         return {"type": e.actor_type, "id": e.actor_id, "name": e.actor_name}
 
 
-class CodeOut(ma.Schema):
+class CodeOut(FastDump):
     code = Text()
     name = Text()
     name_zh = Text(allow_none=True)
@@ -291,7 +294,7 @@ class CategoryIn(ma.Schema):
     name_zh = Text(validate=validate.Length(max=120), load_default=None)
 
 
-class PluginOut(ma.Schema):
+class PluginOut(FastDump):
     name = Text()
     source = Text()
     enabled = fields.Boolean()
@@ -299,7 +302,7 @@ class PluginOut(ma.Schema):
     hooks = fields.List(Text())
 
 
-class StaffOut(ma.Schema):
+class StaffOut(FastDump):
     id = fields.Integer()
     email = Text()
     name = Text()
@@ -325,7 +328,7 @@ class CustomerPatch(CustomerIn):
     """Same fields as CustomerIn; used with ``partial=True``."""
 
 
-class CustomerOut(ma.Schema):
+class CustomerOut(FastDump):
     id = fields.Integer()
     kind = Text()
     name = Text()
@@ -339,7 +342,7 @@ class CustomerOut(ma.Schema):
     created_at = when()
 
 
-class CustomerPage(ma.Schema):
+class CustomerPage(FastDump):
     items = fields.List(fields.Nested(CustomerOut))
     next_cursor = Text(allow_none=True)
 
@@ -350,7 +353,7 @@ class PageArgs(ma.Schema):
     q = Text(validate=validate.Length(min=1, max=200))
 
 
-class AttachmentOut(ma.Schema):
+class AttachmentOut(FastDump):
     id = fields.Integer()
     filename = Text()
     content_type = Text()

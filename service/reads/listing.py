@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, or_, select
 
 from service.domain.errors import NotFound, ValidationFailed
 from service.domain.workflow import OPEN_STATUSES
@@ -13,13 +13,13 @@ from service.extensions import db
 from service.models import Attachment, Customer, Message, Ticket, TicketEvent
 from service.models.base import utcnow
 from service.models.ticket import parse_number
+from service.reads.listed import ListedTicket, listing_select
 from service.reads.lookup import (
     SHOWING,
     category_by_code,
     customer_read,
     department_by_code,
     keep_preloaded,
-    view_options,
 )
 
 
@@ -49,9 +49,10 @@ def escape_like(text: str) -> str:
 
 
 
-def filtered_tickets(filters: dict):
-    """A ``select(Ticket)`` with ``filters`` applied (see ``list_tickets``), unordered."""
-    stmt = select(Ticket)
+def filtered_tickets(filters: dict, stmt=None):
+    """``stmt`` (default ``select(Ticket)``; any select from ``tickets``) with
+    ``filters`` applied (see ``list_tickets``), unordered."""
+    stmt = select(Ticket) if stmt is None else stmt
     if filters.get("status"):
         stmt = stmt.where(Ticket.status.in_(filters["status"]))
     if filters.get("priority"):
@@ -86,7 +87,7 @@ def filtered_tickets(filters: dict):
     return stmt
 
 
-def list_tickets(filters: dict, limit: int, cursor: str | None = None) -> tuple[list[Ticket], str | None]:
+def list_tickets(filters: dict, limit: int, cursor: str | None = None) -> tuple[list[ListedTicket], str | None]:
     """One page of tickets matching ``filters``, newest first, and the next cursor.
 
     Keyset pagination on the id (ids grow with creation time), so a deep
@@ -94,36 +95,56 @@ def list_tickets(filters: dict, limit: int, cursor: str | None = None) -> tuple[
     ``kind`` (lists), ``category`` and ``department`` (codes), ``assignee``
     and ``customer`` (ids), ``unassigned`` (bool), ``overdue`` (bool),
     ``created_from`` / ``created_to`` (datetimes), ``q`` (text in number,
-    subject, description).
+    subject, description). The tickets are ``ListedTicket`` rows (what a
+    list shows, in one query), not ORM objects.
     """
-    # Category, customer, department and assignee load joined, only the
-    # columns shown (``lookups.view_options``); parents are few, and one IN
-    # query loads them for the whole page.
-    stmt = filtered_tickets(filters).options(*view_options(), selectinload(Ticket.parent))
-    return _page(stmt, Ticket, limit, cursor)
+    after = decode_cursor(cursor) if cursor else None
+    if filters:
+        stmt = _paged(filtered_tickets(filters, listing_select()), Ticket, limit, after is not None)
+    else:  # the plain list: one statement per page size, built once
+        stmt = _plain_ticket_page(limit, after is not None)
+    rows = db.session.execute(stmt, {"after": after} if after is not None else {}).all()
+    return [ListedTicket(row) for row in rows[:limit]], _next_cursor(rows, limit)
 
 
-def _page(stmt, model, limit: int, cursor: str | None):
-    """One keyset page of ``stmt``, newest (highest id) first, and the next cursor."""
-    if cursor:
-        stmt = stmt.where(model.id < decode_cursor(cursor))
-    rows = db.session.scalars(stmt.order_by(model.id.desc()).limit(limit + 1)).all()
-    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+# Reused statements keep their memoized cache key: SQLAlchemy then neither
+# rebuilds nor re-walks them (both cost more than SQLite's own work on a page).
+@functools.lru_cache(maxsize=256)
+def _plain_ticket_page(limit: int, after: bool):
+    return _paged(listing_select(), Ticket, limit, after)
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_customer_page(extra: tuple, limit: int, after: bool):
+    return _paged(select(Customer, *extra), Customer, limit, after)
+
+
+def _paged(stmt, model, limit: int, after: bool):
+    """``stmt`` as one keyset page: newest (highest id) first, ``limit + 1``
+    rows (the last tells whether there is a next page), and with ``after``
+    only ids below the bound parameter ``after``."""
+    if after:
+        stmt = stmt.where(model.id < bindparam("after"))
+    return stmt.order_by(model.id.desc()).limit(limit + 1)
+
+
+def _next_cursor(rows, limit: int) -> str | None:
+    return encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None
 
 
 def list_customers(q: str | None, limit: int, cursor: str | None = None) -> tuple[list[Customer], str | None]:
     """One page of customers, newest first; ``q`` is literal text, case-insensitive,
     in name, e-mail, phone or external reference."""
     extra, names = customer_read(SHOWING)  # the plugins' customer_columns, in the same query
-    stmt = select(Customer, *extra)
+    after = decode_cursor(cursor) if cursor else None
     if q:
         pattern = f"%{escape_like(q.lower())}%"
-        stmt = stmt.where(or_(*(col.ilike(pattern, escape="\\") for col in (
+        stmt = select(Customer, *extra).where(or_(*(col.ilike(pattern, escape="\\") for col in (
             Customer.name, Customer.email, Customer.phone, Customer.external_ref))))
-    if cursor:
-        stmt = stmt.where(Customer.id < decode_cursor(cursor))
-    rows = db.session.execute(stmt.order_by(Customer.id.desc()).limit(limit + 1)).all()
+        stmt = _paged(stmt, Customer, limit, after is not None)
+    else:
+        stmt = _plain_customer_page(extra, limit, after is not None)
+    rows = db.session.execute(stmt, {"after": after} if after is not None else {}).all()
     next_cursor = encode_cursor(rows[limit - 1][0].id) if len(rows) > limit else None
     return [keep_preloaded(row[0], names, row[1:]) for row in rows[:limit]], next_cursor
 
