@@ -37,7 +37,7 @@ def _with_tier(customer):
 class CustomerCollection(MethodView):
     @require_role("agent", "finance")
     @read_only
-    @blp.arguments(PageArgs, location="query")
+    @blp.arguments(PageArgs(), location="query")
     @blp.response(200, CustomerPage)
     def get(self, args):
         """List customers, newest first; ``q`` searches name, e-mail, phone and reference."""
@@ -45,7 +45,7 @@ class CustomerCollection(MethodView):
         return {"items": [_with_tier(c) for c in rows], "next_cursor": next_cursor}
 
     @require_role("agent")
-    @blp.arguments(CustomerIn)
+    @blp.arguments(CustomerIn())
     @blp.response(201, CustomerOut)
     def post(self, data):
         """Create a customer; 409 when ``external_ref`` is taken."""
@@ -78,7 +78,7 @@ class CustomerItem(MethodView):
 @blp.route("/<int(max=2147483647):customer_id>/tickets", methods=["GET"])
 @require_role("agent", "finance")
 @read_only
-@blp.arguments(TicketListArgs, location="query")
+@blp.arguments(TicketListArgs(), location="query")
 @blp.response(200, TicketPage)
 def customer_tickets(args, customer_id):
     """The customer's tickets, newest first, with the ticket list's filters."""

@@ -180,18 +180,22 @@ class Plugins:
         """
         found = []
         impls = self.impls(hook)
-        if any(impl.plugin_name != CORE for impl in impls):
+        session = db.session()
+        # A read-only request (``read_only``) has no transaction to protect
+        # and nothing pending to flush; a list asks deciders for every row.
+        in_transaction = not session.info.get(isolation.NO_TRANSACTION)
+        if in_transaction and any(impl.plugin_name != CORE for impl in impls):
             # Flushed before the first plugin and outside its isolation, so
             # that a flush error (a concurrent write: the use case's 409) is
             # raised as such, not mistaken for the plugin's failure.
-            db.session.flush()
+            session.flush()
         for impl in impls:
             try:
-                if impl.plugin_name == CORE:
+                if impl.plugin_name == CORE or not in_transaction:
                     # The core defaults only compute: no savepoint round trips.
                     answer = _call(impl, kwargs)
                 else:
-                    with isolation.isolated(db.session):
+                    with isolation.isolated(session):
                         answer = _call(impl, kwargs)
                 if answer is not None and validate is not None:
                     validate(answer)

@@ -70,7 +70,8 @@ def customer_read(purpose: str) -> tuple[tuple, tuple[str, ...]]:
 def keep_preloaded(customer: Customer, names, values) -> Customer:
     """Keep the ``customer_columns`` values read with ``customer`` (``values``
     in the order of ``names``, from ``customer_read``) for the current transaction."""
-    setattr(customer, _PRELOADED, (db.session().get_transaction(), dict(zip(names, values))))
+    session = db.session()
+    setattr(customer, _PRELOADED, (session, session.get_transaction(), dict(zip(names, values))))
     return customer
 
 
@@ -78,9 +79,11 @@ def preloaded(customer, name: str):
     """The ``customer_columns`` value ``name`` read with ``customer`` in this
     transaction, else ``NOT_LOADED`` (then query for it yourself)."""
     kept = getattr(customer, _PRELOADED, None)
-    if kept is None or kept[0] is not db.session().get_transaction():
+    # The session kept with the values, not the request's (db.session()): the
+    # same one, and a decider asks for a dozen values per customer shown.
+    if kept is None or kept[0].get_transaction() is not kept[1]:
         return NOT_LOADED
-    return kept[1].get(name, NOT_LOADED)
+    return kept[2].get(name, NOT_LOADED)
 
 
 def view_options() -> tuple:
