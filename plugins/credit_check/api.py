@@ -112,7 +112,7 @@ class ViewOut(ma.Schema):
 
 @blp.route(CUSTOMER, methods=["GET"])
 @sdk.require_role("supervisor", "finance")
-@blp.arguments(QuarterArgs, location="query")
+@blp.arguments(QuarterArgs(), location="query")
 @blp.response(200, CreditOut)
 def credit(args, customer_id):
     """The rating in force (or the latest of ``quarter``) with its breakdown;
@@ -131,7 +131,7 @@ def ratings(customer_id):
 
 @blp.route(CUSTOMER + "/rate", methods=["POST"])
 @sdk.require_role("supervisor", "finance")
-@blp.arguments(RateIn)
+@blp.arguments(RateIn())
 @blp.response(201, RatingOut)
 def rate(data, customer_id):
     """Rate the customer now for ``quarter`` (default: the current one) from
@@ -150,7 +150,7 @@ class Figures(MethodView):
         return figures.figures_view(customer_id, quarter)
 
     @sdk.require_role("supervisor", "finance")
-    @blp.arguments(FiguresIn)
+    @blp.arguments(FiguresIn())
     @blp.response(200, FiguresOut)
     def put(self, data, customer_id, quarter):
         """Merge figures into the customer's ``quarter`` (422 naming ``figures.<key>``)."""

@@ -123,7 +123,7 @@ def show_survey(survey_token):
 
 
 @blp.route("/<survey_token>", methods=["POST"])
-@blp.arguments(SurveyAnswerIn)
+@blp.arguments(SurveyAnswerIn())
 @blp.response(200, SurveyAnsweredOut)
 @_document_errors
 @blp.doc(**NO_AUTH)

@@ -111,7 +111,7 @@ def surveys_of_ticket(number):
 
 @blp.route("/surveys/recovery", methods=["GET"])
 @sdk.require_role("agent")
-@blp.arguments(SurveyRecoveryArgs, location="query")
+@blp.arguments(SurveyRecoveryArgs(), location="query")
 @blp.response(200, SurveyRecoveryRow(many=True))
 def recovery_list(args):
     """Tickets marked for recovery after a bad survey answer, newest first."""
@@ -120,7 +120,7 @@ def recovery_list(args):
 
 @blp.route("/surveys/recovery/<int(max=2147483647):recovery_id>/close", methods=["POST"])
 @sdk.require_role("supervisor")
-@blp.arguments(SurveyRecoveryCloseIn)
+@blp.arguments(SurveyRecoveryCloseIn())
 @blp.response(200, SurveyRecoveryRow)
 def close_recovery(body, recovery_id):
     """End a recovery by hand (the customer was won back some other way)."""
@@ -129,7 +129,7 @@ def close_recovery(body, recovery_id):
 
 @blp.route("/reports/surveys", methods=["GET"])
 @sdk.require_role("supervisor")
-@blp.arguments(SurveyReportArgs, location="query")
+@blp.arguments(SurveyReportArgs(), location="query")
 @blp.response(200, SurveyReportRow(many=True))
 def report(args):
     """CSAT (share of 4-5), average rating, NPS and response rate of surveys
@@ -140,7 +140,7 @@ def report(args):
 
 @blp.route("/reports/surveys/csv", methods=["GET"])
 @sdk.require_role("supervisor")
-@blp.arguments(SurveyReportArgs, location="query")
+@blp.arguments(SurveyReportArgs(), location="query")
 @blp.response(200, description=f"CSV with the columns {', '.join(COLUMNS)}",
               example="group,sent,answered,response_rate,avg_rating,csat,solved_rate,nps\r\n",
               content_type="text/csv")

@@ -96,7 +96,7 @@ def get_policy():
 
 @blp.route("/sla/policy", methods=["PUT"])
 @sdk.require_role("admin")
-@blp.arguments(PolicyIn)
+@blp.arguments(PolicyIn())
 @blp.response(201, PolicyOut)
 def put_policy(body):
     """Store a new policy version; new tickets start under it, open ones keep theirs."""
@@ -105,7 +105,7 @@ def put_policy(body):
 
 @blp.route("/reports/sla", methods=["GET"])
 @sdk.require_role("supervisor")
-@blp.arguments(ReportArgs, location="query")
+@blp.arguments(ReportArgs(), location="query")
 @blp.response(200, ReportRow(many=True))
 def report(args):
     """SLA compliance of tickets opened in [since, until): targets met and missed,

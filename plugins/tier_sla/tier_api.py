@@ -173,7 +173,7 @@ class ReportOut(ma.Schema):
 
 @blp.route("/transactions", methods=["POST"])
 @sdk.require_role("supervisor")
-@blp.arguments(TransactionsIn)
+@blp.arguments(TransactionsIn())
 @blp.response(200, TransactionsOut)
 def post_transactions(data):
     """Add transactions, all or nothing (422 naming ``transactions.<i>.<field>``);
@@ -191,7 +191,7 @@ class CustomerTierView(MethodView):
         return tiers.detail(customer_id)
 
     @sdk.require_role("supervisor")
-    @blp.arguments(OverrideIn)
+    @blp.arguments(OverrideIn())
     @blp.response(200, TierOut)
     def put(self, data, customer_id):
         """Override the customer's tier with a reason and an optional expiry."""

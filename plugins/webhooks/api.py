@@ -137,7 +137,7 @@ class Endpoints(MethodView):
         return endpoints.all_endpoints()
 
     @sdk.require_role("admin")
-    @blp.arguments(EndpointCreate)
+    @blp.arguments(EndpointCreate())
     @blp.response(201, EndpointWithSecret)
     def post(self, data):
         """Register an endpoint for some events; the answer carries its signing
@@ -154,7 +154,7 @@ class Endpoint(MethodView):
         return endpoints.endpoint(endpoint_id)
 
     @sdk.require_role("admin")
-    @blp.arguments(EndpointPatch)
+    @blp.arguments(EndpointPatch())
     @blp.response(200, EndpointOut)
     def patch(self, data, endpoint_id):
         """Change an endpoint's URL, events, description or ``active``. Events
@@ -179,7 +179,7 @@ def rotate_secret(endpoint_id):
 
 @blp.route("/<int(max=2147483647):endpoint_id>/deliveries", methods=["GET"])
 @sdk.require_role("admin")
-@blp.arguments(DeliveryArgs, location="query")
+@blp.arguments(DeliveryArgs(), location="query")
 @blp.response(200, DeliveryPage)
 def deliveries(args, endpoint_id):
     """The endpoint's delivery log, newest first, each with every attempt

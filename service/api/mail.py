@@ -55,7 +55,7 @@ def _row(mail_id: int) -> QuarantinedMail:
 
 @blp.route("", methods=["GET"])
 @require_role("admin")
-@blp.arguments(QuarantineArgs, location="query")
+@blp.arguments(QuarantineArgs(), location="query")
 @blp.response(200, QuarantinePage)
 def list_quarantine(args):
     """Quarantined mails, newest first (without the raw bytes); follow ``next_cursor``."""

@@ -142,7 +142,7 @@ def _idempotency_key() -> str | None:
                    "the request answers the ticket it filed (with a new tracking token) and files nothing: "
                    "a client may retry after a lost answer or a 503 without filing twice.",
     "schema": {"type": "string", "pattern": "^" + IDEMPOTENCY_KEY.pattern + "$"}}])
-@blp.arguments(PublicTicketIn)
+@blp.arguments(PublicTicketIn())
 @blp.response(201, FiledOut)
 @blp.doc(**NO_AUTH)
 def file_ticket(data):
@@ -165,7 +165,7 @@ def show_ticket(token):
 
 
 @blp.route("/tickets/<token>/messages", methods=["POST"])
-@blp.arguments(PublicMessageIn)
+@blp.arguments(PublicMessageIn())
 @blp.response(201, PublicMessageOut)
 @blp.doc(**NO_AUTH)
 def reply(data, token):
@@ -176,7 +176,7 @@ def reply(data, token):
 
 
 @blp.route("/tickets/<token>/resolution", methods=["POST"])
-@blp.arguments(ResolutionAnswerIn)
+@blp.arguments(ResolutionAnswerIn())
 @blp.response(200, ResolutionAnswerOut)
 @blp.doc(**NO_AUTH)
 def answer(data, token):

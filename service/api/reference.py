@@ -49,7 +49,7 @@ class Categories(MethodView):
                                   .order_by(Category.position, Category.code)).all()
 
     @require_role("admin")
-    @blp.arguments(CategoryIn)
+    @blp.arguments(CategoryIn())
     @blp.response(201, CodeOut)
     def post(self, data):
         """Add a category (admin); 409 when the code exists."""
@@ -77,7 +77,7 @@ class StaffCollection(MethodView):
         return db.session.scalars(select(Staff).order_by(Staff.id)).all()
 
     @require_role("admin")
-    @blp.arguments(StaffIn)
+    @blp.arguments(StaffIn())
     @blp.response(201, StaffCreated)
     def post(self, data):
         """Create a staff account (admin); the answer carries its API token, shown once."""
