@@ -133,21 +133,26 @@ def remind(now=None, limit: int = 500) -> list[int]:
     if not days:
         return []
     now = now or sdk.utcnow()
+    # One query for the batch (each survey's ticket and customer load joined
+    # with it), then one UPDATE for the surveys reminded, also when a send
+    # fails midway: effect_once makes every mail happen once even if two runs
+    # overlap or this one dies after sending, and a survey left unmarked is
+    # marked by the next period without a second mail.
     due = sdk.db.session.scalars(
-        select(Survey.id).where(Survey.status == "sent", Survey.reminded_at.is_(None),
-                                Survey.sent_at <= now - timedelta(days=days), Survey.expires_at > now)
-        .order_by(Survey.id).limit(limit)).all()
+        select(Survey).where(Survey.status == "sent", Survey.reminded_at.is_(None),
+                             Survey.sent_at <= now - timedelta(days=days), Survey.expires_at > now)
+        .order_by(Survey.id).limit(limit)).unique().all()
     done = []
-    for survey_id in due:
-        # effect_once makes the mail happen once even if two runs overlap or
-        # this one dies after sending; a failed send leaves reminded_at empty,
-        # so the next period tries again.
-        _mail(sdk.db.session.get(Survey, survey_id), "survey_reminder")
-        with sdk.UnitOfWork() as uow:
-            sdk.db.session.execute(update(Survey).where(Survey.id == survey_id, Survey.reminded_at.is_(None))
-                                   .values(reminded_at=now))
-            uow.commit()
-        done.append(survey_id)
+    try:
+        for survey in due:
+            _mail(survey, "survey_reminder")
+            done.append(survey.id)
+    finally:
+        if done:
+            with sdk.UnitOfWork() as uow:
+                sdk.db.session.execute(update(Survey).where(Survey.id.in_(done), Survey.reminded_at.is_(None))
+                                       .values(reminded_at=now))
+                uow.commit()
     return done
 
 

@@ -63,6 +63,27 @@ def test_no_reminder_for_answered_withdrawn_or_expired_surveys(app, client, agen
     assert mails(app, "A reminder") == []
 
 
+def test_a_batch_reminds_each_survey_once_and_marks_one_sent_by_a_run_that_died(app, agent, act, file_ticket,
+                                                                               jobs):
+    from service.jobs.effects import effect_once
+
+    filed = [file_ticket(subject=f"batch {n}", email=f"batch{n}@example.test") for n in range(3)]
+    for ticket in filed:
+        resolve(act, agent, ticket["number"])
+    jobs.drain(periodic=False)
+    _age(3)
+    survey_ids = sorted(db.session.scalars(sa.select(Survey.id)))
+    # A run died after mailing the first survey's reminder, before marking it.
+    with effect_once(f"mail:survey:{survey_ids[0]}:survey_reminder") as go:
+        assert go
+    assert remind() == survey_ids
+    reminders = mails(app, "A reminder")
+    assert sorted(m["To"].addresses[0].addr_spec for m in reminders) == ["batch1@example.test", "batch2@example.test"]
+    db.session.expire_all()
+    assert all(s.reminded_at is not None for s in db.session.scalars(sa.select(Survey)))
+    assert remind() == []
+
+
 @pytest.mark.parametrize("overrides", [{"SURVEY_DELAY": 0, "SURVEY_REMINDER_DAYS": 0}])
 def test_reminders_can_be_switched_off(app, client, agent, act, file_ticket, jobs):
     filed = file_ticket()
