@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 
@@ -50,7 +51,37 @@ class _Ticker(threading.Thread):
                 log.warning("periodic tick failed", exc_info=True)
 
 
-class KefuWorker(SimpleWorker):
+class _BurstSchedulesOnce:
+    """A burst worker runs its scheduler once, as it starts, and never forks
+    a scheduler process.
+
+    RQ's burst ``work()`` moves the due scheduled jobs once and releases the
+    scheduler locks; but its maintenance pass then starts a scheduler
+    *process* whenever none is alive, burst or not (rq/rq#1788). A burst
+    worker that outlived ``maintenance_interval`` (any busy machine) forked
+    one and, finding the queues empty, sent it SIGTERM at once and waited for
+    it with no timeout. A SIGTERM that reaches the child before it installs
+    the scheduler's own handler runs the worker's inherited handler instead;
+    its StopRequested is swallowed where it lands (logging's emit, an at-fork
+    hook), and the child schedules for ever: ``kefu worker --burst`` never
+    ended (CI: test_change_committed_while_redis_is_down_runs_once_after_restart).
+    """
+
+    def work(self, burst: bool = False, *args, **kwargs) -> bool:
+        """RQ's ``work``; remembers ``burst`` for the maintenance pass."""
+        self._kefu_burst = burst
+        return super().work(burst, *args, **kwargs)
+
+    def run_maintenance_tasks(self):
+        """RQ's maintenance, minus starting a scheduler process when in burst mode."""
+        if getattr(self, "_kefu_burst", False):
+            # Its one pass ran in work() and let go of the locks: nothing to
+            # start, and nothing for teardown to stop.
+            self.scheduler = None
+        super().run_maintenance_tasks()
+
+
+class KefuWorker(_BurstSchedulesOnce, SimpleWorker):
     """An RQ worker that runs each job in its own process (no fork per job)
     and heartbeats while it does.
 
@@ -137,6 +168,44 @@ class KefuWorker(SimpleWorker):
         self.kefu_stop_requested = True
         super().request_stop(signum, frame)
 
+    # A scheduler stops within its 1-s sleep and a few Redis calls.
+    SCHEDULER_STOP_SECONDS = 5
+
+    def stop_scheduler(self):
+        """Stop this worker's scheduler process: SIGTERM, then SIGKILL if it
+        has not ended within ``SCHEDULER_STOP_SECONDS``; returns when it is gone.
+
+        RQ waits for it without a timeout, and a scheduler that took SIGTERM
+        before it installed its handler never ends (see ``_BurstSchedulesOnce``;
+        a long-running worker told to stop just as its maintenance pass starts
+        a scheduler meets the same race). Killing it is safe: it moves jobs in
+        one transaction. Its locks are released here, so another worker's
+        scheduler takes over now rather than after the locks' TTL.
+        """
+        process = self.scheduler._process
+        # RQ calls this from a stop request and again from teardown: a
+        # scheduler already reaped must not be signalled (its pid may be reused).
+        if process is None or not process.is_alive():
+            return
+        try:
+            os.kill(process.pid, signal.SIGTERM)
+        except OSError:  # it ended meanwhile
+            pass
+        process.join(self.SCHEDULER_STOP_SECONDS)
+        if not process.is_alive():
+            return
+        self.log.warning("Worker %s: scheduler %s did not stop on SIGTERM; killing it", self.name, process.pid)
+        try:
+            os.kill(process.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        process.join()
+        try:
+            self.scheduler.release_locks()  # only the locks still holding its name
+            self.scheduler.register_death()
+        except RedisError:  # Redis away: the locks expire on their own
+            self.log.warning("Worker %s: could not release the scheduler locks", self.name, exc_info=True)
+
 
 def _warm(app) -> None:
     """Do once, before RQ forks a work horse per job, what every job would
@@ -174,7 +243,8 @@ def work(app, queues: list[str] | None = None, burst: bool = False, periodic: bo
     """Run a ``KefuWorker`` (with the scheduler) for ``app`` until stopped.
 
     ``periodic`` also runs the ticker in this process (one tick when
-    ``burst``). When Redis goes away the worker waits for it, with backoff
+    ``burst``; a burst worker also moves the due scheduled jobs once, as it
+    starts, and forks no scheduler process). When Redis goes away the worker waits for it, with backoff
     up to ``JOB_RECONNECT_MAX_SECONDS``, and starts working again: it exits
     only on SIGTERM/SIGINT (warm: after the job it is running) or, with
     ``burst``, when the queues are empty. Needs ``REDIS_URL``.
@@ -226,8 +296,9 @@ def work(app, queues: list[str] | None = None, burst: bool = False, periodic: bo
             ticker.stopped.set()
 
 
-class ThreadWorker(SimpleWorker):
-    """A SimpleWorker that can run in a thread: no signal handlers, timer timeouts."""
+class ThreadWorker(_BurstSchedulesOnce, SimpleWorker):
+    """A SimpleWorker that can run in a thread: no signal handlers, timer
+    timeouts, and no scheduler process forked from the serving process."""
 
     death_penalty_class = TimerDeathPenalty
 
