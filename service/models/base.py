@@ -47,6 +47,13 @@ def _insert_returning(table, names: tuple[str, ...]):
     return insert(table).returning(*(table.c[name] for name in names))
 
 
+@functools.cache
+def _attribute_keys(mapper) -> dict:
+    # Column -> attribute name of the mapper's table; mappers live as long as
+    # the process, and asking the mapper per column per insert added up.
+    return {column: mapper.get_property_by_column(column).key for column in mapper.local_table.c}
+
+
 def insert_attached(session, obj, run_insert=None) -> None:
     """Write the transient ``obj`` with one INSERT ... RETURNING and attach it
     to ``session`` as a persistent object, as if it had just been loaded.
@@ -76,7 +83,7 @@ def insert_attached(session, obj, run_insert=None) -> None:
                 setattr(obj, mapper.get_property_by_column(local).key,
                         getattr(target, target_mapper.get_property_by_column(remote).key))
     table = mapper.local_table
-    keys = {column: mapper.get_property_by_column(column).key for column in table.c}
+    keys = _attribute_keys(mapper)
     values = {column.name: state[key] for column, key in keys.items()
               if key in state and not (column.primary_key and state[key] is None)}
     # Only what the database (or a column default) fills comes back: the

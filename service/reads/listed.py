@@ -10,6 +10,7 @@ spirit, not attached to any session (changing one saves nothing).
 from __future__ import annotations
 
 import functools
+from collections import namedtuple
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
@@ -43,21 +44,37 @@ class PersonRef(NamedTuple):
     name: str
 
 
-class ListedTicket:
+_Row = namedtuple("_Row", SHOWN + ("category_code", "customer_name", "department_code", "assignee_name"))
+
+
+class ListedTicket(_Row):
     """One row of a ticket list, with the attributes of ``Ticket`` that lists
     show; ``category``/``department`` have ``.code``, ``customer``/``assignee``
-    have ``.id`` and ``.name`` (``department``/``assignee`` may be None)."""
+    have ``.id`` and ``.name`` (``department``/``assignee`` may be None).
 
-    __slots__ = SHOWN + ("category", "customer", "department", "assignee", "allowed_actions")
+    A named tuple of the SELECT's columns (made at C speed); what a view adds
+    for its viewer (``allowed_actions``) goes in its ``__dict__``."""
 
-    def __init__(self, row):
-        for name, value in zip(SHOWN, row):
-            setattr(self, name, value)
-        category, customer, department, assignee = row[len(SHOWN):]
-        self.category = CodeRef(category)
-        self.customer = PersonRef(self.customer_id, customer)
-        self.department = CodeRef(department) if department is not None else None
-        self.assignee = PersonRef(self.assignee_id, assignee) if assignee is not None else None
+    @classmethod
+    def of(cls, row) -> ListedTicket:
+        """The listed ticket of one ``listing_select`` row."""
+        return cls._make(row)
+
+    @property
+    def category(self) -> CodeRef:
+        return CodeRef(self.category_code)
+
+    @property
+    def customer(self) -> PersonRef:
+        return PersonRef(self.customer_id, self.customer_name)
+
+    @property
+    def department(self) -> CodeRef | None:
+        return CodeRef(self.department_code) if self.department_code is not None else None
+
+    @property
+    def assignee(self) -> PersonRef | None:
+        return PersonRef(self.assignee_id, self.assignee_name) if self.assignee_name is not None else None
 
     @property
     def number(self) -> str:
@@ -99,4 +116,4 @@ def shown_ticket(number: str) -> ListedTicket:
     row = db.session.execute(_shown_by_id(), {"id": ticket_id}).first() if ticket_id is not None else None
     if row is None:
         raise NotFound(f"no ticket {number}")
-    return ListedTicket(row)
+    return ListedTicket.of(row)

@@ -104,7 +104,7 @@ def list_tickets(filters: dict, limit: int, cursor: str | None = None) -> tuple[
     else:  # the plain list: one statement per page size, built once
         stmt = _plain_ticket_page(limit, after is not None)
     rows = db.session.execute(stmt, {"after": after} if after is not None else {}).all()
-    return [ListedTicket(row) for row in rows[:limit]], _next_cursor(rows, limit)
+    return [ListedTicket.of(row) for row in rows[:limit]], _next_cursor(rows, limit)
 
 
 # Reused statements keep their memoized cache key: SQLAlchemy then neither
