@@ -12,6 +12,7 @@ validation framework or history:
 * ``GET /tickets?limit=25&cursor=<id>``
                              one SELECT ... WHERE id < cursor ORDER BY id DESC
                              LIMIT limit + 1 (keyset pagination, as kefu)
+* ``GET /customers?limit=25`` the same on a table shaped like kefu's customers
 
 The table resembles kefu's ``tickets`` (same kinds of columns, a unique
 ``number``, an integer primary key); SQLite gets kefu's connection pragmas
@@ -55,6 +56,19 @@ floor_tickets = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
 )
 
+# And one shaped like kefu's customers, for the customers list.
+floor_customers = sa.Table(
+    "floor_customers", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("email", sa.String(254)),
+    sa.Column("phone", sa.String(40)),
+    sa.Column("language", sa.String(10), nullable=False),
+    sa.Column("external_ref", sa.String(80)),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
 db = SQLAlchemy(metadata=metadata)
 
 
@@ -92,7 +106,8 @@ def init_db(url: str) -> None:
 def _row(row) -> dict:
     out = dict(row._mapping)
     for key in ("created_at", "updated_at"):
-        out[key] = out[key].replace(tzinfo=timezone.utc).isoformat()
+        if key in out:
+            out[key] = out[key].replace(tzinfo=timezone.utc).isoformat()
     return out
 
 
@@ -139,6 +154,14 @@ def create_app(url: str | None = None) -> Flask:
         cursor = request.args.get("cursor", type=int)
         if cursor is not None:
             stmt = stmt.where(floor_tickets.c.id < cursor)
+        rows = db.session.execute(stmt).all()
+        next_cursor = rows[limit - 1].id if len(rows) > limit else None
+        return jsonify({"items": [_row(r) for r in rows[:limit]], "next_cursor": next_cursor})
+
+    @app.get("/customers")
+    def customers():
+        limit = min(max(request.args.get("limit", 25, type=int), 1), 100)
+        stmt = sa.select(floor_customers).order_by(floor_customers.c.id.desc()).limit(limit + 1)
         rows = db.session.execute(stmt).all()
         next_cursor = rows[limit - 1].id if len(rows) > limit else None
         return jsonify({"items": [_row(r) for r in rows[:limit]], "next_cursor": next_cursor})

@@ -493,10 +493,18 @@ def _rate(ms: list[Measurement]) -> float:
     return sum(m.done for m in ms) / seconds if seconds else 0.0
 
 
+RATIO_TARGET = 0.5  # mail.notice jobs/s / RQ no-op jobs/s, one worker each (issue 19)
+SCALING_TARGET = 1.6  # two kefu workers' jobs/s / one worker's, on PostgreSQL (issue 19)
+
+
+def _mark(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
 def build_report(results: dict, opts: Options, elapsed: float, load: tuple) -> tuple[str, str]:
     header = ["backend", "variant", "workers", "jobs", "seconds", "jobs/s", "rounds jobs/s", "first s",
               "ratio to floor", f"{max(opts.workers)}w/{min(opts.workers)}w"]
-    rows, notes, problems = [], [], []
+    rows, notes, problems, checks = [], [], [], []
     lo, hi = min(opts.workers), max(opts.workers)
     for backend in opts.backends:
         for variant in VARIANTS:
@@ -518,6 +526,18 @@ def build_report(results: dict, opts: Options, elapsed: float, load: tuple) -> t
                              f"{statistics.median(m.first for m in ms):.2f}", ratio, scaling])
                 problems += [f"{backend} {variant} {workers}w round {i + 1}: {p}"
                              for i, m in enumerate(ms) for p in m.problems]
+        one, floor_one = results.get((backend, VARIANTS[0], lo)), results.get((backend, VARIANTS[1], lo))
+        if one and floor_one and lo == 1:
+            ratio = _rate(one) / _rate(floor_one)
+            checks.append(f"{backend}: mail.notice with one worker at {ratio:.2f} of the RQ no-op floor "
+                          f"(target >= {RATIO_TARGET}): {_mark(ratio >= RATIO_TARGET)}")
+        many, floor_many = results.get((backend, VARIANTS[0], hi)), results.get((backend, VARIANTS[1], hi))
+        if one and many and floor_one and floor_many and hi == 2 and lo == 1:
+            scaling, floor_scaling = _rate(many) / _rate(one), _rate(floor_many) / _rate(floor_one)
+            judged = backend == "postgresql"  # the issue's target is for PostgreSQL
+            checks.append(f"{backend}: two workers at {scaling:.2f}x one worker's jobs/s (the floor's own "
+                          f"scaling in this run: {floor_scaling:.2f}x)"
+                          + (f" (target >= {SCALING_TARGET}): {_mark(scaling >= SCALING_TARGET)}" if judged else ""))
         kefu = {w: results.get((backend, VARIANTS[0], w)) for w in opts.workers}
         if all(kefu.values()) and not any(m.problems for ms in kefu.values() for m in ms):
             notes.append(f"{backend}: every kefu round delivered each of its mails exactly once (distinct "
@@ -537,7 +557,7 @@ def build_report(results: dict, opts: Options, elapsed: float, load: tuple) -> t
     def line(cells):
         return "  ".join(c.rjust(w) if i >= 2 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
-    text = "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows), "", *notes,
+    text = "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows), "", *checks, *notes,
                       *(["", "Problems (marked !):", *problems] if problems else []),
                       "", setup, f"Total time {elapsed:.0f} s."])
     md_rows = ["| " + " | ".join(header) + " |",
@@ -547,7 +567,7 @@ def build_report(results: dict, opts: Options, elapsed: float, load: tuple) -> t
                f"Python {platform.python_version()}, {_versions()}")
     md = "\n".join([
         f"Run {datetime.now().strftime('%Y-%m-%d %H:%M')}, {elapsed:.0f} s, on {machine}:", "",
-        "```", opts.command, "```", "", *md_rows, "", *[f"- {n}" for n in notes], "",
+        "```", opts.command, "```", "", *md_rows, "", *[f"- {n}" for n in checks + notes], "",
         *(["Problems (marked !):", "", *[f"- {p}" for p in problems], ""] if problems else []),
         setup, "",
     ])
