@@ -178,7 +178,14 @@ class Plugins:
         is skipped and reported in ``failures``, and so is one whose answer
         ``validate(answer)`` rejects by raising ``ValueError``.
         """
-        found = []
+        return self.decide_each(hook, [kwargs], validate)[0]
+
+    def decide_each(self, hook: str, calls: list[dict], validate=None) -> list[tuple]:
+        """Ask decider ``hook`` once per keyword set in ``calls`` (e.g. for each
+        customer of a page); return one ``decide`` answer per call, in order.
+        Each call is asked exactly as ``decide`` asks it; what does not
+        depend on the call (the implementations, the session, the flush) is
+        done once."""
         impls = self.impls(hook)
         session = db.session()
         # A read-only request (``read_only``) has no transaction to protect
@@ -189,6 +196,10 @@ class Plugins:
             # that a flush error (a concurrent write: the use case's 409) is
             # raised as such, not mistaken for the plugin's failure.
             session.flush()
+        return [self._decide_one(hook, impls, session, in_transaction, validate, kwargs) for kwargs in calls]
+
+    def _decide_one(self, hook, impls, session, in_transaction: bool, validate, kwargs) -> tuple:
+        found = []
         for impl in impls:
             try:
                 if impl.plugin_name == CORE or not in_transaction:
