@@ -13,7 +13,7 @@ import copy
 from dataclasses import dataclass, field
 
 import marshmallow as ma
-from flask import current_app
+from flask import current_app, has_request_context, request
 
 SETTINGS = "kefu_plugin_settings"  # app.extensions: {plugin name: Declared}
 
@@ -76,8 +76,20 @@ def load(app, plugin: str):
 
 
 def settings_of(plugin: str):
-    """The current app's loaded settings of ``plugin`` (see ``load``)."""
-    return load(current_app, plugin)
+    """The current app's loaded settings of ``plugin`` (see ``load``); within a
+    request, loaded once per request (settings change between requests, not
+    inside one, and a list may ask for them once per row)."""
+    if not has_request_context():
+        return load(current_app, plugin)
+    memo = request.environ.setdefault(_REQUEST_MEMO, {})
+    value = memo.get(plugin, _UNSET)
+    if value is _UNSET:
+        value = memo[plugin] = load(current_app, plugin)
+    return value
+
+
+_REQUEST_MEMO = "kefu.plugin_settings"  # WSGI environ key: this request's loaded settings
+_UNSET = object()
 
 
 def described(app, plugin: str) -> list[dict]:
