@@ -129,20 +129,30 @@ def kefu_cursor(ticket_id: int) -> str:
 # --------------------------------------------------------------------------- servers
 
 class Server:
-    """One gunicorn master (``WORKERS`` sync workers) on a free loopback port."""
+    """One gunicorn master (``workers`` sync workers, default ``WORKERS``) on a
+    free loopback port; ``capture_output`` keeps the workers' own output (a
+    500's traceback) in the log."""
 
     def __init__(self, name: str, app_spec: str, env: dict, logdir: Path, ready_path: str,
-                 pythonpath: Path | None = None):
+                 pythonpath: Path | None = None, workers: int = WORKERS, capture_output: bool = False):
         self.name, self.app_spec, self.env, self.ready_path = name, app_spec, env, ready_path
-        self.pythonpath = pythonpath
+        self.pythonpath, self.workers, self.capture_output = pythonpath, workers, capture_output
         self.port = free_port()
         self.logfile = logdir / f"{name}-gunicorn.log"
         self.proc: subprocess.Popen | None = None
 
+    def ready(self) -> bool:
+        """Whether the server, answering ``ready_path`` below 500, counts as started."""
+        return True
+
     def start(self, timeout: float = 30) -> None:
-        cmd = [str(BIN / "gunicorn"), "--workers", str(WORKERS), "--worker-class", "sync",
+        """Start gunicorn and wait until it answers ``ready_path`` below 500 and
+        is ``ready`` (``RuntimeError`` with the log's tail when it exits or does not)."""
+        cmd = [str(BIN / "gunicorn"), "--workers", str(self.workers), "--worker-class", "sync",
                "--bind", f"127.0.0.1:{self.port}", "--no-control-socket", "--log-level", "warning",
                "--error-logfile", str(self.logfile)]
+        if self.capture_output:
+            cmd.append("--capture-output")
         if self.pythonpath:
             cmd += ["--pythonpath", str(self.pythonpath)]
         cmd.append(self.app_spec)
@@ -153,14 +163,15 @@ class Server:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name}: gunicorn exited ({self.proc.returncode}); "
-                                   f"see {self.logfile}:\n{self.logfile.read_text()[-2000:]}")
+                                   f"see {self.logfile}:\n{self.logfile.read_text(errors='replace')[-2000:]}")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
                 conn.request("GET", self.ready_path)
                 status = conn.getresponse().status
                 conn.close()
-                if status < 500:
-                    log(f"{self.name}: gunicorn pid {self.proc.pid} serving on 127.0.0.1:{self.port}")
+                if status < 500 and self.ready():
+                    log(f"{self.name}: gunicorn pid {self.proc.pid} ({self.workers} workers) serving on "
+                        f"127.0.0.1:{self.port}")
                     return
             except OSError:
                 pass

@@ -95,7 +95,6 @@ import random
 import re
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -197,38 +196,14 @@ def children_of() -> dict[int, list[int]]:
 
 class SoakServer(ab.Server):
     """``api_bench.Server`` with a worker count of its own and the workers'
-    output kept (``--capture-output``): a 500's traceback must reach the log."""
+    output kept (``--capture-output``): a 500's traceback must reach the log.
+    Started once every worker is up (the RSS report counts them)."""
 
     def __init__(self, *args, workers: int, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.workers = workers
+        super().__init__(*args, workers=workers, capture_output=True, **kwargs)
 
-    def start(self, timeout: float = 60) -> None:
-        """Start gunicorn and wait until it answers ``ready_path`` below 500
-        (``RuntimeError`` with the log's tail when it exits or does not answer)."""
-        cmd = [str(BIN / "gunicorn"), "--workers", str(self.workers), "--worker-class", "sync",
-               "--bind", f"127.0.0.1:{self.port}", "--no-control-socket", "--log-level", "warning",
-               "--error-logfile", str(self.logfile), "--capture-output", self.app_spec]
-        # A session of its own: Ctrl-C reaches only this script, which then stops gunicorn by its pid.
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, start_new_session=True,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited ({self.proc.returncode}); see {self.logfile}:\n"
-                                   f"{self.logfile.read_text(errors='replace')[-2000:]}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", self.ready_path)
-                status = conn.getresponse().status
-                conn.close()
-                if status < 500 and len(children_of().get(self.proc.pid, [])) >= self.workers:
-                    log(f"gunicorn pid {self.proc.pid} ({self.workers} workers) on 127.0.0.1:{self.port}")
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn not serving after {timeout} s; see {self.logfile}")
+    def ready(self) -> bool:
+        return len(children_of().get(self.proc.pid, [])) >= self.workers
 
 
 @dataclass
@@ -771,7 +746,7 @@ def soak(opts: Options, result: Run) -> None:
                 postmaster = int(Path(data_dir, "postmaster.pid").read_text().split()[0])
                 server = SoakServer("kefu", "service.app:create_app()", env, workdir, "/api/v1/openapi.json",
                                     workers=opts.workers)
-                server.start()
+                server.start(timeout=60)
                 for i in range(opts.job_workers):
                     workers.start([str(BIN / "kefu"), "worker", *([] if i == 0 else ["--no-periodic"])], env)
                 log(f"kefu worker pids {[p.pid for p in workers.procs]} (the first runs the periodic ticker)")
