@@ -171,11 +171,12 @@ class CountingHandler:
 
 
 @contextmanager
-def smtp_sink():
-    """An SMTP server on a free 127.0.0.1 port in a thread of this process; yields ``(port, handler)``."""
+def smtp_sink(handler=None):
+    """An SMTP server on a free 127.0.0.1 port in a thread of this process, with
+    ``handler`` (default a ``CountingHandler``); yields ``(port, handler)``."""
     from aiosmtpd.controller import Controller
 
-    handler = CountingHandler()
+    handler = handler if handler is not None else CountingHandler()
     controller = Controller(handler, hostname="127.0.0.1", port=free_port(), ready_timeout=10)
     controller.start()
     log(f"SMTP sink on 127.0.0.1:{controller.port}")

@@ -100,19 +100,12 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-BIN = Path(sys.executable).parent
-RESULTS = BENCH / "results"
-sys.path.insert(0, str(BENCH))
-sys.path.insert(0, str(ROOT))
-
-import api_bench as ab  # noqa: E402  (bench/api_bench.py: servers, PostgreSQL, seeding)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import api_bench as ab  # noqa: E402  (bench/api_bench.py: servers, PostgreSQL, seeding; puts the repository on sys.path)
 import jobs_bench as jb  # noqa: E402  (bench/jobs_bench.py: redis-server, SMTP sink, workers)
 import sqlalchemy as sa  # noqa: E402
 from redis import Redis  # noqa: E402
@@ -123,6 +116,7 @@ from service.demo import DEPARTMENTS  # noqa: E402
 from service.models import Ticket, TicketEvent  # noqa: E402
 
 log = ab.log
+BENCH, ROOT, BIN, RESULTS = ab.BENCH, ab.ROOT, ab.BIN, ab.RESULTS
 
 # Operations and their weights (per 100 requests). Over its life a soak
 # ticket takes about 5.2 transition slots: confirm, start, resolve, a wait
@@ -264,21 +258,6 @@ class NoticeHandler(jb.CountingHandler):
             if match:
                 self.on_survey(number, match.group(1))
         return answer
-
-
-@contextmanager
-def notice_sink():
-    """``jobs_bench.smtp_sink`` with a ``NoticeHandler``; yields ``(port, handler)``."""
-    from aiosmtpd.controller import Controller
-
-    handler = NoticeHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=ab.free_port(), ready_timeout=10)
-    controller.start()
-    log(f"SMTP sink on 127.0.0.1:{controller.port}")
-    try:
-        yield controller.port, handler
-    finally:
-        controller.stop()
 
 
 # --------------------------------------------------------------------------- traffic
@@ -721,7 +700,7 @@ def soak(opts: Options, result: Run) -> None:
     try:
         redis = jb.RedisServer(workdir).start()
         conn = Redis.from_url(redis.url)
-        with notice_sink() as (smtp_port, sink), ab.postgresql_cluster() as pg_port:
+        with jb.smtp_sink(NoticeHandler()) as (smtp_port, sink), ab.postgresql_cluster() as pg_port:
             url = f"postgresql+psycopg://postgres@127.0.0.1:{pg_port}/kefu_test"
             env = ab.clean_env(
                 KEFU_INSTANCE_PATH=str(workdir / "instance"), KEFU_DATABASE_URL=url, KEFU_REDIS_URL=redis.url,

@@ -5,11 +5,12 @@ layers (``Field.serialize`` -> ``Field.get_value`` -> ``Schema.get_attribute``
 -> ``utils.get_value``/``_get_value_for_key``) and formats it through two
 more, and a page of 25 tickets has about 900 values: that was a third of a
 list request. ``FastDump`` plans, once per schema instance, what each output
-key reads and how it is formatted, and for plain objects (what the API dumps
-item by item) compiles the plan into one Python function: one ``getattr`` per
-field, values that a field would return unchanged (a ``str`` for a
-``String``, an ``int`` for an ``Integer``, None for most fields) kept as they
-are, everything else handed to the field's own ``_serialize``. So every value
+key reads and how it is formatted, and compiles the plan into one Python
+function per kind of object dumped (plain objects, dicts, anything else):
+one read per field (a ``getattr`` for a plain object), values that a field
+would return unchanged (a ``str`` for a ``String``, an ``int`` for an
+``Integer``, None for most fields) kept as they are, everything else handed
+to the field's own ``_serialize``. So every value
 is formatted by marshmallow exactly as before; only the walking is shorter.
 The schemas stay the contract (the OpenAPI document is generated from them,
 and tests compare this dump with marshmallow's own on every kind of ticket).
@@ -29,9 +30,8 @@ _NONE_AS_NONE = frozenset((fields.String, fields.Integer, fields.Boolean, fields
 
 class FastDump(ma.Schema):
     """An output schema whose ``dump`` reads and formats values directly (see
-    the module). Dicts and anything indexable other than a tuple go through
-    a generic loop with the same rules; a schema that overrides
-    ``get_attribute`` through marshmallow's own path."""
+    the module); a schema that overrides ``get_attribute`` dumps through
+    marshmallow's own path."""
 
     def _dump_plan(self) -> list[tuple]:
         # (output key, field name, attribute, field, reads a value?, plain
@@ -49,10 +49,12 @@ class FastDump(ma.Schema):
             self._kefu_dump_plan = plan
         return plan
 
-    def _dump_object(self):
-        dump = self.__dict__.get("_kefu_dump_object")
+    def _dumper(self, reader: str):
+        # One compiled function per way of reading values (see _compile).
+        dumpers = self.__dict__.setdefault("_kefu_dumpers", {})
+        dump = dumpers.get(reader)
         if dump is None:
-            dump = self._kefu_dump_object = _compile(self._dump_plan())
+            dump = dumpers[reader] = _compile(self._dump_plan(), reader)
         return dump
 
     def _serialize(self, obj, *, many: bool = False):
@@ -61,37 +63,11 @@ class FastDump(ma.Schema):
         if type(self).get_attribute is not ma.Schema.get_attribute:
             return super()._serialize(obj, many=False)
         # marshmallow reads a key of a plain object, or of a tuple (whose
-        # indexing by a name fails), with getattr.
+        # indexing by a name fails), with getattr; of a dict by key, then
+        # (a missing key) as an attribute; of anything else with get_value.
         if not hasattr(obj, "__getitem__") or isinstance(obj, tuple):
-            return self._dump_object()(obj)
-        return self._dump_generic(obj)
-
-    def _dump_generic(self, obj) -> dict:
-        mapping = isinstance(obj, dict)
-        out = {}
-        for key, name, attribute, field, reads, simple, unchanged, keeps_none in self._dump_plan():
-            if reads:
-                if mapping and simple:
-                    # A missing key is read as an attribute (of the dict), as marshmallow does.
-                    value = obj.get(attribute, missing)
-                    if value is missing:
-                        value = getattr(obj, attribute, missing)
-                else:
-                    value = get_value(obj, attribute, missing)
-                if value is missing:
-                    default = field.dump_default
-                    value = default() if callable(default) else default
-                    if value is missing:
-                        continue
-                if type(value) is unchanged or (value is None and keeps_none):
-                    out[key] = value
-                    continue
-            else:
-                value = None
-            result = field._serialize(value, name, obj)
-            if result is not missing:
-                out[key] = result
-        return out
+            return self._dumper("object")(obj)
+        return self._dumper("mapping" if isinstance(obj, dict) else "generic")(obj)
 
 
 def _unchanged(field) -> type | None:
@@ -118,10 +94,21 @@ def _iso_datetime(field) -> bool:
             and field.SERIALIZATION_FUNCS.get(field.format or field.DEFAULT_FORMAT) is datetime.isoformat)
 
 
-def _compile(plan: list[tuple]):
-    """``dump(obj) -> dict`` for plain objects, following ``plan`` field by
-    field with the rules of ``FastDump._dump_generic`` unrolled: each field's
-    read, default, shortcut and ``_serialize`` as straight-line code."""
+# How a value is read, per kind of object, for an attribute without a dot
+# (a dotted one is always read with marshmallow's get_value).
+_READS = {
+    "object": ["    v = getattr(obj, {a!r}, missing)"],
+    "mapping": ["    v = obj.get({a!r}, missing)", "    if v is missing: v = getattr(obj, {a!r}, missing)"],
+    "generic": ["    v = get_value(obj, {a!r}, missing)"],
+}
+
+
+def _compile(plan: list[tuple], reader: str):
+    """``dump(obj) -> dict`` following ``plan`` field by field, reading values
+    the ``reader`` way (``_READS``): each field's read, default, shortcut
+    and ``_serialize`` as straight-line code, with marshmallow's rules (a
+    missing value takes the field's ``dump_default`` or is left out, and so
+    is a ``_serialize`` answer of ``missing``)."""
     env = {"missing": missing, "get_value": get_value, "datetime": datetime}
     lines = ["def dump(obj):", "    out = {}"]
     for i, (key, name, attribute, field, reads, simple, unchanged, keeps_none) in enumerate(plan):
@@ -134,8 +121,7 @@ def _compile(plan: list[tuple]):
                 lines.append(f"    v = f{i}._serialize(None, {name!r}, obj)")
             lines += ["    if v is not missing:", f"        out[{key!r}] = v"]
             continue
-        read = f"getattr(obj, {attribute!r}, missing)" if simple else f"get_value(obj, {attribute!r}, missing)"
-        lines.append(f"    v = {read}")
+        lines += [line.format(a=attribute) for line in _READS[reader if simple else "generic"]]
         if field.dump_default is not missing:
             env[f"d{i}"] = field.dump_default
             lines.append(f"    if v is missing: v = d{i}() if callable(d{i}) else d{i}")

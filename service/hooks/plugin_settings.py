@@ -75,6 +75,10 @@ def load(app, plugin: str):
     return value
 
 
+_REQUEST_MEMO = "kefu.plugin_settings"  # WSGI environ key: this request's loaded settings
+_UNSET = object()
+
+
 def settings_of(plugin: str):
     """The current app's loaded settings of ``plugin`` (see ``load``); within a
     request, loaded once per request (settings change between requests, not
@@ -86,10 +90,6 @@ def settings_of(plugin: str):
     if value is _UNSET:
         value = memo[plugin] = load(current_app, plugin)
     return value
-
-
-_REQUEST_MEMO = "kefu.plugin_settings"  # WSGI environ key: this request's loaded settings
-_UNSET = object()
 
 
 def described(app, plugin: str) -> list[dict]:

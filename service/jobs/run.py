@@ -101,7 +101,10 @@ def run_outbox(outbox_id: int):
             result = spec.callable()(**kwargs)
         except Exception as exc:
             db.session.rollback()
-            _finish(outbox_id, last_error=error_text(exc), **({"failed_at": utcnow()} if _last_attempt() else {}))
+            failed = {"last_error": error_text(exc)}
+            if _last_attempt():
+                failed["failed_at"] = utcnow()
+            _finish(outbox_id, **failed)
             raise
         db.session.rollback()  # whatever the job left open is not ours to commit
         _finish(outbox_id, done_at=utcnow())
@@ -109,6 +112,7 @@ def run_outbox(outbox_id: int):
 
 
 def _finish(outbox_id: int, **values) -> None:
+    """Set ``values`` on outbox row ``outbox_id`` and commit."""
     db.session.execute(update(OutboxJob).where(OutboxJob.id == outbox_id).values(**values)
                        .execution_options(synchronize_session=False))
     db.session.commit()

@@ -2,9 +2,9 @@
 
 A page of ORM tickets cost five mapped objects per row (the ticket and its
 joined category, customer, department and assignee) and the ORM's
-bookkeeping for each; a list only shows them. ``listed_tickets`` selects the
+bookkeeping for each; a list only shows them. ``listing_select`` selects the
 columns the API's ``TicketOut`` dumps, with the four names it shows joined in,
-and wraps each row in a ``ListedTicket``: the same attributes, read-only in
+and each row becomes a ``ListedTicket``: the same attributes, read-only in
 spirit, not attached to any session (changing one saves nothing).
 """
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
 
-from service.models import Category, Customer, Department, Staff, Ticket
 from service.domain.errors import NotFound
 from service.extensions import db
+from service.models import Category, Customer, Department, Staff, Ticket
 from service.models.ticket import format_number, parse_number
 
 # The ticket columns a listed ticket carries: what ``TicketOut`` shows.

@@ -98,13 +98,21 @@ def list_tickets(filters: dict, limit: int, cursor: str | None = None) -> tuple[
     subject, description). The tickets are ``ListedTicket`` rows (what a
     list shows, in one query), not ORM objects.
     """
+    filtered = filtered_tickets(filters, listing_select()) if filters else None
+    rows, last = _keyset_page(filtered, _plain_ticket_page, Ticket, limit, cursor)
+    return [ListedTicket.of(row) for row in rows], encode_cursor(last.id) if last is not None else None
+
+
+def _keyset_page(filtered, plain, model, limit: int, cursor: str | None):
+    """One keyset page, newest (highest id) first: ``(rows, last)``, where
+    ``last`` is the page's last row when there is a next page (else None).
+    ``filtered``: the statement to page, or None for the plain list, whose
+    statement ``plain(limit, after)`` builds once per page size."""
     after = decode_cursor(cursor) if cursor else None
-    if filters:
-        stmt = _paged(filtered_tickets(filters, listing_select()), Ticket, limit, after is not None)
-    else:  # the plain list: one statement per page size, built once
-        stmt = _plain_ticket_page(limit, after is not None)
-    rows = db.session.execute(stmt, {"after": after} if after is not None else {}).all()
-    return [ListedTicket.of(row) for row in rows[:limit]], _next_cursor(rows, limit)
+    stmt = (plain(limit, after is not None) if filtered is None
+            else _paged(filtered, model, limit, after is not None))
+    rows = db.session.execute(stmt, {} if after is None else {"after": after}).all()
+    return rows[:limit], rows[limit - 1] if len(rows) > limit else None
 
 
 # Reused statements keep their memoized cache key: SQLAlchemy then neither
@@ -128,25 +136,18 @@ def _paged(stmt, model, limit: int, after: bool):
     return stmt.order_by(model.id.desc()).limit(limit + 1)
 
 
-def _next_cursor(rows, limit: int) -> str | None:
-    return encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None
-
-
 def list_customers(q: str | None, limit: int, cursor: str | None = None) -> tuple[list[Customer], str | None]:
     """One page of customers, newest first; ``q`` is literal text, case-insensitive,
     in name, e-mail, phone or external reference."""
     extra, names = customer_read(SHOWING)  # the plugins' customer_columns, in the same query
-    after = decode_cursor(cursor) if cursor else None
+    filtered = None
     if q:
         pattern = f"%{escape_like(q.lower())}%"
-        stmt = select(Customer, *extra).where(or_(*(col.ilike(pattern, escape="\\") for col in (
+        filtered = select(Customer, *extra).where(or_(*(col.ilike(pattern, escape="\\") for col in (
             Customer.name, Customer.email, Customer.phone, Customer.external_ref))))
-        stmt = _paged(stmt, Customer, limit, after is not None)
-    else:
-        stmt = _plain_customer_page(extra, limit, after is not None)
-    rows = db.session.execute(stmt, {"after": after} if after is not None else {}).all()
-    next_cursor = encode_cursor(rows[limit - 1][0].id) if len(rows) > limit else None
-    return [keep_preloaded(row[0], names, row[1:]) for row in rows[:limit]], next_cursor
+    rows, last = _keyset_page(filtered, functools.partial(_plain_customer_page, extra), Customer, limit, cursor)
+    return ([keep_preloaded(row[0], names, row[1:]) for row in rows],
+            encode_cursor(last[0].id) if last is not None else None)
 
 
 def ticket_history(ticket: Ticket) -> list[TicketEvent]:

@@ -96,3 +96,8 @@ def test_other_output_schemas_dump_as_marshmallow_does(client, varied):
     assert TicketPage().dump(page) == marshmallow_dump(TicketPage(), page) == {"items": [], "next_cursor": None}
     assert CustomerOut(only=("id", "name")).dump({"id": 3}) == marshmallow_dump(CustomerOut(only=("id", "name")),
                                                                                  {"id": 3}) == {"id": 3}
+    # ... and reads a key the dict lacks as the dict's attribute.
+    holder = type("Holder", (dict,), {"name": "from the attribute"})(id=3)
+    assert CustomerOut(only=("id", "name")).dump(holder) == marshmallow_dump(CustomerOut(only=("id", "name")),
+                                                                              holder) == {"id": 3,
+                                                                                          "name": "from the attribute"}

@@ -93,7 +93,7 @@ def _send_smtp(config, message: EmailMessage) -> str:
     key = _settings_key(config)
     fresh = False
     idle = time.monotonic() - (getattr(_open, "used", 0.0) or 0.0)
-    if getattr(_open, "key", None) != key or idle > config.get("SMTP_IDLE_SECONDS", 30):
+    if getattr(_open, "key", None) != key or idle > config["SMTP_IDLE_SECONDS"]:
         close_connection()
     if getattr(_open, "client", None) is None:
         _open.client, _open.key, fresh = _connect(config), key, True
