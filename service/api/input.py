@@ -16,12 +16,14 @@ whole app, so plugin routes and pages are covered too):
 
 ``KefuJSONProvider`` is the app's JSON provider: its ``loads`` (behind
 ``request.get_json`` and the session cookie) turns a nesting ``RecursionError``
-into the ``ValueError`` every caller already handles.
+into the ``ValueError`` every caller already handles, and its ``response``
+(behind ``jsonify``, so every API answer) encodes with orjson.
 """
 from __future__ import annotations
 
 import json
 
+import orjson
 from flask import current_app, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest
@@ -69,11 +71,37 @@ def loads_bounded(text, **kwargs):
     return value
 
 
+# Values orjson would write in its own way go to Flask's ``default`` instead,
+# so they come out as before: datetimes as HTTP dates, dataclasses through
+# ``asdict``. Anything else orjson refuses (a non-string key, an integer
+# beyond 64 bits, a tuple subclass, a lone surrogate) falls back to the json module.
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 class KefuJSONProvider(DefaultJSONProvider):
-    """Flask's JSON provider with ``loads_bounded``."""
+    """Flask's JSON provider with ``loads_bounded``, and compact responses
+    encoded by orjson."""
 
     def loads(self, s, **kwargs):
         return loads_bounded(s, **kwargs)
+
+    def response(self, *args, **kwargs):
+        """``jsonify``'s response: the same JSON text as Flask's compact one
+        (keys in order, non-ASCII kept, no spaces), written by orjson.
+
+        Why: encoding a page of 25 tickets with the json module took a tenth
+        of a list request; orjson takes a tenth of that. Pretty-printed,
+        sorted or ASCII-only answers (debug mode, other settings), and
+        values orjson refuses, go through Flask's own ``response``."""
+        pretty = (self.compact is None and self._app.debug) or self.compact is False
+        if pretty or self.sort_keys or self.ensure_ascii:
+            return super().response(*args, **kwargs)
+        obj = self._prepare_response_obj(args, kwargs)
+        try:
+            body = orjson.dumps(obj, default=self.default, option=_ORJSON_OPTIONS)
+        except orjson.JSONEncodeError:
+            return super().response(*args, **kwargs)
+        return self._app.response_class(body + b"\n", mimetype=self.mimetype)
 
 
 def _reason(text: str) -> str | None:
