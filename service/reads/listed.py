@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, select
 
 from service.domain.errors import NotFound
 from service.extensions import db
+from service.hooks.isolation import core_connection
 from service.models import Category, Customer, Department, Staff, Ticket
 from service.models.ticket import format_number, parse_number
 
@@ -113,7 +114,8 @@ def shown_ticket(number: str) -> ListedTicket:
     object), else ``NotFound``. For reads that only show it; plugins' hooks
     get ORM tickets (``lookup.ticket_by_number``)."""
     ticket_id = parse_number(number)
-    row = db.session.execute(_shown_by_id(), {"id": ticket_id}).first() if ticket_id is not None else None
+    row = (core_connection(db.session).execute(_shown_by_id(), {"id": ticket_id}).first()
+           if ticket_id is not None else None)
     if row is None:
         raise NotFound(f"no ticket {number}")
     return ListedTicket.of(row)

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, or_, select
 from service.domain.errors import NotFound, ValidationFailed
 from service.domain.workflow import OPEN_STATUSES
 from service.extensions import db
+from service.hooks.isolation import core_connection
 from service.models import Attachment, Customer, Message, Ticket, TicketEvent
 from service.models.base import utcnow
 from service.models.ticket import parse_number
@@ -111,7 +112,10 @@ def _keyset_page(filtered, plain, model, limit: int, cursor: str | None):
     after = decode_cursor(cursor) if cursor else None
     stmt = (plain(limit, after is not None) if filtered is None
             else _paged(filtered, model, limit, after is not None))
-    rows = db.session.execute(stmt, {} if after is None else {"after": after}).all()
+    params = {} if after is None else {"after": after}
+    # Column rows (tickets) run past the ORM; entity rows (customers) need it.
+    execute = db.session.execute if model is not Ticket else core_connection(db.session).execute
+    rows = execute(stmt, params).all()
     return rows[:limit], rows[limit - 1] if len(rows) > limit else None
 
 

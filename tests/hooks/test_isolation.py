@@ -502,3 +502,23 @@ def test_a_plugin_failing_at_start_is_named_and_kefu_plugins_still_works(entry_p
     assert checked.exit_code == 1 and "problem(s)" in checked.output
     # Switched off, the rest of kefu starts.
     create_app({**app_config, "DISABLED_PLUGINS": ["broken_start"]})
+
+
+def test_a_core_read_inside_an_isolated_call_opens_its_savepoint(app):
+    # Lists read past the ORM (isolation.core_connection); inside a plugin's
+    # isolated call the savepoint must open before that read, as before a
+    # session query, so that a failing statement there is rolled back alone.
+    from service.hooks.isolation import core_connection, isolated
+
+    with app.app_context():
+        db.session.add(Category(code="kept", name="Kept"))
+        db.session.flush()
+        with pytest.raises(sa.exc.DBAPIError):
+            with isolated(db.session):
+                assert core_connection(db.session).execute(sa.text("SELECT 1")).scalar() == 1
+                assert db.session().in_nested_transaction()
+                core_connection(db.session).execute(sa.text("SELECT * FROM no_such_table"))
+        # PostgreSQL aborted only the savepoint: the transaction and its row go on.
+        assert not db.session().in_nested_transaction()
+        assert db.session.scalar(sa.select(Category.code).where(Category.code == "kept")) == "kept"
+        db.session.rollback()
