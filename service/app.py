@@ -21,6 +21,7 @@ from service.reads import read_only
 from service.settings import load_settings
 from service.usecases import history, uow
 from service.web import health, init_web
+from service.web.cookie import KeptSignerSessionInterface
 
 ROOT = Path(__file__).resolve().parent.parent
 # A source checkout (``make run``) keeps its database and secret in ./instance;
@@ -47,10 +48,15 @@ class KefuFlask(Flask):
     (about 20 times; some 5 % of reading a ticket). kefu has no async
     views, and a function does not change kind: the answer is kept.
 
-    Its JSON provider refuses documents nested too deep (``service.api.input``).
+    Its JSON provider refuses documents nested too deep (``service.api.input``);
+    its session interface keeps the cookie's signer (``service.web.cookie``).
     """
 
     json_provider_class = KefuJSONProvider
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.session_interface = KeptSignerSessionInterface()  # per app: its keys' signer
 
     def ensure_sync(self, func):
         known = self.__dict__.setdefault("_kefu_sync", {})

@@ -128,3 +128,15 @@ def test_an_unknown_e_mail_and_a_wrong_password_get_the_same_answer(client, depa
         return re.sub(r'value="[^"]*"', "", response.text.replace(email, "E"))
 
     assert page(unknown, "nobody@kefu.test") == page(wrong, staff.email)
+
+
+def test_a_new_secret_key_ends_sessions_signed_with_the_old_one(app, client, staff_login):
+    # The cookie's signer is kept per set of keys (service.web.cookie): a
+    # rotated key must still be the one that signs and checks.
+    staff_login("agent")
+    assert client.get("/console/").status_code == 200
+    old = app.secret_key
+    app.secret_key = "a-new-secret-key-for-this-test-0123456789"
+    assert client.get("/console/").status_code == 302  # the old signature no longer counts
+    app.config["SECRET_KEY_FALLBACKS"] = [old]
+    assert client.get("/console/").status_code == 200  # ... unless the old key is a fallback
