@@ -131,6 +131,8 @@ class Ticket(db.Model):
     __table_args__ = (
         Index("ix_tickets_status_id", "status", "id"),
         Index("ix_tickets_customer_id_id", "customer_id", "id"),
+        # A customer's tickets (and complaints) since a date, from the index alone.
+        Index("ix_tickets_customer_id_created_at", "customer_id", "created_at", "kind"),
         Index("ix_tickets_department_id_id", "department_id", "id"),
         Index("ix_tickets_assignee_id_id", "assignee_id", "id"),
         Index("ix_tickets_resolution_due", "resolution_due"),
