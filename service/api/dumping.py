@@ -21,6 +21,7 @@ from datetime import datetime
 
 import marshmallow as ma
 from marshmallow import fields, missing
+from marshmallow.decorators import POST_DUMP, PRE_DUMP
 from marshmallow.utils import get_value
 
 # Field classes (exactly these) whose _serialize returns None for None.
@@ -87,6 +88,21 @@ def _unchanged(field) -> type | None:
     return None
 
 
+def _nested_fast(field) -> FastDump | None:
+    """The FastDump schema whose ``_serialize`` gives what ``field`` dumps
+    for a value other than None, if ``field`` is exactly a ``Nested`` of one
+    object or exactly a ``List`` of such a ``Nested`` (a list or tuple value):
+    that schema has no pre- or post-dump hooks and dumps one object at a
+    time, so ``Nested._serialize``'s ``schema.dump`` would only call it."""
+    inner = field.inner if type(field) is fields.List else field
+    if type(inner) is not fields.Nested or inner.many:
+        return None
+    schema = inner.schema
+    if not isinstance(schema, FastDump) or schema.many or schema._hooks[PRE_DUMP] or schema._hooks[POST_DUMP]:
+        return None
+    return schema
+
+
 def _iso_datetime(field) -> bool:
     """Whether ``field`` (exactly a DateTime class) formats a datetime with
     ``datetime.isoformat``."""
@@ -137,6 +153,15 @@ def _compile(plan: list[tuple], reader: str):
                 lines += ["        elif type(v) is datetime:", f"            out[{key!r}] = v.isoformat()"]
             lines.append("        else:")
             indent = "            "
+        nested = _nested_fast(field)
+        if nested is not None:
+            # A Nested (or a List of Nested) FastDump: its rows dumped by its
+            # own _serialize, as Nested would through Schema.dump, minus the layers.
+            env[f"s{i}"] = nested._serialize
+            direct = (f"[None if x is None else s{i}(x) for x in v]" if type(field) is fields.List
+                      else f"s{i}(v)")
+            lines.append(f"{indent}out[{key!r}] = {direct}")
+            continue
         lines += [f"{indent}r = f{i}._serialize(v, {name!r}, obj)",
                   f"{indent}if r is not missing:", f"{indent}    out[{key!r}] = r"]
     lines.append("    return out")

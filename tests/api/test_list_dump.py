@@ -6,7 +6,7 @@ import marshmallow as ma
 import pytest
 from sqlalchemy import select
 
-from service.api.schemas import CustomerOut, EventOut, TicketOut, TicketPage
+from service.api.schemas import CustomerOut, EventOut, PanelOut, TicketOut, TicketPage
 from service.domain.workflow import allowed_actions
 from service.extensions import db
 from service.models import Customer, Ticket, TicketEvent
@@ -101,3 +101,13 @@ def test_other_output_schemas_dump_as_marshmallow_does(client, varied):
     assert CustomerOut(only=("id", "name")).dump(holder) == marshmallow_dump(CustomerOut(only=("id", "name")),
                                                                               holder) == {"id": 3,
                                                                                           "name": "from the attribute"}
+    # Nested FastDump schemas are dumped by the nested schema directly: a
+    # None item stays None, and a nested schema's own nested lists (a
+    # panel's rows) follow the same rules.
+    assert TicketPage().dump({"items": [None], "next_cursor": "x"}) == marshmallow_dump(
+        TicketPage(), {"items": [None], "next_cursor": "x"}) == {"items": [None], "next_cursor": "x"}
+    panel = {"key": "sla", "plugin": "tier_sla", "title": "SLA", "data": {"a": 1}, "failed": False,
+             "rows": [{"label": "Due", "value": 3, "kind": "time", "url": None, "items": ["x", "y"]}, None,
+                      {"label": "Tier", "value": None, "kind": "badge", "items": []}]}
+    assert PanelOut().dump(panel) == marshmallow_dump(PanelOut(), panel)
+    assert PanelOut().dump(panel)["rows"][1] is None and PanelOut().dump({**panel, "rows": None})["rows"] is None
