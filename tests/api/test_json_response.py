@@ -37,7 +37,7 @@ SAME_TEXT = [
     {"point": Point(3, "三")},
     {"pair": Pair(1, "b")},  # a tuple subclass: Flask's list
     {"big": 2**70, "negative_big": -(2**65)},  # beyond 64 bits
-    {1: "int key", None: "none key", True: "bool key"},  # non-string keys
+    {1: "int key", None: "none key", 2.5: "float key", False: "bool key"},  # non-string keys
     "just a string",
     ["ticket", 0.5, 3.25, 100.0],
 ]

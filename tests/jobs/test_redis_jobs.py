@@ -1,9 +1,6 @@
 """Jobs on a real redis-server with real ``kefu worker`` processes and a real SMTP server."""
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 
 import pytest
 from redis import Redis
