@@ -19,6 +19,7 @@ from service.domain.actors import Actor
 from service.domain.errors import ValidationFailed
 from service.domain.workflow import STEP_OF_STATUS
 from service.extensions import limiter
+from service.languages import customer_language
 from service.links import tracking_url
 from service.models import KINDS
 from service.reads import listing
@@ -36,7 +37,10 @@ class PublicTicketIn(ma.Schema):
     email = fields.Email(validate=validate.Length(max=254), load_default=None)
     phone = fields.String(validate=validate.Regexp(r"^\+?[0-9 ()\-]{5,30}$", error="not a phone number"),
                           load_default=None)
-    language = fields.String(validate=LANGUAGE, load_default="en")
+    language = fields.String(validate=LANGUAGE, load_default=None, metadata={
+        "description": "the language of the customer's mail and pages (en or zh_CN); when left out, the "
+                       "request's Accept-Language, else the script of the name, subject and description "
+                       "(Chinese characters: zh_CN), else the server's DEFAULT_LANGUAGE"})
     kind = fields.String(validate=validate.OneOf(KINDS), load_default="complaint")
     category = fields.String(validate=CODE, load_default="other")
     subject = fields.String(required=True, validate=filled(200))
@@ -149,6 +153,8 @@ def file_ticket(data):
     """File a complaint or feedback; answers the number and a private tracking token."""
     key = _idempotency_key()
     contact = {k: data.pop(k) for k in ("name", "email", "phone", "language")}
+    contact["language"] = customer_language(contact["language"], contact["name"], data["subject"],
+                                            data["description"])
     data["contact"] = contact
     ticket, token = opening.open_ticket(data, Actor("customer", name=contact["name"]), channel="web",
                                         request_key=key and f"api:{key}")

@@ -24,15 +24,20 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from service.api.public import IDEMPOTENCY_KEY, PublicMessageIn, PublicTicketIn, ResolutionAnswerIn
+from service.api.public import (
+    IDEMPOTENCY_KEY,
+    PublicMessageIn,
+    PublicTicketIn,
+    ResolutionAnswerIn,
+)
 from service.domain.actors import Actor
 from service.domain.errors import KefuError
 from service.domain.workflow import STEP_OF_STATUS
 from service.extensions import db, limiter
+from service.languages import normalise
 from service.models import KINDS, Category
 from service.reads import listing
 from service.usecases import messages, opening, tickets, tracking
-from service.web.i18n import normalise
 from service.web.pages import (
     error_message,
     field_errors,

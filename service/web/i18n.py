@@ -7,28 +7,14 @@ the staff member's time zone, else ``DEFAULT_TIMEZONE``.
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, current_app, has_request_context, session
 from flask_babel import Babel, get_locale, refresh
 from flask_babel import lazy_gettext as _l
 
+from service.languages import accepted_language, normalise
 from service.web.session import console_staff
 
 babel = Babel()
-
-# Browser language tags that map to a catalog of ours.
-_ALIASES = {"zh": "zh_CN", "zh_cn": "zh_CN", "zh-cn": "zh_CN", "zh_hans": "zh_CN", "zh-hans": "zh_CN",
-            "en": "en"}
-
-
-def normalise(language: str | None) -> str | None:
-    """One of ``LANGUAGES`` for a tag such as ``zh-CN`` or ``en_GB``, else None."""
-    if not language:
-        return None
-    tag = language.replace("-", "_")
-    languages = current_app.config["LANGUAGES"]
-    if tag in languages:
-        return tag
-    return _ALIASES.get(tag.lower()) or _ALIASES.get(tag.split("_")[0].lower())
 
 
 def select_locale() -> str:
@@ -41,8 +27,7 @@ def select_locale() -> str:
         return normalise(staff.language)
     if normalise(session.get("lang")):
         return normalise(session["lang"])
-    best = request.accept_languages.best_match(["en", "zh_CN", "zh", "zh_TW", "zh_HK"])
-    return normalise(best) or current_app.config["DEFAULT_LANGUAGE"]
+    return accepted_language() or current_app.config["DEFAULT_LANGUAGE"]
 
 
 def select_timezone() -> str:

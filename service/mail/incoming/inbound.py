@@ -58,6 +58,7 @@ from sqlalchemy import delete, select
 
 from service.domain.actors import SYSTEM, Actor
 from service.domain.errors import Conflict, KefuError, NotFound, StaleVersion
+from service.domain.language import written_language
 from service.domain.workflow import FINAL_STATUSES
 from service.extensions import db
 from service.mail.incoming import auth, text
@@ -271,7 +272,7 @@ def _open(msg, name, sender, subject, body, mid, old: Ticket | None):
     if old is not None:
         description = f"[follow-up to {old.number}, which is {old.status}]\n\n{description}"
     language = str(msg.get("Content-Language", "")).lower()
-    zh = language.startswith("zh") or text.looks_chinese(subject, body)
+    zh = language.startswith("zh") or written_language(subject, body) == "zh_CN"
     data = {"subject": subject[:200], "description": description, "email_message_id": mid,
             "contact": {"name": name or sender, "email": sender, "language": "zh_CN" if zh else "en"}}
     ticket, _token = opening.open_ticket(data, Actor("customer", name=name or sender), channel="email")

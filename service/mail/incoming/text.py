@@ -210,8 +210,3 @@ def attachments(msg: EmailMessage, body: EmailMessage | None):
         if data is None:
             continue
         yield filename or "attachment", part.get_content_type(), data
-
-
-def looks_chinese(*texts: str) -> bool:
-    """True when the texts hold CJK characters (a new customer then gets zh_CN mail)."""
-    return any(re.search(r"[\u4e00-\u9fff]", t or "") for t in texts)
