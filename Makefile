@@ -18,6 +18,8 @@ $(VENV)/.installed-test: $(VENV)/.installed setup.cfg
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
+# Links in mail point where `make run` serves, unless KEFU_PUBLIC_URL says otherwise.
+run: export KEFU_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 run: $(VENV)/.installed
 	$(BIN)/kefu db upgrade
 	$(BIN)/kefu demo --if-empty
