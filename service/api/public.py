@@ -47,9 +47,12 @@ class PublicTicketIn(ma.Schema):
     description = fields.String(required=True, validate=filled(20000))
     remedy = fields.Nested(RemedyIn, load_default=None)
 
-    @ma.validates_schema
-    def _contact(self, data, **kwargs):
-        if not data.get("email") and not data.get("phone"):
+    # Checked with the fields, not after them: a form's every error comes in
+    # one answer. Only when neither was given at all; a malformed one has its own error.
+    @ma.validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _contact(self, data, original_data, **kwargs):
+        given = original_data if isinstance(original_data, dict) else {}
+        if not any(str(given.get(key) or "").strip() for key in ("email", "phone")):
             raise ma.ValidationError("give an e-mail address or a phone number", "email")
 
 

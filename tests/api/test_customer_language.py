@@ -65,3 +65,10 @@ def test_a_language_the_api_does_not_speak_is_refused_by_name(client):
     response = client.post("/api/v1/public/tickets", json={**ENGLISH, "email": "x@example.test", "language": "fr"})
     assert response.status_code == 422, response.json
     assert "language" in str(response.json["error"]["fields"]), response.json
+
+
+def test_every_contact_and_field_error_comes_in_one_answer(client):
+    response = client.post("/api/v1/public/tickets", json={"name": "Wang", "description": "Broken"})
+    assert response.status_code == 422
+    fields = str(response.json["error"]["fields"])
+    assert "subject" in fields and "e-mail address or a phone number" in fields, response.json

@@ -124,3 +124,27 @@ def test_the_language_switch_and_accept_language(client, file_on_form):
     assert "告诉我们遇到了什么问题" in page and '<html lang="zh-CN">' in page
     number, _path = file_on_form()
     assert _ticket(number).customer.language == "zh_CN"  # mail follows the language filed in
+
+
+def test_every_form_error_comes_in_one_answer(client):
+    # A missing subject and no way to reach the customer: both named at once,
+    # not the contact only after the subject was fixed.
+    token = csrf_of(client.get("/").text)
+    response = client.post("/", data={"csrf_token": token, "subject": "", "description": "Broken", "name": "Wang"})
+    assert response.status_code == 422
+    assert re.search(r'id="subject-error">This field is required\.', response.text)
+    assert re.search(r'id="email-error">Give an e-mail address or a phone number\.<', response.text)
+    # A malformed address is its own error, not also "give an e-mail address".
+    bad = client.post("/", data={"csrf_token": token, "subject": "S", "description": "D", "name": "W",
+                                 "email": "not-an-address"})
+    assert re.search(r'id="email-error">Not a valid e-mail address\.<', bad.text)
+    assert db.session.scalars(select(Ticket)).all() == []
+
+
+def test_customer_pages_carry_no_staff_links(client, file_on_form, staff_login):
+    # The API's documentation is for staff and integrators: linked from the console only.
+    number, path = file_on_form()
+    for page in ("/", path):
+        assert "/api/v1/docs" not in client.get(page).text, page
+    staff_login("agent")
+    assert "/api/v1/docs" in client.get("/console/").text
