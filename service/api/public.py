@@ -24,6 +24,7 @@ from service.links import tracking_url
 from service.models import KINDS
 from service.reads import listing
 from service.reads.panels import tracking_panels
+from service.reads.timeline import customer_timeline
 from service.usecases import messages, opening, tickets, tracking
 
 blp = Blueprint("public", __name__, url_prefix="/api/v1/public",
@@ -77,6 +78,15 @@ class PublicPanelOut(ma.Schema):
     url_label = fields.String(allow_none=True)
 
 
+class TimelineEntryOut(ma.Schema):
+    kind = fields.String(metadata={"description": "message, resolution (one proposed before the current one) "
+                                                  "or rejection (the customer's reason for not accepting one)"})
+    author = fields.String(metadata={"description": "customer or staff"})
+    body = fields.String()
+    at = when()
+    followup = fields.String(allow_none=True, metadata={"description": "the case opened by a late rejection"})
+
+
 class PublicTicketOut(ma.Schema):
     number = fields.String()
     kind = fields.String()
@@ -91,6 +101,8 @@ class PublicTicketOut(ma.Schema):
     resolved_at = when(allow_none=True)
     closed_at = when(allow_none=True)
     messages = fields.List(fields.Nested(PublicMessageOut))
+    timeline = fields.List(fields.Nested(TimelineEntryOut), metadata={
+        "description": "messages, earlier resolutions and the customer's reasons for rejecting, oldest first"})
     panels = fields.List(fields.Nested(PublicPanelOut))
 
 
@@ -125,6 +137,7 @@ def _public_view(ticket) -> dict:
         "messages": [{"author": m.author_type if m.author_type == "customer" else "staff",
                       "body": m.body, "created_at": m.created_at}
                      for m in listing.ticket_messages(ticket, include_internal=False)],
+        "timeline": customer_timeline(ticket),
         # A plugin's panel that failed is left out here (the web page shows a placeholder).
         "panels": [p for p in tracking_panels(ticket) if not p["failed"]],
     }

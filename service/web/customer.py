@@ -36,7 +36,7 @@ from service.domain.workflow import STEP_OF_STATUS
 from service.extensions import db, limiter
 from service.languages import normalise
 from service.models import KINDS, Category
-from service.reads import listing
+from service.reads.timeline import customer_timeline
 from service.usecases import messages, opening, tickets, tracking
 from service.web.pages import (
     error_message,
@@ -129,13 +129,13 @@ def filed():
 
 @bp.route("/track/<token>")
 def track(token):
-    """The tracking page: the four steps, public messages, reply, answer, plugin panels."""
+    """The tracking page: the four steps, the timeline (public messages,
+    earlier resolutions, the customer's reasons), reply, answer, plugin panels."""
     ticket = tracking.ticket_for_token(token)
     return render_template(
         "web/customer/track.html", ticket=ticket, token=token, steps=STEPS,
         step=STEP_OF_STATUS[ticket.status],
-        messages=listing.ticket_messages(ticket, include_internal=False),
-        panels=tracking_panels(ticket), errors={})
+        timeline=customer_timeline(ticket), panels=tracking_panels(ticket), errors={})
 
 
 @bp.route("/track/<token>/reply", methods=["POST"])

@@ -347,7 +347,9 @@ def test_the_public_view_shows_nothing_private(client, make_staff, file_ticket, 
     assert view.json["resolution"] == "Delivered today."
     assert set(view.json) == {"number", "kind", "category", "subject", "status", "step", "resolution",
                               "can_answer_resolution", "can_reply", "created_at", "resolved_at", "closed_at",
-                              "messages", "panels"}
+                              "messages", "timeline", "panels"}
+    assert [(e["kind"], e["author"], e["body"]) for e in view.json["timeline"]] == [
+        ("message", "staff", "We are on it.")]  # no note; the current resolution is shown on its own
     assert view.json["panels"] == []  # no builtin plugin shows a customer panel for this ticket
     # The staff side does see the note, so the check above is not vacuous.
     assert note in client.get(f"/api/v1/tickets/{number}/messages", headers=agent).get_data(as_text=True)

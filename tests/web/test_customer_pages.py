@@ -148,3 +148,58 @@ def test_customer_pages_carry_no_staff_links(client, file_on_form, staff_login):
         assert "/api/v1/docs" not in client.get(page).text, page
     staff_login("agent")
     assert "/api/v1/docs" in client.get("/console/").text
+
+
+def test_the_timeline_keeps_earlier_resolutions_and_the_customers_reasons(client, file_on_form, agent, act):
+    number, path = file_on_form()
+    for action, fields in (("confirm", {"department": "logistics"}), ("start", {}),
+                           ("resolve", {"resolution": "We sent a new power cable."})):
+        act(agent, number, action, **fields)
+    token = csrf_of(client.get(path + "/reject").text)
+    client.post(path + "/reject", data={"csrf_token": token, "reason": "The cable was not the problem."})
+    act(agent, number, "wait")  # staff's own steps are not the customer's timeline
+    client.post(path + "/reply", data={"csrf_token": token, "body": "The fan still rattles."})
+    act(agent, number, "resolve", resolution="A technician replaced the fan.")
+
+    page = client.get(path).text
+    timeline = page[page.index('id="messages"'):]
+    earlier = timeline.index("We sent a new power cable.")
+    reason = timeline.index("The cable was not the problem.")
+    reply = timeline.index("The fan still rattles.")
+    assert earlier < reason < reply, "oldest first"
+    assert "Earlier resolution" in timeline and "You did not accept the resolution" in timeline
+    # The current resolution is shown once, above, with the answer buttons.
+    assert page.count("A technician replaced the fan.") == 1 and 'id="accept"' in page
+
+    # The same timeline in the public API, for apps.
+    api = client.get(f"/api/v1/public/tickets/{path.rsplit('/', 1)[1]}").json
+    assert [(e["kind"], e["author"], e["body"]) for e in api["timeline"]] == [
+        ("resolution", "staff", "We sent a new power cable."),
+        ("rejection", "customer", "The cable was not the problem."),
+        ("message", "customer", "The fan still rattles."),
+    ]
+    assert api["resolution"] == "A technician replaced the fan."
+    # Staff's reasons stay theirs: a reopen by an agent adds nothing the customer reads.
+    act(agent, number, "reopen", reason="Supervisor wants a second look at the wiring.")
+    assert "second look" not in client.get(path).text
+    assert "second look" not in str(client.get(f"/api/v1/public/tickets/{path.rsplit('/', 1)[1]}").json)
+
+
+def test_the_timeline_in_chinese(client, file_on_form, agent, act):
+    client.post("/lang/zh_CN", data={"csrf_token": csrf_of(client.get("/").text), "back": "/"})
+    number, path = file_on_form()
+    for action, fields in (("confirm", {"department": "logistics"}), ("start", {}),
+                           ("resolve", {"resolution": "已补发新配件。"})):
+        act(agent, number, action, **fields)
+    token = csrf_of(client.get(path + "/reject").text)
+    client.post(path + "/reject", data={"csrf_token": token, "reason": "配件型号不对。"})
+    act(agent, number, "resolve", resolution="已上门更换。")
+    page = client.get(path).text
+    assert "之前的处理结果" in page and "您未接受处理结果" in page and "配件型号不对。" in page
+
+
+def test_the_customer_sees_times_with_their_zone(client, file_on_form):
+    _number, path = file_on_form()
+    assert re.search(r'<time datetime="[^"]+">\d{4}-\d\d-\d\d \d\d:\d\d China Standard Time</time>', client.get(path).text)
+    client.post("/lang/zh_CN", data={"csrf_token": csrf_of(client.get("/").text), "back": "/"})
+    assert re.search(r'\d\d:\d\d 中国标准时间</time>', client.get(path).text)
