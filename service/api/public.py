@@ -57,11 +57,16 @@ class PublicTicketIn(ma.Schema):
             raise ma.ValidationError("give an e-mail address or a phone number", "email")
 
 
+REPLY_BY = {"description": "when the team will have answered at the latest (the SLA's first response), "
+                           "while the case waits for it; else null"}
+
+
 class FiledOut(ma.Schema):
     number = fields.String()
     token = fields.String(metadata={"description": "private tracking token; keep it secret"})
     tracking_url = fields.String()
     status = fields.String()
+    reply_by = when(allow_none=True, metadata=REPLY_BY)
 
 
 class PublicMessageOut(ma.Schema):
@@ -95,6 +100,7 @@ class PublicTicketOut(ma.Schema):
     status = fields.String()
     step = fields.String()
     resolution = fields.String(allow_none=True)
+    reply_by = when(allow_none=True, metadata=REPLY_BY)
     can_answer_resolution = fields.Boolean()
     can_reply = fields.Boolean()
     created_at = when()
@@ -126,11 +132,17 @@ class ResolutionAnswerOut(ma.Schema):
     followup = fields.Nested(FollowupOut, allow_none=True)
 
 
+def _reply_by(ticket):
+    # Promised only while the case waits for its first answer (confirming it).
+    return ticket.first_response_due if ticket.status == "new" else None
+
+
 def _public_view(ticket) -> dict:
     return {
         "number": ticket.number, "kind": ticket.kind, "category": ticket.category.code,
         "subject": ticket.subject, "status": ticket.status, "step": STEP_OF_STATUS[ticket.status],
         "resolution": ticket.resolution if ticket.status in ("resolved", "closed") else None,
+        "reply_by": _reply_by(ticket),
         "can_answer_resolution": ticket.status == "resolved",
         "can_reply": ticket.status not in ("closed", "cancelled"),
         "created_at": ticket.created_at, "resolved_at": ticket.resolved_at, "closed_at": ticket.closed_at,
@@ -175,7 +187,7 @@ def file_ticket(data):
     ticket, token = opening.open_ticket(data, Actor("customer", name=contact["name"]), channel="web",
                                         request_key=key and f"api:{key}")
     return {"number": ticket.number, "token": token, "status": ticket.status,
-            "tracking_url": tracking_url(token)}
+            "tracking_url": tracking_url(token), "reply_by": _reply_by(ticket)}
 
 
 @blp.route("/tickets/<token>", methods=["GET"])

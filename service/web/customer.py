@@ -8,6 +8,7 @@ in customer mail.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 import marshmallow as ma
 from flask import (
@@ -108,7 +109,7 @@ def file():
     else:
         # Post/redirect/get: the token is shown once, from the session, and
         # never lands in the browser history as a form resubmission.
-        session["filed"] = {"number": ticket.number, "token": token}
+        session["filed"] = {"number": ticket.number, "token": token, "reply_by": _iso(ticket.first_response_due)}
         return redirect(url_for("web.filed"))
     if "remedy.text" in errors:
         errors["remedy"] = errors.pop("remedy.text")
@@ -122,9 +123,15 @@ def filed():
     done = session.pop("filed", None)
     if not done:
         return redirect(url_for("web.form"))
+    reply_by = done.get("reply_by")
     return render_template("web/customer/filed.html", number=done["number"],
                            url=url_for("web.track", token=done["token"], _external=True),
-                           token=done["token"])
+                           token=done["token"], reply_by=datetime.fromisoformat(reply_by) if reply_by else None)
+
+
+def _iso(value: datetime | None) -> str | None:
+    # The session cookie keeps text; the confirmation reads it back once.
+    return value.isoformat() if value is not None else None
 
 
 @bp.route("/track/<token>")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from service.extensions import db
-from service.models import Customer
+from service.models import Customer, Ticket
+from service.models.ticket import parse_number
 
 CHINESE = {"name": "客户甲", "subject": "空调不制冷", "description": "新买的空调开了一个小时还是不制冷，请尽快派人来看看。"}
 ENGLISH = {"name": "Jane Roe", "subject": "Air conditioner does not cool",
@@ -72,3 +73,11 @@ def test_every_contact_and_field_error_comes_in_one_answer(client):
     assert response.status_code == 422
     fields = str(response.json["error"]["fields"])
     assert "subject" in fields and "e-mail address or a phone number" in fields, response.json
+
+
+def test_filing_answers_when_to_expect_a_reply(client):
+    response = client.post("/api/v1/public/tickets", json={**ENGLISH, "email": "when@example.test"})
+    assert response.status_code == 201
+    ticket = db.session.query(Ticket).filter(Ticket.id == parse_number(response.json["number"])).one()
+    assert ticket.first_response_due is not None
+    assert response.json["reply_by"] == ticket.first_response_due.isoformat()  # the SLA's time

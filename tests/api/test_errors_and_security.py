@@ -345,7 +345,7 @@ def test_the_public_view_shows_nothing_private(client, make_staff, file_ticket, 
         assert secret not in text, secret
     assert [m["author"] for m in view.json["messages"]] == ["staff"]
     assert view.json["resolution"] == "Delivered today."
-    assert set(view.json) == {"number", "kind", "category", "subject", "status", "step", "resolution",
+    assert set(view.json) == {"number", "kind", "category", "subject", "status", "step", "resolution", "reply_by",
                               "can_answer_resolution", "can_reply", "created_at", "resolved_at", "closed_at",
                               "messages", "timeline", "panels"}
     assert [(e["kind"], e["author"], e["body"]) for e in view.json["timeline"]] == [

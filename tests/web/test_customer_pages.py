@@ -203,3 +203,27 @@ def test_the_customer_sees_times_with_their_zone(client, file_on_form):
     assert re.search(r'<time datetime="[^"]+">\d{4}-\d\d-\d\d \d\d:\d\d China Standard Time</time>', client.get(path).text)
     client.post("/lang/zh_CN", data={"csrf_token": csrf_of(client.get("/").text), "back": "/"})
     assert re.search(r'\d\d:\d\d 中国标准时间</time>', client.get(path).text)
+
+
+def test_the_customer_is_told_when_to_expect_an_answer(client, agent, act):
+    token = csrf_of(client.get("/").text)
+    filed = client.post("/", data={"csrf_token": token, "subject": "Oven door", "description": "The door will not close.",
+                                   "name": "Zhou", "email": "zhou@example.test"}, follow_redirects=True)
+    promise = re.search(r'<p id="reply-by">We will get back to you by <time datetime="([^"]+)">[^<]+ China Standard '
+                        r'Time</time>\.</p>', filed.text)
+    assert promise, filed.text
+    number = re.search(r'id="ticket-number">([^<]+)<', filed.text).group(1)
+    ticket = _ticket(number)
+    assert ticket.first_response_due is not None
+    assert promise.group(1) == ticket.first_response_due.isoformat()  # the SLA's own time, not a guess
+    path = re.search(r'id="tracking-link" href="http://[^/]+(/track/[^"]+)"', filed.text).group(1)
+    assert 'id="reply-by"' in client.get(path).text
+    api = client.get(f"/api/v1/public/tickets/{path.rsplit('/', 1)[1]}").json
+    assert api["reply_by"] == ticket.first_response_due.isoformat()
+    act(agent, number, "confirm", department="logistics")  # answered: nothing more to promise
+    assert 'id="reply-by"' not in client.get(path).text
+    assert client.get(f"/api/v1/public/tickets/{path.rsplit('/', 1)[1]}").json["reply_by"] is None
+    client.post("/lang/zh_CN", data={"csrf_token": token, "back": "/"})
+    zh = client.post("/", data={"csrf_token": token, "subject": "烤箱门", "description": "烤箱门关不上。",
+                                "name": "周", "email": "zhou2@example.test"}, follow_redirects=True)
+    assert re.search(r'我们会在 <time datetime="[^"]+">[^<]+ 中国标准时间</time> 之前回复您。', zh.text), zh.text
