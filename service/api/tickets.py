@@ -1,9 +1,11 @@
 """Staff ticket endpoints: load -> use case -> dump."""
 from __future__ import annotations
 
+import marshmallow as ma
 from flask import request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import fields
 
 from service.api.schemas import (
     AttachmentOut,
@@ -27,7 +29,7 @@ from service.reads.listed import shown_ticket
 from service.reads.lookup import ticket_by_number
 from service.reads.panels import ticket_panels as panels_of
 from service.reads.read_only import read_only
-from service.usecases import messages, opening, remedies, tickets
+from service.usecases import messages, opening, recovery, remedies, tickets
 from service.usecases.auth import authenticate, current_staff, require_role
 
 blp = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets",
@@ -136,6 +138,23 @@ class TicketMessages(MethodView):
     def post(self, data, number):
         """Reply to the customer, or add an internal note (``internal: true``)."""
         return messages.add_message(number, data["body"], Actor.staff(current_staff()), data["internal"])
+
+
+class NewLinkOut(ma.Schema):
+    tracking_url = fields.String(metadata={"description": "the customer's new link (read it out on the phone); "
+                                                          "earlier links stop working"})
+    mailed = fields.Boolean(metadata={"description": "true when it was also mailed to the customer's address"})
+
+
+@blp.route("/<number>/tracking-link", methods=["POST"])
+@require_role("agent")
+@blp.response(201, NewLinkOut)
+def new_tracking_link(number):
+    """Give the customer a new link to follow the ticket (they lost theirs):
+    the old links stop working; the new one is mailed when the customer has
+    an e-mail address, and answered here to read out on the phone."""
+    url, mailed = recovery.send_new_link(ticket_by_number(number), Actor.staff(current_staff()))
+    return {"tracking_url": url, "mailed": mailed}
 
 
 @blp.route("/<number>/history", methods=["GET"])

@@ -38,7 +38,7 @@ from service.extensions import db, limiter
 from service.languages import normalise
 from service.models import KINDS, Category
 from service.reads.timeline import customer_timeline
-from service.usecases import messages, opening, tickets, tracking
+from service.usecases import messages, opening, recovery, tickets, tracking
 from service.web.pages import (
     error_message,
     field_errors,
@@ -132,6 +132,25 @@ def filed():
 def _iso(value: datetime | None) -> str | None:
     # The session cookie keeps text; the confirmation reads it back once.
     return value.isoformat() if value is not None else None
+
+
+@bp.route("/find", methods=["GET", "POST"])
+@limiter.limit(_public_limit, methods=["POST"])
+def find():
+    """Find my case: the case number and the e-mail or phone on it; the link
+    goes by mail (``service.usecases.recovery``). Every request that names a
+    number and a contact gets the same answer."""
+    values = {k: request.form.get(k, "").strip() for k in ("number", "contact")}
+    errors, asked = {}, False
+    if request.method == "POST":
+        for key in ("number", "contact"):
+            if not values[key]:
+                errors[key] = [_("This field is required.")]
+        if not errors:
+            recovery.request_link(values["number"], values["contact"])
+            asked = True
+    return render_template("web/customer/find.html", values=values, errors=errors,
+                           asked=asked), (422 if errors else 200)
 
 
 @bp.route("/track/<token>")

@@ -89,15 +89,25 @@ def send_staff_alerts(alerts: list[dict]) -> dict:
     return results
 
 
-def send_notice(ticket_id: int, notice: str, version: int, message_id: int | None = None) -> str:
+def mail_link(ticket: Ticket, request: str) -> None:
+    """Mail the customer of ``ticket`` the link to follow it (notice ``link``),
+    after the current transaction commits; ``request`` tells one asking from
+    another (each is sent once, however often its job runs)."""
+    if ticket.customer is not None and ticket.customer.email:
+        jobs.enqueue("mail.notice", ticket_id=ticket.id, notice="link", version=ticket.version, request=request)
+
+
+def send_notice(ticket_id: int, notice: str, version: int, message_id: int | None = None,
+                request: str | None = None) -> str:
     """The ``mail.notice`` job: mail the customer of ticket ``ticket_id`` about ``notice``.
 
-    Sends once per (ticket, notice, version or message). Returns what happened.
+    Sends once per (ticket, notice, and the message, the request or else the
+    ticket's version). Returns what happened.
     """
     ticket = db.session.get(Ticket, ticket_id)
     if ticket is None or ticket.customer is None or not ticket.customer.email:
         return "no recipient"
-    key = f"mail:{ticket_id}:{notice}:{message_id or version}"
+    key = f"mail:{ticket_id}:{notice}:{message_id or (request and f'r{request}') or version}"
     with effects.effect_once(key) as go:
         if not go:
             return "already sent"
