@@ -20,7 +20,7 @@ from service.extensions import db
 from service.models import PRIORITIES, Category, Department, Staff
 from service.models.base import utcnow
 from service.reads.lookup import ticket_by_number
-from service.usecases import messages, remedies, tickets
+from service.usecases import messages, recovery, remedies, tickets
 from service.web.i18n import label
 from service.web.insights import customer_summary, event_details, timeline
 from service.web.pages import error_message, field_errors, register_error_pages
@@ -129,6 +129,20 @@ def message(number):
     else:
         flash(_("Note added.") if internal else _("Reply sent."), "ok")
     return _back(number, "#timeline")
+
+
+@bp.route("/<number>/tracking-link", methods=["POST"])
+@require_staff("agent")
+def tracking_link(number):
+    """A new tracking link for a customer who lost theirs (a caller, usually):
+    mailed when they have an address, else shown to read out."""
+    url, mailed = recovery.send_new_link(ticket_by_number(number), Actor.staff(console_staff()))
+    if mailed:
+        flash(_("A new link was mailed to the customer. Earlier links no longer work."), "ok")
+    else:
+        flash(_("The customer has no e-mail address: read them this link (earlier links no longer work): "
+                "%(url)s", url=url), "ok")
+    return _back(number, "#customer-h")
 
 
 @bp.route("/<number>/edit", methods=["POST"])

@@ -106,3 +106,33 @@ def test_a_phone_only_caller_gets_a_link_to_read_out(client, agent, file_ticket,
 def test_customers_cannot_send_links_through_the_staff_api(client, file_ticket):
     filed = file_ticket()
     assert client.post(f"/api/v1/tickets/{filed['number']}/tracking-link").status_code == 401
+
+
+def test_the_console_sends_a_new_link_or_shows_one_to_read_out(client, staff_login, file_ticket, kefu_mail):
+    mailed = file_ticket(email="console.caller@example.test")
+    phone_only = file_ticket(email=None, phone="+86 138 0000 3333")
+    staff_login("agent")
+    page = client.get(f"/console/tickets/{mailed['number']}").text
+    assert 'id="new-tracking-link"' in page
+    answer = client.post(f"/console/tickets/{mailed['number']}/tracking-link",
+                         data={"csrf_token": csrf_of(page)}, follow_redirects=True)
+    assert "A new link was mailed to the customer." in answer.text
+    assert len(kefu_mail.find(to="console.caller@example.test", notice="link")) == 1
+    assert client.get(f"/track/{mailed['token']}").status_code == 404  # the old link stopped
+    page = client.get(f"/console/tickets/{phone_only['number']}").text
+    answer = client.post(f"/console/tickets/{phone_only['number']}/tracking-link",
+                         data={"csrf_token": csrf_of(page)}, follow_redirects=True)
+    shown = re.search(r"read them this link \(earlier links no longer work\): http://[^/\s]+(/track/[^\s<]+)",
+                      answer.text)
+    assert shown and client.get(shown.group(1)).status_code == 200
+
+
+def test_the_console_button_needs_the_csrf_token_and_an_agent(client, staff_login, file_ticket):
+    filed = file_ticket()
+    assert client.post(f"/console/tickets/{filed['number']}/tracking-link").status_code == 400  # no CSRF token
+    staff_login("finance")
+    page = client.get(f"/console/tickets/{filed['number']}").text
+    assert 'id="new-tracking-link"' not in page
+    answer = client.post(f"/console/tickets/{filed['number']}/tracking-link", data={"csrf_token": csrf_of(page)})
+    assert answer.status_code == 403
+    assert client.get(f"/track/{filed['token']}").status_code == 200  # nothing was changed
