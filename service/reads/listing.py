@@ -100,22 +100,22 @@ def list_tickets(filters: dict, limit: int, cursor: str | None = None) -> tuple[
     list shows, in one query), not ORM objects.
     """
     filtered = filtered_tickets(filters, listing_select()) if filters else None
-    rows, last = _keyset_page(filtered, _plain_ticket_page, Ticket, limit, cursor)
+    # Plain column rows: read past the ORM (isolation.core_connection).
+    rows, last = _keyset_page(filtered, _plain_ticket_page, Ticket, limit, cursor,
+                              execute=core_connection(db.session).execute)
     return [ListedTicket.of(row) for row in rows], encode_cursor(last.id) if last is not None else None
 
 
-def _keyset_page(filtered, plain, model, limit: int, cursor: str | None):
+def _keyset_page(filtered, plain, model, limit: int, cursor: str | None, execute=None):
     """One keyset page, newest (highest id) first: ``(rows, last)``, where
     ``last`` is the page's last row when there is a next page (else None).
     ``filtered``: the statement to page, or None for the plain list, whose
-    statement ``plain(limit, after)`` builds once per page size."""
+    statement ``plain(limit, after)`` builds once per page size. ``execute``
+    runs it (default ``db.session.execute``, which entity rows need)."""
     after = decode_cursor(cursor) if cursor else None
     stmt = (plain(limit, after is not None) if filtered is None
             else _paged(filtered, model, limit, after is not None))
-    params = {} if after is None else {"after": after}
-    # Column rows (tickets) run past the ORM; entity rows (customers) need it.
-    execute = db.session.execute if model is not Ticket else core_connection(db.session).execute
-    rows = execute(stmt, params).all()
+    rows = (execute or db.session.execute)(stmt, {} if after is None else {"after": after}).all()
     return rows[:limit], rows[limit - 1] if len(rows) > limit else None
 
 

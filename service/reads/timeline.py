@@ -38,6 +38,13 @@ class Entry:
     followup: str | None = None
 
 
+def reply_by(ticket: Ticket) -> datetime | None:
+    """When the customer is promised a first answer: the SLA's first-response
+    time while the case waits to be confirmed (answering it is confirming
+    it), else None."""
+    return ticket.first_response_due if ticket.status == "new" else None
+
+
 def customer_timeline(ticket: Ticket) -> list[Entry]:
     """The entries of ``ticket``'s timeline for its customer, oldest first
     (see the module). The current resolution is not among them: pages show

@@ -76,9 +76,7 @@ def send_new_link(ticket: Ticket, actor: Actor) -> tuple[str, bool]:
     Returns the link (to read out on the phone) and whether it was mailed."""
     with UnitOfWork() as uow:
         token = tracking.issue_token(ticket)
-        mailed = bool(ticket.customer is not None and ticket.customer.email)
+        mailed = mail_link(ticket, secrets.token_hex(8))
         history.record(ticket, actor, SENT, by="staff", mailed=mailed)
-        if mailed:
-            mail_link(ticket, secrets.token_hex(8))
         uow.commit()
     return tracking_url(token), mailed

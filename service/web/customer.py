@@ -37,7 +37,7 @@ from service.domain.workflow import STEP_OF_STATUS
 from service.extensions import db, limiter
 from service.languages import normalise
 from service.models import KINDS, Category
-from service.reads.timeline import customer_timeline
+from service.reads.timeline import customer_timeline, reply_by
 from service.usecases import messages, opening, recovery, tickets, tracking
 from service.web.pages import (
     error_message,
@@ -109,7 +109,7 @@ def file():
     else:
         # Post/redirect/get: the token is shown once, from the session, and
         # never lands in the browser history as a form resubmission.
-        session["filed"] = {"number": ticket.number, "token": token, "reply_by": _iso(ticket.first_response_due)}
+        session["filed"] = {"number": ticket.number, "token": token, "reply_by": _iso(reply_by(ticket))}
         return redirect(url_for("web.filed"))
     if "remedy.text" in errors:
         errors["remedy"] = errors.pop("remedy.text")
@@ -160,7 +160,7 @@ def track(token):
     ticket = tracking.ticket_for_token(token)
     return render_template(
         "web/customer/track.html", ticket=ticket, token=token, steps=STEPS,
-        step=STEP_OF_STATUS[ticket.status],
+        step=STEP_OF_STATUS[ticket.status], reply_by=reply_by(ticket),
         timeline=customer_timeline(ticket), panels=tracking_panels(ticket), errors={})
 
 

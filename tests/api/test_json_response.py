@@ -68,7 +68,6 @@ def test_an_unencodable_value_is_still_refused(app):
         app.json.response({"surrogate": "\ud800"})
 
 
-@pytest.mark.parametrize("overrides", [{"DEBUG": True}])
 def test_debug_answers_stay_pretty_printed(app):
     app.debug = True
     with app.app_context():

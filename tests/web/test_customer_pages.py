@@ -150,13 +150,24 @@ def test_customer_pages_carry_no_staff_links(client, file_on_form, staff_login):
     assert "/api/v1/docs" in client.get("/console/").text
 
 
+def _first_resolution(act, agent, number, resolution):
+    """Walk a new ticket to its first resolution (confirm, start, resolve)."""
+    for action, fields in (("confirm", {"department": "logistics"}), ("start", {}),
+                           ("resolve", {"resolution": resolution})):
+        act(agent, number, action, **fields)
+
+
+def _reject(client, path, reason) -> str:
+    """The customer rejects the resolution on the page; returns the form's CSRF token."""
+    token = csrf_of(client.get(path + "/reject").text)
+    client.post(path + "/reject", data={"csrf_token": token, "reason": reason})
+    return token
+
+
 def test_the_timeline_keeps_earlier_resolutions_and_the_customers_reasons(client, file_on_form, agent, act):
     number, path = file_on_form()
-    for action, fields in (("confirm", {"department": "logistics"}), ("start", {}),
-                           ("resolve", {"resolution": "We sent a new power cable."})):
-        act(agent, number, action, **fields)
-    token = csrf_of(client.get(path + "/reject").text)
-    client.post(path + "/reject", data={"csrf_token": token, "reason": "The cable was not the problem."})
+    _first_resolution(act, agent, number, "We sent a new power cable.")
+    token = _reject(client, path, "The cable was not the problem.")
     act(agent, number, "wait")  # staff's own steps are not the customer's timeline
     client.post(path + "/reply", data={"csrf_token": token, "body": "The fan still rattles."})
     act(agent, number, "resolve", resolution="A technician replaced the fan.")
@@ -188,11 +199,8 @@ def test_the_timeline_keeps_earlier_resolutions_and_the_customers_reasons(client
 def test_the_timeline_in_chinese(client, file_on_form, agent, act):
     client.post("/lang/zh_CN", data={"csrf_token": csrf_of(client.get("/").text), "back": "/"})
     number, path = file_on_form()
-    for action, fields in (("confirm", {"department": "logistics"}), ("start", {}),
-                           ("resolve", {"resolution": "已补发新配件。"})):
-        act(agent, number, action, **fields)
-    token = csrf_of(client.get(path + "/reject").text)
-    client.post(path + "/reject", data={"csrf_token": token, "reason": "配件型号不对。"})
+    _first_resolution(act, agent, number, "已补发新配件。")
+    _reject(client, path, "配件型号不对。")
     act(agent, number, "resolve", resolution="已上门更换。")
     page = client.get(path).text
     assert "之前的处理结果" in page and "您未接受处理结果" in page and "配件型号不对。" in page

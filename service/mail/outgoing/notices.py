@@ -89,12 +89,15 @@ def send_staff_alerts(alerts: list[dict]) -> dict:
     return results
 
 
-def mail_link(ticket: Ticket, request: str) -> None:
+def mail_link(ticket: Ticket, request: str) -> bool:
     """Mail the customer of ``ticket`` the link to follow it (notice ``link``),
     after the current transaction commits; ``request`` tells one asking from
-    another (each is sent once, however often its job runs)."""
-    if ticket.customer is not None and ticket.customer.email:
-        jobs.enqueue("mail.notice", ticket_id=ticket.id, notice="link", version=ticket.version, request=request)
+    another (each is sent once, however often its job runs). False, and
+    nothing queued, when the customer has no e-mail address."""
+    if ticket.customer is None or not ticket.customer.email:
+        return False
+    jobs.enqueue("mail.notice", ticket_id=ticket.id, notice="link", version=ticket.version, request=request)
+    return True
 
 
 def send_notice(ticket_id: int, notice: str, version: int, message_id: int | None = None,
