@@ -62,8 +62,10 @@ from service.hooks import plugins as _plugins
 from service.hooks.plugin_settings import settings_of as plugin_settings
 from service.hooks.specs import collector, decider, notification
 from service.hooks.types import (
+    AdminPage,
     ChartSeries,
     ChartSpec,
+    CustomerSection,
     JobDeclaration,
     Opening,
     OpeningChanges,
@@ -341,7 +343,7 @@ def public_rate_limit(blueprint_or_view):
 __all__ = [
     # markers and shapes
     "hookimpl", "notification", "decider", "collector",
-    "ChartSeries", "ChartSpec", "JobDeclaration", "Opening", "OpeningChanges", "PanelRow", "Refusal",
+    "AdminPage", "ChartSeries", "ChartSpec", "CustomerSection", "JobDeclaration", "Opening", "OpeningChanges", "PanelRow", "Refusal",
     "RemedyDecision", "SlaTargets", "TicketChange", "TicketDraft", "TicketPanel", "TrackingPanel",
     # errors
     "KefuError", "NotFound", "Unauthorized", "Forbidden", "Conflict", "StaleVersion", "ValidationFailed",

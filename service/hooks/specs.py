@@ -43,7 +43,9 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from service.hooks.types import (
+    AdminPage,
     ChartSpec,
+    CustomerSection,
     JobDeclaration,
     Opening,
     Refusal,
@@ -478,6 +480,41 @@ def ticket_panels(ticket: Ticket, staff: Staff) -> TicketPanel | list[TicketPane
         restricted data).
     :return: a ``TicketPanel`` ``{"key": str, "title": str, "rows": [PanelRow,
         ...]}`` (or ``"data"``: any JSON), a list of them, or None.
+    """
+
+
+@collector
+def customer_sections(customer: Customer, staff: Staff) -> CustomerSection | list[CustomerSection] | None:
+    """Add sections to the console's customer profile (customer 360).
+
+    Called each time a customer's profile (``/console/customers/{id}``) is
+    shown to staff; must be quick and must only read. A section that raises
+    or is malformed shows as "plugin NAME could not show this"; the profile
+    still renders.
+
+    :param customer: the customer shown.
+    :param staff: the ``Staff`` viewing it (check roles before showing
+        restricted data: credit figures are for finance, supervisors and
+        admins).
+    :return: a ``CustomerSection`` ``{"key": str, "title": str, "rows":
+        [PanelRow, ...]}`` (or ``"data"``: any JSON), drawn like a ticket
+        panel; a list of them, or None.
+    """
+
+
+@collector
+def admin_pages(staff: Staff) -> AdminPage | list[AdminPage] | None:
+    """List the admin pages a plugin serves (from its own blueprint, see
+    ``register_blueprints``) on the console's admin index and navigation.
+
+    Called each time an admin page is shown, for admins only; must be quick.
+    A plugin whose answer raises or is malformed is left out of the list
+    (and recorded on the admin plugins page).
+
+    :param staff: the admin viewing the page.
+    :return: an ``AdminPage`` ``{"key": str, "title": str, "url": str,
+        "summary": str or None}`` (``url`` a path on this site, title and
+        summary translated), a list of them, or None.
     """
 
 

@@ -97,6 +97,27 @@ class TrackingPanel(TypedDict):
     url_label: NotRequired[str | None]
 
 
+class CustomerSection(TypedDict):
+    """``customer_sections``: a titled section on the console's customer
+    profile, drawn like a ticket panel (``rows`` of typed lines, or ``data``)."""
+
+    key: str
+    title: str
+    rows: NotRequired[list[PanelRow]]
+    data: NotRequired[Any]
+
+
+class AdminPage(TypedDict):
+    """``admin_pages``: a page a plugin serves for admins, listed on the
+    console's admin index and its navigation. ``url`` is a path on this site
+    (the plugin's own blueprint); ``summary`` one line saying what it sets."""
+
+    key: str
+    title: str
+    url: str
+    summary: NotRequired[str | None]
+
+
 class ChartSeries(TypedDict):
     name: str
     values: list[int | float | None]

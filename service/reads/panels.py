@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from service.hooks import plugins
 from service.hooks.manager import FAILED
-from service.hooks.types import ChartSpec, TicketPanel, TrackingPanel, check
+from service.hooks.types import AdminPage, ChartSpec, CustomerSection, TicketPanel, TrackingPanel, check
 
 
 def _checker(shape):
@@ -38,6 +38,27 @@ def ticket_panels(ticket, staff) -> list[dict]:
                    {**item, "plugin": plugin, "rows": [_row(r) for r in item.get("rows") or []],
                     "data": item.get("data"), "failed": False})
     return out
+
+
+def customer_sections(customer, staff) -> list[dict]:
+    """``customer_sections`` for ``staff`` viewing ``customer``'s profile,
+    shaped like ``ticket_panels``' answer (a placeholder when one failed)."""
+    out = []
+    for plugin, item in plugins().collect_isolated("customer_sections", check_item=_checker(CustomerSection),
+                                                   customer=customer, staff=staff):
+        out.append(_placeholder(plugin) if item is FAILED else
+                   {**item, "plugin": plugin, "rows": [_row(r) for r in item.get("rows") or []],
+                    "data": item.get("data"), "failed": False})
+    return out
+
+
+def admin_pages(staff) -> list[dict]:
+    """``admin_pages`` for ``staff``: each page with its ``plugin``; a plugin
+    whose answer failed is left out (its failure is counted on the plugins
+    page), and only paths on this site are kept."""
+    return [{**item, "plugin": plugin, "summary": item.get("summary")}
+            for plugin, item in plugins().collect_isolated("admin_pages", check_item=_checker(AdminPage), staff=staff)
+            if item is not FAILED and item["url"].startswith("/") and not item["url"].startswith("//")]
 
 
 def tracking_panels(ticket) -> list[dict]:
