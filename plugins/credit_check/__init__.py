@@ -98,3 +98,13 @@ def demo_data(app):
     from .demo import load
 
     return load()
+
+
+@hookimpl
+def code_label(group, code):
+    """This plugin's name where the core shows who did something."""
+    if group == "plugin" and code == "credit_check":
+        from flask_babel import gettext as _
+
+        return _("Credit checks")
+    return None

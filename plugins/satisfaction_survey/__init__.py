@@ -132,3 +132,11 @@ def demo_data(app):
     from .demo import load
 
     return load()
+
+
+@hookimpl
+def code_label(group, code):
+    """This plugin's name, history actions and their details, translated."""
+    from .labels import label
+
+    return label(group, code)

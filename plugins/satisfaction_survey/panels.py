@@ -18,7 +18,7 @@ def tracking_panel(ticket) -> dict | None:
     survey = open_survey(ticket.id)
     if survey is None:
         return None
-    t = text(survey.language)
+    t = text(staff_language())  # the page's language: the panel sits among its texts
     return {"key": "satisfaction_survey", "title": t["panel_title"], "text": t["panel_text"],
             "url": survey_url(survey), "url_label": t["panel_link"]}
 

@@ -131,3 +131,11 @@ def dashboard_charts(staff):
     from .dashboard import charts
 
     return charts()
+
+
+@hookimpl
+def code_label(group, code):
+    """Tiers, calendars, SLA policy ids and this plugin's name, translated."""
+    from .labels import label
+
+    return label(group, code)

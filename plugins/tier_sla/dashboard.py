@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from service import sdk
 
+from .labels import tier_name
 from .sla_report import compliance
 from .tier_report import report
 
@@ -28,7 +29,7 @@ def charts() -> list[dict]:
                                 for w in weeks]}],
          "unit": "%"},
         {"key": "tiers_by_revenue", "title": _("Customers and revenue by tier (share of all)"), "kind": "bar",
-         "labels": [t["tier"] for t in tiers],
+         "labels": [tier_name(t["tier"]) for t in tiers],
          "series": [{"name": _("Customers"),
                      "values": [round(100 * t["customer_share"], 1) for t in tiers]},
                     {"name": _("Revenue"),

@@ -62,3 +62,13 @@ def register_blueprints(app):
     from .api import blp
 
     return [blp]
+
+
+@hookimpl
+def code_label(group, code):
+    """This plugin's name where the core shows who did something."""
+    if group == "plugin" and code == "webhooks":
+        from flask_babel import gettext as _
+
+        return _("Webhooks")
+    return None

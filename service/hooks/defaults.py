@@ -36,6 +36,12 @@ def satisfaction_class(customer):
 
 
 @hookimpl(trylast=True)
+def code_label(group, code):
+    """The core names its own codes without asking (``service.web.i18n.label``)."""
+    return None
+
+
+@hookimpl(trylast=True)
 def remedy_approval(ticket):
     """Approve up to ``DEFAULT_REMEDY_AUTO_APPROVE`` (minor units); ask a supervisor above."""
     limit = current_app.config["DEFAULT_REMEDY_AUTO_APPROVE"]

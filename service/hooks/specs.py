@@ -317,6 +317,27 @@ def satisfaction_class(customer: Customer) -> str | None:
     """
 
 
+@decider
+def code_label(group: str, code: str) -> str | None:
+    """Name, in the reader's language, a code of yours that the core shows.
+
+    The core shows some values as they are stored: a ticket's or customer's
+    tier (group ``"tier"``), the name of the plugin that wrote a history
+    event or a note (``"plugin"``), the actions and detail keys of the
+    events your plugin records (``"action"``, ``"field"``) and their values
+    (the detail's key as the group: ``"policy"`` for a ``policy`` detail).
+    It names its own codes itself; for any other it asks this decider, once
+    per group and code per request, so it must be quick and only read.
+
+    :param group: what kind of code it is (see above).
+    :param code: the code as stored (``"vip"``, ``"tier_sla"``,
+        ``"tier_sla:v3:vip:business"``).
+    :return: the text to show (translate it: ``flask_babel.gettext`` works
+        here), or None when the code is not yours. The core default answers
+        None, and the code is then shown with its underscores as spaces.
+    """
+
+
 # --------------------------------------------------------------------------
 # COLLECTORS at start: every plugin's part; a failure stops kefu naming the plugin.
 # --------------------------------------------------------------------------

@@ -65,12 +65,35 @@ def logout():
     return redirect(url_for("console_auth.login"))
 
 
-def _timezones() -> list[str]:
-    return sorted(zoneinfo.available_timezones())
+_REGIONS = ("Africa/", "America/", "Antarctica/", "Asia/", "Atlantic/", "Australia/", "Europe/", "Indian/",
+            "Pacific/")
+
+
+def _timezones() -> list[tuple[str, str]]:
+    """The time zones staff choose from, as (IANA name, label in the page's
+    language, e.g. "中国（上海）时间 (UTC+08:00)"), by offset: the regions' cities
+    and UTC, not the legacy aliases (``US/Eastern``, ``PRC``) that name the same zones."""
+    from datetime import datetime
+
+    from babel.dates import get_timezone, get_timezone_location
+    from flask_babel import get_locale
+
+    now = datetime.now()
+    zones = []
+    for name in zoneinfo.available_timezones():
+        if name != "UTC" and not name.startswith(_REGIONS):
+            continue
+        offset = now.astimezone(zoneinfo.ZoneInfo(name)).utcoffset()
+        minutes = int(offset.total_seconds() // 60)
+        text = f"UTC{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+        place = _("Coordinated Universal Time") if name == "UTC" else \
+            get_timezone_location(get_timezone(name), locale=get_locale())
+        zones.append((minutes, f"{place} ({text})", name))
+    return [(name, text) for _minutes, text, name in sorted(zones)]
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@require_staff("agent")
+@require_staff("agent", "finance")
 def settings():
     """The signed-in staff member's language and time zone."""
     staff = console_staff()

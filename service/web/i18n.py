@@ -7,7 +7,7 @@ the staff member's time zone, else ``DEFAULT_TIMEZONE``.
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, has_request_context, session
+from flask import Flask, current_app, g, has_app_context, has_request_context, session
 from flask_babel import Babel, get_locale, refresh
 from flask_babel import lazy_gettext as _l
 
@@ -94,13 +94,31 @@ LABELS = {
 }
 
 
+def known_label(group: str, value) -> str | None:
+    """The translated label of ``value`` in ``group``: the core's own (status,
+    priority, ...), else the plugins' (``code_label`` decider, asked once per
+    group, value and language in a request); None when nobody names it."""
+    if value is None:
+        return None
+    found = LABELS.get(group, {}).get(value)
+    if found is not None:
+        return str(found)
+    if not has_app_context() or "kefu_plugins" not in current_app.extensions:
+        return None
+    asked = g.setdefault("kefu_code_labels", {})
+    key = (group, str(value), str(get_locale()))
+    if key not in asked:
+        answer = current_app.extensions["kefu_plugins"].decide("code_label", group=group, code=str(value))[0]
+        asked[key] = str(answer) if answer else None
+    return asked[key]
+
+
 def label(group: str, value) -> str:
-    """The translated label of ``value`` in ``group`` (status, priority, ...);
-    the value itself when there is none (e.g. a plugin's history action)."""
+    """``known_label``, else the value with its underscores as spaces ("" for None)."""
     if value is None:
         return ""
-    found = LABELS.get(group, {}).get(value)
-    return str(found) if found is not None else str(value).replace("_", " ")
+    found = known_label(group, value)
+    return found if found is not None else str(value).replace("_", " ")
 
 
 def init_app(app: Flask) -> None:

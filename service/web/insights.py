@@ -13,7 +13,7 @@ from service.extensions import db
 from service.models import Customer, Staff, Ticket
 from service.models.base import utcnow
 from service.reads import listing
-from service.web.i18n import label
+from service.web.i18n import known_label, label
 
 # History rows that a message on the timeline already shows.
 _SHOWN_AS_MESSAGES = ("message_added", "note_added")
@@ -36,8 +36,19 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
 def _shown(value, field: str) -> str:
+    from flask_babel import gettext as _
+
+    from service.models import Category, Department
+    from service.web.i18n import local_name
+
     if value is None:
         return "-"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if field in ("category", "department") and isinstance(value, str):
+        model = Category if field == "category" else Department
+        row = db.session.scalars(select(model).where(model.code == value)).first()
+        return local_name(row) if row is not None else value
     if field == "assignee" and isinstance(value, int):
         staff = db.session.get(Staff, value)
         return staff.name if staff else f"#{value}"
@@ -50,6 +61,9 @@ def _shown(value, field: str) -> str:
         return label("status", value)
     if field in ("priority", "kind", "channel") and isinstance(value, str):
         return label(field, value)
+    if isinstance(value, str):
+        # A code has a name (the core's, or a plugin's through ``code_label``); what people wrote has not.
+        return known_label(field, value) or value
     return str(value)
 
 

@@ -1,0 +1,40 @@
+"""Names of tier_sla's codes in the reader's language (``code_label``):
+tiers, calendars, the plugin itself, and SLA policy ids as people read them.
+
+Tiers and calendars are named by operators (``TIER_SHARES``, the policy's
+``calendars``); the builtin ones have translations here, others are shown as
+configured.
+"""
+from __future__ import annotations
+
+import re
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+TIERS = {"vip": _l("VIP"), "major": _l("Major"), "ordinary": _l("Ordinary"), "small": _l("Small"),
+         "A": _l("Class A"), "B": _l("Class B"), "C": _l("Class C")}
+CALENDARS = {"business": _l("business hours"), "24x7": _l("around the clock")}
+_POLICY = re.compile(r"^tier_sla:v(\d+):([^:]+):(.+)$")
+
+
+def tier_name(code: str) -> str:
+    """A tier as shown: the builtin names translated, an operator's own as written."""
+    return str(TIERS.get(code, code))
+
+
+def label(group: str, code: str) -> str | None:
+    """The ``code_label`` answer: None for codes that are not tier_sla's."""
+    if group == "tier":
+        return str(TIERS[code]) if code in TIERS else None
+    if group == "plugin" and code == "tier_sla":
+        return _("Tiers and SLA")
+    if group == "calendar":
+        return str(CALENDARS[code]) if code in CALENDARS else None
+    if group == "policy":
+        found = _POLICY.match(code)
+        if found:
+            version, tier, calendar = found.groups()
+            return _("SLA policy version %(version)s: %(tier)s customers, %(calendar)s", version=version,
+                     tier=tier_name(tier), calendar=str(CALENDARS.get(calendar, calendar)))
+    return None

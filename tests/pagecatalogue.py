@@ -1,0 +1,135 @@
+"""Every page of kefu, for every role, on the demo's data: what the
+bilingual test (tests/web/test_bilingual.py) and the accessibility run
+(tests/browser/test_accessibility.py) walk.
+
+``seed()`` loads the demo (the quick one the tests use) and answers a
+``Catalogue``: for each role (``customer`` for the public pages, then the
+staff roles) the pages that role may open, as (name, path). A page added to
+the app without an entry here fails ``missing_endpoints`` (the bilingual test
+checks it), so the walk stays "every page".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import select
+
+from service.demo import DEMO_LOGINS, load_demo
+from service.extensions import db
+from service.models import Customer, Message, Staff, Ticket
+
+ROLES = ("customer", "agent", "supervisor", "finance", "admin")
+# Pages that are not pages (health probes) or that only redirect.
+NOT_PAGES = frozenset({"health.healthz", "health.readyz", "static"})
+PASSWORDS = {role: password for _email, role, password, _token in DEMO_LOGINS}
+EMAILS = {role: email for email, role, _password, _token in DEMO_LOGINS}
+
+
+@dataclass
+class Catalogue:
+    """The pages of the seeded demo: ``pages[role]`` is a list of
+    ``(name, path)``; ``endpoints`` the Flask endpoints they cover;
+    ``user_data`` the strings people typed, shown as written."""
+
+    pages: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    endpoints: set[str] = field(default_factory=set)
+    user_data: list[str] = field(default_factory=list)
+
+
+def _ticket(**where) -> Ticket:
+    query = select(Ticket).order_by(Ticket.id)
+    for name, value in where.items():
+        query = query.where(getattr(Ticket, name) == value)
+    return db.session.scalars(query.limit(1)).first()
+
+
+def _track_path(ticket: Ticket) -> str:
+    from service.usecases.tracking import mail_token
+
+    return f"/track/{mail_token(ticket)}"
+
+
+def seed() -> Catalogue:
+    """Load the demo into the (empty, migrated) database of the current app
+    and list its pages per role."""
+    load_demo()
+    cat = Catalogue()
+    open_ticket = _ticket(status="in_progress") or _ticket()
+    resolved = _ticket(status="resolved")
+    new = _ticket(status="new")
+    public = [("form", "/"), ("find", "/find"), ("track-new", _track_path(new)),
+              ("track-resolved", _track_path(resolved)),
+              ("answer-accept", _track_path(resolved) + "/accept"),
+              ("answer-reject", _track_path(resolved) + "/reject"), ("login", "/console/login")]
+    cat.endpoints |= {"web.form", "web.find", "web.track", "web.answer", "console_auth.login"}
+    # /filed shows the confirmation of a case this browser filed; the test files one to see it.
+    survey = _survey_path(resolved)
+    if survey:
+        public.append(("survey", survey))
+        cat.endpoints.add("satisfaction_survey_page.page")
+    cat.pages["customer"] = public
+    tickets = [("ticket-open", f"/console/tickets/{open_ticket.number}"),
+               ("ticket-new", f"/console/tickets/{new.number}"),
+               ("ticket-resolved", f"/console/tickets/{resolved.number}"), ("settings", "/console/settings")]
+    agent = [("queue", "/console/")] + [(f"queue-{name}", f"/console/queue/{name}")
+                                        for name in ("mine", "department", "unassigned", "at_risk", "all")] + tickets
+    finance = [("queue", "/console/"), ("queue-remedies", "/console/queue/remedies")] + tickets
+    cat.endpoints |= {"console_queues.queue", "console_ticket.show", "console_auth.settings"}
+    supervisor = agent + [("queue-remedies", "/console/queue/remedies"), ("dashboard", "/console/dashboard")]
+    cat.endpoints.add("dashboard.show")
+    admin = supervisor + [("admin", "/console/admin/"), ("admin-staff", "/console/admin/staff"),
+                          ("admin-departments", "/console/admin/departments"),
+                          ("admin-categories", "/console/admin/categories"),
+                          ("admin-plugins", "/console/admin/plugins"), ("admin-jobs", "/console/admin/jobs")]
+    cat.endpoints |= {"admin.index", "admin.staff", "admin.departments", "admin.categories", "admin.plugins",
+                      "admin.jobs"}
+    cat.pages.update(agent=agent, supervisor=supervisor, finance=finance, admin=admin)
+    cat.user_data = _user_data()
+    return cat
+
+
+def _survey_path(ticket: Ticket) -> str | None:
+    """The survey page of ``ticket``'s resolution, opened for answers (the
+    demo answers its surveys; this one waits for the customer)."""
+    from plugins.satisfaction_survey import surveys, tokens
+
+    survey = surveys.schedule(ticket) or surveys.ticket_surveys(ticket.id)[-1]
+    surveys.open_now(survey.id)
+    return "/survey/" + tokens.token_for(survey)
+
+
+def _user_data() -> list[str]:
+    """Strings people typed, shown as they were written."""
+    texts = []
+    for row in db.session.execute(select(Customer.name, Customer.email, Customer.phone, Customer.external_ref)):
+        texts += list(row)
+    for row in db.session.execute(select(Ticket.subject, Ticket.description, Ticket.resolution, Ticket.number)):
+        texts += list(row)
+    texts += db.session.scalars(select(Message.body)).all()
+    for row in db.session.execute(select(Staff.name, Staff.email)):
+        texts += list(row)
+    return [str(t) for t in texts if t]
+
+
+def missing_endpoints(app, cat: Catalogue) -> set[str]:
+    """GET endpoints of pages (not the API, static files or probes) that the
+    catalogue does not open."""
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if "GET" in rule.methods and not rule.rule.startswith(("/api", "/static")):
+            found.add(rule.endpoint)
+    return found - cat.endpoints - NOT_PAGES - {"web.filed"}
+
+
+def sign_in(client, role: str, language: str) -> None:
+    """Sign ``client`` in as the demo's ``role`` login, its console in ``language``."""
+    from webpages import csrf_of
+
+    staff = db.session.scalars(select(Staff).where(Staff.email == EMAILS[role])).one()
+    staff.language = language
+    db.session.commit()
+    page = client.get("/console/login")
+    response = client.post("/console/login", data={"email": EMAILS[role], "password": PASSWORDS[role],
+                                                    "csrf_token": csrf_of(page.get_data(as_text=True))})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
