@@ -53,6 +53,19 @@ def live_server(app, departments):
 
 
 @pytest.fixture
+def demo_server(app):
+    """The demo's data (tests/pagecatalogue.py) served on a free loopback port:
+    ``(server, catalogue)``. Instead of ``live_server``: the demo brings its
+    own departments."""
+    from pagecatalogue import seed
+
+    catalogue = seed()
+    app.config["PUBLIC_URL"] = "http://127.0.0.1"
+    with LiveServer(app) as server:
+        yield server, catalogue
+
+
+@pytest.fixture
 def shoot():
     """``shoot(page, name)`` saves a full-page screenshot under test-output/screenshots/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
