@@ -10,6 +10,7 @@ import re
 
 import marshmallow as ma
 from flask import current_app, request
+from flask_babel import force_locale
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
@@ -131,6 +132,12 @@ class ResolutionAnswerOut(ma.Schema):
     followup = fields.Nested(FollowupOut, allow_none=True)
 
 
+def _panels_in(ticket, language: str | None) -> list[dict]:
+    """The plugins' tracking panels in ``language`` (the customer's)."""
+    with force_locale(language or current_app.config["DEFAULT_LANGUAGE"]):
+        return [p for p in tracking_panels(ticket) if not p["failed"]]
+
+
 def _public_view(ticket) -> dict:
     timeline = customer_timeline(ticket)
     return {
@@ -145,7 +152,8 @@ def _public_view(ticket) -> dict:
         "messages": [{"author": e.author, "body": e.body, "created_at": e.at} for e in timeline if e.kind == "message"],
         "timeline": timeline,
         # A plugin's panel that failed is left out here (the web page shows a placeholder).
-        "panels": [p for p in tracking_panels(ticket) if not p["failed"]],
+        # Panels speak the page's language; this answer's is the customer's.
+        "panels": _panels_in(ticket, ticket.customer.language),
     }
 
 

@@ -118,7 +118,15 @@ def label(group: str, value) -> str:
     if value is None:
         return ""
     found = known_label(group, value)
-    return found if found is not None else str(value).replace("_", " ")
+    if found is not None:
+        return found
+    # A plugin that does not name itself is shown by its package name.
+    return str(value) if group == "plugin" else str(value).replace("_", " ")
+
+
+def _forget_code_labels() -> None:
+    # The plugins' names are asked again in each request (plugins may change between them).
+    g.pop("kefu_code_labels", None)
 
 
 def init_app(app: Flask) -> None:
@@ -130,5 +138,6 @@ def init_app(app: Flask) -> None:
     # context; where one app context serves several requests (tests, CLI
     # code) each request must choose again.
     app.before_request(refresh)
+    app.before_request(_forget_code_labels)
     app.jinja_env.globals.update(console_staff=console_staff, label=label, local_name=local_name, is_chinese=is_chinese,
                                  current_locale=lambda: str(get_locale()))

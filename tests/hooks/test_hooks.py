@@ -341,6 +341,34 @@ def test_hook_satisfaction_class(kefu_plugins, client, agent, file_ticket):
     assert plugin.calls == ["big@fan.test", "big@fan.test", "someone@example.test"]
 
 
+def test_hook_code_label(kefu_plugins, client, staff_login, file_ticket):
+    """A plugin names its history action, its detail and itself on the
+    console's ticket page; codes nobody names keep their words."""
+    from service import sdk
+
+    class Plugin:
+        @hookimpl
+        def code_label(self, group, code):
+            return {("action", "acme_order_linked"): "Order linked", ("plugin", "acme"): "Acme orders",
+                    ("order_state", "in_transit"): "On its way"}.get((group, code))
+
+    filed = file_ticket(subject="Where is my order")
+    with sdk.UnitOfWork() as uow:
+        ticket = sdk.find_ticket(filed["number"])
+        sdk.record_event(ticket, sdk.plugin_actor("acme"), "acme_order_linked", order_state="in_transit",
+                         carrier_code="fast_lane")
+        uow.commit()
+    staff_login("agent")
+    before = client.get(f"/console/tickets/{filed['number']}").text
+    assert "acme order linked" in before and "in_transit" in before  # nobody names them yet
+
+    kefu_plugins.register(Plugin(), name="acme")
+    page = client.get(f"/console/tickets/{filed['number']}").text
+    assert "Order linked" in page and "On its way" in page and "Acme orders" in page
+    assert "in_transit" not in page
+    assert "fast_lane" in page  # a value nobody names is shown as recorded
+
+
 @pytest.mark.parametrize("overrides", [{"DISABLED_PLUGINS": ["satisfaction_survey"]}])
 def test_core_default_satisfaction_class(app, client, agent, file_ticket):
     filed = file_ticket()
