@@ -109,5 +109,8 @@ def settings():
             update_own_settings(staff, language, timezone)
             flash(_("Settings saved."), "ok")
             return redirect(url_for("console_auth.settings"))
-    return render_template("web/console/settings.html", staff=staff, timezones=_timezones(),
+    zones = _timezones()
+    if staff.timezone not in {name for name, _text in zones}:  # an alias chosen before: kept, shown as it is
+        zones.insert(0, (staff.timezone, staff.timezone))
+    return render_template("web/console/settings.html", staff=staff, timezones=zones,
                            errors=errors), (422 if errors else 200)
