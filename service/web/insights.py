@@ -84,21 +84,33 @@ def customer_summary(customer: Customer, ticket: Ticket) -> dict:
     over the last ``COMPLAINT_TREND_DAYS`` and the span before, and whether
     complaints are rising (more now than before, and at least two: one
     complaint after none is not a trend)."""
-    days = current_app.config["COMPLAINT_TREND_DAYS"]
-    now = utcnow()
     recent = db.session.scalars(select(Ticket).where(Ticket.customer_id == customer.id, Ticket.id != ticket.id)
                                 .order_by(Ticket.id.desc()).limit(5)).unique().all()
-    complaints = select(func.count()).select_from(Ticket).where(
-        Ticket.customer_id == customer.id, Ticket.kind == "complaint")
-    current = db.session.scalar(complaints.where(Ticket.created_at >= now - timedelta(days=days)))
-    before = db.session.scalar(complaints.where(Ticket.created_at >= now - timedelta(days=2 * days),
-                                                Ticket.created_at < now - timedelta(days=days)))
-    total = db.session.scalar(select(func.count()).select_from(Ticket).where(Ticket.customer_id == customer.id))
     # The class comes from whichever plugin derives it (the builtin survey plugin does).
     satisfaction = current_app.extensions["kefu_plugins"].decide("satisfaction_class", customer=customer)[0]
-    return {"recent": recent, "complaints_now": current, "complaints_before": before,
-            "rising": current > before and current >= 2, "days": days, "total": total,
-            "satisfaction_class": satisfaction}
+    return {"recent": recent, **complaint_trend(customer.id), "satisfaction_class": satisfaction}
+
+
+def complaint_trend(customer_id: int) -> dict:
+    """The customer's complaints over the last ``COMPLAINT_TREND_DAYS``
+    (``complaints_now``) and the span before (``complaints_before``),
+    whether they are rising (more now than before, and at least two: one
+    complaint after none is not a trend), ``days`` and their ``total``
+    tickets; one statement, counted from the (customer, created_at, kind)
+    index."""
+    days = current_app.config["COMPLAINT_TREND_DAYS"]
+    now = utcnow()
+    mine = (Ticket.customer_id == customer_id, Ticket.kind == "complaint")
+    current, before, total = db.session.execute(select(
+        select(func.count()).select_from(Ticket).where(*mine, Ticket.created_at >= now - timedelta(days=days))
+        .scalar_subquery(),
+        select(func.count()).select_from(Ticket).where(*mine, Ticket.created_at >= now - timedelta(days=2 * days),
+                                                       Ticket.created_at < now - timedelta(days=days))
+        .scalar_subquery(),
+        select(func.count()).select_from(Ticket).where(Ticket.customer_id == customer_id).scalar_subquery(),
+    )).one()
+    return {"complaints_now": current, "complaints_before": before, "rising": current > before and current >= 2,
+            "days": days, "total": total}
 
 
 def core_charts() -> list[dict]:
