@@ -74,5 +74,5 @@ def merge(customer_id):
               _("There is no customer %(id)s.", id=from_id) if exc.status == 404 else _merge_error(exc), "error")
         return redirect(url_for(".choose", customer_id=customer_id))
     flash(_("Customer %(id)s was merged into this record: %(what)s.", id=from_id,
-            what=", ".join(f"{item['label']} {item['count']}" for item in moved)), "ok")
+            what=", ".join(f"{item['label']} {item['count']}" for item in moved if item["count"]) or "-"), "ok")
     return redirect(url_for("console_customers.show", customer_id=customer_id))
