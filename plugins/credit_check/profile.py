@@ -14,6 +14,8 @@ section (so a grade filter in an agent's address is ignored).
 """
 from __future__ import annotations
 
+import functools
+
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 
@@ -26,6 +28,7 @@ from .rating import INTERNAL, current_rating
 from .settings import settings
 
 
+@functools.cache
 def grade_sql():
     """The grade in force (the latest rating of the latest quarter rated), or
     NULL when unrated: one lookup on (customer_id, quarter, id)."""

@@ -11,13 +11,16 @@ a page of customers filtered by class is one statement.
 """
 from __future__ import annotations
 
+import functools
+from datetime import timedelta
+
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, case, func, literal, select, update
 
 from service import sdk
-from service.sdk import Customer, Ticket, UTCDateTime
+from service.sdk import Customer, Ticket, UTCDateTime, utcnow
 
-from .classes import RAW, _columns, _window_start, class_of, metrics
+from .classes import RAW, _columns, _metrics, _window_start, classify
 from .models import Survey
 from .settings import survey_settings
 from .texts import staff_text
@@ -35,11 +38,23 @@ def class_label(name: str | None) -> str | None:
 _OPS = {">=": "__ge__", ">": "__gt__", "<=": "__le__", "<": "__lt__", "==": "__eq__", "!=": "__ne__"}
 
 
+_BUILT: dict = {}  # id(rules) -> (rules, expression): built once per set of rules
+
+
 def class_sql(rules=None):
     """The satisfaction class as one SQL expression for the core's customer
     read: the first rule whose conditions all hold, as ``classes.classify``
-    decides it in Python (the same metrics, the same window)."""
+    decides it in Python (the same metrics, the same window). Built once per
+    set of rules: the same expression object lets the core reuse its
+    statement."""
     rules = survey_settings().class_rules if rules is None else rules
+    built = _BUILT.get(id(rules))
+    if built is None or built[0] is not rules:
+        built = _BUILT[id(rules)] = (rules, _class_case(rules))
+    return built[1]
+
+
+def _class_case(rules):
     since = bindparam("satisfaction_window_start", callable_=_window_start, type_=UTCDateTime())
     raw = dict(zip(RAW, _columns(Customer.id, since)))
     answers = raw["answers"]
@@ -63,13 +78,28 @@ def list_columns() -> list[sdk.CustomerListColumn]:
              "choices": [{"value": n, "label": class_label(n)} for n in names]}]
 
 
+@functools.cache
+def _metrics_statement():
+    # Built once (bound customer and window), as the core builds its reads.
+    return select(*_columns(bindparam("customer_id"), bindparam("since", type_=UTCDateTime())))
+
+
+@functools.cache
+def _history_statement():
+    return (select(Survey.ticket_id, Survey.round, Survey.status, Survey.solved, Survey.rating, Survey.answered_at,
+                   Survey.sent_at, func.count().over().label("total"))
+            .where(Survey.customer_id == bindparam("customer_id")).order_by(Survey.id.desc()).limit(HISTORY))
+
+
 def sections(customer) -> list[sdk.CustomerSection]:
     """The satisfaction section: class, answers and average rating over the
     class window, complaints; then the latest ``HISTORY`` surveys."""
     settings, t = survey_settings(), staff_text()
-    values = metrics(customer.id, settings.class_window_days)
+    since = utcnow() - timedelta(days=settings.class_window_days)
+    values = _metrics(sdk.db.session.execute(_metrics_statement(), {"customer_id": customer.id, "since": since}).one())
     rows: list[sdk.PanelRow] = [
-        {"label": _("Satisfaction class"), "value": class_label(class_of(customer)) or _("None yet"), "kind": "badge"},
+        {"label": _("Satisfaction class"), "value": class_label(classify(values, settings.class_rules))
+         or _("None yet"), "kind": "badge"},
         {"label": _("Answers in the last %(days)s days", days=settings.class_window_days),
          "value": values["answers"], "kind": "text"},
         {"label": _("Average rating"), "value": f"{values['avg_rating']:.1f}/5" if values["answers"] else "-",
@@ -77,11 +107,8 @@ def sections(customer) -> list[sdk.CustomerSection]:
         {"label": _("Complaints in the last %(days)s days", days=settings.class_window_days),
          "value": values["complaints"], "kind": "text"},
     ]
-    surveys = sdk.db.session.execute(
-        select(Survey.ticket_id, Survey.round, Survey.status, Survey.solved, Survey.rating, Survey.answered_at,
-               Survey.sent_at)
-        .where(Survey.customer_id == customer.id).order_by(Survey.id.desc()).limit(HISTORY)).all()
-    total = sdk.db.session.scalar(select(func.count()).select_from(Survey).where(Survey.customer_id == customer.id))
+    surveys = sdk.db.session.execute(_history_statement(), {"customer_id": customer.id}).all()
+    total = surveys[0].total if surveys else 0
     numbers = {ticket.id: ticket.number for ticket in sdk.db.session.scalars(
         select(Ticket).where(Ticket.id.in_({s.ticket_id for s in surveys}))).unique()} if surveys else {}
     items = []

@@ -12,6 +12,8 @@ the kept record on the transactions of both.
 """
 from __future__ import annotations
 
+import functools
+
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import String, and_, bindparam, case, delete, func, or_, select, update
@@ -30,6 +32,7 @@ def tier_label(tier: str | None) -> str | None:
     return names.get(tier, tier) if tier is not None else None
 
 
+@functools.cache
 def _effective_tier_sql():
     # The override while it lasts, else the computed tier (as ``tiers.tier_of``).
     ct = CustomerTier.__table__
@@ -42,15 +45,29 @@ def _effective_tier_sql():
 
 def list_columns() -> list[sdk.CustomerListColumn]:
     """Tier (a filter, choices the current method's tiers) and value (sortable)."""
-    ct = CustomerTier.__table__
     tiers = tier_settings().tiers
     return [
         {"key": "tier_sla.tier", "label": _("Tier"), "expression": _effective_tier_sql(),
          "choices": [{"value": t, "label": tier_label(t)} for t in tiers]},
         {"key": "tier_sla.value", "label": _("Value (%(currency)s)", currency=tier_settings().currency),
-         "expression": select(ct.c.value_minor / 100.0).where(ct.c.customer_id == Customer.id).scalar_subquery(),
-         "sortable": True, "kind": "number"},
+         "expression": _value_sql(), "sortable": True, "kind": "number"},
     ]
+
+
+@functools.cache
+def _value_sql():
+    # Built once: the same expression object lets the core reuse its statement.
+    ct = CustomerTier.__table__
+    return select(ct.c.value_minor / 100.0).where(ct.c.customer_id == Customer.id).scalar_subquery()
+
+
+@functools.cache
+def _transactions_statement():
+    t = Transaction
+    return (select(func.count(t.id), func.sum(t.amount_minor),
+                   func.sum(case((t.occurred_on.between(bindparam("first"), bindparam("last")), t.amount_minor),
+                                 else_=0)),
+                   func.max(t.occurred_on)).where(t.customer_id == bindparam("customer_id")))
 
 
 def _money(minor: int | None, currency: str) -> str | None:
@@ -63,7 +80,6 @@ def sections(customer) -> list[sdk.CustomerSection]:
     s, now = tier_settings(), utcnow()
     db = sdk.db.session
     row = db.get(CustomerTier, customer.id)
-    ranked = db.scalar(select(func.count()).select_from(CustomerTier)) if row is not None else 0
     tier_rows: list[sdk.PanelRow] = []
     if row is None:
         tier_rows.append({"label": _("Tier"), "value": _("Not computed yet"), "kind": "badge"})
@@ -75,19 +91,15 @@ def sections(customer) -> list[sdk.CustomerSection]:
             {"label": _("Set by"), "value": _("Supervisor's override") if override else _("Computed from value"),
              "kind": "text"},
             {"label": _("Value"), "value": _money(row.value_minor, s.currency), "kind": "text"},
-            {"label": _("Rank"), "value": _("%(rank)s of %(count)s", rank=row.rank, count=ranked)
-             if row.rank else None, "kind": "text"},
+            {"label": _("Rank by value"), "value": row.rank, "kind": "text"},
             {"label": _("Computed"), "value": row.computed_at.isoformat(), "kind": "time"},
         ]
         if override:
             tier_rows.append({"label": _("Override until"), "value": row.override_until.isoformat()
                               if row.override_until else _("No end"), "kind": "time" if row.override_until else "text"})
     first, last = s.period(now.date())
-    t = Transaction
-    count, total, period_total, latest = db.execute(
-        select(func.count(t.id), func.sum(t.amount_minor),
-               func.sum(case((t.occurred_on.between(first, last), t.amount_minor), else_=0)),
-               func.max(t.occurred_on)).where(t.customer_id == customer.id)).one()
+    count, total, period_total, latest = db.execute(_transactions_statement(), {
+        "customer_id": customer.id, "first": first, "last": last}).one()
     tx_rows: list[sdk.PanelRow] = [
         {"label": _("Transactions"), "value": count, "kind": "text"},
         {"label": _("Total"), "value": _money(total or 0, s.currency), "kind": "text"},

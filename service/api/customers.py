@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from service.api.errors import ErrorSchema
 from service.api.schemas import (
     CustomerIn,
     CustomerMergeIn,
@@ -15,13 +16,12 @@ from service.api.schemas import (
     TicketListArgs,
     TicketPage,
 )
-from service.api.errors import ErrorSchema
 from service.api.tickets import _present
+from service.domain.actors import Actor
 from service.hooks import plugins
 from service.reads import listing
 from service.reads.lookup import SHOWING, customer_by_id
 from service.reads.read_only import read_only
-from service.domain.actors import Actor
 from service.usecases import customers, merging
 from service.usecases.auth import authenticate, current_staff, require_role
 

@@ -9,9 +9,11 @@ lookups; the first page in the default order (newest first) reads 26 rows.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from flask import current_app
+from sqlalchemy import String, bindparam, func, or_, select
 
 from service.domain.workflow import OPEN_STATUSES
 from service.extensions import db
@@ -74,19 +76,69 @@ def _last_contact():
     return select(func.max(Ticket.created_at)).where(Ticket.customer_id == Customer.id).scalar_subquery()
 
 
-def search_condition(q: str):
+def search_condition(q: str | None = None):
     """Literal, case-insensitive ``q`` in name, e-mail, phone or external
-    reference (a number finds that customer id too)."""
-    pattern = f"%{escape_like(q.lower())}%"
+    reference (a number finds that customer id too). Without ``q``, the
+    condition with bound parameters ``q_pattern`` (and ``q_id`` when
+    ``by_id``) for a statement built once."""
+    pattern = bindparam("q_pattern", type_=String)
     matches = [col.ilike(pattern, escape="\\") for col in (Customer.name, Customer.email, Customer.phone,
-                                                          Customer.external_ref)]
-    if q.isdigit() and 0 < int(q) < 2**31:
-        matches.append(Customer.id == int(q))
+                                                            Customer.external_ref)]
+    if q is not None and q.isdigit() and 0 < int(q) < 2**31:
+        matches.append(Customer.id == bindparam("q_id"))
     return or_(*matches)
 
 
+def search_params(q: str) -> dict:
+    """The bound parameters of ``search_condition(q)``."""
+    params = {"q_pattern": f"%{escape_like(q.lower())}%"}
+    if q.isdigit() and 0 < int(q) < 2**31:
+        params["q_id"] = int(q)
+    return params
+
+
+_STATEMENTS = "kefu_customer_list_statements"  # app.extensions: {key: (expressions, statement)}
+
+
+def _list_statement(columns: list[dict], by_id: bool | None, filtered: tuple[int, ...], sort: str, per_page: int):
+    """The list's statement for this shape of request, built once per app:
+    a reused statement keeps its memoized cache key, and building one costs
+    more than SQLite's work for the page. Values come as bound parameters
+    (``q_pattern``, ``q_id``, ``f<n>``). The entry keeps the plugins'
+    expressions it was built from and is used only while they are the same
+    objects (a plugin answering new ones each time just gets a new build)."""
+    expressions = tuple(c["expression"] for c in columns)
+    key = (tuple(c["key"] for c in columns), by_id, filtered, sort, per_page)
+    cache = current_app.extensions.setdefault(_STATEMENTS, {})
+    found = cache.get(key)
+    if found is not None and len(found[0]) == len(expressions) and all(
+            a is b for a, b in zip(found[0], expressions)):
+        return found[1]
+    labelled = [expr.label(f"col_{n}") for n, expr in enumerate(expressions)]
+    stmt = select(Customer.id, Customer.name, Customer.email, Customer.phone, Customer.external_ref,
+                  Customer.language, _open_tickets().label("open_tickets"), _last_contact().label("last_contact"),
+                  *labelled).where(Customer.merged_into_id.is_(None))
+    if by_id is not None:
+        stmt = stmt.where(search_condition("1" if by_id else ""))
+    for n in filtered:
+        stmt = stmt.where(expressions[n] == bindparam(f"f{n}"))
+    if sort == "open":
+        order = [_open_tickets().desc()]
+    elif sort == "last_contact":
+        order = [_last_contact().desc().nulls_last()]
+    elif sort.startswith("col_"):
+        order = [expressions[int(sort[4:])].desc().nulls_last()]
+    else:
+        order = []
+    stmt = stmt.order_by(*order, Customer.id.desc()).limit(per_page + 1)
+    if len(cache) >= 256:  # shapes are few; plugins answering new expressions each time are not
+        cache.clear()
+    cache[key] = (expressions, stmt)
+    return stmt
+
+
 def list_customers(staff, q: str = "", filters: dict | None = None, sort: str = "newest",
-                   page: int = 1, per_page: int = PAGE_SIZE) -> CustomerList:
+                   page: int = 1, per_page: int = PAGE_SIZE, columns: list[dict] | None = None) -> CustomerList:
     """One page of customers not merged into another, for ``staff``.
 
     ``filters``: ``{column key: value}`` for the plugin columns with
@@ -96,34 +148,31 @@ def list_customers(staff, q: str = "", filters: dict | None = None, sort: str = 
     ``last_contact`` (latest ticket opened) or a ``sortable`` plugin
     column's key (highest first); anything else is ``newest``. Ties go
     newest first. Offset pages of ``per_page`` (one row more is read to
-    know whether another page follows).
+    know whether another page follows). ``columns``: ``list_columns(staff)``
+    when the caller has them already.
     """
-    columns = list_columns(staff)
-    by_key = {c["key"]: c for c in columns}
-    open_count, last = _open_tickets().label("open_tickets"), _last_contact().label("last_contact")
-    labelled = [c["expression"].label(f"col_{n}") for n, c in enumerate(columns)]
-    stmt = select(Customer.id, Customer.name, Customer.email, Customer.phone, Customer.external_ref,
-                  Customer.language, open_count, last, *labelled).where(Customer.merged_into_id.is_(None))
+    columns = list_columns(staff) if columns is None else columns
+    index = {c["key"]: n for n, c in enumerate(columns)}
     q = (q or "").strip()[:200]
-    if q:
-        stmt = stmt.where(search_condition(q))
-    applied = {}
+    params = search_params(q) if q else {}
+    applied, filtered = {}, []
     for key, value in (filters or {}).items():
-        column = by_key.get(key)
-        if column and value in {c["value"] for c in column["choices"]}:
-            stmt = stmt.where(column["expression"] == value)
+        n = index.get(key)
+        if n is not None and value in {c["value"] for c in columns[n]["choices"]}:
+            filtered.append(n)
+            params[f"f{n}"] = value
             applied[key] = value
-    if sort == "open":
-        order = [_open_tickets().desc()]
-    elif sort == "last_contact":
-        order = [_last_contact().desc().nulls_last()]
-    elif sort in by_key and by_key[sort]["sortable"]:
-        order = [by_key[sort]["expression"].desc().nulls_last()]
+    if sort in index and columns[index[sort]]["sortable"]:
+        shape = f"col_{index[sort]}"
+    elif sort in ("open", "last_contact"):
+        shape = sort
     else:
-        sort, order = "newest", []
+        sort = shape = "newest"
     page = max(1, min(page, 100_000))
-    rows = db.session.execute(stmt.order_by(*order, Customer.id.desc())
-                              .limit(per_page + 1).offset((page - 1) * per_page)).all()
+    stmt = _list_statement(columns, ("q_id" in params) if q else None, tuple(sorted(filtered)), shape, per_page)
+    if page > 1:
+        stmt = stmt.offset((page - 1) * per_page)
+    rows = db.session.execute(stmt, params).all()
     shown = []
     for row in rows[:per_page]:
         values = row._mapping
@@ -135,34 +184,43 @@ def list_customers(staff, q: str = "", filters: dict | None = None, sort: str = 
                         has_next=len(rows) > per_page)
 
 
-def customer_tickets(customer_id: int, limit: int = 50) -> tuple[list, int]:
-    """``(tickets, total)``: the customer's latest ``limit`` tickets, newest
-    first (number, subject, kind, status, created_at, updated_at), and how
-    many they have."""
-    rows = db.session.execute(select(Ticket.id, Ticket.subject, Ticket.kind, Ticket.status, Ticket.created_at,
-                                     Ticket.updated_at)
-                              .where(Ticket.customer_id == customer_id)
-                              .order_by(Ticket.id.desc()).limit(limit)).all()
-    tickets = [{**row._mapping, "number": format_number(row.id)} for row in rows]
-    total = db.session.scalar(select(func.count()).select_from(Ticket).where(Ticket.customer_id == customer_id))
-    return tickets, total
+@functools.lru_cache(maxsize=16)
+def _tickets_of(limit: int):
+    return (select(Ticket.id, Ticket.subject, Ticket.kind, Ticket.status, Ticket.created_at, Ticket.updated_at)
+            .where(Ticket.customer_id == bindparam("customer_id")).order_by(Ticket.id.desc()).limit(limit))
+
+
+@functools.lru_cache(maxsize=16)
+def _notes_of(limit: int):
+    return (select(CustomerNote.id, CustomerNote.body, CustomerNote.created_at, Staff.name.label("author"))
+            .outerjoin(Staff, Staff.id == CustomerNote.staff_id)
+            .where(CustomerNote.customer_id == bindparam("customer_id"))
+            .order_by(CustomerNote.id.desc()).limit(limit))
+
+
+@functools.cache
+def _merged_into():
+    return (select(Customer.id, Customer.name, Customer.external_ref, Customer.merged_at)
+            .where(Customer.merged_into_id == bindparam("customer_id"))
+            .order_by(Customer.merged_at.desc(), Customer.id.desc()))
+
+
+def customer_tickets(customer_id: int, limit: int = 50) -> list[dict]:
+    """The customer's latest ``limit`` tickets, newest first (number,
+    subject, kind, status, created_at, updated_at)."""
+    rows = db.session.execute(_tickets_of(limit), {"customer_id": customer_id}).all()
+    return [{**row._mapping, "number": format_number(row.id)} for row in rows]
 
 
 def customer_notes(customer_id: int, limit: int = 100) -> list:
     """The customer's notes, newest first, each with its author's name
     (``author``; None when the author was deleted)."""
-    return db.session.execute(select(CustomerNote.id, CustomerNote.body, CustomerNote.created_at,
-                                     Staff.name.label("author"))
-                              .outerjoin(Staff, Staff.id == CustomerNote.staff_id)
-                              .where(CustomerNote.customer_id == customer_id)
-                              .order_by(CustomerNote.id.desc()).limit(limit)).all()
+    return db.session.execute(_notes_of(limit), {"customer_id": customer_id}).all()
 
 
 def merged_records(customer_id: int) -> list:
     """The records merged into this customer (id, name, merged_at), latest first."""
-    return db.session.execute(select(Customer.id, Customer.name, Customer.external_ref, Customer.merged_at)
-                              .where(Customer.merged_into_id == customer_id)
-                              .order_by(Customer.merged_at.desc(), Customer.id.desc())).all()
+    return db.session.execute(_merged_into(), {"customer_id": customer_id}).all()
 
 
 def find_duplicates(customer: Customer, q: str, limit: int = 20) -> list:
@@ -175,4 +233,4 @@ def find_duplicates(customer: Customer, q: str, limit: int = 20) -> list:
                                      Customer.external_ref)
                               .where(Customer.merged_into_id.is_(None), Customer.id != customer.id,
                                      search_condition(q))
-                              .order_by(Customer.id.desc()).limit(limit)).all()
+                              .order_by(Customer.id.desc()).limit(limit), search_params(q)).all()

@@ -2,12 +2,13 @@
 customer panel (recent tickets, whether their complaints are rising)."""
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import format_datetime
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from service.extensions import db
 from service.models import Customer, Staff, Ticket
@@ -91,6 +92,19 @@ def customer_summary(customer: Customer, ticket: Ticket) -> dict:
     return {"recent": recent, **complaint_trend(customer.id), "satisfaction_class": satisfaction}
 
 
+@functools.cache
+def _trend_statement():
+    # Built once: a reused statement keeps its memoized cache key.
+    mine = (Ticket.customer_id == bindparam("customer_id"), Ticket.kind == "complaint")
+    return select(
+        select(func.count()).select_from(Ticket).where(*mine, Ticket.created_at >= bindparam("since"))
+        .scalar_subquery(),
+        select(func.count()).select_from(Ticket).where(*mine, Ticket.created_at >= bindparam("before"),
+                                                       Ticket.created_at < bindparam("since")).scalar_subquery(),
+        select(func.count()).select_from(Ticket).where(Ticket.customer_id == bindparam("customer_id"))
+        .scalar_subquery())
+
+
 def complaint_trend(customer_id: int) -> dict:
     """The customer's complaints over the last ``COMPLAINT_TREND_DAYS``
     (``complaints_now``) and the span before (``complaints_before``),
@@ -100,15 +114,9 @@ def complaint_trend(customer_id: int) -> dict:
     index."""
     days = current_app.config["COMPLAINT_TREND_DAYS"]
     now = utcnow()
-    mine = (Ticket.customer_id == customer_id, Ticket.kind == "complaint")
-    current, before, total = db.session.execute(select(
-        select(func.count()).select_from(Ticket).where(*mine, Ticket.created_at >= now - timedelta(days=days))
-        .scalar_subquery(),
-        select(func.count()).select_from(Ticket).where(*mine, Ticket.created_at >= now - timedelta(days=2 * days),
-                                                       Ticket.created_at < now - timedelta(days=days))
-        .scalar_subquery(),
-        select(func.count()).select_from(Ticket).where(Ticket.customer_id == customer_id).scalar_subquery(),
-    )).one()
+    current, before, total = db.session.execute(_trend_statement(), {
+        "customer_id": customer_id, "since": now - timedelta(days=days),
+        "before": now - timedelta(days=2 * days)}).one()
     return {"complaints_now": current, "complaints_before": before, "rising": current > before and current >= 2,
             "days": days, "total": total}
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import re
 
+import customerparts as parts
 import pytest
 from playwright.sync_api import expect
-
-import customerparts as parts
 from webpages import PASSWORD
+
 from service.extensions import db
 from service.usecases.staff import create_staff
 

@@ -22,7 +22,8 @@ def _customer(name, email):
 
 def test_hook_customer_sections(kefu_plugins, client, staff_login):
     class Orders:
-        calls = []
+        def __init__(self):
+            self.calls = []
 
         @hookimpl
         def customer_sections(self, customer, staff):
@@ -110,7 +111,8 @@ def test_hook_merging_customers(kefu_plugins, app, make_staff, file_ticket, clie
     from service.usecases.merging import merge_customers, preview_merge
 
     class Orders:
-        seen = []
+        def __init__(self):
+            self.seen = []
 
         @hookimpl
         def merging_customers(self, kept, merged, actor):

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import re
 
+import customerparts as parts
 import pytest
 from sqlalchemy import select
-
-import customerparts as parts
 from webpages import csrf_of
+
 from service.domain.actors import Actor
 from service.extensions import db
 from service.models import Customer, TicketEvent
@@ -127,7 +127,7 @@ def test_the_profile_shows_contacts_tickets_trend_and_plugin_sections(client, st
     assert 'id="ticket-total">4<' in text
     assert "Complaints in the last" in text and "rising" in text
     tier = text.split('data-panel="tier"', 1)[1].split("</section>", 1)[0]
-    assert "Small" in tier and "10.00 CNY" in tier and "4 of 4" in tier
+    assert "Small" in tier and "10.00 CNY" in tier and "<dt>Rank by value</dt><dd>4</dd>" in tier
     transactions = text.split('data-panel="transactions"', 1)[1].split("</section>", 1)[0]
     assert "123.45 CNY" in transactions
     satisfaction = text.split('data-panel="satisfaction"', 1)[1].split("</section>", 1)[0]
@@ -209,7 +209,7 @@ def test_merging_moves_everything_and_loses_nothing(app, file_ticket, make_staff
     before = {k: parts.counts(kept.id)[k] + parts.counts(dup.id)[k] for k in parts.counts(kept.id)}
     figures_quarters = {parts.counts(kept.id)["figures"], parts.counts(dup.id)["figures"]}
     boss, _ = make_staff("supervisor")
-    result, moved = merge_customers(kept.id, dup.id, Actor.staff(boss))
+    _kept, moved = merge_customers(kept.id, dup.id, Actor.staff(boss))
     after = parts.counts(kept.id)
     for kind in ("tickets", "surveys", "transactions", "ratings", "notes"):
         assert after[kind] == before[kind], kind
