@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import to_user_timezone
 from flask_babel import gettext as _
+from flask_babel import to_user_timezone
 
 from service.api.schemas import CustomerPatch
 from service.domain.errors import KefuError, ValidationFailed
