@@ -17,14 +17,14 @@ from __future__ import annotations
 import functools
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from service import sdk
 from service.sdk import Customer
 
 from .gate import TEXTS, language, may_see_credit
 from .models import CreditFigures, CreditRating, CreditView
-from .rating import INTERNAL, current_rating
+from .rating import INTERNAL
 from .settings import settings
 
 
@@ -45,15 +45,23 @@ def list_columns(staff) -> list[sdk.CustomerListColumn]:
              "choices": [{"value": grade, "label": grade} for grade, _minimum in settings().grades]}]
 
 
+@functools.cache
+def _rating_statement():
+    r = CreditRating
+    return (select(r.status, r.grade, r.score, r.quarter, r.source, func.count().over().label("total"))
+            .where(r.customer_id == bindparam("customer_id"))
+            .order_by(r.quarter.desc(), r.id.desc()).limit(1))
+
+
 def sections(customer, staff) -> list[sdk.CustomerSection]:
     """The credit section: grade (or not rated), score, quarter, source and
     how many ratings the customer has; only for those who may see credit."""
     if not may_see_credit(staff):
         return []
     text = TEXTS[language()]
-    rating = current_rating(customer.id)
-    count = sdk.db.session.scalar(select(func.count()).select_from(CreditRating)
-                                  .where(CreditRating.customer_id == customer.id))
+    # The rating in force (as ``rating.current_rating``) and how many there are, in one statement.
+    rating = sdk.db.session.execute(_rating_statement(), {"customer_id": customer.id}).first()
+    count = rating.total if rating is not None else 0
     if rating is None:
         rows: list[sdk.PanelRow] = [{"label": text["grade"], "value": text["not_rated"], "kind": "badge"}]
     else:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import String, and_, bindparam, case, delete, func, or_, select, update
 
@@ -62,6 +61,12 @@ def _value_sql():
 
 
 @functools.cache
+def _tier_row():
+    ct = CustomerTier.__table__
+    return select(ct).where(ct.c.customer_id == bindparam("customer_id"))
+
+
+@functools.cache
 def _transactions_statement():
     t = Transaction
     return (select(func.count(t.id), func.sum(t.amount_minor),
@@ -71,7 +76,9 @@ def _transactions_statement():
 
 
 def _money(minor: int | None, currency: str) -> str | None:
-    return None if minor is None else f"{format_decimal(minor / 100, format='#,##0.00')} {currency}"
+    # English and Chinese both group thousands with a comma and use a decimal
+    # point; Python's format costs a tenth of Babel's on a page shown often.
+    return None if minor is None else f"{minor / 100:,.2f} {currency}"
 
 
 def sections(customer) -> list[sdk.CustomerSection]:
@@ -79,7 +86,7 @@ def sections(customer) -> list[sdk.CustomerSection]:
     and the transactions summary (count, total in the tier period, latest)."""
     s, now = tier_settings(), utcnow()
     db = sdk.db.session
-    row = db.get(CustomerTier, customer.id)
+    row = db.execute(_tier_row(), {"customer_id": customer.id}).first()
     tier_rows: list[sdk.PanelRow] = []
     if row is None:
         tier_rows.append({"label": _("Tier"), "value": _("Not computed yet"), "kind": "badge"})

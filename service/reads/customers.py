@@ -18,6 +18,7 @@ from sqlalchemy import String, bindparam, func, or_, select
 from service.domain.workflow import OPEN_STATUSES
 from service.extensions import db
 from service.hooks import plugins
+from service.hooks.isolation import core_connection
 from service.hooks.manager import FAILED
 from service.hooks.types import CustomerListColumn, check
 from service.models import Customer, CustomerNote, Staff, Ticket
@@ -172,7 +173,8 @@ def list_customers(staff, q: str = "", filters: dict | None = None, sort: str = 
     stmt = _list_statement(columns, ("q_id" in params) if q else None, tuple(sorted(filtered)), shape, per_page)
     if page > 1:
         stmt = stmt.offset((page - 1) * per_page)
-    rows = db.session.execute(stmt, params).all()
+    # Plain column rows: read past the ORM (isolation.core_connection), as the ticket lists do.
+    rows = core_connection(db.session).execute(stmt, params).all()
     shown = []
     for row in rows[:per_page]:
         values = row._mapping
@@ -208,19 +210,19 @@ def _merged_into():
 def customer_tickets(customer_id: int, limit: int = 50) -> list[dict]:
     """The customer's latest ``limit`` tickets, newest first (number,
     subject, kind, status, created_at, updated_at)."""
-    rows = db.session.execute(_tickets_of(limit), {"customer_id": customer_id}).all()
+    rows = core_connection(db.session).execute(_tickets_of(limit), {"customer_id": customer_id}).all()
     return [{**row._mapping, "number": format_number(row.id)} for row in rows]
 
 
 def customer_notes(customer_id: int, limit: int = 100) -> list:
     """The customer's notes, newest first, each with its author's name
     (``author``; None when the author was deleted)."""
-    return db.session.execute(_notes_of(limit), {"customer_id": customer_id}).all()
+    return core_connection(db.session).execute(_notes_of(limit), {"customer_id": customer_id}).all()
 
 
 def merged_records(customer_id: int) -> list:
     """The records merged into this customer (id, name, merged_at), latest first."""
-    return db.session.execute(_merged_into(), {"customer_id": customer_id}).all()
+    return core_connection(db.session).execute(_merged_into(), {"customer_id": customer_id}).all()
 
 
 def find_duplicates(customer: Customer, q: str, limit: int = 20) -> list:

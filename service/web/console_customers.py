@@ -58,14 +58,16 @@ def index():
     filters = {c["key"]: request.args.get(c["key"], "") for c in columns if c["choices"]}
     page = reads.list_customers(staff, request.args.get("q", ""), filters, request.args.get("sort", "newest"),
                                 _page_number(), columns=columns)
-    for row in page.rows:  # as the ``when`` macro shows a time, at a fraction of Babel's cost per row
+    for row in page.rows:
+        # Formatted here, not by a template call per cell: the same text at a
+        # fraction of the cost (the ``when`` macro's format, without Babel's parser).
         row["last_contact_text"] = (to_user_timezone(row["last_contact"]).strftime("%Y-%m-%d %H:%M")
                                     if row["last_contact"] else "")
+        row["cells"] = [(c["key"], shown_value(c, row["columns"][c["key"]])) for c in page.columns]
     sorts = [("newest", _("Newest")), ("open", _("Open tickets")), ("last_contact", _("Last contact"))]
     sorts += [(c["key"], c["label"]) for c in page.columns if c["sortable"]]
     args = {"q": page.q, "sort": page.sort, **page.filters}
-    return render_template("web/console/customers.html", page=page, sorts=sorts, args=args,
-                           shown_value=shown_value)
+    return render_template("web/console/customers.html", page=page, sorts=sorts, args=args)
 
 
 def _profile(customer, staff, errors=None, values=None, status=200):

@@ -11,6 +11,7 @@ from flask_babel import format_datetime
 from sqlalchemy import bindparam, func, select
 
 from service.extensions import db
+from service.hooks.isolation import core_connection
 from service.models import Customer, Staff, Ticket
 from service.models.base import utcnow
 from service.reads import listing
@@ -114,7 +115,7 @@ def complaint_trend(customer_id: int) -> dict:
     index."""
     days = current_app.config["COMPLAINT_TREND_DAYS"]
     now = utcnow()
-    current, before, total = db.session.execute(_trend_statement(), {
+    current, before, total = core_connection(db.session).execute(_trend_statement(), {
         "customer_id": customer_id, "since": now - timedelta(days=days),
         "before": now - timedelta(days=2 * days)}).one()
     return {"complaints_now": current, "complaints_before": before, "rising": current > before and current >= 2,

@@ -75,6 +75,7 @@ def test_a_supervisor_merges_two_records_of_the_same_person(live_server, new_con
     expect(moves.locator('tr[data-moved="tickets"] td').nth(1)).to_have_text("1")
     expect(moves.locator('tr[data-moved="surveys"] td').nth(1)).to_have_text("1")
     expect(moves.locator('tr[data-moved="transactions"] td').nth(1)).to_have_text("1")
+    shoot(page, f"customer-merge-confirm-1366-{language}")
     page.locator("#merge-confirm-button").click()
 
     expect(page.locator("#customer-name")).to_have_text("Chen Jing")
