@@ -13,6 +13,9 @@ validation framework or history:
                              one SELECT ... WHERE id < cursor ORDER BY id DESC
                              LIMIT limit + 1 (keyset pagination, as kefu)
 * ``GET /customers?limit=25`` the same on a table shaped like kefu's customers
+* ``GET /customers/<id>``    one SELECT by primary key (``bench/console_bench.py``'s profile)
+* ``GET /tickets/by-status`` one SELECT status, count(*) ... GROUP BY status
+                             (``bench/console_bench.py``'s dashboard)
 
 The table resembles kefu's ``tickets`` (same kinds of columns, a unique
 ``number``, an integer primary key); SQLite gets kefu's connection pragmas
@@ -165,5 +168,21 @@ def create_app(url: str | None = None) -> Flask:
         rows = db.session.execute(stmt).all()
         next_cursor = rows[limit - 1].id if len(rows) > limit else None
         return jsonify({"items": [_row(r) for r in rows[:limit]], "next_cursor": next_cursor})
+
+    @app.get("/customers/<int:customer_id>")
+    def customer(customer_id):
+        row = db.session.execute(
+            sa.select(floor_customers).where(floor_customers.c.id == customer_id)
+        ).one_or_none()
+        if row is None:
+            abort(404)
+        return jsonify(_row(row))
+
+    @app.get("/tickets/by-status")
+    def by_status():
+        rows = db.session.execute(
+            sa.select(floor_tickets.c.status, sa.func.count()).group_by(floor_tickets.c.status)
+        ).all()
+        return jsonify({status: count for status, count in rows})
 
     return app

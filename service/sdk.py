@@ -60,13 +60,16 @@ from service.extensions import db
 from service.extensions import limiter as _limiter
 from service.hooks import plugins as _plugins
 from service.hooks.plugin_settings import settings_of as plugin_settings
-from service.hooks.specs import collector, decider, notification
+from service.hooks.specs import collector, decider, notification, step
 from service.hooks.types import (
     AdminPage,
     ChartSeries,
     ChartSpec,
+    ColumnChoice,
+    CustomerListColumn,
     CustomerSection,
     JobDeclaration,
+    MergeMoved,
     Opening,
     OpeningChanges,
     PanelRow,
@@ -342,8 +345,9 @@ def public_rate_limit(blueprint_or_view):
 
 __all__ = [
     # markers and shapes
-    "hookimpl", "notification", "decider", "collector",
-    "AdminPage", "ChartSeries", "ChartSpec", "CustomerSection", "JobDeclaration", "Opening", "OpeningChanges", "PanelRow", "Refusal",
+    "hookimpl", "notification", "decider", "collector", "step",
+    "AdminPage", "ChartSeries", "ChartSpec", "ColumnChoice", "CustomerListColumn", "CustomerSection", "JobDeclaration",
+    "MergeMoved", "Opening", "OpeningChanges", "PanelRow", "Refusal",
     "RemedyDecision", "SlaTargets", "TicketChange", "TicketDraft", "TicketPanel", "TrackingPanel",
     # errors
     "KefuError", "NotFound", "Unauthorized", "Forbidden", "Conflict", "StaleVersion", "ValidationFailed",

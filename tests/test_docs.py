@@ -24,7 +24,7 @@ from service.hooks import specs, types
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "plugins.md"
 HOOK_TESTS = ROOT / "tests" / "hooks"
-KINDS = ("notification", "guard", "opener", "decider", "collector")
+KINDS = ("notification", "guard", "opener", "step", "decider", "collector")
 
 
 def _spec_modules():

@@ -93,6 +93,30 @@ def ticket_panels(ticket, staff):
 
 
 @hookimpl
+def customer_list_columns(staff):
+    """The customer list's grade filter, for finance, supervisors and admins (see ``profile``)."""
+    from .profile import list_columns
+
+    return list_columns(staff)
+
+
+@hookimpl
+def customer_sections(customer, staff):
+    """The profile's credit section, for finance, supervisors and admins."""
+    from .profile import sections
+
+    return sections(customer, staff)
+
+
+@hookimpl
+def merging_customers(kept, merged):
+    """Move the duplicate's ratings, views and figures (see ``profile``)."""
+    from .profile import merge
+
+    return merge(kept, merged)
+
+
+@hookimpl
 def demo_data(app):
     """Figures for the demo customers, so that every grade and one unrated customer appear."""
     from .demo import load

@@ -82,6 +82,30 @@ def customer_columns(purpose):
 
 
 @hookimpl
+def customer_list_columns(staff):
+    """The customer list's satisfaction class filter (see ``profile``)."""
+    from .profile import list_columns
+
+    return list_columns()
+
+
+@hookimpl
+def customer_sections(customer, staff):
+    """The profile's satisfaction section: class, its metrics, the survey history."""
+    from .profile import sections
+
+    return sections(customer)
+
+
+@hookimpl
+def merging_customers(kept, merged):
+    """Move the duplicate's surveys to the kept record."""
+    from .profile import merge
+
+    return merge(kept, merged)
+
+
+@hookimpl
 def tracking_panels(ticket):
     """The open survey and its link on the customer's tracking view."""
     from .panels import tracking_panel

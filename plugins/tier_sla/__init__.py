@@ -108,6 +108,30 @@ def customer_columns(purpose):
     return columns()
 
 
+@hookimpl
+def customer_list_columns(staff):
+    """The customer list's tier filter and value sort (see ``profile``)."""
+    from .profile import list_columns
+
+    return list_columns()
+
+
+@hookimpl
+def customer_sections(customer, staff):
+    """The profile's tier (value, rank) and transactions sections."""
+    from .profile import sections
+
+    return sections(customer)
+
+
+@hookimpl
+def merging_customers(kept, merged):
+    """Move the duplicate's transactions, tier history and override (see ``profile``)."""
+    from .profile import merge
+
+    return merge(kept, merged)
+
+
 # --------------------------------------------------------------------------- SLA
 # The SLA clock's hooks live in ``sla``; they are imported here so that the
 # plugin module registered by the entry point carries them.

@@ -11,22 +11,28 @@ import re
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 
-TIERS = {"vip": _l("VIP"), "major": _l("Major"), "ordinary": _l("Ordinary"), "small": _l("Small"),
-         "A": _l("Class A"), "B": _l("Class B"), "C": _l("Class C")}
 CALENDARS = {"business": _l("business hours"), "24x7": _l("around the clock")}
+
+
+def _tiers() -> dict[str, str]:
+    # In the "tier" context: a tier's "Ordinary" is not the satisfaction class's.
+    return {"vip": pgettext("tier", "VIP"), "major": pgettext("tier", "Major"),
+            "ordinary": pgettext("tier", "Ordinary"), "small": pgettext("tier", "Small"),
+            "A": pgettext("tier", "Class A"), "B": pgettext("tier", "Class B"), "C": pgettext("tier", "Class C")}
 _POLICY = re.compile(r"^tier_sla:v(\d+):([^:]+):(.+)$")
 
 
 def tier_name(code: str) -> str:
     """A tier as shown: the builtin names translated, an operator's own as written."""
-    return str(TIERS.get(code, code))
+    return _tiers().get(code, code)
 
 
 def label(group: str, code: str) -> str | None:
     """The ``code_label`` answer: None for codes that are not tier_sla's."""
     if group == "tier":
-        return str(TIERS[code]) if code in TIERS else None
+        return _tiers().get(code)
     if group == "plugin" and code == "tier_sla":
         return _("Tiers and SLA")
     if group == "calendar":

@@ -4,8 +4,11 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from service.api.errors import ErrorSchema
 from service.api.schemas import (
     CustomerIn,
+    CustomerMergeIn,
+    CustomerMergeOut,
     CustomerOut,
     CustomerPage,
     CustomerPatch,
@@ -14,11 +17,12 @@ from service.api.schemas import (
     TicketPage,
 )
 from service.api.tickets import _present
+from service.domain.actors import Actor
 from service.hooks import plugins
 from service.reads import listing
 from service.reads.lookup import SHOWING, customer_by_id
 from service.reads.read_only import read_only
-from service.usecases import customers
+from service.usecases import customers, merging
 from service.usecases.auth import authenticate, current_staff, require_role
 
 blp = Blueprint("customers", __name__, url_prefix="/api/v1/customers", description="Customers (staff).")
@@ -96,3 +100,21 @@ def customer_tickets(args, customer_id):
     items, next_cursor = listing.list_tickets(args, limit, cursor)
     staff = current_staff()  # the same representation as GET /tickets, allowed actions included
     return {"items": [_present(t, staff) for t in items], "next_cursor": next_cursor}
+
+
+@blp.route("/<int(max=2147483647):customer_id>/merge", methods=["POST"])
+@require_role("supervisor")
+@blp.arguments(CustomerMergeIn())
+@blp.response(200, CustomerMergeOut)
+@blp.alt_response(404, schema=ErrorSchema, description="no such customer (either record)")
+@blp.alt_response(409, schema=ErrorSchema, description="merging a record into itself (merge_into_itself), a record already merged "
+                                   "(customer_merged), or a plugin could not move its rows (plugin_failed): "
+                                   "nothing was merged")
+def merge(data, customer_id):
+    """Merge customer ``from_customer_id`` (a duplicate) into this one: its
+    tickets, notes and the plugins' rows (surveys, transactions, credit
+    ratings...) move here in one transaction, each moved ticket's history
+    records it, and the duplicate stays as a pointer (``merged_into_id``).
+    Answers the kept customer and what moved."""
+    kept, moved = merging.merge_customers(customer_id, data["from_customer_id"], Actor.staff(current_staff()))
+    return {"customer": _with_tier(customer_by_id(kept.id, preload=SHOWING)), "moved": moved}

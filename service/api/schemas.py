@@ -340,6 +340,25 @@ class CustomerOut(FastDump):
     satisfaction_class = Text(allow_none=True, metadata={"description": "loyal, ordinary, complaining or lost "
                                                                         "(from a plugin; None without one)"})
     created_at = when()
+    merged_into_id = fields.Integer(allow_none=True, metadata={
+        "description": "set when this record was merged into that customer (a duplicate); None otherwise"})
+
+
+class CustomerMergeIn(ma.Schema):
+    from_customer_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1),
+                                      metadata={"description": "the duplicate record merged into this one"})
+
+
+class MergeMovedOut(FastDump):
+    key = Text()
+    label = Text()
+    count = fields.Integer()
+    plugin = Text(allow_none=True, metadata={"description": "the plugin that moved these rows; None for the core"})
+
+
+class CustomerMergeOut(FastDump):
+    customer = fields.Nested(CustomerOut)
+    moved = fields.List(fields.Nested(MergeMovedOut))
 
 
 class CustomerPage(FastDump):

@@ -275,6 +275,29 @@ class Plugins:
                 found.append((impl.plugin_name, exc))
         return found
 
+    def step(self, hook: str, check_item=None, **kwargs) -> list[tuple[str, object]]:
+        """Call step ``hook`` plugin by plugin inside the caller's transaction;
+        return every answer's items as ``(plugin, item)``.
+
+        Not isolated: a step writes, and the first that raises (or whose item
+        ``check_item`` rejects) is counted and raised as ``PluginCallError``
+        naming the plugin, so that the caller rolls the whole change back.
+        """
+        out = []
+        for impl in self.impls(hook):
+            try:
+                self._log("step", hook, impl)
+                items = _as_list(_call(impl, kwargs))
+                for item in items:
+                    if check_item is not None:
+                        check_item(item)
+            except Exception as exc:
+                _raise_outage(exc)
+                self._failed(impl, hook, exc)
+                raise PluginCallError(impl.plugin_name, hook, exc) from exc
+            out.extend((impl.plugin_name, item) for item in items)
+        return out
+
     def collect(self, hook: str, **kwargs) -> list:
         """Gather every implementation's part of collector ``hook``, flattened.
 

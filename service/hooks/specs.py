@@ -22,6 +22,10 @@ names too:
 * OPENERS (``opening_*``) are asked before a new ticket is first saved and
   may change its fields and add internal notes; failures are recorded and
   skipped.
+* STEPS (``merging_*``) are the plugins' part of a change that spans their
+  own tables: called inside the use case's transaction, they WRITE there
+  (through ``service.sdk.db``), and one that raises undoes the whole change
+  (nothing is half done; the use case answers 409 naming the plugin).
 * DECIDERS (nouns: ``sla_targets``) answer a question; the first non-None
   answer wins and the core ships a ``trylast`` default. One that raises or
   answers malformed is skipped and recorded.
@@ -45,8 +49,10 @@ import pluggy
 from service.hooks.types import (
     AdminPage,
     ChartSpec,
+    CustomerListColumn,
     CustomerSection,
     JobDeclaration,
+    MergeMoved,
     Opening,
     Refusal,
     RemedyDecision,
@@ -67,7 +73,7 @@ if TYPE_CHECKING:
 
 hookspec = pluggy.HookspecMarker("kefu")
 
-KINDS = ("notification", "guard", "opener", "decider", "collector")
+KINDS = ("notification", "guard", "opener", "step", "decider", "collector")
 
 
 def _marked(kind: str, doc: str, **options):
@@ -86,6 +92,8 @@ guard = _marked("guard", """Mark a hook spec as a guard: asked before a change c
 None, or a ``Refusal`` that stops it.""")
 opener = _marked("opener", """Mark a hook spec as an opener: asked before a new ticket's
 first save; answers changes and notes.""")
+step = _marked("step", """Mark a hook spec as a step: called inside the use case's
+transaction, may write; one that raises rolls the whole change back.""")
 decider = _marked("decider", """Mark a hook spec as a decider: the first non-None answer
 wins (``service.sdk.ask``).""", firstresult=True)
 collector = _marked("collector", """Mark a hook spec as a collector: every plugin's part is
@@ -240,6 +248,35 @@ def opening_ticket(draft: TicketDraft, actor: Actor) -> Opening | None:
         are recorded in the history with the plugin's name, the notes become
         internal notes by the plugin. An unknown code or a malformed answer
         is recorded as a plugin error and ignored.
+    """
+
+
+# --------------------------------------------------------------------------
+# STEPS: inside the transaction, may write; a failure undoes the whole change.
+# --------------------------------------------------------------------------
+
+
+@step
+def merging_customers(kept: Customer, merged: Customer, actor: Actor) -> MergeMoved | list[MergeMoved] | None:
+    """Move this plugin's rows of customer ``merged`` to customer ``kept``:
+    two records of the same person become one.
+
+    Called by ``service.usecases.merging.merge_customers`` (console and
+    ``POST /api/v1/customers/{id}/merge``) inside its transaction, after the
+    core moved the tickets and notes and before ``merged`` is marked merged
+    (``merged_into_id``). Write with ``service.sdk.db`` (bulk ``update()``
+    statements are best); never commit. Resolve your own conflicts (two rows
+    where one is allowed) so that nothing is lost and say how in your docs.
+    If you raise, the whole merge is rolled back (no half-merged customer)
+    and answered with 409 naming your plugin. The console's confirmation
+    page runs the same merge and rolls it back to show what would move, so
+    the counts you answer must be the rows you moved.
+
+    :param kept: the customer that stays and takes the rows.
+    :param merged: the duplicate whose rows move (marked merged afterwards).
+    :param actor: ``Actor`` who merges (a supervisor or admin).
+    :return: a ``MergeMoved`` ``{"key", "label", "count"}`` per kind of row
+        moved (label translated), a list of them, or None.
     """
 
 
@@ -485,6 +522,27 @@ def customer_columns(purpose: str) -> dict[str, Any] | None:
         ``select(t.c.x).where(t.c.customer_id == Customer.id).scalar_subquery()``;
         names must be unique across plugins (prefix them with your plugin's
         name).
+    """
+
+
+@collector
+def customer_list_columns(staff: Staff) -> CustomerListColumn | list[CustomerListColumn] | None:
+    """Add columns to the console's customer list (``/console/customers``),
+    to show, filter and sort on.
+
+    Called once per list page; must be quick and must only read. Each
+    column's ``expression`` is selected in the list's one query (so it costs
+    per page, not per row) and, when filtered or sorted on, evaluated for
+    every customer: keep it an indexed lookup. A plugin that raises or
+    answers malformed is left out of the page (and recorded on the admin
+    plugins page); the list still renders.
+
+    :param staff: the ``Staff`` viewing the list. Answer nothing for a role
+        that may not see the values (credit grades are for finance,
+        supervisors and admins): a filter on a column not given is ignored.
+    :return: a ``CustomerListColumn`` ``{"key", "label", "expression",
+        "choices": [{"value", "label"}], "sortable", "kind"}`` (key prefixed
+        with the plugin's name), a list of them, or None.
     """
 
 

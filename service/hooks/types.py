@@ -107,6 +107,44 @@ class CustomerSection(TypedDict):
     data: NotRequired[Any]
 
 
+class ColumnChoice(TypedDict):
+    """One value a ``CustomerListColumn`` may be filtered by, with its
+    translated label (shown in the filter and in the list's cells)."""
+
+    value: str
+    label: str
+
+
+class CustomerListColumn(TypedDict):
+    """``customer_list_columns``: a column of the console's customer list.
+
+    ``expression`` is a scalar SQL expression correlated to the ``customers``
+    table (as for ``customer_columns``), selected in the list's one query.
+    With ``choices`` the list offers a filter on it (``?<key>=<value>``, one
+    of the choices; anything else is ignored) and shows each value by its
+    label; with ``sortable`` it may be sorted on (highest first, then newest
+    customer). ``kind`` says how a value without choices is shown: ``text``
+    (default) or ``number`` (grouped digits, two decimals).
+    """
+
+    key: str
+    label: str
+    expression: Any
+    choices: NotRequired[list[ColumnChoice]]
+    sortable: NotRequired[bool]
+    kind: NotRequired[Literal["text", "number"]]
+
+
+class MergeMoved(TypedDict):
+    """``merging_customers``: what a plugin moved from the merged record to
+    the kept one: ``count`` rows of one kind, named by ``label`` (translated,
+    e.g. "Surveys")."""
+
+    key: str
+    label: str
+    count: int
+
+
 class AdminPage(TypedDict):
     """``admin_pages``: a page a plugin serves for admins, listed on the
     console's admin index and its navigation. ``url`` is a path on this site

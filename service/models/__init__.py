@@ -1,7 +1,7 @@
 """The ORM models, one aggregate per module; imported here so that Alembic and
 the relationships see every table."""
 from service.models.category import Category
-from service.models.customer import CUSTOMER_KINDS, Customer
+from service.models.customer import CUSTOMER_KINDS, Customer, CustomerNote
 from service.models.department import Department
 from service.models.events import TicketEvent
 from service.models.job import JobEffect, OutboxJob, PeriodicLock, PeriodicRun, QuarantinedMail
@@ -11,6 +11,6 @@ from service.models.staff import ROLES, ApiToken, Staff
 from service.models.ticket import CHANNELS, KINDS, PRIORITIES, Ticket
 
 __all__ = [
-    "ApiToken", "Attachment", "CHANNELS", "CUSTOMER_KINDS", "Category", "Customer",
+    "ApiToken", "Attachment", "CHANNELS", "CUSTOMER_KINDS", "Category", "Customer", "CustomerNote",
     "Department", "JobEffect", "KINDS", "Message", "OutboxJob", "PeriodicLock", "PeriodicRun", "PluginFailure", "QuarantinedMail", "PRIORITIES", "ROLES", "Staff", "Ticket", "TicketEvent",
 ]

@@ -133,6 +133,8 @@ class Ticket(db.Model):
         Index("ix_tickets_customer_id_id", "customer_id", "id"),
         # A customer's tickets (and complaints) since a date, from the index alone.
         Index("ix_tickets_customer_id_created_at", "customer_id", "created_at", "kind"),
+        # A customer's open tickets (the console's customer list), from the index alone.
+        Index("ix_tickets_customer_id_status", "customer_id", "status"),
         Index("ix_tickets_department_id_id", "department_id", "id"),
         Index("ix_tickets_assignee_id_id", "assignee_id", "id"),
         Index("ix_tickets_resolution_due", "resolution_due"),

@@ -9,6 +9,8 @@ form, call the same use cases as the API (``service.usecases.tickets``,
 * ``console_auth``: ``/console/login``, ``/console/logout``, ``/console/settings``
 * ``console_queues``: ``/console/`` and ``/console/queue/<name>``
 * ``console_ticket``: ``/console/tickets/<number>`` and its forms
+* ``console_customers``: ``/console/customers`` (list) and ``/console/customers/<id>`` (profile, notes, contacts)
+* ``console_merge``: ``/console/customers/<id>/merge`` (supervisors)
 * ``dashboard``: ``/console/dashboard`` (supervisors)
 * ``admin``: ``/console/admin/...`` (admins)
 """
@@ -19,6 +21,8 @@ from flask import Flask
 from service.web import (
     admin,
     console_auth,
+    console_customers,
+    console_merge,
     console_queues,
     console_ticket,
     customer,
@@ -36,6 +40,7 @@ def init_web(app: Flask) -> None:
     tokens, not cookies), everything else is protected.
     """
     i18n.init_app(app)
-    for module in (customer, console_auth, console_queues, console_ticket, dashboard, admin):
+    for module in (customer, console_auth, console_queues, console_ticket, console_customers, console_merge,
+                   dashboard, admin):
         app.register_blueprint(module.bp)
     security.init_app(app)

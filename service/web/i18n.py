@@ -73,7 +73,9 @@ LABELS = {
         "plugin_error": _l("Plugin error"), "followup_opened": _l("Follow-up opened"),
         "auto_closed": _l("Closed automatically"), "attachment_added": _l("File attached"),
         "change_refused": _l("Change refused by a plugin"), "opening_changes": _l("Changed when opened"),
+        "customer_merged": _l("Customer records merged"),
     },
+    "language": {"en": _l("English"), "zh_CN": _l("Chinese")},
     "remedy": {"approved": _l("approved"), "needs_approval": _l("waits for approval"), "refused": _l("refused")},
     # The satisfaction classes of DOMAIN.md (a plugin derives them).
     "satisfaction": {"loyal": _l("Loyal"), "ordinary": _l("Ordinary"), "complaining": _l("Complaining"),
@@ -89,7 +91,7 @@ LABELS = {
         "followup": _l("Follow-up"), "parent": _l("Follow-up to"), "hook": _l("Hook"), "error": _l("Error"),
         "days": _l("Days"), "filename": _l("File"), "code": _l("Code"), "message": _l("Message"),
         "changes": _l("Changes"), "tags": _l("Tags"), "tried_by": _l("Tried by"), "action": _l("Step"),
-        "fields": _l("Changes"),
+        "fields": _l("Changes"), "from_customer": _l("From customer"), "to_customer": _l("To customer"),
     },
 }
 

@@ -64,16 +64,23 @@ def ticket_panels(ticket, staff) -> list[dict]:
     """``ticket_panels`` for the console's ticket page: key, plugin, title,
     failed, and ``groups`` of rows (typed rows as given; flat data as
     label/value text) or, for nested data, readable JSON ``text``."""
-    out = []
-    for panel in panels.ticket_panels(ticket, staff):
-        groups, text = None, None
-        if panel["rows"]:
-            groups = [[_typed_row(r) for r in panel["rows"]]]
-        elif panel.get("data") is not None:
-            data = panel["data"]
-            groups = _data_rows(data)
-            if groups is None:
-                text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, indent=2, default=str)
-        out.append({"key": str(panel.get("key") or ""), "plugin": panel["plugin"], "failed": panel["failed"],
-                    "title": str(panel.get("title") or ""), "groups": groups, "text": text})
-    return out
+    return [_shaped(panel) for panel in panels.ticket_panels(ticket, staff)]
+
+
+def customer_sections(customer, staff) -> list[dict]:
+    """``customer_sections`` for the console's customer profile, shaped as
+    ``ticket_panels`` shapes panels (the same template macro draws both)."""
+    return [_shaped(section) for section in panels.customer_sections(customer, staff)]
+
+
+def _shaped(panel: dict) -> dict:
+    groups, text = None, None
+    if panel["rows"]:
+        groups = [[_typed_row(r) for r in panel["rows"]]]
+    elif panel.get("data") is not None:
+        data = panel["data"]
+        groups = _data_rows(data)
+        if groups is None:
+            text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    return {"key": str(panel.get("key") or ""), "plugin": panel["plugin"], "failed": panel["failed"],
+            "title": str(panel.get("title") or ""), "groups": groups, "text": text}
