@@ -69,14 +69,21 @@ def seed() -> Catalogue:
         public.append(("survey", survey))
         cat.endpoints.add("satisfaction_survey_page.page")
     cat.pages["customer"] = public
-    tickets = [("ticket-open", f"/console/tickets/{open_ticket.number}"),
+    customer = db.session.get(Customer, new.customer_id)
+    other = db.session.scalars(select(Customer).where(Customer.id != customer.id).order_by(Customer.id)).first()
+    customers = [("customers", "/console/customers"), ("customers-search", "/console/customers?q=a&sort=value"),
+                 ("customer", f"/console/customers/{customer.id}")]
+    cat.endpoints |= {"console_customers.index", "console_customers.show", "console_merge.choose"}
+    tickets = customers + [("ticket-open", f"/console/tickets/{open_ticket.number}"),
                ("ticket-new", f"/console/tickets/{new.number}"),
                ("ticket-resolved", f"/console/tickets/{resolved.number}"), ("settings", "/console/settings")]
     agent = [("queue", "/console/")] + [(f"queue-{name}", f"/console/queue/{name}")
                                         for name in ("mine", "department", "unassigned", "at_risk", "all")] + tickets
     finance = [("queue", "/console/"), ("queue-remedies", "/console/queue/remedies")] + tickets
     cat.endpoints |= {"console_queues.queue", "console_ticket.show", "console_auth.settings"}
-    supervisor = agent + [("queue-remedies", "/console/queue/remedies"), ("dashboard", "/console/dashboard")]
+    supervisor = agent + [("queue-remedies", "/console/queue/remedies"), ("dashboard", "/console/dashboard"),
+                          ("merge-choose", f"/console/customers/{customer.id}/merge"),
+                          ("merge-confirm", f"/console/customers/{customer.id}/merge?from_customer_id={other.id}")]
     cat.endpoints.add("dashboard.show")
     admin = supervisor + [("admin", "/console/admin/"), ("admin-staff", "/console/admin/staff"),
                           ("admin-departments", "/console/admin/departments"),

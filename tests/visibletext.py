@@ -40,6 +40,8 @@ _PYTHON = re.compile(r"\b(?:None|True|False)\b")
 _JSON = re.compile(r'[{\[]\s*"[^"]+"\s*:')
 _LATIN = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
 _CHINESE = re.compile(r"[\u3400-\u9fff]+")
+# Credit grades (AAA ... D) are read as such in both languages.
+_GRADE = re.compile(r"^(?:A{1,3}|B{1,3}|C{1,3}|D)[+-]?$")
 _NOT_WORDS = re.compile(r"https?://\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|/[\w/.-]+|\b[A-Z]{1,4}-\d[\d-]*\b")
 
 
@@ -142,7 +144,7 @@ def untranslated(texts, language: str, user_data=()) -> list[str]:
             if found:
                 problems.append(f"{what} {found.group(0)!r}: {original[:120]}")
         if language == "zh":
-            words = [w for w in _LATIN.findall(text) if w not in LATIN_ON_ZH and len(w) > 1]
+            words = [w for w in _LATIN.findall(text) if w not in LATIN_ON_ZH and len(w) > 1 and not _GRADE.match(w)]
             if words:
                 problems.append(f"English {' '.join(words[:6])!r}: {original[:120]}")
         else:

@@ -47,7 +47,7 @@ def list_columns() -> list[sdk.CustomerListColumn]:
     return [
         {"key": "tier_sla.tier", "label": _("Tier"), "expression": _effective_tier_sql(),
          "choices": [{"value": t, "label": tier_label(t)} for t in tiers]},
-        {"key": "tier_sla.value", "label": _("Value (%(currency)s)", currency=tier_settings().currency),
+        {"key": "tier_sla.value", "label": _("Value (%(currency)s)", currency=currency_symbol(tier_settings().currency)),
          "expression": _value_sql(), "sortable": True, "kind": "number"},
     ]
 
@@ -74,10 +74,24 @@ def _transactions_statement():
                    func.max(t.occurred_on)).where(t.customer_id == bindparam("customer_id")))
 
 
+@functools.lru_cache(maxsize=64)
+def _symbol(currency: str, locale: str) -> str:
+    from babel.numbers import get_currency_symbol
+
+    return get_currency_symbol(currency, locale=locale)
+
+
+def currency_symbol(currency: str) -> str:
+    """The currency's symbol in the page's language (CNY: ¥ in Chinese, CN¥ in English)."""
+    from flask_babel import get_locale
+
+    return _symbol(currency, str(get_locale() or "en"))
+
+
 def _money(minor: int | None, currency: str) -> str | None:
     # English and Chinese both group thousands with a comma and use a decimal
     # point; Python's format costs a tenth of Babel's on a page shown often.
-    return None if minor is None else f"{minor / 100:,.2f} {currency}"
+    return None if minor is None else f"{currency_symbol(currency)}{minor / 100:,.2f}"
 
 
 def sections(customer) -> list[sdk.CustomerSection]:

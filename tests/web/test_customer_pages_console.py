@@ -127,9 +127,9 @@ def test_the_profile_shows_contacts_tickets_trend_and_plugin_sections(client, st
     assert 'id="ticket-total">4<' in text
     assert "Complaints in the last" in text and "rising" in text
     tier = text.split('data-panel="tier"', 1)[1].split("</section>", 1)[0]
-    assert "Small" in tier and "10.00 CNY" in tier and "<dt>Rank by value</dt><dd>4</dd>" in tier
+    assert "Small" in tier and "CN¥10.00" in tier and "<dt>Rank by value</dt><dd>4</dd>" in tier
     transactions = text.split('data-panel="transactions"', 1)[1].split("</section>", 1)[0]
-    assert "123.45 CNY" in transactions
+    assert "CN¥123.45" in transactions
     satisfaction = text.split('data-panel="satisfaction"', 1)[1].split("</section>", 1)[0]
     assert "Complaining" in satisfaction and "Rating: 1/5" in satisfaction
     # The ticket page's customer panel links here.
