@@ -1,0 +1,27 @@
+"""departments.active
+
+Revision ID: 0010
+Revises: 0009
+
+Admins deactivate a department instead of deleting it: it is no longer
+offered for routing, and tickets and staff already in it keep it. Existing
+rows are active (the server default).
+"""
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = '0010'
+down_revision = '0009'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('departments', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('active', sa.Boolean(), server_default=sa.true(), nullable=False))
+
+
+def downgrade():
+    with op.batch_alter_table('departments', schema=None) as batch_op:
+        batch_op.drop_column('active')
