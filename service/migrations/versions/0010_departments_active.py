@@ -18,8 +18,11 @@ depends_on = None
 
 
 def upgrade():
+    # A plain '1' (PostgreSQL reads it as true): with a SQL expression as its
+    # default SQLite's batch mode would rebuild the table, which staff and
+    # tickets refer to.
     with op.batch_alter_table('departments', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('active', sa.Boolean(), server_default=sa.true(), nullable=False))
+        batch_op.add_column(sa.Column('active', sa.Boolean(), server_default='1', nullable=False))
 
 
 def downgrade():
