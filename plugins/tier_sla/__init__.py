@@ -123,8 +123,7 @@ def customer_columns(purpose):
 # --------------------------------------------------------------------------- SLA
 # The SLA clock's hooks live in ``sla``; they are imported here so that the
 # plugin module registered by the entry point carries them.
-from .sla import sla_targets, ticket_transitioned, ticket_updated  # noqa: E402,F401
-
+from .sla import sla_targets, ticket_transitioned, ticket_updated  # noqa: F401
 
 # --------------------------------------------------------------------------- demo and dashboard
 

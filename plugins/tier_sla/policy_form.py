@@ -184,7 +184,7 @@ def read_form(form, current: dict) -> tuple[dict, str | None, FormErrors]:
     what the form does not show). ``errors`` is empty when the document may
     go to ``policy.publish``."""
     errors = FormErrors()
-    get = lambda name: (form.get(name) or "").strip()  # noqa: E731
+    get = lambda name: (form.get(name) or "").strip()
     targets, tier_calendars = {}, {}
     calendar_names = list(current["calendars"])
     for i, tier in enumerate(current["targets"]):

@@ -38,7 +38,7 @@ def test_hook_admin_pages(kefu_plugins, client, staff_login):
     staff_login("admin")
     index = client.get("/console/admin/")
     assert index.status_code == 200
-    listing = re.search(r'<ul class="plain admin-index" id="admin-pages">.*?</ul>', index.text, re.S).group(0)
+    listing = re.search(r'<ul class="plain admin-index" id="admin-pages">.*?</ul>', index.text, re.DOTALL).group(0)
     assert '<a href="/console/admin/acme/accounts">Key accounts</a>' in listing
     assert "Who owns which key account" in listing
     # The builtin plugins' pages are listed the same way.
@@ -47,7 +47,7 @@ def test_hook_admin_pages(kefu_plugins, client, staff_login):
         assert left_out not in index.text
     # Every admin page's navigation has it, a core page's and a plugin's alike.
     for path in ("/console/admin/staff", "/console/admin/sla/policy"):
-        nav = re.search(r'<nav class="admin-nav".*?</nav>', client.get(path).text, re.S).group(0)
+        nav = re.search(r'<nav class="admin-nav".*?</nav>', client.get(path).text, re.DOTALL).group(0)
         assert 'href="/console/admin/acme/accounts"' in nav
     plugins = client.get("/console/admin/plugins").text
     assert re.search(r"<tr><td>broken_admin</td><td>admin_pages</td><td>\d+</td>", plugins)
@@ -62,7 +62,6 @@ def test_admin_pages_are_not_asked_for_staff_below_admin(kefu_plugins, client, s
         @hookimpl
         def admin_pages(self, staff):
             calls.append(staff.role)
-            return None
 
     kefu_plugins.register(Counting(), name="counting")
     staff_login("supervisor")

@@ -16,7 +16,7 @@ from plugins.tier_sla.models import CustomerTier, SlaPolicy
 from plugins.webhooks.models import WebhookDelivery, WebhookEndpoint
 from service.extensions import db
 from service.jobs import registry as job_api
-from service.models import Category, Customer, Department, OutboxJob, Staff
+from service.models import Category, Customer, OutboxJob, Staff
 from service.usecases.uow import UnitOfWork
 
 # Each page, and its heading in English and Chinese.
@@ -34,7 +34,7 @@ PAGES = {
 
 
 def _h1(html: str) -> str:
-    return re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S).group(1).strip()
+    return re.search(r"<h1[^>]*>(.*?)</h1>", html, re.DOTALL).group(1).strip()
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
@@ -45,7 +45,7 @@ def test_every_admin_page_renders_for_admins_in_both_languages(client, staff_log
         assert page.status_code == 200, (path, page.text[:500])
         assert _h1(page.text) == titles[language == "zh"], path
         # The admin navigation lists the core's pages and the plugins' pages.
-        nav = re.search(r'<nav class="admin-nav".*?</nav>', page.text, re.S).group(0)
+        nav = re.search(r'<nav class="admin-nav".*?</nav>', page.text, re.DOTALL).group(0)
         for listed in ("/console/admin/staff", "/console/admin/sla/policy", "/console/admin/sla/tiers",
                        "/console/admin/webhooks/"):
             assert f'href="{listed}"' in nav, (path, listed)
@@ -101,7 +101,7 @@ def test_every_admin_form_needs_its_csrf_token(client, staff_login, departments)
 def _policy_form(client) -> tuple[dict, str]:
     """The policy form's fields as the browser would send them, and the page."""
     page = client.get("/console/admin/sla/policy").text
-    form = re.search(r'<form method="post" id="sla-policy".*?</form>', page, re.S).group(0)
+    form = re.search(r'<form method="post" id="sla-policy".*?</form>', page, re.DOTALL).group(0)
     data = {}
     for tag in re.finditer(r"<input ([^>]*)>", form):
         attrs = dict(re.findall(r'(\w[\w-]*)="([^"]*)"', tag.group(1)))
@@ -110,10 +110,10 @@ def _policy_form(client) -> tuple[dict, str]:
                 data[attrs["name"]] = attrs["value"]
         elif "name" in attrs:
             data[attrs["name"]] = attrs.get("value", "")
-    for sel in re.finditer(r'<select id="[^"]*" name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
+    for sel in re.finditer(r'<select id="[^"]*" name="([^"]+)"[^>]*>(.*?)</select>', form, re.DOTALL):
         chosen = re.search(r'<option value="([^"]*)" selected>', sel.group(2))
         data[sel.group(1)] = chosen.group(1) if chosen else ""
-    for area in re.finditer(r'<textarea id="[^"]*" name="([^"]+)"[^>]*>(.*?)</textarea>', form, re.S):
+    for area in re.finditer(r'<textarea id="[^"]*" name="([^"]+)"[^>]*>(.*?)</textarea>', form, re.DOTALL):
         data[area.group(1)] = area.group(2)
     return data, page
 
@@ -284,7 +284,7 @@ def test_the_staff_table_has_one_row_per_person_and_an_edit_page(client, staff_l
     me = staff_login("admin")
     people = [make_staff("agent")[0] for _ in range(8)]
     page = client.get("/console/admin/staff").text
-    table = re.search(r'<table class="cards" id="staff-table">.*?</table>', page, re.S).group(0)
+    table = re.search(r'<table class="cards" id="staff-table">.*?</table>', page, re.DOTALL).group(0)
     assert "<select" not in table and "<form" not in table
     assert len(re.findall(r'<tr id="staff-\d+"', table)) == len(people) + 1
     for header in ("Name", "E-mail", "Role", "Department", "May sign in"):
@@ -373,11 +373,11 @@ def test_the_plugins_page_shows_declared_settings_with_secrets_masked(client, st
     kefu_plugins.register(Acme(), name="acme")
     staff_login("admin")
     page = client.get("/console/admin/plugins").text
-    section = re.search(r'<section class="card" id="settings-acme".*?</section>', page, re.S).group(0)
+    section = re.search(r'<section class="card" id="settings-acme".*?</section>', page, re.DOTALL).group(0)
     assert "ACME_URL" in section and "https://acme.example.com/api" in section and "Where the orders are" in section
     assert "ACME_API_TOKEN" in section and "(hidden)" in section
     assert "tok-very-secret-1234" not in page, page[page.index("tok-very-secret-1234") - 300:][:400]
-    tier = re.search(r'<section class="card" id="settings-tier_sla".*?</section>', page, re.S).group(0)
+    tier = re.search(r'<section class="card" id="settings-tier_sla".*?</section>', page, re.DOTALL).group(0)
     assert "TIER_METHOD" in tier and "pyramid" in tier
 
 
@@ -390,7 +390,7 @@ def test_the_jobs_page_counts_scheduled_jobs_apart_from_queued_ones(client, staf
     page = client.get("/console/admin/jobs").text
     counts = dict(re.findall(r'id="count-(\w+)">(\d+)<', page))
     assert counts == {"scheduled": "1", "queued": "1", "running": "0", "retrying": "0", "failed": "0"}
-    scheduled = re.search(r'<section id="jobs-scheduled".*?</section>', page, re.S).group(0)
+    scheduled = re.search(r'<section id="jobs-scheduled".*?</section>', page, re.DOTALL).group(0)
     assert "mail.notice" in scheduled
     row = db.session.scalar(select(OutboxJob).where(OutboxJob.run_at.is_not(None)))
     assert f">{row.id}</th>" in scheduled
