@@ -52,8 +52,17 @@ def policy():
     data = current.data
     values, errors, status = policy_form.form_values(data), {}, 200
     if request.method == "POST":
-        values = {key: request.form.get(key, "") for key in request.form if key != "csrf_token"}
+        values = {key: request.form.get(key, "") for key in request.form if key not in ("csrf_token", "version")}
         document, note, errors = policy_form.read_form(request.form, data)
+        if request.form.get("version") != str(current.id):
+            # Another version was saved since this form was opened (here or
+            # through the API): saving would silently undo it. The form keeps
+            # what was typed, now on top of that version; saving again stores it.
+            errors = policy_form.FormErrors()
+            errors.add("_", _("Someone saved another version of the policy (version %(version)d) while you were "
+                              "editing. Check your changes against it and save again.", version=current.id))
+            return render_template("tier_sla/admin/policy.html", policy=current, values=values, errors=errors,
+                                   layout=policy_form.layout(data)), 409
         if not errors:
             try:
                 saved = policies.publish(document, sdk.console_staff().id, note)

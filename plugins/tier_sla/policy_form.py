@@ -49,12 +49,6 @@ def tier_label(tier: str) -> str:
     return str(found) if found is not None else _("Tier %(code)s", code=tier)
 
 
-def step_label(name: str) -> str:
-    """An escalation step's name in the page's language (its own name when unknown)."""
-    found = STEP_LABELS.get(name)
-    return str(found) if found is not None else name
-
-
 # --------------------------------------------------------------------------- document -> form
 
 
@@ -106,6 +100,9 @@ def layout(data: dict) -> dict:
         "tiers": [{"i": i, "code": tier, "label": tier_label(tier)} for i, tier in enumerate(data["targets"])],
         "priorities": [{"code": p, "label": str(PRIORITY_LABELS[p])} for p in PRIORITIES],
         "ladder_rows": list(range(len(data["ladder"]) + 1)),
+        # The builtin steps' names in words (a name is the step's key in each ticket's history).
+        "ladder_labels": [str(STEP_LABELS[s["name"]]) if s.get("name") in STEP_LABELS else ""
+                          for s in data["ladder"]] + [""],
         "calendars": [{"i": i, "name": name} for i, name in enumerate(data["calendars"])],
         "actions": [{"code": a, "label": str(ACTION_LABELS[a])} for a in ACTIONS],
         "weekdays": [str(w) for w in WEEKDAYS],

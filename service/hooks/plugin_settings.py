@@ -95,7 +95,8 @@ def settings_of(plugin: str):
 
 # Settings whose value must not be shown (the admin plugins page masks them):
 # the field says so (``metadata={"secret": True}``), or its name does.
-SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|API_KEY|PRIVATE_KEY|CREDENTIAL|_DSN$|_KEY$")
+# (SURVEY_TOKEN_DAYS is a number of days, ACME_API_TOKEN a secret.)
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|CREDENTIAL|PRIVATE_KEY|API_KEY|(_TOKEN|_KEY|_DSN)$")
 
 
 def is_secret(key: str, fld) -> bool:

@@ -21,10 +21,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
 TEXTS = {"en": {"locale": "en-US", "admin": "Admin", "sla": "SLA policy", "save": "Save as new version",
                 "saved": "SLA policy saved as version", "label": "Small / Normal / First response",
-                "webhooks": "Webhooks", "staff": "Staff"},
+                "webhooks": "Webhooks", "staff": "Staff", "jobs": "Background jobs", "plugins": "Plugins",
+                "tiers": "Tier overrides", "categories": "Categories"},
          "zh": {"locale": "zh-CN", "admin": "管理", "sla": "服务时限策略", "save": "保存为新版本",
                 "saved": "服务时限策略已保存为第", "label": "小客户 / 普通 / 首次响应",
-                "webhooks": "Webhook 回调", "staff": "员工"}}
+                "webhooks": "Webhook 回调", "staff": "员工", "jobs": "后台任务", "plugins": "插件",
+                "tiers": "客户等级调整", "categories": "类别"}}
 WIDE, PHONE = {"width": 1366, "height": 768}, {"width": 390, "height": 844}
 
 
@@ -89,7 +91,11 @@ def test_an_admin_changes_a_target_and_the_next_ticket_gets_it(live_server, new_
         page.set_viewport_size(viewport)
         for path, name, heading in (("/console/admin/sla/policy", "sla", t["sla"]),
                                     ("/console/admin/webhooks/", "webhooks", t["webhooks"]),
-                                    ("/console/admin/staff", "staff", t["staff"])):
+                                    ("/console/admin/staff", "staff", t["staff"]),
+                                    ("/console/admin/jobs", "jobs", t["jobs"]),
+                                    ("/console/admin/plugins", "plugins", t["plugins"]),
+                                    ("/console/admin/sla/tiers", "tiers", t["tiers"]),
+                                    ("/console/admin/categories", "categories", t["categories"])):
             page.goto(live_server.url + path)
             expect(page.get_by_role("heading", level=1)).to_have_text(heading)
             _no_sideways_scroll(page, viewport["width"])

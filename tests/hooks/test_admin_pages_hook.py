@@ -53,6 +53,9 @@ def test_hook_admin_pages(kefu_plugins, client, staff_login):
     assert re.search(r"<tr><td>broken_admin</td><td>admin_pages</td><td>\d+</td>", plugins)
     assert "RuntimeError: accounts service down" in plugins
     assert re.search(r"<tr><td>malformed_admin</td><td>admin_pages</td>", plugins)
+    # The plugin's own section on the plugins page says it failed.
+    section = re.search(r'<section class="card" id="settings-broken_admin".*?</section>', plugins, re.S).group(0)
+    assert "Failures recorded: " in section
 
 
 def test_admin_pages_are_not_asked_for_staff_below_admin(kefu_plugins, client, staff_login):

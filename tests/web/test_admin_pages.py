@@ -100,7 +100,10 @@ def test_every_admin_form_needs_its_csrf_token(client, staff_login, departments)
 
 def _policy_form(client) -> tuple[dict, str]:
     """The policy form's fields as the browser would send them, and the page."""
-    page = client.get("/console/admin/sla/policy").text
+    return _policy_form_from(client.get("/console/admin/sla/policy").text)
+
+
+def _policy_form_from(page: str) -> tuple[dict, str]:
     form = re.search(r'<form method="post" id="sla-policy".*?</form>', page, re.DOTALL).group(0)
     data = {}
     for tag in re.finditer(r"<input ([^>]*)>", form):
@@ -183,6 +186,29 @@ def test_what_only_the_policys_own_validation_catches_is_shown_at_its_field(clie
     assert "Not accepted: windows.2: overlapping windows 09:00-12:00 and 11:00-13:00" in response.text
     assert 'aria-describedby="cal0.timezone-error"' in response.text
     assert db.session.scalar(select(func.count()).select_from(SlaPolicy)) == before
+
+
+def test_a_form_opened_before_another_save_does_not_undo_it(client, staff_login, admin):
+    staff_login("admin")
+    data, page = _policy_form(client)
+    a = _tier_index(page, "Tier A")
+    # Meanwhile someone stores a version through the API.
+    policy = client.get("/api/v1/sla/policy", headers=admin).json["data"]
+    policy["targets"]["A"]["low"]["first_response"] = 200
+    assert client.put("/api/v1/sla/policy", headers=admin, json={"data": policy}).status_code == 201
+    versions = db.session.scalar(select(func.count()).select_from(SlaPolicy))
+    data[f"t{a}.urgent.fr"] = "25"
+    stale = client.post("/console/admin/sla/policy", data=data)
+    assert stale.status_code == 409 and "Someone saved another version of the policy" in stale.text
+    assert 'value="25"' in stale.text  # what was typed stays
+    assert db.session.scalar(select(func.count()).select_from(SlaPolicy)) == versions
+    # Seen; saved on top of the new version (the form shows its values where nothing was typed).
+    again, _page = _policy_form_from(stale.text)
+    assert again[f"t{a}.low.fr"] == "240"  # the form as it was typed, not the API's 200
+    again[f"t{a}.low.fr"] = "200"
+    assert client.post("/console/admin/sla/policy", data=again).status_code == 302
+    saved = client.get("/api/v1/sla/policy", headers=admin).json["data"]["targets"]["A"]
+    assert saved["urgent"]["first_response"] == 25 and saved["low"]["first_response"] == 200
 
 
 # --------------------------------------------------------------------------- tier overrides
@@ -379,6 +405,9 @@ def test_the_plugins_page_shows_declared_settings_with_secrets_masked(client, st
     assert "tok-very-secret-1234" not in page, page[page.index("tok-very-secret-1234") - 300:][:400]
     tier = re.search(r'<section class="card" id="settings-tier_sla".*?</section>', page, re.DOTALL).group(0)
     assert "TIER_METHOD" in tier and "pyramid" in tier
+    # A number of days named ..._TOKEN_DAYS is no secret.
+    survey = re.search(r'<section class="card" id="settings-satisfaction_survey".*?</section>', page, re.S).group(0)
+    assert "SURVEY_TOKEN_DAYS" in survey and "(hidden)" not in survey
 
 
 def test_the_jobs_page_counts_scheduled_jobs_apart_from_queued_ones(client, staff_login):
