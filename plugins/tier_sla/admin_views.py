@@ -69,8 +69,8 @@ def policy():
             except sdk.ValidationFailed as exc:
                 errors = policy_form.FormErrors()
                 for path, reasons in (exc.fields or {"policy": [exc.message]}).items():
-                    errors.add(policy_form.field_of(path, data),
-                               _("Not accepted: %(reason)s", reason="; ".join(map(str, reasons))))
+                    reason = "; ".join(map(str, reasons))
+                    errors.add(policy_form.field_of(path, data, reason), _("Not accepted: %(reason)s", reason=reason))
             else:
                 flash(_("SLA policy saved as version %(version)d; new tickets start under it.",
                         version=saved.id), "ok")

@@ -152,6 +152,12 @@ def _windows(text: str, where: str, field: str, errors: FormErrors):
             errors.add(field, _("%(where)s: %(window)s ends before it starts.", where=where, window=part))
             return []
         out.append([start, end])
+    out.sort()
+    for (s1, e1), (s2, e2) in zip(out, out[1:]):
+        if e1 == "24:00" or e1 > s2:
+            errors.add(field, _("%(where)s: %(first)s and %(second)s overlap.", where=where,
+                                first=f"{s1}-{e1}", second=f"{s2}-{e2}"))
+            return []
     return out
 
 
@@ -277,10 +283,12 @@ def read_form(form, current: dict) -> tuple[dict, str | None, FormErrors]:
     return data, note, errors
 
 
-def field_of(path: str, current: dict) -> str:
+def field_of(path: str, current: dict, reason: str = "") -> str:
     """The form field for a field path of ``policy.validate``'s errors
     (``targets.A.urgent.resolution`` -> ``t4.urgent.res``); ``_`` (the form as a
-    whole) for one the form does not show."""
+    whole) for one the form does not show. A calendar's error names its own
+    field first in ``reason`` (``country: unsupported ...``, ``windows.2: ...``):
+    it goes to that field of the calendar."""
     parts = path.split(".")
     tiers, calendars = list(current["targets"]), list(current["calendars"])
     if parts[0] == "targets" and len(parts) >= 3 and parts[1] in tiers:
@@ -289,7 +297,15 @@ def field_of(path: str, current: dict) -> str:
     if parts[0] == "ladder" and len(parts) == 3:
         return f"ladder{parts[1]}.{parts[2]}"
     if parts[0] == "calendars" and len(parts) >= 2 and parts[1] in calendars:
-        return f"cal{calendars.index(parts[1])}.timezone"
+        i = calendars.index(parts[1])
+        inner = reason.split(":", 1)[0].split("[", 1)[0]
+        if inner in ("country", "subdivision"):
+            return f"cal{i}.country"
+        if inner in ("closed_days", "extra_working_days"):
+            return f"cal{i}.{inner}"
+        if re.fullmatch(r"windows\.[0-6]", inner):
+            return f"cal{i}.w{inner[-1]}"
+        return f"cal{i}.timezone"
     if parts[0] == "tier_calendars" and len(parts) == 2 and parts[1] in tiers:
         return f"t{tiers.index(parts[1])}.calendar"
     if parts[0] in ("default_calendar", "fallback_tier"):

@@ -175,17 +175,47 @@ def test_bad_sla_input_is_shown_by_field_keeps_what_was_typed_and_saves_nothing(
     assert db.session.scalar(select(func.count()).select_from(SlaPolicy)) == before
 
 
-def test_what_only_the_policys_own_validation_catches_is_shown_at_its_field(client, staff_login):
+def test_overlapping_working_hours_are_named_on_their_day(client, staff_login):
     staff_login("admin")
     data, _page = _policy_form(client)
-    # Overlapping windows pass the form's reading; Calendar.from_dict refuses them.
     data["cal0.w2"] = "09:00-12:00, 11:00-13:00"
     before = db.session.scalar(select(func.count()).select_from(SlaPolicy))
     response = client.post("/console/admin/sla/policy", data=data)
     assert response.status_code == 422
-    assert "Not accepted: windows.2: overlapping windows 09:00-12:00 and 11:00-13:00" in response.text
-    assert 'aria-describedby="cal0.timezone-error"' in response.text
+    assert "Calendar business / Wednesday: 09:00-12:00 and 11:00-13:00 overlap." in response.text
+    assert 'aria-describedby="cal0.w2-error"' in response.text
     assert db.session.scalar(select(func.count()).select_from(SlaPolicy)) == before
+
+
+def test_what_only_the_policys_own_validation_catches_is_shown_at_its_field(client, staff_login):
+    staff_login("admin")
+    data, _page = _policy_form(client)
+    data["cal0.country"] = "XX"  # two letters, but no country the holidays package knows
+    before = db.session.scalar(select(func.count()).select_from(SlaPolicy))
+    response = client.post("/console/admin/sla/policy", data=data)
+    assert response.status_code == 422
+    assert "Not accepted: country: unsupported country code &#39;XX&#39;" in response.text
+    assert 'id="cal0.country" name="cal0.country" type="text" value="XX" aria-invalid="true"' in response.text
+    assert db.session.scalar(select(func.count()).select_from(SlaPolicy)) == before
+
+
+def test_the_policy_validations_field_paths_map_onto_the_form():
+    """The form maps the API validation's field paths onto its fields (a
+    path the form does not show goes to the form as a whole)."""
+    from plugins.tier_sla.policy import DEFAULT_POLICY
+    from plugins.tier_sla.policy_form import field_of
+
+    tiers = list(DEFAULT_POLICY["targets"])
+    a = tiers.index("A")
+    assert field_of("targets.A.urgent.resolution", DEFAULT_POLICY) == f"t{a}.urgent.res"
+    assert field_of("targets.A.urgent", DEFAULT_POLICY) == f"t{a}.urgent.fr"
+    assert field_of("ladder.1.at", DEFAULT_POLICY) == "ladder1.at"
+    assert field_of("calendars.24x7", DEFAULT_POLICY, "timezone: unknown zone") == "cal1.timezone"
+    assert field_of("calendars.business", DEFAULT_POLICY, "windows.3[0]: invalid time") == "cal0.w3"
+    assert field_of("calendars.business", DEFAULT_POLICY, "closed_days: invalid date") == "cal0.closed_days"
+    assert field_of("tier_calendars.vip", DEFAULT_POLICY) == "t0.calendar"
+    assert field_of("fallback_tier", DEFAULT_POLICY) == "fallback_tier"
+    assert field_of("kinds.complaint.vip.urgent.first_response", DEFAULT_POLICY) == "_"
 
 
 def test_a_form_opened_before_another_save_does_not_undo_it(client, staff_login, admin):
@@ -374,7 +404,9 @@ def test_departments_are_renamed_and_deactivated_and_leave_the_routing_choices(c
     assert re.search(r'<option value="logistics" selected>Shipping</option>', own)
     other = file_ticket()["number"]
     assert 'value="logistics"' not in client.get(f"/console/tickets/{other}").text
-    # Staff may still be placed there no more; the new-account form does not offer it.
+    # Nor does the API's list of departments to confirm tickets to.
+    assert "logistics" not in [d["code"] for d in client.get("/api/v1/departments", headers=supervisor).json]
+    # Staff are placed there no more: the new-account form does not offer it.
     assert 'value="logistics"' not in client.get("/console/admin/staff").text.split('id="department"')[1]
 
 
