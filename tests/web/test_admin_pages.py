@@ -343,8 +343,14 @@ def test_the_staff_table_has_one_row_per_person_and_an_edit_page(client, staff_l
     table = re.search(r'<table class="cards" id="staff-table">.*?</table>', page, re.DOTALL).group(0)
     assert "<select" not in table and "<form" not in table
     assert len(re.findall(r'<tr id="staff-\d+"', table)) == len(people) + 1
-    for header in ("Name", "E-mail", "Role", "Department", "May sign in"):
+    for header in ("Name", "E-mail", "Role", "Department", "May sign in", "Last sign-in"):
         assert f'<th scope="col">{header}</th>' in table
+    # The admin signed in on the console just now; the others never did.
+    db.session.refresh(me)
+    assert me.last_sign_in_at is not None
+    mine = re.search(rf'<tr id="staff-{me.id}".*?</tr>', table, re.S).group(0)
+    assert f'datetime="{me.last_sign_in_at.isoformat()}"' in mine
+    assert "not known" in re.search(rf'<tr id="staff-{people[0].id}".*?</tr>', table, re.S).group(0)
     other = people[0]
     edit = client.get(f"/console/admin/staff/{other.id}").text
     token = csrf_of(edit)
