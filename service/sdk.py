@@ -25,7 +25,8 @@ tests/sdk. In short:
   ``effect_once``, ``publish`` through ``UnitOfWork.publish``, ``ask``
   (a decider your plugin declares), ``alert_staff``, ``send_mail``.
 * **Routes**: ``require_role``, ``current_staff``, ``authenticate``,
-  ``read_only``, ``public_rate_limit``, the errors and ``ErrorSchema``,
+  ``read_only``, ``public_rate_limit``; console pages (an admin page of
+  your plugin): ``console_page``, ``require_console_role``, ``console_staff``; the errors and ``ErrorSchema``,
   ``filled`` and ``NotBlank`` for text fields of your schemas.
 * **Settings**: ``plugin_settings(name)`` (declared with ``register_settings``).
 * **Markers and shapes** for your own hook specs and answers.
@@ -337,6 +338,45 @@ def send_mail(*, notice: str, to: tuple[str, str], lang: str, key: str, ticket: 
 # --------------------------------------------------------------------------- routes
 
 
+def console_page(blueprint) -> None:
+    """Make ``blueprint`` (a ``flask.Blueprint`` of console pages your plugin
+    registers with ``register_blueprints``) behave like the core's console
+    pages: the signed-in staff member is loaded before each view (so the page
+    is in their language and time zone), and errors (404, 403, a use case's
+    ``KefuError``) answer an HTML error page in that language instead of the
+    API's JSON. Forms need no more: every POST outside ``/api/`` must carry
+    the session's CSRF token (the template macro ``csrf()`` of
+    ``web/_macros.html`` writes it), checked before your view runs. Extend
+    ``web/admin/layout.html`` for an admin page (block ``title``, block
+    ``admin_main``), ``web/console/layout.html`` for another console page."""
+    from service.web.pages import register_error_pages
+    from service.web.session import load_console_staff
+
+    blueprint.before_request(load_console_staff)
+    register_error_pages(blueprint)
+
+
+def require_console_role(role: str = "agent", *also: str):
+    """Decorate a console page view (a plugin's ``flask.Blueprint``, see
+    ``console_page``): a visitor who is not signed in to the console is sent
+    to the sign-in page (and back after), a staff member below ``role`` (on
+    the ladder agent < supervisor < admin) gets 403; ``also`` names roles
+    beside the ladder that may reach it too (``finance``). Roles are read
+    from the database on every request. For the JSON API use ``require_role``."""
+    from service.web.session import require_staff
+
+    return require_staff(role, *also)
+
+
+def console_staff() -> Staff | None:
+    """The staff member signed in to this request's console session (the
+    session cookie, not an API token), else None. Inside a view decorated
+    with ``require_console_role`` it is never None."""
+    from service.web.session import console_staff as _console_staff
+
+    return _console_staff()
+
+
 def public_rate_limit(blueprint_or_view):
     """Apply ``PUBLIC_RATE_LIMIT`` (per client) to a public blueprint or view
     of your plugin, as the core's customer routes are."""
@@ -369,5 +409,6 @@ __all__ = [
     "send_mail", "customer_links", "tracking_url", "external_url",
     # routes and settings
     "require_role", "current_staff", "authenticate", "read_only", "public_rate_limit", "plugin_settings",
+    "console_page", "require_console_role", "console_staff",
     "filled", "NotBlank",
 ]

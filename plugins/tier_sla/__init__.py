@@ -14,6 +14,9 @@ Customer tiers (``tiers``, ``transactions``, ``tier_api``, ``tier_cli``, ``setti
   (``tier_sla.recompute``), the SLA sweep and the re-targeting after a tier
   change (on the plugin's own ``sla`` queue).
 
+Admin pages (``admin_views``, ``policy_form``): the SLA policy and the tier
+overrides as console forms, listed through the ``admin_pages`` hook.
+
 SLA (``policy``, ``calendar``, ``clock``, ``sla``, ``sweep``, ``sla_api``):
 the ``sla_targets`` decider and the notifications that keep each ticket's
 clock (see ``plugins/tier_sla/sla.py``), and the ``sla_warning`` /
@@ -72,11 +75,20 @@ def register_jobs(app):
 @hookimpl
 def register_blueprints(app):
     """The tier and SLA APIs (flask-smorest blueprints: they join kefu's
-    OpenAPI document)."""
+    OpenAPI document) and the admin pages (``admin_pages``)."""
+    from .admin_views import bp as admin_bp
     from .sla_api import blp as sla_blp
     from .tier_api import blp
 
-    return [blp, sla_blp]
+    return [blp, sla_blp, admin_bp]
+
+
+@hookimpl
+def admin_pages(staff):
+    """The SLA policy and tier overrides pages (``admin_pages``), for the admin index."""
+    from .admin_views import pages
+
+    return pages()
 
 
 @hookimpl
@@ -135,8 +147,7 @@ def merging_customers(kept, merged):
 # --------------------------------------------------------------------------- SLA
 # The SLA clock's hooks live in ``sla``; they are imported here so that the
 # plugin module registered by the entry point carries them.
-from .sla import sla_targets, ticket_transitioned, ticket_updated  # noqa: E402,F401
-
+from .sla import sla_targets, ticket_transitioned, ticket_updated  # noqa: F401
 
 # --------------------------------------------------------------------------- demo and dashboard
 

@@ -7,7 +7,8 @@ module only wires hooks:
   ``ticket.created`` ... and what other plugins publish, ``sla.breached``,
   ``survey.answered``) becomes one ``WebhookDelivery`` per subscribed,
   active endpoint and a ``webhooks.deliver`` job each (``events``);
-* ``register_blueprints`` adds the admin API (``api``, over ``endpoints``),
+* ``register_blueprints`` adds the admin API (``api``, over ``endpoints``)
+  and the console's admin page (``admin_views``, listed by ``admin_pages``),
   ``register_jobs`` the delivery job (``deliver``) on the plugin's own
   ``webhooks`` queue, ``register_settings`` its settings, and
   ``register_migrations`` its tables.
@@ -58,10 +59,20 @@ def register_jobs():
 
 @hookimpl
 def register_blueprints(app):
-    """The admin API (a flask-smorest blueprint: it joins kefu's OpenAPI document)."""
+    """The admin API (a flask-smorest blueprint: it joins kefu's OpenAPI
+    document) and the admin page (``admin_pages``)."""
+    from .admin_views import bp
     from .api import blp
 
-    return [blp]
+    return [blp, bp]
+
+
+@hookimpl
+def admin_pages(staff):
+    """The webhooks page (``admin_pages``), for the admin index."""
+    from .admin_views import pages
+
+    return pages()
 
 
 @hookimpl

@@ -34,8 +34,10 @@ blp.before_request(authenticate)
 @read_only
 @blp.response(200, DepartmentOut(many=True))
 def departments():
-    """The responsible departments a ticket can be confirmed to, by code."""
-    return db.session.scalars(select(Department).order_by(Department.code)).all()
+    """The responsible departments a ticket can be confirmed to, by code
+    (active ones: an admin's deactivated department is offered no more)."""
+    return db.session.scalars(select(Department).where(Department.active.is_(True))
+                              .order_by(Department.code)).all()
 
 
 @blp.route("/categories")

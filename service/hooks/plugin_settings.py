@@ -10,6 +10,7 @@ naming the plugin and the key) and whenever the plugin asks
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 
 import marshmallow as ma
@@ -92,9 +93,22 @@ def settings_of(plugin: str):
     return value
 
 
+# Settings whose value must not be shown (the admin plugins page masks them):
+# the field says so (``metadata={"secret": True}``), or its name does.
+# (SURVEY_TOKEN_DAYS is a number of days, ACME_API_TOKEN a secret.)
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|CREDENTIAL|PRIVATE_KEY|API_KEY|(_TOKEN|_KEY|_DSN)$")
+
+
+def is_secret(key: str, fld) -> bool:
+    """Whether setting ``key`` (schema field ``fld``) holds a secret."""
+    return bool(fld.metadata.get("secret")) or bool(SECRET_NAME.search(key))
+
+
 def described(app, plugin: str) -> list[dict]:
     """Each declared setting of ``plugin``: ``key``, its ``value`` in force
-    (the default when unset), ``default``, and whether it is ``set``."""
+    (the default when unset), ``default``, whether it is ``set``, whether it
+    is a ``secret`` (never show its value: see ``is_secret``) and the field's
+    ``description`` (its metadata's, else None)."""
     declared = app.extensions.get(SETTINGS, {}).get(plugin)
     if declared is None:
         return []
@@ -103,5 +117,6 @@ def described(app, plugin: str) -> list[dict]:
         default = fld.load_default() if callable(fld.load_default) else fld.load_default
         default = None if default is ma.missing else default
         out.append({"key": key, "value": app.config.get(key, default), "default": default,
-                    "set": key in app.config})
+                    "set": key in app.config, "secret": is_secret(key, fld),
+                    "description": fld.metadata.get("description")})
     return out

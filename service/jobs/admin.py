@@ -10,7 +10,7 @@ from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from service.domain.errors import NotFound, ValidationFailed
 from service.extensions import db
@@ -61,6 +61,50 @@ def outbox_counts() -> dict:
     counts["stale"] = stale
     counts["unrelayed"], counts["failing"] = counts["pending"], counts["retrying"] + counts["failed"]
     return counts
+
+
+OUTBOX_STATES = ("scheduled", "queued", "running", "retrying", "failed")
+
+
+def _state_filters(now) -> dict:
+    # Each row not done is in exactly one state: the first that matches.
+    open_ = and_(OutboxJob.done_at.is_(None), OutboxJob.failed_at.is_(None))
+    waiting = and_(open_, OutboxJob.started_at.is_(None), OutboxJob.last_error.is_(None))
+    return {
+        "scheduled": and_(waiting, OutboxJob.run_at.is_not(None), OutboxJob.run_at > now),
+        "queued": and_(waiting, or_(OutboxJob.run_at.is_(None), OutboxJob.run_at <= now)),
+        "running": and_(open_, OutboxJob.started_at.is_not(None), OutboxJob.last_error.is_(None)),
+        "retrying": and_(open_, OutboxJob.last_error.is_not(None)),
+        "failed": and_(OutboxJob.done_at.is_(None), OutboxJob.failed_at.is_not(None)),
+    }
+
+
+def outbox_states(limit: int = 50) -> dict:
+    """The jobs not done, by what they wait for, as the admin jobs page shows them.
+
+    ``{"counts": {state: n}, "rows": {state: [OutboxJob, ...]}}`` for each of
+    ``OUTBOX_STATES`` (every unfinished row in exactly one):
+
+    * ``scheduled``: not before a time still ahead (``run_at`` in the future),
+      whether or not it is on a queue yet - a reminder due in an hour is
+      neither queued nor running;
+    * ``queued``: due now, not started (on a queue, or waiting to be put on one);
+    * ``running``: started, no error so far;
+    * ``retrying``: an attempt failed, a retry is left;
+    * ``failed``: no retry left (an admin retries it).
+
+    ``rows`` are the next ``limit`` of each state: scheduled by due time,
+    the others oldest first; failed newest first.
+    """
+    now = utcnow()
+    filters = _state_filters(now)
+    counts = dict(zip(OUTBOX_STATES, db.session.execute(
+        select(*(func.count().filter(filters[state]) for state in OUTBOX_STATES))).one()))
+    order = {"scheduled": (OutboxJob.run_at, OutboxJob.id), "failed": (OutboxJob.failed_at.desc(), OutboxJob.id.desc())}
+    rows = {state: db.session.scalars(select(OutboxJob).where(filters[state])
+                                      .order_by(*order.get(state, (OutboxJob.id,))).limit(limit)).all()
+            if counts[state] else [] for state in OUTBOX_STATES}
+    return {"counts": counts, "rows": rows}
 
 
 def failed_jobs(limit: int = 100) -> list[dict]:

@@ -25,6 +25,8 @@ class Staff(db.Model):
     language: Mapped[str] = mapped_column(String(10), default="en")
     timezone: Mapped[str] = mapped_column(String(60), default="Asia/Shanghai")
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # The last console sign-in (None: never, or before kefu recorded it); shown to admins.
+    last_sign_in_at = mapped_column(UTCDateTime)
 
     department = relationship("Department", foreign_keys=[department_id])
 

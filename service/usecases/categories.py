@@ -1,9 +1,9 @@
-"""Category use cases: add a category."""
+"""Category use cases: add a category, rename or (de)activate one."""
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from service.domain.errors import Conflict
+from service.domain.errors import Conflict, NotFound
 from service.extensions import db
 from service.models import Category
 from service.reads import process_cache
@@ -20,6 +20,22 @@ def create_category(code: str, name: str, name_zh: str | None = None) -> Categor
             raise Conflict(f"category {code!r} exists", {"code": ["already used"]})
         category = Category(code=code, name=name, name_zh=name_zh, active=True, position=100)
         db.session.add(category)
+        uow.commit()
+    process_cache.forget("categories")
+    return category
+
+
+def update_category(category_id: int, name: str, name_zh: str | None, active: bool) -> Category:
+    """Rename category ``category_id`` (``name`` in English, ``name_zh`` in
+    Chinese, None for none) and activate or deactivate it; its code never
+    changes (tickets and the API name it). A deactivated category leaves the
+    customer form and the console's choices; tickets filed under it keep it.
+    404 for an unknown id. Forgets this process's category cache."""
+    with UnitOfWork() as uow:
+        category = db.session.get(Category, category_id)
+        if category is None:
+            raise NotFound(f"no category {category_id}")
+        category.name, category.name_zh, category.active = name, name_zh or None, active
         uow.commit()
     process_cache.forget("categories")
     return category

@@ -14,6 +14,7 @@ from service.domain.errors import Conflict, NotFound, ValidationFailed
 from service.domain.workflow import STAFF_ROLES
 from service.extensions import db
 from service.models import Staff
+from service.models.base import utcnow
 from service.reads.lookup import department_by_code
 from service.usecases.auth import forget_tokens, hash_password, issue_token
 from service.usecases.uow import UnitOfWork
@@ -116,6 +117,14 @@ def end_console_sessions(staff_id: int) -> None:
     with UnitOfWork() as uow:
         db.session.execute(update(Staff).where(Staff.id == staff_id)
                            .values(session_version=_next_session_version()))
+        uow.commit()
+
+
+def record_sign_in(staff_id: int) -> None:
+    """Note that this staff member signed in to the console now (shown to
+    admins on the staff table). An unknown id changes nothing."""
+    with UnitOfWork() as uow:
+        db.session.execute(update(Staff).where(Staff.id == staff_id).values(last_sign_in_at=utcnow()))
         uow.commit()
 
 

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 
 from service.extensions import limiter
 from service.limits import failed_signin, signin_account
-from service.usecases.staff import update_own_settings
+from service.usecases.staff import record_sign_in, update_own_settings
 from service.web.pages import register_error_pages, safe_next
 from service.web.session import (
     authenticate,
@@ -53,6 +53,7 @@ def login_post():
                                email=request.form.get("email", ""),
                                error=_("Wrong e-mail or password.")), 401
     sign_in(staff)
+    record_sign_in(staff.id)
     return redirect(safe_next(request.form.get("next"), url_for("console_queues.queue")))
 
 

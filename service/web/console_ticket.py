@@ -73,7 +73,10 @@ def show(number):
         categories=db.session.scalars(select(Category).where(Category.active.is_(True)
                                                              | (Category.id == ticket.category_id))
                                       .order_by(Category.position, Category.id)).all(),
-        departments=db.session.scalars(select(Department).order_by(Department.id)).all(),
+        # Likewise its department: a deactivated one is offered only to the tickets already in it.
+        departments=db.session.scalars(select(Department).where(Department.active.is_(True)
+                                                                | (Department.id == ticket.department_id))
+                                       .order_by(Department.id)).all(),
         assignees=assignees, staff_names={s.id: s.name for s in assignees}, event_details=event_details,
         can_decide_remedy=ticket.remedy_decision == "needs_approval"
         and staff.has_role(ticket.remedy_approver or "supervisor"))

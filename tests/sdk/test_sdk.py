@@ -195,3 +195,21 @@ def test_jobs_effects_alerts_and_mail(app, kefu_plugins, jobs, make_staff, file_
     assert sdk.tracking_url("tok").startswith("http") and "/track/tok" in sdk.tracking_url("tok")
     assert sdk.external_url("web.form").startswith("http")
     assert isinstance(sdk.utcnow(), datetime) and sdk.utcnow().tzinfo is not None
+
+
+def test_console_pages_of_a_plugin(app, client, staff_login, admin):
+    """``console_page``, ``require_console_role`` and ``console_staff``, as the
+    builtin plugins' admin pages use them: sign-in for visitors, an HTML 403
+    below the role and an HTML 404, in the staff member's language."""
+    with app.test_request_context("/console/admin/sla/policy", headers=admin):
+        assert sdk.console_staff() is None  # an API token is no console session
+    visitor = client.get("/console/admin/webhooks/")
+    assert visitor.status_code == 302 and "/console/login" in visitor.headers["Location"]
+    staff_login("supervisor", language="zh_CN")
+    refused = client.get("/console/admin/webhooks/")
+    assert refused.status_code == 403 and refused.mimetype == "text/html" and '<html lang="zh-CN">' in refused.text
+    with client.session_transaction() as session:
+        session.clear()
+    staff_login("admin")
+    missing = client.get("/console/admin/webhooks/999999")
+    assert missing.status_code == 404 and missing.mimetype == "text/html" and "Not found." in missing.text

@@ -308,8 +308,10 @@ def test_settings_come_from_the_app_through_the_plugins_schema(app):
     shown = {d["key"]: d for d in described(app, "tier_sla")}
     assert set(shown) == {"TIER_METHOD", "TIER_SHARES", "TIER_PERIOD_DAYS", "TIER_MEASURE", "TIER_CURRENCY",
                           "TIER_RECOMPUTE_WORK_MEM"}
-    assert shown["TIER_METHOD"] == {"key": "TIER_METHOD", "value": "abc", "default": "pyramid", "set": True}
-    assert shown["TIER_CURRENCY"] == {"key": "TIER_CURRENCY", "value": "CNY", "default": "CNY", "set": False}
+    assert shown["TIER_METHOD"] == {"key": "TIER_METHOD", "value": "abc", "default": "pyramid", "set": True,
+                                    "secret": False, "description": None}
+    assert shown["TIER_CURRENCY"] == {"key": "TIER_CURRENCY", "value": "CNY", "default": "CNY", "set": False,
+                                      "secret": False, "description": None}
     assert shown["TIER_SHARES"]["default"]["abc"] == [["A", 5], ["B", 15], ["C", 80]]
     app.config["TIER_METHOD"] = "pyramid"  # a changed value is loaded (and checked) again
     assert tier_settings().tiers == ("vip", "major", "ordinary", "small")
