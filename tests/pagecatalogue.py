@@ -85,12 +85,27 @@ def seed() -> Catalogue:
                           ("merge-choose", f"/console/customers/{customer.id}/merge"),
                           ("merge-confirm", f"/console/customers/{customer.id}/merge?from_customer_id={other.id}")]
     cat.endpoints.add("dashboard.show")
+    from plugins.webhooks import endpoints
+
+    hook = endpoints.register({"url": "http://127.0.0.1:9/kefu-hooks", "events": ["ticket.created"],
+                              "description": "", "active": True})
+    db.session.commit()
+    staff_id = db.session.scalars(select(Staff.id).where(Staff.email == EMAILS["agent"])).one()
     admin = supervisor + [("admin", "/console/admin/"), ("admin-staff", "/console/admin/staff"),
+                          ("admin-staff-edit", f"/console/admin/staff/{staff_id}"),
                           ("admin-departments", "/console/admin/departments"),
+                          ("admin-department-edit", f"/console/admin/departments/{open_ticket.department_id or 1}"),
                           ("admin-categories", "/console/admin/categories"),
-                          ("admin-plugins", "/console/admin/plugins"), ("admin-jobs", "/console/admin/jobs")]
-    cat.endpoints |= {"admin.index", "admin.staff", "admin.departments", "admin.categories", "admin.plugins",
-                      "admin.jobs"}
+                          ("admin-category-edit", f"/console/admin/categories/{open_ticket.category_id or 1}"),
+                          ("admin-plugins", "/console/admin/plugins"), ("admin-jobs", "/console/admin/jobs"),
+                          ("admin-sla-policy", "/console/admin/sla/policy"),
+                          ("admin-tier-overrides", "/console/admin/sla/tiers"),
+                          ("admin-webhooks", "/console/admin/webhooks/"),
+                          ("admin-webhook", f"/console/admin/webhooks/{hook.id}")]
+    cat.endpoints |= {"admin.index", "admin.staff", "admin.staff_edit", "admin.departments", "admin.department_edit",
+                      "admin.categories", "admin.category_edit", "admin.plugins", "admin.jobs",
+                      "tier_sla_admin.policy", "tier_sla_admin.overrides", "webhooks_admin.index",
+                      "webhooks_admin.show"}
     cat.pages.update(agent=agent, supervisor=supervisor, finance=finance, admin=admin)
     cat.user_data = _user_data()
     return cat
@@ -116,6 +131,9 @@ def _user_data() -> list[str]:
     texts += db.session.scalars(select(Message.body)).all()
     for row in db.session.execute(select(Staff.name, Staff.email)):
         texts += list(row)
+    from plugins.tier_sla.models import CustomerTier
+
+    texts += db.session.scalars(select(CustomerTier.override_reason)).all()  # what a supervisor wrote
     return [str(t) for t in texts if t]
 
 

@@ -258,7 +258,7 @@ def read_form(form, current: dict) -> tuple[dict, str | None, FormErrors]:
                 windows[str(wd)] = got
         country = get(f"cal{i}.country").upper() or None
         if country is not None and not re.fullmatch(r"[A-Z]{2}", country):
-            errors.add(f"cal{i}.country", _("%(where)s: a two-letter country code such as CN, or empty for no "
+            errors.add(f"cal{i}.country", _("%(where)s: a two-letter country code, or empty for no "
                                             "public holidays.", where=_where(where, _("Public holidays of"))))
         calendars[name] = {
             **old, "timezone": zone, "always_open": always, "windows": windows, "country": country,

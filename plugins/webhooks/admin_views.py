@@ -31,9 +31,9 @@ EVENT_LABELS = {
     "ticket.updated": _l("A ticket is edited (priority, category, department, assignee, tags)"),
     "message.added": _l("A public reply or a customer's message is added"),
     "resolution.answered": _l("A customer accepts or rejects a resolution"),
-    "sla.warning": _l("An SLA target is close (tier_sla)"),
-    "sla.breached": _l("An SLA target is missed (tier_sla)"),
-    "survey.answered": _l("A satisfaction survey is answered (satisfaction_survey)"),
+    "sla.warning": _l("An SLA target is close"),
+    "sla.breached": _l("An SLA target is missed"),
+    "survey.answered": _l("A satisfaction survey is answered"),
 }
 STATUS_LABELS = {"pending": _l("Waiting"), "delivered": _l("Delivered"), "failed": _l("Failed")}
 LOG_LIMIT = 50

@@ -50,9 +50,9 @@ def test_hook_admin_pages(kefu_plugins, client, staff_login):
         nav = re.search(r'<nav class="admin-nav".*?</nav>', client.get(path).text, re.DOTALL).group(0)
         assert 'href="/console/admin/acme/accounts"' in nav
     plugins = client.get("/console/admin/plugins").text
-    assert re.search(r"<tr><td>broken_admin</td><td>admin_pages</td><td>\d+</td>", plugins)
+    assert re.search(r"<tr><td>broken_admin</td><td><code>admin_pages</code></td><td>\d+</td>", plugins)
     assert "RuntimeError: accounts service down" in plugins
-    assert re.search(r"<tr><td>malformed_admin</td><td>admin_pages</td>", plugins)
+    assert re.search(r"<tr><td>malformed_admin</td><td><code>admin_pages</code></td>", plugins)
     # The plugin's own section on the plugins page says it failed.
     section = re.search(r'<section class="card" id="settings-broken_admin".*?</section>', plugins, re.S).group(0)
     assert "Failures recorded: " in section

@@ -448,7 +448,7 @@ def test_failures_are_counted_on_the_admin_plugins_page(kefu_plugins, client, ag
         assert client.get(f"/api/v1/tickets/{number}?panels=true", headers=agent).status_code == 200
     staff_login("admin")
     page = client.get("/console/admin/plugins")
-    row = re.search(r"<tr><td>broken_parts</td><td>ticket_panels</td><td>(\d+)</td>.*?</tr>", page.text)
+    row = re.search(r"<tr><td>broken_parts</td><td><code>ticket_panels</code></td><td>(\d+)</td>.*?</tr>", page.text)
     assert row is not None and row.group(1) == "3", page.text
     assert "RuntimeError: panel service down" in row.group(0)
 
