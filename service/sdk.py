@@ -67,11 +67,14 @@ from service.hooks.types import (
     ChartSpec,
     CustomerSection,
     JobDeclaration,
+    Kpi,
     Opening,
     OpeningChanges,
     PanelRow,
     Refusal,
     RemedyDecision,
+    ReportColumn,
+    ReportPeriod,
     SlaTargets,
     TicketChange,
     TicketDraft,
@@ -343,8 +346,8 @@ def public_rate_limit(blueprint_or_view):
 __all__ = [
     # markers and shapes
     "hookimpl", "notification", "decider", "collector",
-    "AdminPage", "ChartSeries", "ChartSpec", "CustomerSection", "JobDeclaration", "Opening", "OpeningChanges", "PanelRow", "Refusal",
-    "RemedyDecision", "SlaTargets", "TicketChange", "TicketDraft", "TicketPanel", "TrackingPanel",
+    "AdminPage", "ChartSeries", "ChartSpec", "CustomerSection", "JobDeclaration", "Kpi", "Opening", "OpeningChanges",
+    "PanelRow", "Refusal", "RemedyDecision", "ReportColumn", "ReportPeriod", "SlaTargets", "TicketChange", "TicketDraft", "TicketPanel", "TrackingPanel",
     # errors
     "KefuError", "NotFound", "Unauthorized", "Forbidden", "Conflict", "StaleVersion", "ValidationFailed",
     "Refused", "ErrorSchema", "EffectBusy",
