@@ -80,8 +80,8 @@ def _week_link(monday, period) -> str:
     return url_for("console_queues.queue", name="all", created_from=start.isoformat(), created_to=end.isoformat())
 
 
-TIER_NAMES = {"vip": lambda: _("VIP"), "major": lambda: _("Major"), "ordinary": lambda: _("Ordinary"),
-              "small": lambda: _("Small")}
+TIER_NAMES = {"vip": lambda: _("VIP customers"), "major": lambda: _("Major customers"),
+              "ordinary": lambda: _("Ordinary customers"), "small": lambda: _("Small customers")}
 
 
 def tier_name(code: str) -> str:

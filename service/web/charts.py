@@ -19,7 +19,7 @@ How it stays readable:
   own line(s) above its bars across the whole width, wrapped at spaces (or
   between Chinese characters) and never cut; ``pareto`` sorts the first
   series largest first and draws the running share as a line.
-* ``line`` draws each series as a polyline (gaps where a value is None),
+* ``line`` draws each series as a polyline (joining the points that have a value),
   the period before dashed, x labels thinned out so they never overlap.
 * The drawing is ``W`` user units wide and every text is ``FONT`` units
   (``kefu.css``): the cards are at least about 330 px wide (a 390 px phone),
@@ -240,7 +240,7 @@ def _bar_chart(spec) -> tuple[list[str], float]:
 
 
 def _line_chart(spec) -> tuple[list[str], float]:
-    """Lines over time: one polyline per series (None breaks it), dots on
+    """Lines over time: one polyline per series (over its non-None points), dots on
     the points; the first series' dots link to what they count."""
     labels, series = spec["labels"], spec["series"]
     n = max(len(labels), 1)
@@ -268,15 +268,11 @@ def _line_chart(spec) -> tuple[list[str], float]:
     for si in reversed(range(len(series))):  # the first series drawn last: on top
         s = series[si]
         cls = f"s{si}" + (" previous" if si else "")
-        segment = []
-        for i, v in enumerate(s["values"] + [None]):
-            if v is not None:
-                segment.append(point(i, v))
-            elif segment:
-                if len(segment) > 1:
-                    parts.append(f'<polyline points="{" ".join(f"{x:.1f},{py:.1f}" for x, py in segment)}" '
-                                 f'class="line {cls}"/>')
-                segment = []
+        # Weeks without a figure (None) are skipped, not drawn as zero: the
+        # line joins the weeks that have one.
+        line = [point(i, v) for i, v in enumerate(s["values"]) if v is not None]
+        if len(line) > 1:
+            parts.append(f'<polyline points="{" ".join(f"{x:.1f},{py:.1f}" for x, py in line)}" class="line {cls}"/>')
         for i, v in enumerate(s["values"]):
             if v is None:
                 continue
