@@ -142,8 +142,8 @@ def report_columns(period, by: str) -> list[dict]:
         g = "" if key is None else str(key)
         first[g] = None if fr is None else round(float(fr) / 60, 1)
         resolution[g] = None if res is None else round(float(res) / 60, 1)
-    hours = _("hours")
+    # The label names the unit (hours): no second unit after it.
     return [{"key": "first_response_business_hours", "label": _("First response (business hours, average)"),
-             "unit": hours, "values": first},
+             "unit": None, "values": first},
             {"key": "resolution_business_hours", "label": _("Resolution (business hours, average)"),
-             "unit": hours, "values": resolution}]
+             "unit": None, "values": resolution}]

@@ -18,7 +18,7 @@ How it stays readable:
 * ``bar`` and ``pareto`` are drawn as **horizontal** bars, each label on its
   own line(s) above its bars across the whole width, wrapped at spaces (or
   between Chinese characters) and never cut; ``pareto`` sorts the first
-  series largest first and draws the running share as a line.
+  series largest first and writes each label's running share beside it.
 * ``line`` draws each series as a polyline (joining the points that have a value),
   the period before dashed, x labels thinned out so they never overlap.
 * The drawing is ``W`` user units wide and every text is ``FONT`` units
@@ -200,10 +200,15 @@ def _bar_chart(spec) -> tuple[list[str], float]:
         parts.append(_text(left, y + FONT, spec["label_title"], "axis-title"))
         y += LINE + 4
     bar_h, gap = 14.0, 3.0
-    share_points = []
     for i, label in enumerate(spec["labels"]):
-        lines = wrap(label, plot_w + 50)
+        # A pareto's running share is written at the right of the label's
+        # first line (on the value axis it would read as a count).
+        share_text = f"{share['name']} {format_value(share['values'][i])} %" if share is not None else ""
+        room = W - 2 * left - (text_width(share_text) + 12 if share_text else 0)
+        lines = wrap(label, room)
         inner = [_text(left, y + FONT + LINE * k, line, "label") for k, line in enumerate(lines)]
+        if share_text:
+            inner.append(_text(W - left, y + FONT, share_text, "share", "end"))
         y += LINE * len(lines) + 2
         for si, s in enumerate(bars):
             v = s["values"][i]
@@ -213,15 +218,8 @@ def _bar_chart(spec) -> tuple[list[str], float]:
                              f'height="{bar_h:.0f}" class="s{si}"/>')
             inner.append(_text(left + width + 4, y + bar_h - 2, _with_unit(v, s["unit"]), "value"))
             y += bar_h + gap
-        if share is not None:
-            share_points.append((left + plot_w * share["values"][i] / 100, y - (bar_h + gap) * len(bars) / 2))
         parts.append(_link(spec["links"][i], _point_name(spec, i), "".join(inner)))
         y += 8
-    if share_points:
-        cls = f"s{len(bars)}"
-        parts.append(f'<polyline points="{" ".join(f"{x:.1f},{py:.1f}" for x, py in share_points)}" '
-                     f'class="line {cls}"/>')
-        parts += [f'<circle cx="{x:.1f}" cy="{py:.1f}" r="3.5" class="{cls}"/>' for x, py in share_points]
     # The value axis: a line, three ticks, its title.
     parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" class="axis"/>')
     for k in range(3):
@@ -231,8 +229,6 @@ def _bar_chart(spec) -> tuple[list[str], float]:
                            "start" if k == 0 else ("end" if k == 2 else "middle")))
     y += 4 + LINE
     title = _value_axis_title(spec)
-    if share is not None:
-        title = f"{title} · {share['name']} (%)" if title else f"{share['name']} (%)"
     for line in wrap(title, W - 12) if title else []:
         parts.append(_text(W / 2, y + FONT, line, "axis-title", "middle"))
         y += LINE
@@ -279,6 +275,9 @@ def _line_chart(spec) -> tuple[list[str], float]:
             x, py = point(i, v)
             dot = f'<circle cx="{x:.1f}" cy="{py:.1f}" r="{4 if si == 0 else 3}" class="{cls}"/>'
             parts.append(_link(spec["links"][i], _point_name(spec, i), dot) if si == 0 else dot)
+    if not any(v is not None for s in series for v in s["values"]):
+        parts.append(_text(left + plot_w / 2, top + plot_h / 2, gettext("No figures in this period."), "empty",
+                           "middle"))
     # x labels: as many as fit side by side without overlapping, always the last.
     widest = max([text_width(t) for t in labels] + [1]) + 10
     every = max(1, math.ceil(widest / slot))

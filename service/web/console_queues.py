@@ -77,7 +77,7 @@ def _chips(name: str, filters: dict, categories, departments) -> list[dict]:
         args = {}
         for k, v in rest:
             args.setdefault(k, []).append(v)
-        chips.append({"text": f"{fields[key]}: {shown}", "key": key,
+        chips.append({"text": _("%(field)s: %(value)s", field=fields[key], value=shown), "key": key,
                       "remove": url_for("console_queues.queue", name=name, **args)})
     return chips
 

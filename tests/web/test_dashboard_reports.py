@@ -12,15 +12,16 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, timedelta
+from datetime import date
 from html import unescape
 
 import pytest
+import reporthistory
 from werkzeug.datastructures import MultiDict
 
 from service.extensions import db
 from service.hooks.types import ReportPeriod
-from service.models import Category, Staff, Ticket
+from service.models import Category
 from service.web import report_range
 from service.web.charts import normalise, render_svg, wrap
 
@@ -32,57 +33,8 @@ NOW = "2026-12-02T10:00:00"
 
 @pytest.fixture
 def history(kefu_clock, client, file_ticket, act, make_staff):
-    """Tickets filed, handled and resolved on known days:
-
-    * 2026-10-12 (previous period): a complaint about slow delivery, resolved
-      on 10-14 by agent A (logistics), and an inquiry (still new);
-    * 2026-11-03 (week 11-02): two slow-delivery complaints and one
-      product-complexity complaint; the first slow-delivery one is resolved
-      by A on 11-05, reopened on 11-06 and resolved again on 11-10;
-    * 2026-11-17 (week 11-16): a product-complexity complaint resolved by
-      agent B (technical) on 11-18, and an inquiry.
-
-    Then the clock stands at ``NOW`` (2026-12-02).
-    """
-    a, a_headers = make_staff("agent", department="logistics")
-    b, b_headers = make_staff("agent", department="technical")
-
-    def at(when):
-        kefu_clock.move_to(when, tick=False)
-
-    def new(kind="complaint", category="slow_delivery"):
-        return file_ticket(kind=kind, category=category)["number"]
-
-    def resolve(headers, staff, number, department):
-        act(headers, number, "confirm", department=department)
-        version = client.get(f"/api/v1/tickets/{number}", headers=headers).json["version"]
-        assert client.patch(f"/api/v1/tickets/{number}", headers=headers,
-                            json={"version": version, "assignee": staff.id}).status_code == 200
-        act(headers, number, "start")
-        act(headers, number, "resolve", resolution="Done.")
-
-    at("2026-10-12T09:00:00")
-    old = new()
-    new(kind="inquiry", category="other")
-    at("2026-10-14T09:00:00")
-    resolve(a_headers, a, old, "logistics")
-    at("2026-11-03T09:00:00")
-    first, second = new(), new()
-    third = new(category="product_complexity")
-    at("2026-11-05T09:00:00")
-    resolve(a_headers, a, first, "logistics")
-    at("2026-11-06T09:00:00")
-    act(a_headers, first, "reopen", reason="Still not delivered.")
-    at("2026-11-10T09:00:00")
-    act(a_headers, first, "resolve", resolution="Delivered now.")
-    at("2026-11-17T09:00:00")
-    fourth = new(category="product_complexity")
-    fifth = new(kind="inquiry", category="other")
-    at("2026-11-18T09:00:00")
-    resolve(b_headers, b, fourth, "technical")
-    at(NOW)
-    return {"a": a, "b": b, "old": old, "first": first, "second": second, "third": third, "fourth": fourth,
-            "fifth": fifth}
+    """The known history of ``reporthistory.build`` (the clock then stands at ``NOW``)."""
+    return reporthistory.build(kefu_clock, client, file_ticket, act, make_staff, NOW)
 
 
 def _section(page: str, start: str, end: str | None = None) -> str:
@@ -92,15 +44,15 @@ def _section(page: str, start: str, end: str | None = None) -> str:
 
 def _tile(page: str, key: str) -> dict:
     tile = _section(page, f'id="kpi-{key}"', "</li>")
-    value = re.search(r'class="tile-value">([^<]*)<', tile).group(1).strip()
-    previous = re.search(r'class="tile-previous">[^<]*?: ([^<]*)<', tile).group(1).strip()
+    value = unescape(re.search(r'class="tile-value">([^<]*)<', tile).group(1)).replace("\xa0", " ").strip()
+    previous = unescape(re.search(r'class="tile-previous">[^<]*?: ([^<]*)<', tile).group(1)).replace("\xa0", " ").strip()
     return {"value": value, "previous": previous, "html": tile}
 
 
 def _rows(table_html: str) -> list[list[str]]:
     rows = []
-    for row in re.findall(r"<tr>(.*?)</tr>", table_html, flags=re.S):
-        cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, flags=re.S)
+    for row in re.findall(r"<tr>(.*?)</tr>", table_html, flags=re.DOTALL):
+        cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, flags=re.DOTALL)
         rows.append([unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells])
     return rows
 
@@ -186,8 +138,9 @@ def test_charts_compare_with_the_period_before(client, staff_login, history):
     # Lines are lines: the weekly chart draws polylines, this period's and the one before (dashed).
     svg = _section(page, 'id="chart-tickets_by_week"', "</svg>")
     assert svg.count("<polyline") == 2 and 'class="line s1 previous"' in svg
-    # Axis titles are drawn in the SVG.
-    assert 'class="axis-title">Complaints · Running share (%)</text>' in pareto and 'class="axis-title">Category</text>' in pareto
+    # The running share is written beside each label; axis titles are drawn in the SVG.
+    assert 'class="share">Running share 50 %</text>' in pareto
+    assert 'class="axis-title">Complaints</text>' in pareto and 'class="axis-title">Category</text>' in pareto
     # The SLA and CSAT trends are weekly lines over the range, not single dots.
     sla = _section(page, 'id="chart-sla_first_response"', "</figure>")
     assert len(_rows(_section(sla, "<table>", "</table>"))) == 1 + 4 and "<polyline" in sla
@@ -281,7 +234,7 @@ def test_the_agent_and_department_reports(client, staff_login, history):
     agents = _rows(_section(_section(page, 'id="report-agents"'), "<table", "</table>"))
     a, b = history["a"].name, history["b"].name
     assert agents[0][:4] == ["Agent", "Handled (resolved in the period)", "Reopen rate (%)",
-                             "First response (business hours, average) (hours)"]
+                             "First response (business hours, average)"]
     assert [row[:3] for row in agents[1:]] == [[a, "1", "100"], [b, "1", "0"]]
     assert agents[0][-1] == "CSAT (ratings 4-5) (%)" and agents[1][-1] == "-"
     departments = _rows(_section(_section(page, 'id="report-departments"'), "<table", "</table>"))
