@@ -8,6 +8,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
 from service.reads.panels import dashboard_charts
+from service.reads.reports import Figures
 from service.web import report_range
 from service.web.charts import format_value, normalise, render_svg
 from service.web.csv_export import download
@@ -22,11 +23,11 @@ register_error_pages(bp)
 GROUPS = {"agents": "agent", "departments": "department"}
 
 
-def _charts(staff, period) -> list[dict]:
+def _charts(staff, period, figures=None) -> list[dict]:
     """Every chart, core ones first, normalised; a plugin's chart that failed
     or cannot be drawn is a placeholder in its place."""
     charts = []
-    for spec in core_charts(period) + dashboard_charts(staff, period):
+    for spec in core_charts(period, figures) + dashboard_charts(staff, period):
         chart = None if spec.get("failed") else normalise(spec)
         if chart is not None:
             charts.append(chart)
@@ -43,11 +44,13 @@ def show():
     over the default range."""
     staff = console_staff()
     period, errors, form = report_range.parse(request.args)
-    charts = [{**c, "svg": render_svg(c)} if not c.get("failed") else c for c in _charts(staff, period)]
+    figures = Figures(period)  # the summaries every chart, tile and table reads, each queried once
+    charts = [{**c, "svg": render_svg(c)} if not c.get("failed") else c for c in _charts(staff, period, figures)]
     page = render_template(
         "web/console/dashboard.html", charts=charts, chart_value=format_value, period=period, errors=errors,
-        form=form, presets=report_range.PRESETS, tiles=kpis(staff, period),
-        tables=[group_report(staff, period, by) for by in GROUPS.values()], range_args=report_range.query(period))
+        form=form, presets=report_range.PRESETS, tiles=kpis(staff, period, figures),
+        tables=[group_report(staff, period, by, figures) for by in GROUPS.values()],
+        range_args=report_range.query(period))
     return page, 422 if errors else 200
 
 
@@ -62,15 +65,16 @@ def export(table):
     if errors:
         return {"errors": errors, "message": _("The date range is not valid.")}, 422
     name = f"{table}_{period.start.isoformat()}_{period.end.isoformat()}.csv"
+    figures = Figures(period)
     if table in GROUPS:
-        report = group_report(staff, period, GROUPS[table])
+        report = group_report(staff, period, GROUPS[table], figures)
         headers = [report["group_title"]] + [_unit_header(c["label"], c["unit"]) for c in report["columns"]]
         return download(name, headers, [[r["name"], *r["values"]] for r in report["rows"]])
     if table == "kpis":
         headers = [_("Figure"), _("This period"), _("Previous period"), _("Change"), _("Unit")]
         return download(name, headers, [[t["label"], t["value"], t["previous"], t["change"], t["unit"]]
-                                        for t in kpis(staff, period)])
-    chart = next((c for c in _charts(staff, period) if c["key"] == table and not c.get("failed")), None)
+                                        for t in kpis(staff, period, figures)])
+    chart = next((c for c in _charts(staff, period, figures) if c["key"] == table and not c.get("failed")), None)
     if chart is None:
         abort(404)
     headers = [chart["label_title"] or _("Label")] + [_unit_header(s["name"], s["unit"]) for s in chart["series"]]

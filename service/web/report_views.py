@@ -13,7 +13,7 @@ from sqlalchemy import select
 from service.domain.workflow import STATUSES
 from service.extensions import db
 from service.hooks.types import ReportPeriod
-from service.models import Category, Department, Staff, Ticket
+from service.models import Category, Department, Staff
 from service.reads import panels, reports
 from service.web.i18n import label, local_name
 
@@ -38,20 +38,22 @@ def week_period(monday, period: ReportPeriod) -> ReportPeriod:
     return ReportPeriod(max(monday, period.start), min(monday + timedelta(days=6), period.end))
 
 
-def core_charts(period: ReportPeriod) -> list[dict]:
+def core_charts(period: ReportPeriod, figures: reports.Figures | None = None) -> list[dict]:
     """The core's charts over ``period``, each with the period before as the
     second series: complaints by category (Pareto), tickets created per
-    week, tickets by status and by department (created in the period)."""
+    week, tickets by status and by department (created in the period).
+    Two queries (``figures``' created summary, and the days)."""
+    figures = figures or reports.Figures(period)
     now_name, before_name = _("This period"), _("Previous period")
     # In the categories' own order, so that equal bars keep it (the Pareto sort is stable).
     categories = {c.id: c for c in db.session.scalars(select(Category).order_by(Category.position, Category.id))}
     departments = {d.id: d for d in db.session.scalars(select(Department).order_by(Department.id))}
 
-    by_category = reports.counts_by(Ticket.category_id, period, Ticket.kind == "complaint")
+    by_category = reports.tally(figures.created, "category_id", kind="complaint")
     by_category = [(c, by_category[cid]) for cid, c in categories.items() if cid in by_category]
     weeks_now, weeks_before = reports.created_by_week(period)
-    by_status = reports.counts_by(Ticket.status, period)
-    by_department = reports.counts_by(Ticket.department_id, period)
+    by_status = reports.tally(figures.created, "status")
+    by_department = reports.tally(figures.created, "department_id")
     dept_rows = [(d, by_department.get(d.id, (0, 0))) for d in departments.values()]
     unrouted = by_department.get(None, (0, 0))
     tickets = _("Tickets")
@@ -86,7 +88,7 @@ def _tile(key, text, value, previous, unit=None, better=None) -> dict:
     return {"key": key, "label": text, "value": value, "previous": previous, "unit": unit, "better": better}
 
 
-def kpis(staff: Staff, period: ReportPeriod) -> list[dict]:
+def kpis(staff: Staff, period: ReportPeriod, figures: reports.Figures | None = None) -> list[dict]:
     """The tiles: the core's figures and the plugins' (``dashboard_kpis``),
     each with the previous period's value, the change and whether it is
     better or worse. Open tickets and their ages are counted at the end of
@@ -95,18 +97,19 @@ def kpis(staff: Staff, period: ReportPeriod) -> list[dict]:
 
     from service.models.base import utcnow
 
+    figures = figures or reports.Figures(period)
     now_backlog = reports.backlog(period.until)
     before_backlog = reports.backlog(period.previous.until)
     midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     today = reports.created_between(midnight, midnight + timedelta(days=1))
     yesterday = reports.created_between(midnight - timedelta(days=1), midnight)
-    resolved = reports.resolved_figures(period)
+    resolved = reports.resolved_figures(figures.resolved)
+    created_now, created_before = reports.created_totals(figures.created)
     days = _("days")
     first = [
         _tile("open", _("Open tickets"), now_backlog["open"], before_backlog["open"], None, "down"),
         _tile("new_today", _("New today (yesterday)"), today, yesterday),
-        _tile("created", _("New in the period"), reports.created_between(period.since, period.until),
-              reports.created_between(period.previous.since, period.previous.until)),
+        _tile("created", _("New in the period"), created_now, created_before),
     ]
     last = [
         _tile("reopen_rate", _("Reopen rate (resolved in the period)"), reports.share(*resolved["now"][::-1]),
@@ -128,14 +131,14 @@ def _with_change(tile: dict) -> dict:
     return {**tile, "change": change, "trend": trend}
 
 
-def group_report(staff: Staff, period: ReportPeriod, by: str) -> dict:
+def group_report(staff: Staff, period: ReportPeriod, by: str, figures: reports.Figures | None = None) -> dict:
     """The per-agent (``by="agent"``) or per-department report: per group the
     tickets resolved in the period (handled), their reopen rate, and the
     plugins' columns (``report_columns``: business-time durations, CSAT).
     ``{"key", "title", "group_title", "columns": [{"key", "label", "unit"}],
     "rows": [{"name", "values": [...]}]}``, most handled first."""
-    column = Ticket.assignee_id if by == "agent" else Ticket.department_id
-    handled = {("" if k is None else str(k)): v for k, v in reports.handled_by(column, period).items()}
+    figures = figures or reports.Figures(period)
+    handled = {("" if k is None else str(k)): v for k, v in reports.handled_by(figures.resolved, by).items()}
     extra = panels.report_columns(staff, period, by)
     groups = set(handled) | {g for c in extra for g, v in c["values"].items() if v is not None}
     model = Staff if by == "agent" else Department
