@@ -190,7 +190,8 @@ def main(argv=None) -> int:
         log(f"{backend}: preparing")
         results[backend] = run(backend, opts)
     print(f"\nGET /console/dashboard (default range: last 26 weeks), {opts.tickets:,} tickets, "
-          f"{opts.customers:,} customers, supervisor signed in, {opts.requests} requests\n")
+          f"{opts.customers:,} customers, supervisor signed in, {opts.requests} requests; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the end\n")
     print("| backend | p50 (ms) | p99 (ms) | max (ms) | p99 < 1 s |")
     print("|---|---:|---:|---:|---|")
     for backend, r in results.items():

@@ -13,7 +13,7 @@ from service.domain.workflow import STATUSES
 from service.extensions import db
 from service.models import KINDS, PRIORITIES, Category, Department
 from service.models.base import utcnow
-from service.web.i18n import label, local_name
+from service.web.i18n import is_chinese, label, local_name
 from service.web.pages import register_error_pages
 from service.web.queues import QUEUES, queue_counts, queue_page, visible_queues
 from service.web.session import console_staff, load_console_staff, require_staff
@@ -77,7 +77,8 @@ def _chips(name: str, filters: dict, categories, departments) -> list[dict]:
         args = {}
         for k, v in rest:
             args.setdefault(k, []).append(v)
-        chips.append({"text": _("%(field)s: %(value)s", field=fields[key], value=shown), "key": key,
+        colon = "：" if is_chinese() else ": "  # punctuation of the page's language
+        chips.append({"text": f"{fields[key]}{colon}{shown}", "key": key,
                       "remove": url_for("console_queues.queue", name=name, **args)})
     return chips
 
