@@ -36,6 +36,7 @@ import os
 import random
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -50,10 +51,21 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 
 import api_bench  # noqa: E402  (bench/api_bench.py: seeding helpers)
-from api_bench import _analyze, _chunks, _reset_sequence, clean_env, kefu_cli, log, seed_engine  # noqa: E402
+from api_bench import _analyze, _chunks, _reset_sequence, clean_env, log, seed_engine  # noqa: E402
 
 PASSWORD = "dashboard bench password"
 TARGET_P99 = 1.0
+
+
+def kefu_cli(env: dict, *args: str) -> str:
+    """``kefu ARGS`` from this checkout (not whichever kefu the venv's script
+    would import), so the migrations measured are this tree's."""
+    code = "import sys; from service.cli import main; sys.argv[0] = 'kefu'; sys.exit(main())"
+    result = subprocess.run([sys.executable, "-c", code, *args], cwd=BENCH.parent, env=env, capture_output=True,
+                            text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"kefu {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
 
 
 def seed(url: str, tickets: int, customers: int) -> None:
