@@ -25,7 +25,7 @@ names too:
 * DECIDERS (nouns: ``sla_targets``) answer a question; the first non-None
   answer wins and the core ships a ``trylast`` default. One that raises or
   answers malformed is skipped and recorded.
-* COLLECTORS (``register_*`` at start; ``*_panels``, ``*_charts``,
+* COLLECTORS (``register_*`` at start; ``*_panels``, ``*_charts``, ``*_kpis``,
   ``*_columns`` on reads) gather every plugin's part. A start-up collector
   that fails stops kefu naming the plugin; a read collector that fails shows
   a placeholder instead of its part.

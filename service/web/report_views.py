@@ -5,6 +5,8 @@ per-agent and per-department reports. Counting is in ``service.reads.reports``.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -14,6 +16,7 @@ from service.domain.workflow import STATUSES
 from service.extensions import db
 from service.hooks.types import ReportPeriod
 from service.models import Category, Department, Staff
+from service.models.base import utcnow
 from service.reads import panels, reports
 from service.web.i18n import label, local_name
 
@@ -33,8 +36,6 @@ def week_label(monday) -> str:
 
 def week_period(monday, period: ReportPeriod) -> ReportPeriod:
     """The days of the week starting ``monday`` that fall in ``period``."""
-    from datetime import timedelta
-
     return ReportPeriod(max(monday, period.start), min(monday + timedelta(days=6), period.end))
 
 
@@ -93,10 +94,6 @@ def kpis(staff: Staff, period: ReportPeriod, figures: reports.Figures | None = N
     each with the previous period's value, the change and whether it is
     better or worse. Open tickets and their ages are counted at the end of
     each period; "new today" is compared with yesterday."""
-    from datetime import timedelta
-
-    from service.models.base import utcnow
-
     figures = figures or reports.Figures(period)
     now_backlog = reports.backlog(period.until)
     before_backlog = reports.backlog(period.previous.until)
