@@ -35,6 +35,7 @@ import hashlib
 import os
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -178,13 +179,16 @@ def percentile(values: list[float], q: float) -> float:
 
 def run(backend: str, opts) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix=f"kefu-dashboard-bench-{backend}-"))
-    with backend_url(backend, workdir, opts.pg_url) as url:
-        env = clean_env(KEFU_DATABASE_URL=url, KEFU_INSTANCE_PATH=str(workdir / "instance"))
-        kefu_cli(env, "db", "upgrade")
-        kefu_cli(env, "staff", "create", "--email", "bench-boss@example.test", "--name", "Bench Boss",
-                 "--role", "agent")
-        seed(url, opts.tickets, opts.customers)
-        times = measure(url, workdir, opts.requests, opts.warmup)
+    try:
+        with backend_url(backend, workdir, opts.pg_url) as url:
+            env = clean_env(KEFU_DATABASE_URL=url, KEFU_INSTANCE_PATH=str(workdir / "instance"))
+            kefu_cli(env, "db", "upgrade")
+            kefu_cli(env, "staff", "create", "--email", "bench-boss@example.test", "--name", "Bench Boss",
+                     "--role", "agent")
+            seed(url, opts.tickets, opts.customers)
+            times = measure(url, workdir, opts.requests, opts.warmup)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
     return {"p50": statistics.median(times), "p99": percentile(times, 0.99), "max": max(times), "n": len(times)}
 
 
