@@ -122,11 +122,27 @@ def ticket_panels(ticket):
 
 
 @hookimpl
-def dashboard_charts(staff):
-    """The CSAT trend by week for the supervisor dashboard."""
+def dashboard_charts(staff, period):
+    """The CSAT trend by week over the period (and the period before) for the supervisor dashboard."""
     from .dashboard import charts
 
-    return charts()
+    return charts(period)
+
+
+@hookimpl
+def dashboard_kpis(staff, period):
+    """CSAT over the period and the one before, as a dashboard tile."""
+    from .dashboard import kpis
+
+    return kpis(period)
+
+
+@hookimpl
+def report_columns(staff, period, by):
+    """CSAT per agent or department, for the dashboard's reports."""
+    from .dashboard import report_columns as columns
+
+    return columns(period, by)
 
 
 @hookimpl

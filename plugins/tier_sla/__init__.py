@@ -161,11 +161,29 @@ def demo_data(app):
 
 
 @hookimpl
-def dashboard_charts(staff):
-    """SLA compliance by week and customers and revenue by tier, for the dashboard."""
+def dashboard_charts(staff, period):
+    """First responses and resolutions on time by week over the period (with
+    the period before), and customers and revenue by tier, for the dashboard."""
     from .dashboard import charts
 
-    return charts()
+    return charts(period)
+
+
+@hookimpl
+def dashboard_kpis(staff, period):
+    """The shares of first responses and resolutions on time, as dashboard tiles."""
+    from .dashboard import kpis
+
+    return kpis(period)
+
+
+@hookimpl
+def report_columns(staff, period, by):
+    """Average business hours to the first response and to the resolution,
+    per agent or department, for the dashboard's reports."""
+    from .dashboard import report_columns as columns
+
+    return columns(period, by)
 
 
 @hookimpl

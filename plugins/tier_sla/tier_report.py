@@ -2,7 +2,7 @@
 customers and their share of revenue, so the 80/20 pattern can be checked."""
 from __future__ import annotations
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 
 from service import sdk
 
@@ -15,9 +15,13 @@ def _share(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole > 0 else 0.0
 
 
-def report() -> dict:
+def report(effective: bool = False) -> dict:
     """Per computed tier (top first): customers and their share, revenue and
     its share, and both running totals, so the 80/20 pattern can be checked.
+
+    With ``effective`` each customer counts in their effective tier (a
+    supervisor's override while it lasts, else the computed tier): the tier
+    the ``customer_tier`` decider gives, so the tier tickets are tagged with.
 
     Revenue is each customer's value from the last recompute counted only
     when positive. Customers added since (no tier row) count in the lowest
@@ -25,11 +29,16 @@ def report() -> dict:
     a method change) are listed after the current ones.
     """
     s, now = tier_settings(), sdk.utcnow()
-    rows = sdk.db.session.execute(text(
-        "SELECT COALESCE(ct.computed_tier, :lowest) AS tier, COUNT(*) AS customers, "
-        "COALESCE(SUM(CASE WHEN ct.value_minor > 0 THEN ct.value_minor ELSE 0 END), 0) AS revenue "
-        "FROM customers c LEFT JOIN customer_tiers ct ON ct.customer_id = c.id GROUP BY 1"),
-        {"lowest": s.lowest}).all()
+    tier = ("CASE WHEN ct.override_tier IS NOT NULL AND (ct.override_until IS NULL OR ct.override_until > :now) "
+            "THEN ct.override_tier ELSE COALESCE(ct.computed_tier, :lowest) END" if effective
+            else "COALESCE(ct.computed_tier, :lowest)")
+    stmt = text(f"SELECT {tier} AS tier, COUNT(*) AS customers, "
+                "COALESCE(SUM(CASE WHEN ct.value_minor > 0 THEN ct.value_minor ELSE 0 END), 0) AS revenue "
+                "FROM customers c LEFT JOIN customer_tiers ct ON ct.customer_id = c.id GROUP BY 1")
+    params = {"lowest": s.lowest}
+    if effective:  # times are stored as naive UTC: bind ``now`` as the models do
+        stmt, params["now"] = stmt.bindparams(bindparam("now", type_=sdk.UTCDateTime())), now
+    rows = sdk.db.session.execute(stmt, params).all()
     found = {r.tier: (int(r.customers), int(r.revenue)) for r in rows}
     order = list(s.tiers) + sorted(set(found) - set(s.tiers))
     customers = sum(c for c, _ in found.values())

@@ -29,7 +29,7 @@ names too:
 * DECIDERS (nouns: ``sla_targets``) answer a question; the first non-None
   answer wins and the core ships a ``trylast`` default. One that raises or
   answers malformed is skipped and recorded.
-* COLLECTORS (``register_*`` at start; ``*_panels``, ``*_charts``,
+* COLLECTORS (``register_*`` at start; ``*_panels``, ``*_charts``, ``*_kpis``,
   ``*_columns`` on reads) gather every plugin's part. A start-up collector
   that fails stops kefu naming the plugin; a read collector that fails shows
   a placeholder instead of its part.
@@ -52,10 +52,13 @@ from service.hooks.types import (
     CustomerListColumn,
     CustomerSection,
     JobDeclaration,
+    Kpi,
     MergeMoved,
     Opening,
     Refusal,
     RemedyDecision,
+    ReportColumn,
+    ReportPeriod,
     SlaTargets,
     TicketChange,
     TicketDraft,
@@ -616,22 +619,69 @@ def tracking_panels(ticket: Ticket) -> TrackingPanel | list[TrackingPanel] | Non
 
 
 @collector
-def dashboard_charts(staff: Staff) -> ChartSpec | list[ChartSpec] | None:
+def dashboard_charts(staff: Staff, period: ReportPeriod) -> ChartSpec | list[ChartSpec] | None:
     """Add charts to the supervisor dashboard (``/console/dashboard``).
 
-    Called each time the dashboard is shown, for supervisors and admins;
-    must only read, and should be quick (aggregate in SQL, or read a report
-    your plugin already keeps). The core draws each chart as server-side
-    SVG with a data table under it. A chart that raises or cannot be drawn
-    shows as "plugin NAME could not show this".
+    Called each time the dashboard is shown (and when one of its tables is
+    exported as CSV), for supervisors and admins; must only read, and should
+    be quick (aggregate in SQL over day buckets, or read a report your
+    plugin already keeps). The core draws each chart as server-side SVG
+    with a data table under it. A chart that raises or cannot be drawn shows
+    as "plugin NAME could not show this".
 
     :param staff: the ``Staff`` viewing the dashboard (check roles before
         showing restricted figures).
+    :param period: the ``ReportPeriod`` the supervisor picked (``start``,
+        ``end``, ``since``, ``until``, ``previous``, ``weeks``,
+        ``week_of``): count over it, and show ``period.previous`` as a
+        second series to compare with. Implementations written before it
+        may leave it out (an implementation takes any subset of arguments).
     :return: a ``ChartSpec`` ``{"key": str, "title": str, "kind":
         "bar"|"line"|"pareto", "labels": [str, ...], "series": [{"name": str,
-        "values": [number or None, ...]}], "unit": str or None}``, a list of
-        them, or None: one value per label in each series; ``pareto`` takes
-        one series, sorted largest first with the running share drawn over
-        it. Titles and labels are plain text (escaped when shown): translate
-        them yourself (``flask_babel.gettext`` works here).
+        "values": [number or None, ...]}], "unit": str or None, "links":
+        [str or None, ...], "label_title": str, "value_title": str}`` (the
+        last four optional), a list of them, or None: one value per label in
+        each series; ``links`` one path on this site per label (where the
+        bar or point leads, e.g. the queue filtered to its tickets);
+        ``pareto`` sorts the first series largest first and draws its
+        running share. Titles and labels are plain text (escaped when
+        shown): translate them yourself (``flask_babel.gettext`` works here).
+    """
+
+
+@collector
+def dashboard_kpis(staff: Staff, period: ReportPeriod) -> Kpi | list[Kpi] | None:
+    """Add figures to the tiles at the top of the supervisor dashboard.
+
+    Called with ``dashboard_charts`` (same rules: supervisors and admins,
+    reads only, quick). A tile that raises or is malformed is left out and
+    recorded on the admin plugins page.
+
+    :param staff: the ``Staff`` viewing the dashboard.
+    :param period: the ``ReportPeriod`` shown; give the figure over it and
+        over ``period.previous``.
+    :return: a ``Kpi`` ``{"key": str, "label": str, "value": number or None,
+        "previous": number or None, "unit": str or None, "better": "up" or
+        "down" or None}`` (label translated; None where nothing was
+        counted), a list of them, or None.
+    """
+
+
+@collector
+def report_columns(staff: Staff, period: ReportPeriod, by: str) -> ReportColumn | list[ReportColumn] | None:
+    """Add columns to the per-agent and per-department reports of the dashboard.
+
+    The core's report counts, per agent (the assignee) or department, the
+    tickets resolved in the period and their reopen rate; plugins add what
+    they know (business-time durations, satisfaction). Called when the
+    reports are shown or exported, for supervisors and admins; reads only.
+    A column that raises or is malformed is left out (and recorded).
+
+    :param staff: the ``Staff`` viewing the report.
+    :param period: the ``ReportPeriod`` shown (count tickets resolved in it).
+    :param by: ``"agent"`` or ``"department"``.
+    :return: a ``ReportColumn`` ``{"key": str, "label": str, "values":
+        {group: number or None}, "unit": str or None}`` where ``group`` is
+        the staff id or department id as a string (``""`` for none), a list
+        of them, or None.
     """

@@ -13,7 +13,7 @@ import functools
 import types
 import typing
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal, NotRequired, TypedDict
 
 # --------------------------------------------------------------------------- answers
@@ -162,13 +162,46 @@ class ChartSeries(TypedDict):
 
 
 class ChartSpec(TypedDict):
-    """``dashboard_charts``: one chart, drawn as SVG with a data table under it."""
+    """``dashboard_charts``: one chart, drawn as SVG with a data table under it.
+
+    ``links``: one URL or None per label, where a bar or point leads (the
+    tickets behind it); only paths on this site are kept. ``label_title`` and
+    ``value_title`` title the axes (and the data table's columns)."""
 
     key: str
     title: str
     kind: Literal["bar", "line", "pareto"]
     labels: list[str]
     series: list[ChartSeries]
+    unit: NotRequired[str | None]
+    links: NotRequired[list[str | None]]
+    label_title: NotRequired[str | None]
+    value_title: NotRequired[str | None]
+
+
+class Kpi(TypedDict):
+    """``dashboard_kpis``: one tile at the top of the dashboard: a figure for
+    the period and the same figure for the period before (None: nothing to
+    count). ``better`` says which way is good (``up``, ``down``), so the
+    change is shown as better or worse."""
+
+    key: str
+    label: str
+    value: int | float | None
+    previous: int | float | None
+    unit: NotRequired[str | None]
+    better: NotRequired[Literal["up", "down"] | None]
+
+
+class ReportColumn(TypedDict):
+    """``report_columns``: one column of the per-agent or per-department
+    report: a translated ``label``, a ``unit`` and one value per group, keyed
+    by the staff id or department id as a string (``""``: no department or
+    nobody assigned); groups left out show empty."""
+
+    key: str
+    label: str
+    values: dict[str, int | float | None]
     unit: NotRequired[str | None]
 
 
@@ -229,6 +262,50 @@ class TicketDraft:
     department: str | None = None
     assignee: int | None = None
     tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    """The days a report covers, ``start`` to ``end`` inclusive (dates, UTC
+    days), as the supervisor picked them on the dashboard.
+
+    ``since`` / ``until`` are the aware UTC datetimes of [start, end + 1 day);
+    ``previous`` is the period of the same length just before; ``weeks`` the
+    Monday of each ISO week the period touches, in order (the buckets of
+    every weekly trend); ``week_of(moment)`` the Monday of a date's or
+    datetime's ISO week, to fold daily counts into them.
+    """
+
+    start: date
+    end: date
+
+    @property
+    def since(self) -> datetime:
+        return datetime(self.start.year, self.start.month, self.start.day, tzinfo=timezone.utc)
+
+    @property
+    def until(self) -> datetime:
+        return datetime(self.end.year, self.end.month, self.end.day, tzinfo=timezone.utc) + timedelta(days=1)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def previous(self) -> "ReportPeriod":
+        return ReportPeriod(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+
+    @property
+    def weeks(self) -> list[date]:
+        first = self.week_of(self.start)
+        return [first + timedelta(weeks=i) for i in range((self.end - first).days // 7 + 1)]
+
+    @staticmethod
+    def week_of(moment) -> date:
+        day = moment.date() if isinstance(moment, datetime) else moment
+        if isinstance(day, str):
+            day = date.fromisoformat(day[:10])
+        return day - timedelta(days=day.weekday())
 
 
 # --------------------------------------------------------------------------- checking answers

@@ -141,4 +141,9 @@ class Ticket(db.Model):
         # A unique index, not a constraint: SQLite adds it without rebuilding
         # the table (which other tables' keys refer to).
         Index("ix_tickets_request_key", "request_key", unique=True),
+        # The dashboard's reports (service.reads.reports; migration 0011).
+        Index("ix_tickets_report_groups", "kind", "status", "category_id", "department_id", "created_at"),
+        Index("ix_tickets_created_at", "created_at", "resolved_at", "closed_at", "cancelled_at"),
+        Index("ix_tickets_resolved_at", "resolved_at", "assignee_id", "department_id", "reopen_count"),
+        Index("ix_tickets_status_created_at", "status", "created_at"),
     )

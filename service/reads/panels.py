@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from service.hooks import plugins
 from service.hooks.manager import FAILED
-from service.hooks.types import AdminPage, ChartSpec, CustomerSection, TicketPanel, TrackingPanel, check
+from service.hooks.types import (
+    AdminPage,
+    ChartSpec,
+    CustomerSection,
+    Kpi,
+    ReportColumn,
+    TicketPanel,
+    TrackingPanel,
+    check,
+)
 
 
 def _checker(shape):
@@ -74,9 +83,29 @@ def tracking_panels(ticket) -> list[dict]:
     return out
 
 
-def dashboard_charts(staff) -> list[dict]:
-    """``dashboard_charts`` for ``staff``: each chart spec with its ``plugin``,
-    or ``{"plugin", "failed": True}`` for a plugin whose charts failed."""
+def dashboard_charts(staff, period) -> list[dict]:
+    """``dashboard_charts`` for ``staff`` over ``period`` (a ``ReportPeriod``):
+    each chart spec with its ``plugin``, or ``{"plugin", "failed": True}``
+    for a plugin whose charts failed."""
     return [{"plugin": plugin, "key": f"{plugin}-failed", "failed": True} if item is FAILED else {**item, "plugin": plugin}
             for plugin, item in plugins().collect_isolated("dashboard_charts", check_item=_checker(ChartSpec),
-                                                           staff=staff)]
+                                                           staff=staff, period=period)]
+
+
+def dashboard_kpis(staff, period) -> list[dict]:
+    """``dashboard_kpis`` for ``staff`` over ``period``: each tile with its
+    ``plugin``; a failed or malformed one is left out (and counted)."""
+    return [{"unit": None, "better": None, **item, "plugin": plugin}
+            for plugin, item in plugins().collect_isolated("dashboard_kpis", check_item=_checker(Kpi),
+                                                           staff=staff, period=period)
+            if item is not FAILED]
+
+
+def report_columns(staff, period, by: str) -> list[dict]:
+    """``report_columns`` for ``staff`` over ``period`` grouped ``by``
+    (``agent`` or ``department``): each column with its ``plugin``; failed
+    or malformed ones are left out (and counted)."""
+    return [{"unit": None, **item, "plugin": plugin}
+            for plugin, item in plugins().collect_isolated("report_columns", check_item=_checker(ReportColumn),
+                                                           staff=staff, period=period, by=by)
+            if item is not FAILED]

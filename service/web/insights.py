@@ -134,37 +134,3 @@ def complaint_trend(customer_id: int) -> dict:
         "before": now - timedelta(days=2 * days)}).one()
     return {"complaints_now": current, "complaints_before": before, "rising": current > before and current >= 2,
             "days": days, "total": total}
-
-
-def core_charts() -> list[dict]:
-    """The core's dashboard charts (specs for ``service.web.charts``):
-    complaints by category as a Pareto chart, tickets by status, open tickets
-    by department. Titles and labels in the page's language."""
-    from flask_babel import gettext as _
-
-    from service.domain.workflow import OPEN_STATUSES, STATUSES
-    from service.models import Category, Department
-    from service.web.i18n import label, local_name
-
-    by_category = db.session.execute(
-        select(Category, func.count(Ticket.id)).join(Ticket, Ticket.category_id == Category.id)
-        .where(Ticket.kind == "complaint").group_by(Category.id)).all()
-    by_status = dict(db.session.execute(select(Ticket.status, func.count()).group_by(Ticket.status)).all())
-    by_department = db.session.execute(
-        select(Department, func.count(Ticket.id)).outerjoin(
-            Ticket, (Ticket.department_id == Department.id) & Ticket.status.in_(OPEN_STATUSES))
-        .group_by(Department.id).order_by(Department.id)).all()
-    unrouted = db.session.scalar(select(func.count()).select_from(Ticket).where(
-        Ticket.department_id.is_(None), Ticket.status.in_(OPEN_STATUSES)))
-    return [
-        {"key": "complaints_by_category", "title": _("Complaints by category (Pareto)"), "kind": "pareto",
-         "labels": [local_name(c) for c, _n in by_category],
-         "series": [{"name": _("Complaints"), "values": [n for _c, n in by_category]}], "unit": None},
-        {"key": "tickets_by_status", "title": _("Tickets by status"), "kind": "bar",
-         "labels": [label("status", s) for s in STATUSES],
-         "series": [{"name": _("Tickets"), "values": [by_status.get(s, 0) for s in STATUSES]}], "unit": None},
-        {"key": "open_by_department", "title": _("Open tickets by department"), "kind": "bar",
-         "labels": [local_name(d) for d, _n in by_department] + [_("No department yet")],
-         "series": [{"name": _("Open tickets"), "values": [n for _d, n in by_department] + [unrouted]}],
-         "unit": None},
-    ]

@@ -71,7 +71,7 @@ def test_hook_register_migrations(app_config, tmp_path, build_app):
             assert migrations.pending() == []
             with db.engine.connect() as conn:
                 heads = set(conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
-            assert "acme_0001" in heads and "0011" in heads
+            assert "acme_0001" in heads and "0012" in heads
         finally:
             # One branch down, the others stay (and a PostgreSQL test database,
             # which outlives the test, is left as it was).

@@ -792,19 +792,22 @@ def test_hook_dashboard_charts(kefu_plugins, client, make_staff, file_ticket):
         assert response.status_code == 302
 
     class Returns:
-        calls = []
+        calls, periods = [], []
 
         @hookimpl
-        def dashboard_charts(self, staff):
+        def dashboard_charts(self, staff, period):
             self.calls.append(staff.role)
+            self.periods.append((period.start.isoformat(), period.end.isoformat()))
             charts = [{"key": "returns", "title": "Returns", "kind": "line", "labels": ["W1", "W2"],
-                       "series": [{"name": "returns", "values": [4, 7]}], "unit": None}]
+                       "series": [{"name": "returns", "values": [4, 7]}], "unit": None,
+                       "links": ["/console/queue/all?kind=complaint", "https://elsewhere.example/"],
+                       "label_title": "Week", "value_title": "Returns"}]
             if staff.has_role("admin"):
                 charts.append({"key": "margin", "title": "Margin", "kind": "bar", "labels": ["A"],
                                "series": [{"name": "margin", "values": [12.5]}], "unit": "%"})
             return charts
 
-    class Silent:
+    class Silent:  # written before ``period``: an implementation takes any subset of the arguments
         @hookimpl
         def dashboard_charts(self):
             return None
@@ -814,11 +817,14 @@ def test_hook_dashboard_charts(kefu_plugins, client, make_staff, file_ticket):
     file_ticket()
     assert returns.calls == []  # only asked when the dashboard is shown
     sign_in(client, make_staff, "supervisor")
-    page = client.get("/console/dashboard").text
-    assert returns.calls == ["supervisor"]
+    page = client.get("/console/dashboard?from=2026-11-02&to=2026-11-29").text
+    assert returns.calls == ["supervisor"] and returns.periods == [("2026-11-02", "2026-11-29")]
     keys = re.findall(r'id="chart-(\w+)"', page)
     assert "returns" in keys and "margin" not in keys
-    assert re.search(r'<th scope="row">W2</th><td>7</td>', page)
+    # Links on this site are kept (the bar and the row header), others dropped.
+    assert re.search(r'<th scope="row"><a href="/console/queue/all\?kind=complaint">W1</a></th><td>4</td>', page)
+    assert re.search(r'<th scope="row">W2</th><td>7</td>', page) and "elsewhere.example" not in page
+    assert '<th scope="col">Week</th>' in page
     sign_in(client, make_staff, "admin")
     page = client.get("/console/dashboard").text
     assert {"returns", "margin"} <= set(re.findall(r'id="chart-(\w+)"', page))
@@ -827,3 +833,67 @@ def test_hook_dashboard_charts(kefu_plugins, client, make_staff, file_ticket):
     sign_in(client, make_staff, "agent")
     assert client.get("/console/dashboard").status_code == 403
     assert returns.calls == ["supervisor", "admin"]
+
+
+def test_hook_dashboard_kpis(kefu_plugins, client, staff_login, kefu_clock):
+    import re
+
+    class Returns:
+        periods = []
+
+        @hookimpl
+        def dashboard_kpis(self, staff, period):
+            self.periods.append((period.start, period.end, period.previous.start, period.previous.end))
+            return [{"key": "returns", "label": "Returns <weekly>", "value": 12, "previous": 20, "unit": None,
+                     "better": "down"},
+                    {"key": "broken", "label": "Broken", "value": "many", "previous": None}]
+
+    class Failing:
+        @hookimpl
+        def dashboard_kpis(self):
+            raise RuntimeError("no figures today")
+
+    returns = kefu_plugins.register(Returns(), name="returns")
+    kefu_plugins.register(Failing(), name="failing")
+    kefu_clock.move_to("2026-12-02T10:00:00", tick=False)
+    staff_login("supervisor")
+    page = client.get("/console/dashboard?from=2026-11-02&to=2026-11-29").text
+    from datetime import date
+
+    assert returns.periods == [(date(2026, 11, 2), date(2026, 11, 29), date(2026, 10, 5), date(2026, 11, 1))]
+    tile = page[page.index('id="kpi-returns"'):]
+    tile = tile[:tile.index("</li>")]
+    assert "Returns &lt;weekly&gt;" in tile and '<span class="tile-value">12</span>' in tile
+    assert "Previous period: 20" in tile and re.search(r'class="tile-change better">Change: -8 \(better\)', tile)
+    # The malformed tile and the failing plugin are left out; the page still shows.
+    assert 'id="kpi-broken"' not in page and "no figures today" not in page
+    assert 'id="kpi-open"' in page
+
+
+def test_hook_report_columns(kefu_plugins, client, staff_login, kefu_clock, make_staff):
+    import re
+
+    agent, _headers = make_staff("agent", department="logistics")
+
+    class Returns:
+        asked = []
+
+        @hookimpl
+        def report_columns(self, staff, period, by):
+            self.asked.append((by, period.start.isoformat()))
+            values = {str(agent.id): 3, "": 1} if by == "agent" else {str(agent.department_id): 4, "999999": 9}
+            return {"key": "returns", "label": "Returns", "unit": "items", "values": values}
+
+    returns = kefu_plugins.register(Returns(), name="returns")
+    kefu_clock.move_to("2026-12-02T10:00:00", tick=False)
+    staff_login("supervisor")
+    page = client.get("/console/dashboard?from=2026-11-02&to=2026-11-29").text
+    assert sorted(returns.asked) == [("agent", "2026-11-02"), ("department", "2026-11-02")]
+    agents = page[page.index('id="report-agents"'):page.index('id="report-departments"')]
+    assert '<th scope="col">Returns (items)</th>' in agents
+    # Groups only a plugin knows are listed too (nothing resolved: handled 0).
+    assert re.search(rf'<th scope="row">{agent.name}</th><td>0</td><td>-</td>(<td>[^<]*</td>)*<td>3</td>', agents)
+    assert re.search(r'<th scope="row">Nobody assigned</th><td>0</td><td>-</td>(<td>[^<]*</td>)*<td>1</td>', agents)
+    departments = page[page.index('id="report-departments"'):]
+    assert re.search(r'<th scope="row">Logistics</th><td>0</td><td>-</td>(<td>[^<]*</td>)*<td>4</td>', departments)
+    assert ">9<" not in departments  # a key that is no department is left out

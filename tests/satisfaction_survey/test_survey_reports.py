@@ -128,14 +128,25 @@ def test_reports_need_a_supervisor_and_a_known_grouping(client, agent, superviso
 
 
 def test_the_dashboard_chart_shows_csat_and_response_rate_by_week(app, dataset):
-    from plugins.satisfaction_survey.dashboard import charts
+    from datetime import date
 
-    [chart] = charts(now=datetime(2026, 11, 20, tzinfo=timezone.utc))
-    assert chart["key"] == "csat_trend" and chart["kind"] == "line" and chart["unit"] == "%"
-    assert chart["labels"] == ["2026-W45", "2026-W46"]
-    # W45: surveys 1-3, all answered, ratings 5, 4, 2: CSAT 2/3, response 3/3.
-    # W46: surveys 4-6, one answered (rating 3): CSAT 0/1, response 1/3.
-    assert [(s["name"], s["values"]) for s in chart["series"]] == [
-        ("CSAT", [66.7, 0.0]), ("Response rate", [100.0, 33.3])]
-    # Twelve weeks later both weeks have left the chart.
-    assert charts(now=datetime(2027, 2, 20, tzinfo=timezone.utc))[0]["labels"] == []
+    from plugins.satisfaction_survey.dashboard import charts, kpis, report_columns
+    from service.hooks.types import ReportPeriod
+
+    period = ReportPeriod(date(2026, 11, 2), date(2026, 11, 15))
+    with app.test_request_context():
+        [chart] = charts(period)
+        assert chart["key"] == "csat_trend" and chart["kind"] == "line" and chart["unit"] == "%"
+        assert chart["labels"] == ["11-02", "11-09"]
+        # W45: surveys 1-3, all answered, ratings 5, 4, 2: CSAT 2/3, response 3/3.
+        # W46: surveys 4-6, one answered (rating 3): CSAT 0/1, response 1/3.
+        assert [(s["name"], s["values"]) for s in chart["series"]] == [
+            ("CSAT", [66.7, 0.0]), ("CSAT, previous period", [None, None]), ("Response rate", [100.0, 33.3])]
+        # The two weeks after: the period before is these two weeks, aligned week by week.
+        [later] = charts(ReportPeriod(date(2026, 11, 16), date(2026, 11, 29)))
+        assert later["series"][0]["values"] == [None, None] and later["series"][1]["values"] == [66.7, 0.0]
+        # The tile: 2 of 4 answers rated 4-5 in the period; nothing before.
+        [tile] = kpis(period)
+        assert (tile["key"], tile["value"], tile["previous"], tile["better"]) == ("csat", 50.0, None, "up")
+        [column] = report_columns(period, "agent")
+        assert column["key"] == "csat" and sum(1 for v in column["values"].values() if v is not None) >= 1

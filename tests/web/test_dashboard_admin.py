@@ -42,22 +42,23 @@ def test_the_dashboard_shows_core_plugin_and_tier_sla_charts(kefu_plugins, clien
     staff_login("supervisor")
     page = client.get("/console/dashboard").text
     keys = re.findall(r'<figure class="chart-card" id="chart-(\w+)"', page)
-    assert keys[:3] == ["complaints_by_category", "tickets_by_status", "open_by_department"]
-    assert {"sla_compliance", "tiers_by_revenue", "returns"} <= set(keys) and "broken" not in keys
+    assert keys[:4] == ["complaints_by_category", "tickets_by_week", "tickets_by_status", "tickets_by_department"]
+    assert {"sla_first_response", "sla_resolution", "tiers_by_revenue", "csat_trend", "returns"} <= set(keys)
+    assert "broken" not in keys
     assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == len(keys)
     # The chart that cannot be drawn is a placeholder in its place, naming the plugin.
     assert '<figure class="chart-card failed" id="chart-returns-failed">' in page
     assert "Plugin returns could not show this." in page
     assert "Returns &lt;weekly&gt;" in page
     # The data table under the Pareto chart: both complaints in "Other", 100 % running share.
-    pareto = page[page.index('id="chart-complaints_by_category"'):page.index('id="chart-tickets_by_status"')]
-    assert re.search(r'<th scope="row">Other</th><td>2</td><td>100 %</td>', pareto)
+    pareto = page[page.index('id="chart-complaints_by_category"'):page.index('id="chart-tickets_by_week"')]
+    assert re.search(r'<th scope="row"><a href="[^"]+">Other</a></th><td>2</td><td>0</td><td>100 %</td>', pareto)
 
 
 def test_the_dashboard_speaks_chinese(client, staff_login):
     staff_login("supervisor", language="zh_CN")
     page = client.get("/console/dashboard").text
-    assert "按类别的投诉（帕累托图）" in page and "每周服务时限达成率" in page
+    assert "按类别的投诉（帕累托图）" in page and "每周首次响应按时率" in page and "本期" in page
 
 
 def test_admins_create_staff_and_categories(client, staff_login):
