@@ -142,8 +142,8 @@ def test_a_v1_database_upgrades_and_still_serves_everything(tmp_path, empty_data
             # both keys while copying (SQLite enforces none without its pragma).
             conn.execute(sa.text("SET session_replication_role = replica"))
         for table in db.metadata.sorted_tables:
-            if table.name in SKIP_TABLES:
-                continue
+            if table.name in SKIP_TABLES or table.name not in v1.tables:
+                continue  # tables made after v1 (customer notes) start empty in a v1 database
             old = v1.tables[table.name]
             data = [{k: v for k, v in row.items() if k in old.c} for row in rows[table.name]]
             if data:
@@ -166,6 +166,8 @@ def test_a_v1_database_upgrades_and_still_serves_everything(tmp_path, empty_data
             assert compare_metadata(ctx, db.metadata) == []  # exactly today's schema
         assert heads == {"0012", "tier_sla_0001", "credit_check_0001", "satisfaction_survey_0001", "webhooks_0001"}
         for table, before in rows.items():
+            if table not in v1.tables:
+                continue
             count = db.session.scalar(sa.select(sa.func.count()).select_from(db.metadata.tables[table]))
             assert count == len(before), f"{table}: {count} rows after the upgrade, {len(before)} before"
         after = _answers(app.test_client(), numbers, customers)

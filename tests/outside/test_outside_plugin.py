@@ -209,5 +209,5 @@ def test_a_broken_plugin_costs_no_ticket_and_no_page(app, client, agent, supervi
     staff_login("admin")
     assert "Plugin acme_vip could not show this." in client.get(f"/console/tickets/{number}").text
     admin_page = client.get("/console/admin/plugins").text
-    counted = dict(re.findall(r"<tr><td>acme_vip</td><td>(\w+)</td><td>(\d+)</td>", admin_page))
+    counted = dict(re.findall(r"<tr><td>acme_vip</td><td><code>(\w+)</code></td><td>(\d+)</td>", admin_page))
     assert set(counted) >= {"opening_ticket", "guard_ticket_change", "ticket_transitioned", "ticket_panels"}

@@ -64,7 +64,7 @@ def test_customers_and_revenue_by_tier(app):
     tiers.recompute()
     with app.test_request_context():
         chart = _chart("tiers_by_revenue")
-    assert chart["labels"] == ["A", "B", "C"]
+    assert chart["labels"] == ["Class A", "Class B", "Class C"]
     # The report's shares (see test_pareto_report_on_a_small_data_set), as percentages.
     assert [s["values"] for s in chart["series"]] == [[5.0, 15.0, 80.0], [49.0, 39.2, 11.8]]
 
@@ -84,7 +84,7 @@ def test_the_tier_chart_counts_an_override_as_the_queue_tags_it(app, make_staff)
     assert tiers.effective_tier(ids[0]) == "vip"  # what the decider gives a new ticket
     with app.test_request_context():
         chart = _chart("tiers_by_revenue")
-    assert chart["labels"][0] == "VIP customers"
+    assert chart["labels"][0] == "VIP"
     assert chart["series"][0]["values"][0] == 12.5  # one of eight
     # The API's Pareto report stays by computed tier (the 80/20 check of spend).
     assert tier_report.report()["tiers"][0]["customers"] == 0

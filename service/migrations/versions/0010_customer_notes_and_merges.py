@@ -33,20 +33,28 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_customer_notes')),
     )
     op.create_index('ix_customer_notes_customer_id_id', 'customer_notes', ['customer_id', 'id'], unique=False)
-    with op.batch_alter_table('customers', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('merged_into_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('merged_at', sa.DateTime(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_customers_merged_into_id'), ['merged_into_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_customers_merged_into_id_customers'), 'customers',
-                                    ['merged_into_id'], ['id'])
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite adds a column with its reference in place; a batch rebuild of
+        # customers would drop a table that tickets refer to, which SQLite
+        # refuses while their rows exist (foreign keys are on).
+        op.execute("ALTER TABLE customers ADD COLUMN merged_into_id INTEGER "
+                   "CONSTRAINT fk_customers_merged_into_id_customers REFERENCES customers (id)")
+        op.add_column('customers', sa.Column('merged_at', sa.DateTime(), nullable=True))
+    else:
+        op.add_column('customers', sa.Column('merged_into_id', sa.Integer(), nullable=True))
+        op.add_column('customers', sa.Column('merged_at', sa.DateTime(), nullable=True))
+        op.create_foreign_key(op.f('fk_customers_merged_into_id_customers'), 'customers', 'customers',
+                              ['merged_into_id'], ['id'])
+    op.create_index(op.f('ix_customers_merged_into_id'), 'customers', ['merged_into_id'], unique=False)
     op.create_index('ix_tickets_customer_id_status', 'tickets', ['customer_id', 'status'], unique=False)
 
 
 def downgrade():
     op.drop_index('ix_tickets_customer_id_status', table_name='tickets')
+    op.drop_index(op.f('ix_customers_merged_into_id'), table_name='customers')
     with op.batch_alter_table('customers', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_customers_merged_into_id_customers'), type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_customers_merged_into_id'))
+        if op.get_bind().dialect.name != "sqlite":  # SQLite's rebuild leaves the reference out with its column
+            batch_op.drop_constraint(batch_op.f('fk_customers_merged_into_id_customers'), type_='foreignkey')
         batch_op.drop_column('merged_at')
         batch_op.drop_column('merged_into_id')
     op.drop_index('ix_customer_notes_customer_id_id', table_name='customer_notes')
