@@ -197,15 +197,18 @@ def customers_import(file):
 
 @main.command("demo")
 @click.option("--if-empty", is_flag=True, help="only load into an empty database")
+@click.option("--small", is_flag=True, help="one day and a dozen tickets instead of six months (quick; for tests)")
 @with_appcontext
-def demo_command(if_empty):
-    """Load demo data (departments, staff of every role, customers, tickets in every status)."""
+def demo_command(if_empty, small):
+    """Load demo data (departments, staff of every role, customers, tickets in
+    every status): six months of history through the real use cases, or with
+    ``--small`` one day of it."""
     from service.demo import DEMO_LOGINS, has_data, load_demo
 
     if if_empty and has_data():
         click.echo("database already has data; demo not loaded")
     else:
-        lines = load_demo()
+        lines = load_demo("small" if small else "full")
         click.echo("demo data loaded")
         for line in lines:
             click.echo(f"  {line}")

@@ -66,6 +66,7 @@ from service.hooks.types import (
     ChartSeries,
     ChartSpec,
     CustomerSection,
+    DemoPeriod,
     JobDeclaration,
     Opening,
     OpeningChanges,
@@ -343,7 +344,7 @@ def public_rate_limit(blueprint_or_view):
 __all__ = [
     # markers and shapes
     "hookimpl", "notification", "decider", "collector",
-    "AdminPage", "ChartSeries", "ChartSpec", "CustomerSection", "JobDeclaration", "Opening", "OpeningChanges", "PanelRow", "Refusal",
+    "AdminPage", "ChartSeries", "ChartSpec", "CustomerSection", "DemoPeriod", "JobDeclaration", "Opening", "OpeningChanges", "PanelRow", "Refusal",
     "RemedyDecision", "SlaTargets", "TicketChange", "TicketDraft", "TicketPanel", "TrackingPanel",
     # errors
     "KefuError", "NotFound", "Unauthorized", "Forbidden", "Conflict", "StaleVersion", "ValidationFailed",

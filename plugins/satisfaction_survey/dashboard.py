@@ -10,7 +10,7 @@ from service.sdk import utcnow
 
 from .reports import figures
 
-WEEKS = 12
+WEEKS = 26  # half a year of weekly points
 
 
 def charts(now=None) -> list[dict]:

@@ -11,7 +11,7 @@ from service import sdk
 from .sla_report import compliance
 from .tier_report import report
 
-WEEKS = 12
+WEEKS = 26  # half a year of weekly points
 
 
 def charts() -> list[dict]:
