@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
@@ -208,8 +209,9 @@ def demo_command(if_empty, small):
     if if_empty and has_data():
         click.echo("database already has data; demo not loaded")
     else:
+        started = time.monotonic()
         lines = load_demo("small" if small else "full")
-        click.echo("demo data loaded")
+        click.echo(f"demo data loaded in {time.monotonic() - started:.0f} s")
         for line in lines:
             click.echo(f"  {line}")
     click.echo("demo logins (password / API token):")
