@@ -137,5 +137,6 @@ def test_the_dashboard_chart_shows_csat_and_response_rate_by_week(app, dataset):
     # W46: surveys 4-6, one answered (rating 3): CSAT 0/1, response 1/3.
     assert [(s["name"], s["values"]) for s in chart["series"]] == [
         ("CSAT", [66.7, 0.0]), ("Response rate", [100.0, 33.3])]
-    # Twelve weeks later both weeks have left the chart.
-    assert charts(now=datetime(2027, 2, 20, tzinfo=timezone.utc))[0]["labels"] == []
+    # The chart shows half a year: twelve weeks later both weeks are still on it, 26 weeks later gone.
+    assert charts(now=datetime(2027, 2, 20, tzinfo=timezone.utc))[0]["labels"] == ["2026-W45", "2026-W46"]
+    assert charts(now=datetime(2027, 5, 25, tzinfo=timezone.utc))[0]["labels"] == []
