@@ -80,45 +80,91 @@ COMMENTS = {
 def load_history(demo: sdk.DemoPeriod) -> list[str]:
     """The full demo: open each scheduled survey at its due time, answer most
     of them at their customer's mood (a ``not solved`` only while the ticket
-    is still resolved: it reopens), end most recoveries a few days later,
-    and mark the reminders of unanswered surveys as sent (the mail of the
-    made-up past is dropped; the reminder job then finds nothing old to
-    send). Returns the summary line."""
+    is still resolved), and have the staff work what a bad answer set off -
+    the reopened ticket or the follow-up it opened (``_work``; its new
+    resolution's survey goes round again). Then end most recoveries a few
+    days later, and mark the reminders of unanswered surveys as sent (the
+    mail of the made-up past is dropped; the reminder job then finds nothing
+    old to send). Returns the summary line."""
     rng = demo.random("satisfaction_survey")
     settings = survey_settings()
     moods: dict[int, str] = {}
-    counts = {"opened": 0, "answered": 0, "recoveries_ended": 0}
-    # Plain rows, not Survey objects: thousands of objects kept in the session
-    # would make every commit expire them all.
-    surveys = sdk.db.session.execute(select(Survey.id, Survey.customer_id, Survey.send_after, Survey.language)
-                                     .where(Survey.status == "scheduled").order_by(Survey.id)).all()
-    for survey_id, customer_id, due, language in surveys:
-        with demo.at(min(due, demo.end)):
-            if not open_now(survey_id):
+    counts = {"opened": 0, "answered": 0, "worked": 0, "recoveries_ended": 0}
+    while True:  # a bad answer's ticket, worked again, is resolved again: a survey of its own
+        # Plain rows, not Survey objects: thousands of objects kept in the
+        # session would make every commit expire them all.
+        surveys = sdk.db.session.execute(select(Survey.id, Survey.customer_id, Survey.send_after, Survey.language)
+                                         .where(Survey.status == "scheduled").order_by(Survey.id)).all()
+        if not surveys:
+            break
+        for survey_id, customer_id, due, language in surveys:
+            with demo.at(min(due, demo.end)):
+                if not open_now(survey_id):
+                    continue
+            counts["opened"] += 1
+            mood = moods.setdefault(customer_id, rng.choices(list(MOODS), weights=(5, 3, 2))[0])
+            share, ratings = MOODS[mood]
+            answered_at = due + timedelta(hours=rng.uniform(0.5, 72))
+            if rng.random() >= share or answered_at >= demo.end:
                 continue
-        counts["opened"] += 1
-        mood = moods.setdefault(customer_id, rng.choices(list(MOODS), weights=(5, 3, 2))[0])
-        share, ratings = MOODS[mood]
-        answered_at = due + timedelta(hours=rng.uniform(0.5, 72))
-        if rng.random() >= share or answered_at >= demo.end:
-            continue
-        rating = rng.choice(ratings)
-        with demo.at(answered_at):
-            survey = sdk.db.session.get(Survey, survey_id)
-            solved = not (rating <= 2 and survey.ticket.status == "resolved" and rng.random() < 0.3)
-            try:
-                answer_survey(tokens.token_for(survey), {
-                **BLANK, "solved": solved, "rating": rating,
-                    "reasons": [rng.choice(["slow", "unreachable", "not_explained", "extra_cost", "product"])]
-                    if rating <= 2 or not solved else [],
-                    "comment": COMMENTS.get(language, COMMENTS["en"])[rating >= 4] if rng.random() < 0.4 else None})
-            except sdk.KefuError:  # a guard refused the reopen: that customer did not answer
-                continue
-        counts["answered"] += 1
+            rating = rng.choice(ratings)
+            with demo.at(answered_at):
+                survey = sdk.db.session.get(Survey, survey_id)
+                solved = not (rating <= 2 and survey.ticket.status == "resolved" and rng.random() < 0.3)
+                try:
+                    answer = answer_survey(tokens.token_for(survey), {
+                        **BLANK, "solved": solved, "rating": rating,
+                        "reasons": [rng.choice(["slow", "unreachable", "not_explained", "extra_cost", "product"])]
+                        if rating <= 2 or not solved else [],
+                        "comment": COMMENTS.get(language, COMMENTS["en"])[rating >= 4] if rng.random() < 0.4
+                        else None})
+                except sdk.KefuError:  # a guard refused the reopen: that customer did not answer
+                    continue
+            counts["answered"] += 1
+            again = answer["followup"] or (answer["ticket"] if answer["outcome"] == "reopened" else None)
+            if again is not None:
+                counts["worked"] += _work(demo, rng, again.id, answered_at)
     counts["recoveries_ended"] = _end_recoveries(demo, rng)
     _mark_reminded(demo, settings.reminder_days)
-    return [f"satisfaction_survey: {counts['opened']} surveys sent, {counts['answered']} answered, "
+    return [f"satisfaction_survey: {counts['opened']} surveys sent, {counts['answered']} answered "
+            f"({counts['worked']} reopened or followed up, and worked again), "
             f"{counts['recoveries_ended']} recoveries ended by a supervisor"]
+
+
+def _work(demo: sdk.DemoPeriod, rng: random.Random, ticket_id: int, since) -> int:
+    """The staff take up a ticket a bad answer reopened or opened as a
+    follow-up: confirm it (a follow-up), start, apologise, resolve, and
+    close it a few days later, each at its time (the steps after the end of
+    the period are not taken). Returns 1 when the ticket was resolved."""
+    session = sdk.db.session
+    ticket = session.get(sdk.Ticket, ticket_id)
+    lead = session.scalar(select(sdk.Staff).where(sdk.Staff.role == "supervisor").order_by(sdk.Staff.id))
+    actor = sdk.Actor.staff(ticket.assignee or lead)
+    zh = (ticket.customer.language or "").startswith("zh")
+    at = since + timedelta(hours=rng.uniform(1, 8))
+    steps = []
+    if ticket.status == "new":
+        steps += [("confirm", {"department": ticket.department.code if ticket.department else "after_sales"}),
+                  ("start", {})]
+    steps += [("reply", {}), ("resolve", {"resolution": "已上门复查并彻底解决。" if zh else
+                                          "Visited again and fixed it for good."}), ("close", {})]
+    resolved = 0
+    for action, values in steps:
+        at += timedelta(hours=rng.uniform(2, 30) if action != "close" else rng.uniform(72, 120))
+        if at >= demo.end:
+            break
+        with demo.at(at):
+            ticket = session.get(sdk.Ticket, ticket_id)
+            try:
+                if action == "reply":
+                    sdk.reply(ticket, "非常抱歉给您带来不便，我们马上安排处理。" if zh else
+                              "We are sorry about this and are on it.", actor)
+                else:
+                    sdk.transition(ticket, action, actor, **values)
+                    resolved += action == "resolve"
+            except sdk.KefuError:  # a guard refused: the ticket stays where it is
+                break
+    return resolved
 
 
 def _end_recoveries(demo: sdk.DemoPeriod, rng: random.Random) -> int:
