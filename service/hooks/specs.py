@@ -430,8 +430,8 @@ def demo_data(app: Flask, demo: DemoPeriod) -> list[str] | None:
     make the past happen at its time inside ``demo.at(when)`` (every use
     case reads the moved clock) and draw choices from
     ``demo.random(name)``. Write through the SDK's use cases and units of
-    work; mail and jobs queued meanwhile are dropped at the end. A failure
-    here stops ``kefu demo``.
+    work; jobs asked for meanwhile (mail too) never run: the outbox is off
+    and they are dropped at the end. A failure here stops ``kefu demo``.
 
     :param app: the Flask app (an app context is active).
     :param demo: the ``DemoPeriod``: ``size`` (``small``/``full``),

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import importlib
 import json
-from contextlib import contextmanager
-from contextvars import ContextVar
 import logging
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
