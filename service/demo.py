@@ -118,7 +118,9 @@ def load_demo(size: str = "small", seed: int = SEED) -> list[str]:
     (``demo_data`` hook). Returns the summary lines to print."""
     if size not in SIZES:
         raise ValueError(f"unknown demo size {size!r}")
-    end = utcnow().replace(second=0, microsecond=0)
+    # The full history ends at the start of this hour: two runs in the same
+    # hour build the same rows (the seed makes every other choice).
+    end = utcnow().replace(minute=0, second=0, microsecond=0) if size == "full" else utcnow()
     start = end - timedelta(days=demo_history.DAYS) if size == "full" else end
     with jobs.outbox_off():  # nothing of the made-up past is mailed or run, whatever workers are up
         lines = _build(size, seed, start, end)
