@@ -281,8 +281,9 @@ class History:
     # ------------------------------------------------------------------ playing
 
     def play(self, plans: list[Plan], autoclose) -> dict:
-        """Open and move each planned ticket at its times; ``autoclose(at)``
-        runs once per day of the period, before that day's first ticket."""
+        """Open and move each planned ticket at its times; ``autoclose()``
+        (the periodic job's use case) runs at 01:00 of each day of the
+        period, before that day's first ticket. Returns the counts."""
         day = None
         for plan in plans:
             if plan.at.date() != day:

@@ -59,6 +59,9 @@ def test_the_full_demo_has_half_a_year_of_every_kind_of_work(app):
         Survey.status == "sent", Survey.reminded_at.is_(None), Survey.expires_at > utcnow(),
         Survey.sent_at <= utcnow() - timedelta(days=survey_settings().reminder_days))
     assert db.session.scalar(due) == 0
+    overdue = select(func.count()).select_from(Ticket).where(  # what the auto-close job would close now
+        Ticket.status == "resolved", Ticket.resolved_at <= utcnow() - timedelta(days=app.config["AUTO_CLOSE_DAYS"]))
+    assert db.session.scalar(overdue) == 0
 
     # Persons and companies, Chinese and English, reached by e-mail or phone.
     customers = db.session.execute(select(Customer.kind, Customer.language, Customer.email, Customer.phone)).all()
