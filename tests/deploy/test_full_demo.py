@@ -112,3 +112,29 @@ def test_the_full_demo_has_half_a_year_of_every_kind_of_work(app):
     counts = queue_counts(supervisor)
     assert all(counts[name] > 0 for name in counts), counts
     assert queue_counts(agent)["mine"] > 0
+    _check_dashboard(app)
+
+
+def _dashboard_after_the_demo(app) -> list[dict]:
+    """The dashboard's charts over its default range, as the demo supervisor sees them."""
+    from service.web.dashboard import _charts
+    from service.web.report_range import DEFAULT_PRESET, preset
+
+    supervisor = db.session.scalar(select(Staff).where(Staff.email == "supervisor@kefu.demo"))
+    with app.test_request_context("/console/dashboard"):
+        return _charts(supervisor, preset(DEFAULT_PRESET))
+
+
+def _check_dashboard(app) -> None:
+    """Issue 20's "after make run": every chart of the dashboard has data, and
+    every weekly trend at least 20 weeks of it, over the default range."""
+    charts = _dashboard_after_the_demo(app)
+    assert not [c for c in charts if c.get("failed")]
+    # Tickets by week, first responses and resolutions on time by week, CSAT by week.
+    assert {"tickets_by_week", "csat_trend"} <= {c["key"] for c in charts if c["kind"] == "line"}
+    assert len([c for c in charts if c["kind"] == "line"]) >= 4
+    for chart in charts:
+        current = chart["series"][0]["values"]
+        assert any(v for v in current), f"{chart['key']} has no data"
+        if chart["kind"] == "line":
+            assert sum(v is not None for v in current) >= 20, (chart["key"], current)
