@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
@@ -197,16 +198,20 @@ def customers_import(file):
 
 @main.command("demo")
 @click.option("--if-empty", is_flag=True, help="only load into an empty database")
+@click.option("--small", is_flag=True, help="one day and a dozen tickets instead of six months (quick; for tests)")
 @with_appcontext
-def demo_command(if_empty):
-    """Load demo data (departments, staff of every role, customers, tickets in every status)."""
+def demo_command(if_empty, small):
+    """Load demo data (departments, staff of every role, customers, tickets in
+    every status): six months of history through the real use cases, or with
+    ``--small`` one day of it."""
     from service.demo import DEMO_LOGINS, has_data, load_demo
 
     if if_empty and has_data():
         click.echo("database already has data; demo not loaded")
     else:
-        lines = load_demo()
-        click.echo("demo data loaded")
+        started = time.monotonic()
+        lines = load_demo("small" if small else "full")
+        click.echo(f"demo data loaded in {time.monotonic() - started:.0f} s")
         for line in lines:
             click.echo(f"  {line}")
     click.echo("demo logins (password / API token):")

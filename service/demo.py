@@ -1,21 +1,43 @@
 """Demo data for ``make run``: departments, staff of every role, customers, and
 tickets in every status, made through the real use cases so histories are real.
 
+Two sizes. ``full`` (``kefu demo``): about six months up to now, a few
+hundred customers and a couple of thousand tickets, each step made at its
+time through the real use cases with the clock moved (``service.clock``;
+``service.demo_history``), so the dashboard's weekly trends have half a
+year of points. ``small`` (``kefu demo --small``, and the tests): one day,
+the eight customers ``C-0001`` ... ``C-0008`` and a dozen tickets.
+
+The plugins add their part through ``demo_data`` (see docs/plugins.md):
+those that take the ``DemoPeriod`` at two stages (after the customers,
+after the history), the others once at the end. The history is made up:
+the mail and jobs it queued are dropped at the end (nothing is sent, and
+nothing waits to fire in the past when the workers start); the clock is
+the real time again afterwards.
+
 The demo logins are fixed so that ``make run`` can print them every time; they
 are for a local demo only.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import random
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select
 
+from service import demo_history
+from service.clock import moved_to
 from service.domain.actors import Actor
 from service.domain.errors import Refused
 from service.extensions import db
 from service.hooks import plugins
+from service.hooks.types import DemoPeriod
+from service.jobs import registry as jobs
 from service.models import ApiToken, Customer, Department, OutboxJob, Staff, Ticket
+from service.models.base import utcnow
 from service.usecases import messages, opening, tickets
 from service.usecases.auth import hash_password
 from service.usecases.uow import UnitOfWork
@@ -71,7 +93,7 @@ def has_data() -> bool:
 
 
 def _staff(email, name, role, dept, password, token=None):
-    member = Staff(email=email, name=name, role=role, department=dept, password_hash=hash_password(password))
+    member = Staff(email=email, name=name, role=role, department=dept, password_hash=_hash(password))
     db.session.add(member)
     db.session.flush()
     if token:
@@ -80,12 +102,80 @@ def _staff(email, name, role, dept, password, token=None):
     return member
 
 
-def load_demo() -> list[str]:
-    """Insert the demo data (call on an empty, migrated database); then each
-    plugin's part (``demo_data`` hook). Returns the plugins' summary lines."""
+SIZES = ("small", "full")
+SEED = 20  # the full demo's choices: the same history on every run
+
+
+@functools.cache
+def _hash(password: str) -> str:
+    """``hash_password``, once per demo password (a slow hash by design: the
+    department leads share theirs)."""
+    return hash_password(password)
+
+
+def load_demo(size: str = "small", seed: int = SEED) -> list[str]:
+    """Insert the demo data (call on an empty, migrated database) of ``size``
+    (``small`` or ``full``, see the module), with each plugin's part
+    (``demo_data`` hook). Returns the summary lines to print."""
+    if size not in SIZES:
+        raise ValueError(f"unknown demo size {size!r}")
+    # The full history ends at the start of this hour: two runs in the same
+    # hour build the same rows (the seed makes every other choice).
+    end = utcnow().replace(minute=0, second=0, microsecond=0) if size == "full" else utcnow()
+    start = end - timedelta(days=demo_history.DAYS) if size == "full" else end
+    with jobs.outbox_off():  # nothing of the made-up past is mailed or run, whatever workers are up
+        lines = _build(size, seed, start, end)
+    # The demo's history is made up: its customers are not mailed about it,
+    # and no job of its past waits to fire when the workers start. Mail
+    # flows from here on, for what is done in the demo.
+    with UnitOfWork() as uow:
+        dropped = db.session.execute(delete(OutboxJob)).rowcount
+        uow.commit()
+    if size == "full":
+        lines.append(f"{dropped} mail and jobs of the made-up history dropped (never sent)")
+    return lines
+
+
+def _build(size: str, seed: int, start, end) -> list[str]:
+    """People and customers, the plugins' first stage, the tickets, the
+    plugins' second stage; the summary lines."""
+    app = current_app._get_current_object()
+    rng = random.Random(seed)
     with UnitOfWork() as uow:
         customers, people = _people_and_customers()
+        if size == "full":
+            customers += demo_history.customers(rng, len(customers) + 1)
+            people["team"] = demo_history.agents({d.code: d for d in db.session.scalars(select(Department))},
+                                                  _hash("demo-agent-pass"))
         uow.commit()
+    lines = [str(line) for line in plugins().collect(
+        "demo_data", only_taking="demo", app=app, demo=DemoPeriod(size, "customers", start, end, seed))]
+    if size == "full":
+        lines.append(_history(rng, start, end, people, customers))
+    else:
+        lines += _small_tickets(customers, people)
+    lines += [str(line) for line in plugins().collect(
+        "demo_data", app=app, demo=DemoPeriod(size, "history", start, end, seed))]
+    return lines
+
+
+def _history(rng, start, end, people, customers) -> str:
+    """The full demo's tickets (``service.demo_history``); its summary line."""
+    staff_by_dept: dict = {}
+    for member in db.session.scalars(select(Staff).where(Staff.role.in_(("agent", "supervisor")))
+                                     .order_by(Staff.id)):
+        if member.department is not None:
+            staff_by_dept.setdefault(member.department.code, []).append(member)
+    history = demo_history.History(rng, start, end, people, customers, staff_by_dept)
+    counts = history.play(history.plans(), tickets.close_stale_resolved)
+    with moved_to(end):  # the last run of the periodic auto-close: nothing overdue is left for the workers
+        tickets.close_stale_resolved()
+    return (f"{len(customers)} customers; {counts['tickets']} tickets from {start:%Y-%m-%d} to {end:%Y-%m-%d} "
+            f"({counts['steps']} workflow steps, {counts['refused']} refused by a plugin or no longer possible)")
+
+
+def _small_tickets(customers, people) -> list[str]:
+    """The small demo's tickets (``TICKETS``); lines for the steps a plugin refused."""
     agent = Actor.staff(people["agent"])
     supervisor = Actor.staff(people["supervisor"])
     refused = []
@@ -105,13 +195,7 @@ def load_demo() -> list[str]:
             except Refused as exc:  # an installed plugin's guard: the demo goes on without this step
                 refused.append(f"{ticket.number}: {action} refused by plugin {exc.plugin} ({exc.message})")
                 break
-    lines = refused + [str(line) for line in plugins().collect("demo_data", app=current_app._get_current_object())]
-    # The demo's history is made up: its customers are not mailed about it.
-    # Mail flows from here on, for what is done in the demo.
-    with UnitOfWork() as uow:
-        db.session.execute(delete(OutboxJob))
-        uow.commit()
-    return lines
+    return refused
 
 
 def _people_and_customers():

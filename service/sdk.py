@@ -69,6 +69,7 @@ from service.hooks.types import (
     ColumnChoice,
     CustomerListColumn,
     CustomerSection,
+    DemoPeriod,
     JobDeclaration,
     Kpi,
     MergeMoved,
@@ -389,9 +390,9 @@ def public_rate_limit(blueprint_or_view):
 __all__ = [
     # markers and shapes
     "hookimpl", "notification", "decider", "collector", "step",
-    "AdminPage", "ChartSeries", "ChartSpec", "ColumnChoice", "CustomerListColumn", "CustomerSection", "JobDeclaration",
-    "Kpi", "MergeMoved", "Opening", "OpeningChanges", "PanelRow", "Refusal", "RemedyDecision", "ReportColumn",
-    "ReportPeriod", "SlaTargets", "TicketChange", "TicketDraft", "TicketPanel", "TrackingPanel",
+    "AdminPage", "ChartSeries", "ChartSpec", "ColumnChoice", "CustomerListColumn", "CustomerSection", "DemoPeriod",
+    "JobDeclaration", "Kpi", "MergeMoved", "Opening", "OpeningChanges", "PanelRow", "Refusal", "RemedyDecision",
+    "ReportColumn", "ReportPeriod", "SlaTargets", "TicketChange", "TicketDraft", "TicketPanel", "TrackingPanel",
     # errors
     "KefuError", "NotFound", "Unauthorized", "Forbidden", "Conflict", "StaleVersion", "ValidationFailed",
     "Refused", "ErrorSchema", "EffectBusy",

@@ -56,7 +56,7 @@ def test_the_installed_wheel_upgrades_loads_the_demo_and_serves(installed):
                  cwd=installed["cwd"], env=installed["env"])
     assert str(ROOT) not in where and str(installed["venv"]) in where  # the wheel's copy, not the checkout
     run("db", "upgrade")
-    assert "demo data loaded" in run("demo")
+    assert "demo data loaded" in run("demo", "--small")
     checked = run("plugins", "--check")
     assert "check: no problems" in checked and "tier_sla\tenabled" in checked
 

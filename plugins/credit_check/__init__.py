@@ -117,11 +117,14 @@ def merging_customers(kept, merged):
 
 
 @hookimpl
-def demo_data(app):
-    """Figures for the demo customers, so that every grade and one unrated customer appear."""
-    from .demo import load
+def demo_data(app, demo):
+    """Figures for the demo customers, so that every grade and one unrated
+    customer appear; in the full demo for every quarter of the period."""
+    from .demo import load, load_customers, load_history
 
-    return load()
+    if demo.size == "small":
+        return load() if demo.stage == "history" else None
+    return load_customers(demo) if demo.stage == "customers" else load_history(demo)
 
 
 @hookimpl

@@ -5,8 +5,17 @@ gated by them (approved automatically, waiting for a supervisor, waiting
 for finance), so ``make run`` shows the credit panel and the approval step.
 
 Written through the plugin's use cases (each its own unit of work) and
-``sdk.open_ticket``, as the first agent would open them on the phone."""
+``sdk.open_ticket``, as the first agent would open them on the phone.
+
+The full demo (``load_customers``, before the tickets) also gives every
+company and a quarter of the persons figures of one of the grade profiles
+above (a few move between quarters), and rates everyone at the start of
+each quarter of the period (``demo.at``), so the complaints of the half
+year are gated by the rating in force when they were opened; the three
+complaints above come after the history, at the real time."""
 from __future__ import annotations
+
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 
@@ -64,6 +73,14 @@ def load() -> list[str]:
         if ref in ids:
             set_figures(ids[ref], figures_quarter, values)
     counts = rate_due(quarter, rated_by="demo")
+    return [f"credit_check: figures for {figures_quarter}, {counts['rated']} customers rated and "
+            f"{counts['unrated']} unrated for {quarter}, {open_complaints(ids)} complaints with a remedy "
+            f"gated by credit"]
+
+
+def open_complaints(ids: dict) -> int:
+    """Open ``COMPLAINTS`` (for the customers of ``ids``, external_ref -> id)
+    as the first agent; returns how many."""
     agent = sdk.db.session.scalar(select(sdk.Staff).where(sdk.Staff.role == "agent").order_by(sdk.Staff.id))
     opened = 0
     if agent is not None:
@@ -72,5 +89,56 @@ def load() -> list[str]:
                 sdk.open_ticket({"customer_id": ids[ref], "subject": subject, "description": description,
                                  "category": "product_quality", "remedy": remedy}, sdk.Actor.staff(agent), "phone")
                 opened += 1
-    return [f"credit_check: figures for {figures_quarter}, {counts['rated']} customers rated and "
-            f"{counts['unrated']} unrated for {quarter}, {opened} complaints with a remedy gated by credit"]
+    return opened
+
+
+# The grade profiles the full demo draws from, with how common each is.
+PROFILES = {"AAA": ("C-0001", 15), "AA": ("C-0002", 25), "A": ("C-0003", 30), "B": ("C-0004", 20), "C": ("C-0005", 10)}
+
+
+def _quarters(demo: sdk.DemoPeriod) -> list[str]:
+    """The quarters the period touches, oldest first."""
+    out, quarter, first = [], quarters.of(demo.end.date()), quarters.of(demo.start.date())
+    while True:
+        out.insert(0, quarter)
+        if quarter == first:
+            return out
+        quarter = quarters.previous(quarter)
+
+
+def _quarter_start(quarter: str) -> datetime:
+    """01:00 UTC on the quarter's first day (when the quarterly rating job runs)."""
+    return datetime(int(quarter[:4]), 3 * (int(quarter[5]) - 1) + 1, 1, 1, tzinfo=timezone.utc)
+
+
+def load_customers(demo: sdk.DemoPeriod) -> list[str]:
+    """Figures for the named customers (``FIGURES``), every company and a
+    quarter of the persons, for the quarter before each quarter of the
+    period, and everyone rated at each quarter's start."""
+    rng = demo.random("credit_check")
+    rows = sdk.db.session.execute(select(sdk.Customer.external_ref, sdk.Customer.id, sdk.Customer.kind)
+                                  .order_by(sdk.Customer.id)).all()
+    profile = {}
+    for ref, customer_id, kind in rows:
+        if ref in FIGURES:
+            profile[customer_id] = FIGURES[ref]
+        elif ref != "C-0008" and (kind == "company" or rng.random() < 0.25):
+            grade = rng.choices(list(PROFILES), weights=[w for _, w in PROFILES.values()])[0]
+            profile[customer_id] = FIGURES[PROFILES[grade][0]]
+    rated = unrated = 0
+    periods = _quarters(demo)
+    for quarter in periods:
+        with demo.at(max(demo.start, _quarter_start(quarter))):
+            for customer_id, values in profile.items():
+                if rng.random() < 0.1:
+                    values = FIGURES[rng.choice([ref for ref, _ in PROFILES.values()])]  # a better or worse quarter
+                set_figures(customer_id, quarters.previous(quarter), values)
+            counts = rate_due(quarter, rated_by="demo")
+            rated, unrated = rated + counts["rated"], unrated + counts["unrated"]
+    return [f"credit_check: figures and ratings for {', '.join(periods)} ({rated} rated, {unrated} unrated)"]
+
+
+def load_history(demo: sdk.DemoPeriod) -> list[str]:
+    """The three complaints with a gated remedy, at the real time."""
+    ids = dict(sdk.db.session.execute(select(sdk.Customer.external_ref, sdk.Customer.id)).all())
+    return [f"credit_check: {open_complaints(ids)} complaints with a remedy gated by credit"]

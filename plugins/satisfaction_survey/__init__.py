@@ -167,11 +167,14 @@ def register_blueprints(app):
 
 
 @hookimpl
-def demo_data(app):
-    """Answered surveys for the demo's resolved tickets (one reopened by a bad answer)."""
-    from .demo import load
+def demo_data(app, demo):
+    """Answered surveys for the demo's resolved tickets (one reopened by a bad
+    answer); in the full demo the half year's surveys, at their times."""
+    from .demo import load, load_history
 
-    return load()
+    if demo.stage != "history":
+        return None
+    return load() if demo.size == "small" else load_history(demo)
 
 
 @hookimpl

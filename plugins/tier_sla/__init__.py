@@ -153,11 +153,14 @@ from .sla import sla_targets, ticket_transitioned, ticket_updated  # noqa: F401
 
 
 @hookimpl
-def demo_data(app):
-    """A year of demo sales, the tiers computed from it, one override."""
-    from .demo import load
+def demo_data(app, demo):
+    """A year of demo sales, the tiers computed from it, one override; in
+    the full demo before the tickets (and recomputed after them)."""
+    from .demo import load, load_customers, load_history
 
-    return load()
+    if demo.size == "small":
+        return load() if demo.stage == "history" else None
+    return load_customers(demo) if demo.stage == "customers" else load_history(demo)
 
 
 @hookimpl

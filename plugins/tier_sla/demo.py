@@ -2,16 +2,26 @@
 tiers computed from it, and one supervisor override, so that ``make run``
 shows computed tiers and an override. With eight customers the percentage
 bands put the top spender (C-0001) one tier below the top and everyone else in the
-lowest; the override puts C-0001 at the top."""
+lowest; the override puts C-0001 at the top.
+
+The full demo (``load_customers`` before the tickets, ``load_history``
+after them) gives every customer a year and a half of monthly sales with a
+long tail (a few big buyers, many small ones, some none), so every tier of
+the pyramid has customers; the tiers are computed at the start of the
+period (the tickets of the half year are opened with them), and again at
+its end as the nightly job would, the open tickets moved to the new tiers
+and the SLA sweep run once."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from service import sdk
 
 from .settings import tier_settings
+from .sla import retier_job
+from .sweep import sweep
 from .tiers import recompute, set_override
 from .transactions import add_transactions
 
@@ -38,3 +48,62 @@ def load() -> list[str]:
         set_override(key, top, "key account (demo)", None, supervisor)
     return [f"tier_sla: {added} transactions, tiers for {result['customers']} customers "
             f"(C-0001 pinned to {top} by override)"]
+
+
+MONTHS = 18
+
+
+def _months_back(end: date, months: int) -> list[date]:
+    """The 3rd of each of the ``months`` months up to ``end`` (newest first)."""
+    out, year, month = [], end.year, end.month
+    for _ in range(months):
+        day = date(year, month, 3)
+        if day <= end:
+            out.append(day)
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return out
+
+
+def load_customers(demo: sdk.DemoPeriod) -> list[str]:
+    """Monthly sales for every customer (seeded), the tiers computed at the
+    start of the period and C-0001 pinned to the top tier by a supervisor."""
+    rng = demo.random("tier_sla")
+    currency = tier_settings().currency
+    months = _months_back(demo.end.date(), MONTHS)
+    items = []
+    for customer_id, ref, kind in sdk.db.session.execute(
+            select(sdk.Customer.id, sdk.Customer.external_ref, sdk.Customer.kind).order_by(sdk.Customer.id)):
+        spend = MONTHLY_SPEND.get(ref)
+        if spend is None:
+            if ref == "C-0008" or rng.random() < 0.15:
+                continue  # has bought nothing: the lowest tier
+            spend = round(rng.lognormvariate(9.5 if kind == "company" else 6.5, 1.3))
+        for n, day in enumerate(months):
+            if rng.random() < 0.8:  # not every month
+                amount = max(1, round(spend * rng.uniform(0.6, 1.4))) * 100
+                items.append({"customer_id": customer_id, "occurred_on": day, "amount_minor": amount,
+                              "margin_minor": amount // 4, "currency": currency, "reference": f"DEMO-{ref}-{n:02d}"})
+    added = add_transactions(items)["created"]
+    top = tier_settings().tiers[0]
+    with demo.at(demo.start):
+        result = recompute()
+        key = sdk.db.session.scalar(select(sdk.Customer.id).where(sdk.Customer.external_ref == "C-0001"))
+        supervisor = sdk.db.session.scalar(select(sdk.Staff).where(sdk.Staff.role == "supervisor")
+                                           .order_by(sdk.Staff.id))
+        if key is not None and supervisor is not None:
+            set_override(key, top, "key account (demo)", None, supervisor)
+    return [f"tier_sla: {added} transactions, tiers for {result['customers']} customers at "
+            f"{demo.start:%Y-%m-%d} (C-0001 pinned to {top} by override)"]
+
+
+def load_history(demo: sdk.DemoPeriod) -> list[str]:
+    """The nightly recompute at the end of the period, the open tickets moved
+    to their customers' new tiers (the job it queues, run here), and one SLA
+    sweep (clocks for tickets never touched, the warnings and breaches of
+    the open ones)."""
+    with demo.at(demo.end):
+        result = recompute()
+        moved = retier_job(changed_at=demo.end.isoformat()) if result["changed"] else {}
+        swept = sweep(limit=100_000)
+    return [f"tier_sla: tiers recomputed at {demo.end:%Y-%m-%d} ({result['changed']} changed, "
+            f"{moved.get('retargeted', 0)} open tickets re-targeted); SLA sweep: {swept['steps']} escalation steps"]

@@ -298,18 +298,22 @@ class Plugins:
             out.extend((impl.plugin_name, item) for item in items)
         return out
 
-    def collect(self, hook: str, **kwargs) -> list:
+    def collect(self, hook: str, *, only_taking: str | None = None, **kwargs) -> list:
         """Gather every implementation's part of collector ``hook``, flattened.
 
         For start-up collectors (``register_*``): a failure raises, naming
-        the plugin (``create_app`` reports it and refuses to start).
+        the plugin (``create_app`` reports it and refuses to start). With
+        ``only_taking``, only the implementations that take that argument
+        are called (``demo_data``'s first stage is for those that know it).
         """
-        return [item for _, item in self.collect_with_names(hook, **kwargs)]
+        return [item for _, item in self.collect_with_names(hook, only_taking=only_taking, **kwargs)]
 
-    def collect_with_names(self, hook: str, **kwargs) -> list[tuple[str, object]]:
+    def collect_with_names(self, hook: str, *, only_taking: str | None = None, **kwargs) -> list[tuple[str, object]]:
         """As ``collect``, each item paired with the name of the plugin that gave it."""
         out = []
         for impl in self.impls(hook):
+            if only_taking is not None and only_taking not in impl.argnames:
+                continue
             try:
                 result = _call(impl, kwargs)
             except Exception as exc:

@@ -51,6 +51,7 @@ from service.hooks.types import (
     ChartSpec,
     CustomerListColumn,
     CustomerSection,
+    DemoPeriod,
     JobDeclaration,
     Kpi,
     MergeMoved,
@@ -479,15 +480,23 @@ def register_cli(cli: click.Group) -> list[click.Command] | None:
 
 
 @collector
-def demo_data(app: Flask) -> list[str] | None:
+def demo_data(app: Flask, demo: DemoPeriod) -> list[str] | None:
     """Add this plugin's part of the demo (``kefu demo`` / ``make run``).
 
-    Called once, on a fresh database, after the core's demo (departments,
-    staff, the customers ``C-0001`` ... ``C-0008`` and their tickets) is
-    committed. Write through the SDK's use cases and units of work; a
-    failure here stops ``kefu demo``.
+    Called on a fresh database. An implementation that takes ``demo`` is
+    called twice: at ``demo.stage == "customers"`` (departments, staff and
+    customers are committed, no ticket yet; the clock is the real time) and
+    at ``"history"`` (the core's tickets are committed); one that takes
+    only ``app`` is called once, at ``"history"``. For the ``full`` demo,
+    make the past happen at its time inside ``demo.at(when)`` (every use
+    case reads the moved clock) and draw choices from
+    ``demo.random(name)``. Write through the SDK's use cases and units of
+    work; jobs asked for meanwhile (mail too) never run: the outbox is off
+    and they are dropped at the end. A failure here stops ``kefu demo``.
 
     :param app: the Flask app (an app context is active).
+    :param demo: the ``DemoPeriod``: ``size`` (``small``/``full``),
+        ``stage``, ``start``, ``end``, ``seed``, ``random(name)``, ``at(when)``.
     :return: a list of short lines describing what was added (printed by
         ``kefu demo``), or None.
     """

@@ -308,6 +308,41 @@ class ReportPeriod:
         return day - timedelta(days=day.weekday())
 
 
+@dataclass(frozen=True)
+class DemoPeriod:
+    """What ``kefu demo`` is building, given to ``demo_data``.
+
+    ``size``: ``small`` (one day: the eight customers ``C-0001`` ...
+    ``C-0008`` and a dozen tickets, all at the real time) or ``full``
+    (``start`` to ``end``, about six months: a few hundred customers and a
+    couple of thousand tickets made at their moved times). ``stage``:
+    ``customers`` (staff and customers exist, no ticket yet: give them
+    what tickets will be decided with, e.g. tiers, credit ratings) or
+    ``history`` (the tickets' history is committed). ``seed``: make any
+    random choice from ``random(name)`` so the demo is the same every time.
+    """
+
+    size: Literal["small", "full"]
+    stage: Literal["customers", "history"]
+    start: datetime
+    end: datetime
+    seed: int
+
+    def random(self, name: str):
+        """A ``random.Random`` seeded with the demo's seed and ``name`` (your
+        plugin's name): the same choices on every run."""
+        import random
+
+        return random.Random(f"{self.seed}:{name}")
+
+    def at(self, when: datetime):
+        """A context manager: inside it ``sdk.utcnow()`` (and every use case,
+        yours and the core's) is ``when``; the real time is back after it."""
+        from service.clock import moved_to
+
+        return moved_to(when)
+
+
 # --------------------------------------------------------------------------- checking answers
 
 

@@ -22,6 +22,8 @@ import importlib
 import json
 import logging
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -38,6 +40,7 @@ QUEUES = ("system", "mail", "default")  # the core's; a plugin's jobs may name q
 QUEUE_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 DECLARATIONS = "kefu_job_declarations"  # app.extensions: [(plugin, entry)] gathered at start
 _PENDING = "kefu_outbox_new"  # session.info: rows enqueued in the current transaction
+_OFF: ContextVar[bool] = ContextVar("kefu_outbox_off", default=False)
 
 CORE_JOBS = [
     # The relay and the reconciliation keep every other job alive: their own
@@ -166,6 +169,21 @@ def _check_kwargs(name: str, kwargs: dict) -> None:
         raise JobError(f"job {name}: arguments must be JSON (ids, not objects): {exc}") from exc
 
 
+@contextmanager
+def outbox_off():
+    """The switch ``kefu demo`` builds its made-up history under: inside the
+    block (this thread only), every job asked for is written as already
+    relayed and done, so it is never sent to a queue, run, or run again by
+    the reconciliation - no mail, no webhook, whatever workers are up. Its
+    callers still get their row (dedupe keys still hold). The demo deletes
+    the rows afterwards."""
+    token = _OFF.set(True)
+    try:
+        yield
+    finally:
+        _OFF.reset(token)
+
+
 def enqueue(name: str, *, dedupe_key: str | None = None, delay: timedelta | None = None,
             run_at: datetime | None = None, **kwargs) -> OutboxJob:
     """Ask for job ``name`` with ``kwargs`` once the current transaction commits.
@@ -174,6 +192,7 @@ def enqueue(name: str, *, dedupe_key: str | None = None, delay: timedelta | None
     ``dedupe_key``: a second request with the same key (now or later) is the
     same job and returns the first row. ``delay``/``run_at``: not before then.
     Raises ``JobError`` for an undeclared job or arguments that are not JSON.
+    Inside ``outbox_off`` the row is written as done and nothing runs.
     """
     spec = registry().get(name)
     if spec is None:
@@ -192,6 +211,10 @@ def enqueue(name: str, *, dedupe_key: str | None = None, delay: timedelta | None
         run_at = utcnow() + delay
     row = OutboxJob(name=name, queue=spec.queue, kwargs=kwargs, dedupe_key=dedupe_key, run_at=run_at,
                     created_at=utcnow(), attempts=0)
+    if _OFF.get():
+        # See outbox_off: the relay takes only rows not relayed, the
+        # reconciliation only rows not done.
+        row.relayed_at = row.done_at = row.created_at
     db.session.add(row)
     pending.append(row)
     return row

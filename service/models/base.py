@@ -9,10 +9,15 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.interfaces import MANYTOONE
 from sqlalchemy.types import DateTime, TypeDecorator
 
+from service.clock import now as _clock_now
+
 
 def utcnow() -> datetime:
-    """The current time, timezone-aware in UTC. All stored times are UTC."""
-    return datetime.now(timezone.utc)
+    """The current time, timezone-aware in UTC. All stored times are UTC.
+
+    Read through ``service.clock``, so ``kefu demo`` can move it for the
+    history it builds (``service.clock.moved_to``)."""
+    return _clock_now()
 
 
 class UTCDateTime(TypeDecorator):

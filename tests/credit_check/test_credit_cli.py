@@ -109,7 +109,7 @@ def test_staff_create_finance(cli, client, departments):
 
 
 def test_demo_gives_every_grade_and_one_unrated_customer(cli):
-    result = cli("demo")
+    result = cli("demo", "--small")
     assert result.exit_code == 0, result.output
     assert "finance@kefu.demo" in result.output and "kefu_demo_finance_token" in result.output
     assert "credit_check: figures for" in result.output

@@ -40,7 +40,8 @@ def test_make_run_mails_links_to_the_port_it_serves_on(tmp_path):
         make = subprocess.Popen(["make", "--no-print-directory", "run", f"PORT={port}"], cwd=ROOT, env=env,
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        wait_until(lambda: _serving(port) or make.poll() is not None, timeout=180, what="make run serving")
+        # Install, migrate, the half-year demo (about 40 s alone, more on a busy machine), serve.
+        wait_until(lambda: _serving(port) or make.poll() is not None, timeout=300, what="make run serving")
         assert make.poll() is None, (tmp_path / "make-run.log").read_text(errors="replace")
         body = json.dumps({"name": "Wang Fang", "email": "wang.port@example.test", "subject": "Kettle leaks",
                            "description": "Water comes out of the base."}).encode()

@@ -630,27 +630,71 @@ def test_hook_register_cli(entry_point_plugin, app_config, build_app):
 
 
 def test_hook_demo_data(app, kefu_plugins):
-    """Called once by ``kefu demo`` after the core demo is committed; its lines are printed."""
-    from service.models import Customer
+    """An implementation taking ``demo`` is called at both stages (customers
+    committed and no ticket yet; then after the core's tickets), one taking
+    only ``app`` once, after the tickets; their lines are printed."""
+    from service.models import Customer, Ticket
 
     seen = []
 
-    class DemoPart:
+    def counts():
+        return (db.session.scalar(sa.select(sa.func.count()).select_from(Customer)),
+                db.session.scalar(sa.select(sa.func.count()).select_from(Ticket)))
+
+    class Staged:
+        @hookimpl
+        def demo_data(self, app, demo):
+            seen.append(("staged", demo.size, demo.stage, counts(), demo.start == demo.end,
+                         demo.random("x").random() == demo.random("x").random()))
+            if demo.stage == "history":
+                # The core demo is committed and visible to the plugin.
+                db.session.add(Customer(kind="person", name="Plugin demo customer", external_ref="P-DEMO"))
+                db.session.commit()
+                return ["hooktest: one more customer"]
+            return None
+
+    class Plain:
         @hookimpl
         def demo_data(self, app):
-            # The core demo is committed and visible to the plugin.
-            seen.append(db.session.scalar(sa.select(sa.func.count()).select_from(Customer)))
-            db.session.add(Customer(kind="person", name="Plugin demo customer", external_ref="P-DEMO"))
-            db.session.commit()
-            return ["hooktest: one more customer"]
+            seen.append(("plain", counts()))
+            return "hooktest: plain part"
 
-    kefu_plugins.register(DemoPart(), name="hooktest_demo")
-    out = app.test_cli_runner().invoke(kefu_cli, ["demo"])
+    kefu_plugins.register(Staged(), name="hooktest_demo")
+    kefu_plugins.register(Plain(), name="hooktest_plain_demo")
+    out = app.test_cli_runner().invoke(kefu_cli, ["demo", "--small"])
     assert out.exit_code == 0, out.output
-    assert seen == [8]
-    assert "  hooktest: one more customer\n" in out.output
+    staged = [entry for entry in seen if entry[0] == "staged"]
+    [(_, (_customers, tickets))] = [entry for entry in seen if entry[0] == "plain"]  # once, after the tickets
+    assert tickets > 0
+    assert staged == [("staged", "small", "customers", (8, 0), True, True),
+                      ("staged", "small", "history", (8, tickets), True, True)]
+    assert "  hooktest: one more customer\n" in out.output and "  hooktest: plain part\n" in out.output
     with app.app_context():
         assert db.session.scalar(sa.select(Customer.name).where(Customer.external_ref == "P-DEMO"))
+
+
+def test_demo_data_demo_at_moves_the_clock(app, kefu_plugins):
+    """``demo.at(when)`` is the time every use case reads inside it, and the
+    real time is back after it."""
+    from datetime import datetime, timezone
+
+    from service.models.base import utcnow
+
+    when = datetime(2026, 1, 5, 9, 30, tzinfo=timezone.utc)
+    seen = []
+
+    class Timed:
+        @hookimpl
+        def demo_data(self, app, demo):
+            with demo.at(when):
+                seen.append(utcnow())
+            seen.append(utcnow())
+
+    kefu_plugins.register(Timed(), name="hooktest_timed_demo")
+    out = app.test_cli_runner().invoke(kefu_cli, ["demo", "--small"])
+    assert out.exit_code == 0, out.output
+    assert seen[0] == when and seen[2] == when
+    assert abs((seen[1] - datetime.now(timezone.utc)).total_seconds()) < 300
 
 
 def test_hook_ticket_panels(kefu_plugins, client, make_staff, file_ticket):

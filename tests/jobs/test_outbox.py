@@ -215,3 +215,19 @@ def test_rows_of_an_undeclared_job_never_block_the_relay(app, jobs, client, file
     assert len(_mails(app)) == 1 and number in open(_mails(app)[0], encoding="utf-8").read()
     dead = db.session.scalars(select(OutboxJob).where(OutboxJob.name == "gone.plugin_job")).all()
     assert all(r.relayed_at is not None and r.done_at is None and "plugin removed?" in r.last_error for r in dead)
+
+
+def test_jobs_asked_for_while_the_outbox_is_off_never_run(app, plugin_jobs, jobs):
+    """``kefu demo``'s switch: its made-up history's jobs are written done, never relayed or run."""
+    with job_api.outbox_off(), UnitOfWork() as uow:
+        off = job_api.enqueue("test.record", dedupe_key="demo", tag="made-up")
+        assert job_api.enqueue("test.record", dedupe_key="demo", tag="again") is off
+        uow.commit()
+    with UnitOfWork() as uow:
+        job_api.enqueue("test.record", tag="real")
+        uow.commit()
+    jobs.drain(periodic=False)
+    jobs.drain()  # the periodic relay and reconciliation too
+    assert [c["tag"] for c in plugin_jobs if c["tag"] != "tick"] == ["real"]  # "tick": the plugin's periodic job
+    row = db.session.get(OutboxJob, off.id)
+    assert row.done_at is not None and row.relayed_at is not None and row.started_at is None
