@@ -3,8 +3,8 @@
 Makes a fresh instance folder (SQLite) the way `make run` does (``kefu db
 upgrade``, ``kefu demo``), serves it with ``kefu run`` on a free loopback
 port, signs in as the demo supervisor in Debian's Chromium (Playwright) and
-saves each page of ``PAGES`` at 1366 px (English and Chinese) and 390 px
-(Chinese) under ``docs/screenshots/``. The server is stopped by its pid.
+saves the shots of ``SHOTS`` (each page in the variants README.md shows:
+English or Chinese, 1366 or 390 px) under ``docs/screenshots/``. The server is stopped by its pid.
 
     .venv/bin/python scripts/screenshots.py            # every page
     .venv/bin/python scripts/screenshots.py dashboard  # the pages named
@@ -27,12 +27,16 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
 KEFU = str(Path(sys.executable).with_name("kefu"))
 CHROMIUM = "/usr/bin/chromium"
-# name: (path, or a callable given the page that returns the path)
+# name: path (None: the first customer of the list sorted by value, the biggest spender)
 PAGES = {
     "dashboard": "/console/dashboard",
     "customers": "/console/customers",
-    "customer-profile": None,  # the first customer of the list, the demo's biggest spender
+    "customer-profile": None,
 }
+# file name suffix: (console language, window width)
+VARIANTS = {"": ("en", 1366), "-zh": ("zh_CN", 1366), "-zh-phone": ("zh_CN", 390)}
+# the shots README.md shows
+SHOTS = {"dashboard": ("", "-zh"), "customers": ("-zh",), "customer-profile": ("", "-zh-phone")}
 
 
 def _free_port() -> int:
@@ -54,7 +58,7 @@ def _wait_serving(port: int, server: subprocess.Popen) -> None:
 
 
 def _profile_path(page, base: str) -> str:
-    page.goto(base + "/console/customers?sort=value")
+    page.goto(base + "/console/customers?sort=tier_sla.value")  # the biggest spender first
     href = page.locator("main table tbody a[href*='/console/customers/']").first.get_attribute("href")
     return href
 
@@ -83,7 +87,10 @@ def _shoot(base: str, names: list[str]) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
         try:
-            for language, width, suffix in (("en", 1366, ""), ("zh_CN", 1366, "-zh"), ("zh_CN", 390, "-zh-phone")):
+            for suffix, (language, width) in VARIANTS.items():
+                wanted = [name for name in names if suffix in SHOTS[name]]
+                if not wanted:
+                    continue
                 context = browser.new_context(viewport={"width": width, "height": 900}, device_scale_factor=1)
                 page = context.new_page()
                 page.goto(base + "/console/login")
@@ -92,7 +99,7 @@ def _shoot(base: str, names: list[str]) -> None:
                 page.locator("#sign-in").click()
                 page.wait_for_url(lambda url: "/console/login" not in url)
                 _set_language(page, base, language)
-                for name in names:
+                for name in wanted:
                     path = PAGES[name] or _profile_path(page, base)
                     page.goto(base + path)
                     target = OUT / f"{name}{suffix}.png"

@@ -254,6 +254,16 @@ def open_ticket(data: dict, actor: Actor, channel: str = "api") -> tuple[Ticket,
     return ticket, token
 
 
+def followup_subject(ticket: Ticket) -> str:
+    """The subject kefu gives a follow-up to ``ticket`` (a reopen past the
+    window does the same): "Follow-up to <number>: <the case's subject>",
+    never a chain of them. For your own follow-ups (``open_ticket`` with
+    ``parent``)."""
+    from service.usecases.tickets import followup_subject as subject
+
+    return subject(ticket)
+
+
 def answer_resolution(ticket: Ticket, accepted: bool, reason: str | None, actor: Actor) -> Ticket | None:
     """Accept (close) or reject (reopen, or past the reopen window a
     follow-up) a resolution on the customer's behalf - the customer's own
@@ -407,7 +417,7 @@ __all__ = [
     "OPENING", "SHOWING",
     # writing
     "UnitOfWork", "add_once", "hold_customer", "update_ticket", "transition", "add_note", "reply", "record_event",
-    "open_ticket", "answer_resolution", "refresh_sla",
+    "open_ticket", "answer_resolution", "followup_subject", "refresh_sla",
     # jobs, events, mail
     "enqueue", "effect_once", "ask", "alert_staff", "alert_staff_many", "CORE_EVENTS", "mail_language", "current_language",
     "send_mail", "customer_links", "tracking_url", "external_url",

@@ -135,7 +135,7 @@ def answer_survey(token: str, data: dict) -> dict:
             followup, followup_token = sdk.open_ticket(
                 {"customer_id": ticket.customer_id, "kind": ticket.kind, "category": ticket.category.code,
                  "priority": ticket.priority, "department": ticket.department.code if ticket.department else None,
-                 "subject": f"Follow-up to {ticket.number}: {ticket.subject}"[:200],
+                 "subject": sdk.followup_subject(ticket),
                  "description": _reason_text(data)}, actor, ticket.channel)
         if recovery is not None and followup is not None:
             recovery.followup_ticket_id = followup.id

@@ -9,6 +9,8 @@ commits, and only then fires the notification hooks. Errors are
 """
 from __future__ import annotations
 
+import re
+
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -168,6 +170,16 @@ def transition(number: str | Ticket, action: str, version: int, values: dict,
     return ticket, followup
 
 
+_FOLLOWUP = re.compile(r"^(?:Follow-up to [^:]+: )+")
+
+
+def followup_subject(ticket: Ticket) -> str:
+    """The subject of a follow-up to ``ticket``: "Follow-up to <its number>: "
+    and the case's own subject, once (a follow-up of a follow-up names the
+    latest ticket, not the whole chain)."""
+    return f"Follow-up to {ticket.number}: {_FOLLOWUP.sub('', ticket.subject)}"[:200]
+
+
 def reopen_or_follow_up(ticket: Ticket, values: dict, actor: Actor, uow: UnitOfWork) -> Ticket | None:
     """Reopen a resolved ticket, or past the window close it and open a follow-up."""
     workflow.check("reopen", ticket.status, values, actor.type, actor.role)
@@ -177,7 +189,7 @@ def reopen_or_follow_up(ticket: Ticket, values: dict, actor: Actor, uow: UnitOfW
         return None
     reason = values["reason"].strip()
     data = {"kind": ticket.kind, "category": ticket.category.code, "priority": ticket.priority,
-            "subject": f"Follow-up to {ticket.number}: {ticket.subject}"[:200], "description": reason,
+            "subject": followup_subject(ticket), "description": reason,
             "department": ticket.department.code if ticket.department else None}
     # The customer needs a link of their own for the new ticket; the API
     # answer carries it (tokens are stored hashed and cannot be shown later).
