@@ -37,28 +37,26 @@ def _row(row: dict) -> dict:
             "url": row.get("url"), "items": list(row.get("items") or [])}
 
 
-def ticket_panels(ticket, staff) -> list[dict]:
-    """``ticket_panels`` for ``staff`` viewing ``ticket``: each panel with its
-    ``plugin`` and ``failed`` false, or a placeholder with ``failed`` true."""
+def _boxes(hook: str, shape, **kwargs) -> list[dict]:
+    # Ticket panels and customer sections: the same typed rows, the same placeholder.
     out = []
-    for plugin, item in plugins().collect_isolated("ticket_panels", check_item=_checker(TicketPanel),
-                                                   ticket=ticket, staff=staff):
+    for plugin, item in plugins().collect_isolated(hook, check_item=_checker(shape), **kwargs):
         out.append(_placeholder(plugin) if item is FAILED else
                    {**item, "plugin": plugin, "rows": [_row(r) for r in item.get("rows") or []],
                     "data": item.get("data"), "failed": False})
     return out
+
+
+def ticket_panels(ticket, staff) -> list[dict]:
+    """``ticket_panels`` for ``staff`` viewing ``ticket``: each panel with its
+    ``plugin`` and ``failed`` false, or a placeholder with ``failed`` true."""
+    return _boxes("ticket_panels", TicketPanel, ticket=ticket, staff=staff)
 
 
 def customer_sections(customer, staff) -> list[dict]:
     """``customer_sections`` for ``staff`` viewing ``customer``'s profile,
     shaped like ``ticket_panels``' answer (a placeholder when one failed)."""
-    out = []
-    for plugin, item in plugins().collect_isolated("customer_sections", check_item=_checker(CustomerSection),
-                                                   customer=customer, staff=staff):
-        out.append(_placeholder(plugin) if item is FAILED else
-                   {**item, "plugin": plugin, "rows": [_row(r) for r in item.get("rows") or []],
-                    "data": item.get("data"), "failed": False})
-    return out
+    return _boxes("customer_sections", CustomerSection, customer=customer, staff=staff)
 
 
 def admin_pages(staff) -> list[dict]:
