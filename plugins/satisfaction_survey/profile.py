@@ -31,8 +31,17 @@ HISTORY = 10  # surveys shown on the profile, newest first
 def class_label(name: str | None) -> str | None:
     """A class's name in the page's language (the four of DOMAIN.md
     translated; a company's own as configured)."""
-    names = {"loyal": _("Loyal"), "ordinary": _("Ordinary"), "complaining": _("Complaining"), "lost": _("Lost")}
-    return names.get(name, name) if name is not None else None
+    if name is None:
+        return None
+    from flask_babel import get_locale
+
+    return _class_names(str(get_locale())).get(name, name)
+
+
+@functools.lru_cache(maxsize=16)
+def _class_names(locale: str) -> dict[str, str]:
+    # Called with ``locale`` in force: the four names, made once per language.
+    return {"loyal": _("Loyal"), "ordinary": _("Ordinary"), "complaining": _("Complaining"), "lost": _("Lost")}
 
 
 _OPS = {">=": "__ge__", ">": "__gt__", "<=": "__le__", "<": "__lt__", "==": "__eq__", "!=": "__ne__"}

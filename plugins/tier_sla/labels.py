@@ -7,6 +7,7 @@ configured.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from flask_babel import gettext as _
@@ -17,7 +18,16 @@ CALENDARS = {"business": _l("business hours"), "24x7": _l("around the clock")}
 
 
 def _tiers() -> dict[str, str]:
-    # In the "tier" context: a tier's "Ordinary" is not the satisfaction class's.
+    """The builtin tiers' names in the page's language (made once per language)."""
+    from flask_babel import get_locale
+
+    return _tiers_in(str(get_locale()))
+
+
+@functools.lru_cache(maxsize=16)
+def _tiers_in(locale: str) -> dict[str, str]:
+    # Called with ``locale`` in force. In the "tier" context: a tier's
+    # "Ordinary" is not the satisfaction class's.
     return {"vip": pgettext("tier", "VIP"), "major": pgettext("tier", "Major"),
             "ordinary": pgettext("tier", "Ordinary"), "small": pgettext("tier", "Small"),
             "A": pgettext("tier", "Class A"), "B": pgettext("tier", "Class B"), "C": pgettext("tier", "Class C")}
