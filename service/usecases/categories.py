@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from service.domain.errors import Conflict, NotFound
+from service.domain.errors import Conflict
 from service.extensions import db
 from service.models import Category
 from service.reads import process_cache
+from service.usecases.named_rows import rename_row
 from service.usecases.uow import UnitOfWork
 
 
@@ -31,11 +32,6 @@ def update_category(category_id: int, name: str, name_zh: str | None, active: bo
     changes (tickets and the API name it). A deactivated category leaves the
     customer form and the console's choices; tickets filed under it keep it.
     404 for an unknown id. Forgets this process's category cache."""
-    with UnitOfWork() as uow:
-        category = db.session.get(Category, category_id)
-        if category is None:
-            raise NotFound(f"no category {category_id}")
-        category.name, category.name_zh, category.active = name, name_zh or None, active
-        uow.commit()
+    category = rename_row(Category, category_id, name, name_zh, active, "category")
     process_cache.forget("categories")
     return category

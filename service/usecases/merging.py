@@ -20,7 +20,7 @@ shows exactly what the merge would move.
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 
 from service.domain.actors import Actor
 from service.domain.errors import Conflict
@@ -28,9 +28,10 @@ from service.extensions import db
 from service.hooks import plugins
 from service.hooks.manager import PluginCallError
 from service.hooks.types import MergeMoved, check
-from service.models import Customer, CustomerNote, Ticket, TicketEvent
+from service.models import Customer, CustomerNote, Ticket
 from service.models.base import utcnow
 from service.reads.lookup import customer_by_id
+from service.usecases import history
 from service.usecases.uow import UnitOfWork
 
 
@@ -60,27 +61,22 @@ def _load_pair(kept_id: int, merged_id: int) -> tuple[Customer, Customer]:
 
 
 def _move_core_rows(kept: Customer, merged: Customer, actor: Actor) -> list[dict]:
-    ticket_ids = db.session.scalars(select(Ticket.id).where(Ticket.customer_id == merged.id)
-                                    .order_by(Ticket.id)).all()
-    if ticket_ids:
+    tickets = db.session.scalars(select(Ticket).where(Ticket.customer_id == merged.id)
+                                 .order_by(Ticket.id)).unique().all()
+    if tickets:
         # Bulk, with the version raised: an edit begun before the merge meets
         # a stale version instead of writing over it.
-        db.session.execute(update(Ticket).where(Ticket.id.in_(ticket_ids))
+        db.session.execute(update(Ticket).where(Ticket.id.in_([t.id for t in tickets]))
                            .values(customer_id=kept.id, version=Ticket.version + 1)
                            .execution_options(synchronize_session=False))
-        now = utcnow()
-        db.session.execute(insert(TicketEvent.__table__), [
-            {"ticket_id": ticket_id, "at": now, "actor_type": actor.type, "actor_id": actor.id,
-             "actor_name": actor.name[:120] if actor.name else actor.name, "action": "customer_merged",
-             "from_status": None, "to_status": None,
-             "details": {"from_customer": merged.id, "to_customer": kept.id}}
-            for ticket_id in ticket_ids])
+        for ticket in tickets:
+            history.record(ticket, actor, "customer_merged", from_customer=merged.id, to_customer=kept.id)
     notes = db.session.scalar(select(func.count()).select_from(CustomerNote)
                               .where(CustomerNote.customer_id == merged.id))
     if notes:
         db.session.execute(update(CustomerNote).where(CustomerNote.customer_id == merged.id)
                            .values(customer_id=kept.id).execution_options(synchronize_session=False))
-    return [{"key": "tickets", "label": _("Tickets"), "count": len(ticket_ids), "plugin": None},
+    return [{"key": "tickets", "label": _("Tickets"), "count": len(tickets), "plugin": None},
             {"key": "notes", "label": _("Notes"), "count": notes, "plugin": None}]
 
 
