@@ -98,7 +98,9 @@ def load_history(demo: sdk.DemoPeriod) -> list[str]:
         if not surveys:
             break
         for survey_id, customer_id, due, language in surveys:
-            with demo.at(min(due, demo.end)):
+            # Due after the history's end (its ticket auto-closed at the real
+            # time, see ``service.demo``): open it now, not before its ticket closed.
+            with demo.at(min(due, max(demo.end, sdk.utcnow()))):
                 if not open_now(survey_id):
                     continue
             counts["opened"] += 1
@@ -186,13 +188,14 @@ def _end_recoveries(demo: sdk.DemoPeriod, rng: random.Random) -> int:
 
 def _mark_reminded(demo: sdk.DemoPeriod, days: int) -> None:
     """The reminders of the past were part of the made-up history: mark the
-    unanswered surveys delivered more than ``days`` ago as reminded then, so
-    the reminder job mails none of them when the workers start."""
+    unanswered surveys delivered more than ``days`` before the real time
+    (not ``demo.end``, the start of the hour) as reminded then, so the
+    reminder job mails none of them when the workers start."""
     if not days:
         return
     with sdk.UnitOfWork() as uow:
         for survey in sdk.db.session.scalars(select(Survey).where(
                 Survey.status == "sent", Survey.reminded_at.is_(None),
-                Survey.sent_at <= demo.end - timedelta(days=days))):
+                Survey.sent_at <= sdk.utcnow() - timedelta(days=days))):
             survey.reminded_at = survey.sent_at + timedelta(days=days)
         uow.commit()
