@@ -166,6 +166,11 @@ JOB_RECONNECT_MAX_SECONDS = 30
 JOB_RECONCILE_GRACE_SECONDS = 10
 # How long finished periodic runs stay in periodic_runs (days).
 PERIODIC_RUNS_KEEP_DAYS = 7
+# How long a job whose side effect (a mail) happened waits for a database
+# that went away to record it done, before failing (seconds). Kept below
+# the effect's claim (120 s) and the jobs' timeout: failing earlier would
+# have the job's retry repeat the effect.
+EFFECT_DONE_PATIENCE = 60
 
 # ---------------------------------------------------------------- e-mail out
 # Without SMTP_HOST mail is not sent but written to MAIL_LOG_DIR (the dev

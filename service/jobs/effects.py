@@ -2,11 +2,14 @@
 duplicate deliveries, a worker killed mid-job)."""
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from service.db_errors import is_database_unavailable
 from service.extensions import db
 from service.models import JobEffect
 from service.models.base import utcnow
@@ -33,7 +36,10 @@ def effect_once(key: str, claim_seconds: int = 120):
     after ``claim_seconds``; a live claim by another run raises ``EffectBusy``
     (retried later). Only the window between the effect and marking it done
     can repeat it, which is why e-mails carry a Message-ID derived from
-    the key (receivers fold duplicates).
+    the key (receivers fold duplicates); and that window is kept shut
+    across a database restart: marking done waits for the database
+    (``_mark_done``) rather than failing the job, whose retry would repeat
+    an effect that already happened.
     """
     owner = _current_rq_job_id() or "local"
     now = utcnow()
@@ -54,7 +60,29 @@ def effect_once(key: str, claim_seconds: int = 120):
         effect.claimed_at, effect.detail = now, f"claimed by {owner}"
         db.session.commit()
     yield True
-    effect = db.session.get(JobEffect, key)
-    effect.done_at = utcnow()
-    effect.detail = f"done by {owner}"
-    db.session.commit()
+    _mark_done(key, owner)
+
+
+def _mark_done(key: str, owner: str) -> None:
+    """Record effect ``key`` done. While the database is away (a restart,
+    a failover) it tries again, up to ``EFFECT_DONE_PATIENCE`` seconds, with
+    a growing pause: the effect has happened, and a job failed now would be
+    retried and do it a second time. Other errors, and an outage that
+    outlasts the patience, are raised."""
+    deadline = time.monotonic() + current_app.config["EFFECT_DONE_PATIENCE"]
+    pause = 0.2
+    while True:
+        try:
+            effect = db.session.get(JobEffect, key)
+            effect.done_at = utcnow()
+            effect.detail = f"done by {owner}"
+            db.session.commit()
+            return
+        except Exception as exc:
+            db.session.rollback()
+            if not is_database_unavailable(exc) or time.monotonic() + pause > deadline:
+                raise
+            current_app.logger.warning("effect %s happened; the database is away, marking it done again in %.1f s",
+                                       key, pause)
+            time.sleep(pause)  # waiting for the database to come back, not for a test's condition
+            pause = min(pause * 2, 5.0)
