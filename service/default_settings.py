@@ -227,8 +227,11 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False
-# A console login lasts this many seconds (8 hours).
+# A console login lasts this many seconds (8 hours) after its last use.
 PERMANENT_SESSION_LIFETIME = 8 * 3600
+# ... where "use" is counted to this many seconds: the cookie is re-issued
+# (its 8 hours start again) at most this often, not on every page.
+SESSION_REFRESH_AFTER = 300
 # Login attempts per client address on the console login form (throttling).
 LOGIN_RATE_LIMIT = "10 per minute"
 # Failed login attempts per account (the e-mail address tried), from any

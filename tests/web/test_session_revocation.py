@@ -148,3 +148,23 @@ def test_a_session_without_a_session_version_is_not_accepted(app, account):
         session.pop("staff_fp", None)
         assert session["staff_id"] == me.id
     assert _ended(browser)
+
+
+def test_the_cookie_slides_forward_at_most_once_per_refresh_interval(app, account):
+    """A console page re-issues the session cookie (its 8 hours start again)
+    only when it was signed ``SESSION_REFRESH_AFTER`` seconds ago or more,
+    not on every response; a changed session is always written."""
+    me = account()
+    browser = _signed_in(app, me.email)
+    browser.get(CONSOLE)  # the page's forms add the CSRF secret to the new session: written once
+    first = browser.get(CONSOLE)
+    assert first.status_code == 200 and "Set-Cookie" not in first.headers  # unchanged, signed a moment ago
+    app.config["SESSION_REFRESH_AFTER"] = 0
+    again = browser.get(CONSOLE)
+    assert again.status_code == 200 and app.config["SESSION_COOKIE_NAME"] in again.headers["Set-Cookie"]
+    assert "HttpOnly" in again.headers["Set-Cookie"] and not _ended(browser)  # the new cookie keeps the session
+    app.config["SESSION_REFRESH_AFTER"] = 300
+    switched = browser.post("/lang/en", data={"csrf_token": csrf_of(browser.get(CONSOLE).text),
+                                                          "back": CONSOLE})
+    assert switched.status_code in (302, 303)
+    assert app.config["SESSION_COOKIE_NAME"] in switched.headers["Set-Cookie"]  # the session changed: written
