@@ -131,7 +131,7 @@ def demo_data(app, demo):
 def code_label(group, code):
     """This plugin's name where the core shows who did something."""
     if group == "plugin" and code == "credit_check":
-        from flask_babel import gettext as _
+        from service.sdk import gettext as _
 
         return _("Credit checks")
     return None

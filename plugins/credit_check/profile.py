@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 
-from flask_babel import gettext as _
+from service.sdk import gettext as _
 from sqlalchemy import bindparam, delete, func, select, update
 
 from service import sdk
@@ -60,7 +60,7 @@ def sections(customer, staff) -> list[sdk.CustomerSection]:
         return []
     text = TEXTS[language()]
     # The rating in force (as ``rating.current_rating``) and how many there are, in one statement.
-    rating = sdk.db.session.execute(_rating_statement(), {"customer_id": customer.id}).first()
+    rating = sdk.read(_rating_statement(), {"customer_id": customer.id}).first()
     count = rating.total if rating is not None else 0
     if rating is None:
         rows: list[sdk.PanelRow] = [{"label": text["grade"], "value": text["not_rated"], "kind": "badge"}]

@@ -14,11 +14,11 @@ from __future__ import annotations
 import functools
 from datetime import timedelta
 
-from flask_babel import gettext as _
+from service.sdk import gettext as _
 from sqlalchemy import and_, bindparam, case, func, literal, select, update
 
 from service import sdk
-from service.sdk import Customer, Ticket, UTCDateTime, utcnow
+from service.sdk import Customer, UTCDateTime, utcnow
 
 from .classes import RAW, _columns, _metrics, _window_start, classify
 from .models import Survey
@@ -105,7 +105,7 @@ def sections(customer) -> list[sdk.CustomerSection]:
     class window, complaints; then the latest ``HISTORY`` surveys."""
     settings, t = survey_settings(), staff_text()
     since = utcnow() - timedelta(days=settings.class_window_days)
-    values = _metrics(sdk.db.session.execute(_metrics_statement(), {"customer_id": customer.id, "since": since}).one())
+    values = _metrics(sdk.read(_metrics_statement(), {"customer_id": customer.id, "since": since}).one())
     rows: list[sdk.PanelRow] = [
         {"label": _("Satisfaction class"), "value": class_label(classify(values, settings.class_rules))
          or _("None yet"), "kind": "badge"},
@@ -116,13 +116,11 @@ def sections(customer) -> list[sdk.CustomerSection]:
         {"label": _("Complaints in the last %(days)s days", days=settings.class_window_days),
          "value": values["complaints"], "kind": "text"},
     ]
-    surveys = sdk.db.session.execute(_history_statement(), {"customer_id": customer.id}).all()
+    surveys = sdk.read(_history_statement(), {"customer_id": customer.id}).all()
     total = surveys[0].total if surveys else 0
-    numbers = {ticket.id: ticket.number for ticket in sdk.db.session.scalars(
-        select(Ticket).where(Ticket.id.in_({s.ticket_id for s in surveys}))).unique()} if surveys else {}
     items = []
     for s in surveys:
-        parts = [numbers.get(s.ticket_id), t["status"].get(s.status, s.status)]
+        parts = [sdk.ticket_number(s.ticket_id), t["status"].get(s.status, s.status)]
         if s.solved is not None:
             parts.append(f"{t['solved']}: {t['yes'] if s.solved else t['no']}")
         if s.rating is not None:

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 from flask import g, has_request_context, url_for
 from flask_babel import format_date
-from flask_babel import gettext as _
+from service.sdk import gettext as _
 from sqlalchemy import Date, and_, case, cast, func, select
 
 from service import sdk

@@ -10,9 +10,9 @@ from __future__ import annotations
 import functools
 import re
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import pgettext
+from service.sdk import gettext as _
+from service.sdk import lazy_gettext as _l
+from service.sdk import pgettext
 
 CALENDARS = {"business": _l("business hours"), "24x7": _l("around the clock")}
 

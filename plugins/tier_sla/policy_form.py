@@ -20,8 +20,8 @@ import re
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from service.sdk import gettext as _
+from service.sdk import lazy_gettext as _l
 
 from .policy import ACTIONS, PRIORITIES
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 
-from flask_babel import gettext as _
+from service.sdk import gettext as _
 from sqlalchemy import String, and_, bindparam, case, delete, func, or_, select, update
 
 from service import sdk
@@ -98,8 +98,7 @@ def sections(customer) -> list[sdk.CustomerSection]:
     """The tier section (tier, how it was set, value and rank of how many)
     and the transactions summary (count, total in the tier period, latest)."""
     s, now = tier_settings(), utcnow()
-    db = sdk.db.session
-    row = db.execute(_tier_row(), {"customer_id": customer.id}).first()
+    row = sdk.read(_tier_row(), {"customer_id": customer.id}).first()
     tier_rows: list[sdk.PanelRow] = []
     if row is None:
         tier_rows.append({"label": _("Tier"), "value": _("Not computed yet"), "kind": "badge"})
@@ -118,7 +117,7 @@ def sections(customer) -> list[sdk.CustomerSection]:
             tier_rows.append({"label": _("Override until"), "value": row.override_until.isoformat()
                               if row.override_until else _("No end"), "kind": "time" if row.override_until else "text"})
     first, last = s.period(now.date())
-    count, total, period_total, latest = db.execute(_transactions_statement(), {
+    count, total, period_total, latest = sdk.read(_transactions_statement(), {
         "customer_id": customer.id, "first": first, "last": last}).one()
     tx_rows: list[sdk.PanelRow] = [
         {"label": _("Transactions"), "value": count, "kind": "text"},

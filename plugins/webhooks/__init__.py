@@ -79,7 +79,7 @@ def admin_pages(staff):
 def code_label(group, code):
     """This plugin's name where the core shows who did something."""
     if group == "plugin" and code == "webhooks":
-        from flask_babel import gettext as _
+        from service.sdk import gettext as _
 
         return _("Webhooks")
     return None

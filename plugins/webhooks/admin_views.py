@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from service.sdk import gettext as _
+from service.sdk import lazy_gettext as _l
 
 from service import sdk
 

@@ -19,7 +19,7 @@ shows exactly what the merge would move.
 """
 from __future__ import annotations
 
-from flask_babel import gettext as _
+from service.translate import gettext as _
 from sqlalchemy import func, select, update
 
 from service.domain.actors import Actor

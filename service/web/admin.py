@@ -19,7 +19,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
+from service.translate import gettext as _
 from marshmallow import fields, validate
 from sqlalchemy import select
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 import unicodedata
 
-from flask_babel import gettext
+from service.translate import gettext
 from markupsafe import Markup, escape
 
 W = 400

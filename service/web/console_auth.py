@@ -14,7 +14,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
+from service.translate import gettext as _
 
 from service.extensions import limiter
 from service.limits import failed_signin, signin_account

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from service.translate import gettext as _
 from flask_babel import to_user_timezone
 
 from service.api.schemas import CustomerPatch

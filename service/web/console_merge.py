@@ -4,7 +4,7 @@ The merge itself is ``service.usecases.merging``."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from service.translate import gettext as _
 
 from service.domain.actors import Actor
 from service.domain.errors import Conflict, KefuError

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
-from flask_babel import gettext as _
+from service.translate import gettext as _
 from sqlalchemy import select
 
 from service.domain.errors import ValidationFailed

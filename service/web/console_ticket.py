@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from service.translate import gettext as _
 from sqlalchemy import select
 
 from service.api.schemas import MessageIn, RemedyDecisionIn, TransitionIn

@@ -22,7 +22,7 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
-from flask_babel import gettext as _
+from service.translate import gettext as _
 from sqlalchemy import select
 
 from service.api.public import (

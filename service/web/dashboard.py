@@ -5,7 +5,7 @@ compared with the period before. Every table downloads as CSV."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
-from flask_babel import gettext as _
+from service.translate import gettext as _
 
 from service.reads.panels import dashboard_charts
 from service.reads.reports import Figures

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Flask, current_app, jsonify, render_template, request
-from flask_babel import gettext as _
+from service.translate import gettext as _
 from sqlalchemy import exc as sa_exc
 
 from service.db_errors import is_database_unavailable

@@ -38,7 +38,7 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
 def _shown(value, field: str) -> str:
-    from flask_babel import gettext as _
+    from service.translate import gettext as _
 
     from service.models import Category, Department
     from service.web.i18n import local_name

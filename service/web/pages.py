@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from service.translate import gettext as _
+from service.translate import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from service.api.input import NUL, SURROGATE

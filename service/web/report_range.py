@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask_babel import lazy_gettext as _l
+from service.translate import lazy_gettext as _l
 
 from service.hooks.types import ReportPeriod
 from service.models.base import utcnow

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from flask import url_for
 from flask_babel import format_date
-from flask_babel import gettext as _
+from service.translate import gettext as _
 from sqlalchemy import select
 
 from service.domain.workflow import STATUSES

@@ -8,7 +8,7 @@ which a browser never sends on its own.
 from __future__ import annotations
 
 from flask import Flask, g, render_template, request
-from flask_babel import gettext
+from service.translate import gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 csrf = CSRFProtect()
