@@ -17,6 +17,10 @@ EXT = "health_recompute_ext"
 OPS = {">=": ">=", ">": ">", "<=": "<=", "<": "<", "==": "=", "!=": "<>"}
 # The contact data whose changes count; compared with what the last recompute saw.
 CONTACT = "COALESCE(c.email, '') || '|' || COALESCE(c.phone, '')"
+# A purchase: a sale of a positive amount (a credit note is a sale with a
+# negative one). Silence, usual intervals and the share of returns count
+# purchases; revenue sums every sale, credit notes included, as tiers do.
+PURCHASE = "(t.type = 'sale' AND t.amount_minor > 0)"
 
 
 def days_between(later: str, earlier: str, pg: bool) -> str:
@@ -93,7 +97,7 @@ def values_insert(signals, now: datetime, settings, tier, survey, pg: bool, open
                         f"AS rev_cur_{i}",
                         f"SUM(CASE WHEN {sale} AND t.occurred_on > :prev_{i} AND t.occurred_on <= :cur_{i} "
                         f"THEN t.amount_minor ELSE 0 END) AS rev_prev_{i}",
-                        f"COUNT(CASE WHEN t.type = 'sale' AND t.occurred_on <= :cur_{i} THEN 1 END) AS before_{i}"]
+                        f"COUNT(CASE WHEN {PURCHASE} AND t.occurred_on <= :cur_{i} THEN 1 END) AS before_{i}"]
             # Nothing (or less than nothing) bought in the window after buying
             # before it is a 100 % fall, whatever the window before held: so
             # a longer silence never turns a fall into no fall.
@@ -108,7 +112,7 @@ def values_insert(signals, now: datetime, settings, tier, survey, pg: bool, open
             need_tx = True
             p[f"rcur_{i}"] = today - timedelta(days=w)
             tx_cols += [f"COUNT(CASE WHEN t.type <> 'sale' AND t.occurred_on > :rcur_{i} THEN 1 END) AS ret_{i}",
-                        f"COUNT(CASE WHEN t.type = 'sale' AND t.occurred_on > :rcur_{i} THEN 1 END) AS sal_{i}"]
+                        f"COUNT(CASE WHEN {PURCHASE} AND t.occurred_on > :rcur_{i} THEN 1 END) AS sal_{i}"]
             # Over the sales in the same window, at least one: more returns
             # always raise the share, and no sale never divides by zero.
             exprs.append(f"(CASE WHEN COALESCE(tx.ret_{i}, 0) = 0 THEN 0 ELSE ROUND(tx.ret_{i} * 100.0 / "
@@ -152,9 +156,9 @@ def values_insert(signals, now: datetime, settings, tier, survey, pg: bool, open
         p["currency"] = tier.currency
     froms = []
     if need_tx:
-        cols = ", ".join(["COUNT(CASE WHEN t.type = 'sale' THEN 1 END) AS sales_n",
-                          "MIN(CASE WHEN t.type = 'sale' THEN t.occurred_on END) AS first_sale",
-                          "MAX(CASE WHEN t.type = 'sale' THEN t.occurred_on END) AS last_sale", *tx_cols])
+        cols = ", ".join([f"COUNT(CASE WHEN {PURCHASE} THEN 1 END) AS sales_n",
+                          f"MIN(CASE WHEN {PURCHASE} THEN t.occurred_on END) AS first_sale",
+                          f"MAX(CASE WHEN {PURCHASE} THEN t.occurred_on END) AS last_sale", *tx_cols])
         froms.append(f"LEFT JOIN (SELECT t.customer_id, {cols} FROM tier_transactions t "
                      "WHERE t.customer_id BETWEEN :lo AND :hi GROUP BY t.customer_id) tx ON tx.customer_id = c.id")
     if need_tk:

@@ -7,15 +7,16 @@ a window of days), a **comparison** with a **threshold**, and the
 **points** it adds to the risk score when the comparison holds. Measures
 (all grow with risk, see docs/relationship_health.md):
 
-* ``recency``: days since the last sale divided by the customer's usual
-  interval between sales (first to last sale over the sales between; one
-  sale: ``HEALTH_SINGLE_SALE_INTERVAL_DAYS``); no sale at all: no value.
+* ``recency``: days since the last purchase (a sale of a positive amount)
+  divided by the customer's usual interval between purchases (first to last
+  over the purchases between, at least a day; one purchase:
+  ``HEALTH_SINGLE_SALE_INTERVAL_DAYS``); no purchase at all: no value.
 * ``revenue_drop``: how far sales in the window fell against the window
-  before, in percent (0 when they did not fall); no sale in the window
-  after sales before it: 100.
+  before, in percent (0 when they did not fall); nothing (or less than
+  nothing: credit notes) sold in the window after a purchase before it: 100.
 * ``returns_share``: returns, exchanges and cancellations in the window as a
-  percentage of the sales in it (at least one sale is assumed, so two
-  returns without a sale are 200).
+  percentage of the purchases in it (at least one is assumed, so two
+  returns without a purchase are 200).
 * ``complaints``: complaint tickets opened in the window (default
   ``COMPLAINT_TREND_DAYS``, the core's complaint trend).
 * ``unhappy``: 1 when the satisfaction class (the survey plugin's rules,
