@@ -82,13 +82,13 @@ def check_signal(raw, where: str, builtin: bool = True) -> Signal:
         raise SignalsError(f"{where}: must be an object with {', '.join(FIELDS)}")
     allowed = set(FIELDS) if builtin else {"name", "query", "window_days", "comparison", "threshold", "points",
                                            "label", "explanation"}
-    extra = sorted(set(raw) - allowed)
-    if extra:
-        raise SignalsError(f"{where}.{extra[0]}: unknown field (fields: {', '.join(sorted(allowed))})")
     name = raw.get("name")
     if not isinstance(name, str) or not NAME.fullmatch(name):
         raise SignalsError(f"{where}.name: must be a snake_case name of 1-40 characters, not {name!r}")
     where = f"{where} ({name})"
+    extra = sorted(set(raw) - allowed)
+    if extra:
+        raise SignalsError(f"{where}.{extra[0]}: unknown field (fields: {', '.join(sorted(allowed))})")
     if builtin:
         measure = raw.get("measure")
         if measure not in MEASURES:

@@ -13,15 +13,15 @@ from flask_babel import lazy_gettext as _l
 SIGNAL_TEXTS = {
     "recency": (
         _l("Silence since the last purchase"),
-        _l("Days since the last sale divided by the customer's usual interval between sales: "
-           "%(value)s (scores from %(threshold)s; one sale only: the interval is a year)")),
+        _l("Days since the last purchase divided by the customer's usual interval between purchases: "
+           "%(value)s (scores from %(threshold)s; one purchase only: the interval is a year)")),
     "revenue_trend": (
         _l("Revenue falling"),
         _l("Sales in the last %(window)s days fell by %(value)s%% against the %(window)s days before "
            "(scores from %(threshold)s%%; nothing bought lately after buying before counts as 100%%)")),
     "returns": (
         _l("Returns, exchanges and cancellations"),
-        _l("Returns, exchanges and cancellations in the last %(window)s days as a share of sales then: "
+        _l("Returns, exchanges and cancellations in the last %(window)s days as a share of purchases then: "
            "%(value)s%% (scores from %(threshold)s%%)")),
     "complaints": (
         _l("Complaints rising"),
