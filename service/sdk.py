@@ -27,7 +27,8 @@ tests/sdk. In short:
   for a row two writers may create at once.
 * **Jobs and events**: ``enqueue`` (once per ``dedupe_key``),
   ``effect_once``, ``publish`` through ``UnitOfWork.publish``, ``ask``
-  (a decider your plugin declares), ``alert_staff``, ``send_mail``.
+  (a decider your plugin declares), ``collect`` (a collector it
+  declares), ``alert_staff``, ``send_mail``.
 * **Routes**: ``require_role``, ``current_staff``, ``authenticate``,
   ``read_only``, ``public_rate_limit``; console pages (an admin page of
   your plugin): ``console_page``, ``require_console_role``, ``console_staff``; the errors and ``ErrorSchema``,
@@ -64,6 +65,7 @@ from service.domain.workflow import (
 from service.extensions import db
 from service.extensions import limiter as _limiter
 from service.hooks import plugins as _plugins
+from service.hooks.manager import FAILED as _FAILED
 from service.hooks.plugin_settings import settings_of as plugin_settings
 from service.hooks.specs import collector, decider, notification, step
 from service.hooks.types import (
@@ -332,6 +334,19 @@ def ask(hook: str, *, shape=None, validate=None, **kwargs):
     return _plugins().decide(hook, validate=_validate if checks else None, **kwargs)
 
 
+def collect(hook: str, *, check_item=None, **kwargs) -> tuple[list[tuple[str, object]], list[str]]:
+    """Gather the answers of a collector your plugin declared (with
+    ``register_hookspecs``): ``([(plugin name, item), ...], [plugin names
+    that failed])``, each implementation's list flattened. An implementation
+    that raises, or an item that ``check_item(item)`` rejects by raising, is
+    left out (logged and counted as the plugin's failure) and its plugin
+    listed once in the second part; the others still count."""
+    items = _plugins().collect_isolated(hook, check_item=check_item, **kwargs)
+    good = [(plugin, item) for plugin, item in items if item is not _FAILED]
+    failed = list(dict.fromkeys(plugin for plugin, item in items if item is _FAILED))
+    return good, failed
+
+
 def alert_staff(staff_id: int, ticket: Ticket, kind: str, text: str, key: str) -> None:
     """Mail staff member ``staff_id`` about ``ticket`` (``kind`` in the subject,
     ``text`` the body), once per ``key``, after the current transaction commits."""
@@ -445,7 +460,7 @@ __all__ = [
     "UnitOfWork", "add_once", "hold_customer", "update_ticket", "transition", "add_note", "reply", "record_event",
     "open_ticket", "answer_resolution", "followup_subject", "refresh_sla",
     # jobs, events, mail
-    "enqueue", "effect_once", "ask", "alert_staff", "alert_staff_many", "CORE_EVENTS", "mail_language", "current_language",
+    "enqueue", "effect_once", "ask", "collect", "alert_staff", "alert_staff_many", "CORE_EVENTS", "mail_language", "current_language",
     "send_mail", "customer_links", "tracking_url", "external_url",
     # routes and settings
     "require_role", "current_staff", "authenticate", "read_only", "public_rate_limit", "plugin_settings",

@@ -14,8 +14,16 @@ from service import sdk
 from service.sdk import UTCDateTime, utcnow
 
 
+TRANSACTION_TYPES = ("sale", "return", "exchange", "cancellation")
+"""What a transaction records: a ``sale`` (or a credit note: a sale with a
+negative amount), or a ``return``, ``exchange`` or ``cancellation`` of goods
+sold. Tiers count sales only; the others are signals of a cooling
+relationship (the relationship_health plugin reads them)."""
+
+
 class Transaction(sdk.Model):
-    """One sale (or credit note, negative) to a customer: what tiers are computed from."""
+    """One sale (or credit note, negative) to a customer - what tiers are
+    computed from - or a return, exchange or cancellation (``type``)."""
 
     __tablename__ = "tier_transactions"
 
@@ -27,6 +35,8 @@ class Transaction(sdk.Model):
     currency: Mapped[str] = mapped_column(String(3))
     reference: Mapped[str] = mapped_column(String(80))
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # One of TRANSACTION_TYPES; rows written before the column existed are sales.
+    type: Mapped[str] = mapped_column(String(12), default="sale", server_default="sale")
 
     __table_args__ = (
         # Importing the same file twice adds nothing.

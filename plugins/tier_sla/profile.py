@@ -68,9 +68,11 @@ def _tier_row():
 @functools.cache
 def _transactions_statement():
     t = Transaction
-    return (select(func.count(t.id), func.sum(t.amount_minor),
-                   func.sum(case((t.occurred_on.between(bindparam("first"), bindparam("last")), t.amount_minor),
-                                 else_=0)),
+    # Sums over sales only, as tiers count them (returns and the like are not spend).
+    sale = t.type == "sale"
+    return (select(func.count(t.id), func.sum(case((sale, t.amount_minor), else_=0)),
+                   func.sum(case((and_(sale, t.occurred_on.between(bindparam("first"), bindparam("last"))),
+                                  t.amount_minor), else_=0)),
                    func.max(t.occurred_on)).where(t.customer_id == bindparam("customer_id")))
 
 

@@ -29,6 +29,7 @@ from marshmallow import fields, validate
 from service import sdk
 
 from . import tier_report, tiers, transactions
+from .models import TRANSACTION_TYPES
 
 blp = Blueprint("tier_sla", __name__, url_prefix="/api/v1",
                 description="Customer tiers (tier_sla): transactions, tiers, overrides, the Pareto report.")
@@ -58,6 +59,9 @@ class TransactionIn(ma.Schema):
                              "ISO currency code such as CNY"), metadata={"description": "must be TIER_CURRENCY"})
     reference = fields.String(required=True, validate=sdk.filled(80),
                               metadata={"description": "unique per customer: a repeat is skipped"})
+    type = fields.String(load_default="sale", validate=validate.OneOf(TRANSACTION_TYPES),
+                         metadata={"description": "sale (default), return, exchange or cancellation; tiers count "
+                                                  "sales only"})
 
     @ma.validates_schema
     def _one_customer(self, data, **kwargs):

@@ -31,7 +31,8 @@ def transactions_group():
 @with_appcontext
 def transactions_import(file):
     """Import transactions from CSV: customer_ref,date,amount,currency,reference
-    (and optionally margin). customer_ref is the customer's external_ref,
+    (and optionally margin and type: sale, return, exchange or cancellation;
+    default sale). customer_ref is the customer's external_ref,
     date YYYY-MM-DD, amount a decimal in TIER_CURRENCY. Bad rows are reported
     by line; rows already imported are skipped. Exits 1 when a row was bad."""
     from .transactions import import_transactions

@@ -1,8 +1,10 @@
 """Customer tiers: the set-based recompute, the effective tier, overrides, the Pareto report.
 
 How a tier is computed (``recompute``): each customer's value is the sum of
-their transactions in ``TIER_CURRENCY`` over the period (amounts for
-``spend``, margins for ``margin``). All customers are ranked by value,
+their sales in ``TIER_CURRENCY`` over the period (amounts for ``spend``,
+margins for ``margin``; a credit note is a sale with a negative amount).
+Returns, exchanges and cancellations (``Transaction.type``) are not sales and
+count for nothing here, so recording one never raises a customer's value. All customers are ranked by value,
 highest first; **ties go to the older customer** (lower id ranks first), so
 the order is total and a boundary falls between two equal customers, never
 around them. With ``n`` customers (all of them, with spend or not), the
@@ -67,6 +69,7 @@ def _rank_sql(bands, measure: str) -> str:
           FROM customers c LEFT JOIN (
               SELECT t.customer_id, CAST(SUM({measure}) AS BIGINT) AS value FROM tier_transactions t
               WHERE t.occurred_on >= :first AND t.occurred_on <= :last AND t.currency = :currency
+                    AND t.type = 'sale'
               GROUP BY t.customer_id) v ON v.customer_id = c.id) r"""
 
 

@@ -2,7 +2,8 @@
 
 A transaction is one sale, or a credit note (negative amount), to a customer:
 date, amount in ``TIER_CURRENCY`` (two decimals at most), an optional
-margin, and the seller's reference. ``(customer, reference)`` is unique, so
+margin, the seller's reference, and an optional ``type``: ``sale`` (the
+default), ``return``, ``exchange`` or ``cancellation``. ``(customer, reference)`` is unique, so
 a file or request sent twice adds nothing the second time: repeats are
 skipped and counted, never errors.
 """
@@ -19,10 +20,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from service import sdk
 
-from .models import Transaction
+from .models import TRANSACTION_TYPES, Transaction
 from .settings import tier_settings
 
-IMPORT_COLUMNS = ("customer_ref", "date", "amount", "currency", "reference")  # "margin" is optional
+IMPORT_COLUMNS = ("customer_ref", "date", "amount", "currency", "reference")  # "margin" and "type" are optional
 BATCH = 5_000
 AMOUNT = re.compile(r"^-?\d{1,13}(\.\d{1,2})?$")  # fits BigInteger minor units with room to sum
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -48,6 +49,14 @@ def check_currency(value: str, currency: str) -> str:
     if code != currency:
         raise ValueError(f"currency {code} is not {currency} (TIER_CURRENCY): convert amounts before importing")
     return code
+
+
+def parse_type(value) -> str:
+    """A transaction type from text (blank: ``sale``); ``ValueError`` naming the choices otherwise."""
+    kind = (value or "").strip().lower() or "sale"
+    if kind not in TRANSACTION_TYPES:
+        raise ValueError(f"type {value!r} is not one of {', '.join(TRANSACTION_TYPES)}")
+    return kind
 
 
 def parse_row(row: dict, currency: str) -> dict:
@@ -76,7 +85,7 @@ def parse_row(row: dict, currency: str) -> dict:
         if len(value) > TEXT_MAX:
             raise ValueError(f"{name} is longer than {TEXT_MAX} characters")
     return {"customer_ref": ref, "occurred_on": occurred_on, "amount_minor": amount, "margin_minor": margin,
-            "currency": code, "reference": reference}
+            "currency": code, "reference": reference, "type": parse_type(row.get("type"))}
 
 
 def insert_new(rows: list[dict]) -> int:
@@ -128,11 +137,12 @@ def _flush(batch: list[tuple[int, dict]], result: ImportResult) -> None:
 
 def import_transactions(lines, progress=None) -> ImportResult:
     """Import transactions from CSV ``lines`` (a text file or any iterable of
-    lines) with the header ``IMPORT_COLUMNS`` (plus an optional ``margin``).
+    lines) with the header ``IMPORT_COLUMNS`` (plus optional ``margin`` and
+    ``type``: sale, return, exchange or cancellation; blank or absent: sale).
 
     Good rows are imported even when others are bad; each bad row is
     reported as ``(line number, reason)``: unknown ``customer_ref`` (a
-    customer's ``external_ref``), bad date, amount or margin, a currency
+    customer's ``external_ref``), bad date, amount, margin or type, a currency
     other than ``TIER_CURRENCY``, empty reference, extra fields. A row
     repeating a stored or earlier ``(customer, reference)`` is skipped.
     Commits every ``BATCH`` rows. ``progress(n)`` is called as rows are read.
@@ -171,7 +181,7 @@ def import_transactions(lines, progress=None) -> ImportResult:
 def add_transactions(items: list[dict]) -> dict:
     """The API use case: validated items (``customer_id`` or ``customer_ref``,
     ``occurred_on``, ``amount_minor``, ``margin_minor``, ``currency``,
-    ``reference``), all or nothing.
+    ``reference``, optional ``type``, default ``sale``), all or nothing.
 
     422 naming ``transactions.<i>.<field>`` for an unknown customer or a
     currency other than ``TIER_CURRENCY``. Repeats (stored, or earlier in
@@ -203,7 +213,8 @@ def add_transactions(items: list[dict]) -> dict:
             seen.add((customer_id, item["reference"]))
             rows.append({"customer_id": customer_id, "occurred_on": item["occurred_on"],
                          "amount_minor": item["amount_minor"], "margin_minor": item.get("margin_minor"),
-                         "currency": item["currency"], "reference": item["reference"]})
+                         "currency": item["currency"], "reference": item["reference"],
+                         "type": item.get("type") or "sale"})
     if errors:
         raise sdk.ValidationFailed("invalid transactions: " + ", ".join(sorted(errors)), errors)
     with sdk.UnitOfWork() as uow:

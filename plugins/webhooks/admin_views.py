@@ -34,6 +34,7 @@ EVENT_LABELS = {
     "sla.warning": _l("An SLA target is close"),
     "sla.breached": _l("An SLA target is missed"),
     "survey.answered": _l("A satisfaction survey is answered"),
+    "customer.health_changed": _l("A customer's relationship health changes level"),
 }
 STATUS_LABELS = {"pending": _l("Waiting"), "delivered": _l("Delivered"), "failed": _l("Failed")}
 LOG_LIMIT = 50

@@ -27,9 +27,12 @@ def _iso(value):
     return value.isoformat() if value is not None else None
 
 
-def ticket_summary(ticket) -> dict:
+def ticket_summary(ticket) -> dict | None:
     """What every payload says about ``ticket``: its state and codes, never the
-    customer's contact data (only ``customer_id``). Reads loaded attributes only."""
+    customer's contact data (only ``customer_id``). Reads loaded attributes only.
+    None for an event about no ticket (``customer.health_changed``)."""
+    if ticket is None:
+        return None
     return {
         "number": ticket.number, "status": ticket.status, "kind": ticket.kind,
         "priority": ticket.priority, "channel": ticket.channel,

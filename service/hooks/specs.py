@@ -183,7 +183,7 @@ def resolution_answered(ticket: Ticket, accepted: bool, reason: str | None, foll
 
 
 @notification
-def event_published(event: str, ticket: Ticket, data: dict, occurred_at: datetime) -> None:
+def event_published(event: str, ticket: Ticket | None, data: dict, occurred_at: datetime) -> None:
     """An event in kefu's event vocabulary happened (what webhooks deliver).
 
     The core publishes ``ticket.created``, ``ticket.transitioned``,
@@ -194,7 +194,9 @@ def event_published(event: str, ticket: Ticket, data: dict, occurred_at: datetim
     of the same change.
 
     :param event: a ``noun.verb`` name, e.g. ``ticket.created``.
-    :param ticket: the committed ticket it is about.
+    :param ticket: the committed ticket it is about, or None for an event
+        about no ticket (``customer.health_changed``, which carries
+        ``customer_id`` in ``data``).
     :param data: the event's own JSON-able details (never customer contact
         data): ``{"action", "from", "to"}`` for a transition, ``{"changes"}``
         for an update, ``{"message"}``, ``{"accepted", "reason", "followup"}``,

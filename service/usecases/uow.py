@@ -127,7 +127,8 @@ class UnitOfWork:
         (self._outer or self)._pending.append((hook, kwargs))
 
     def publish(self, event: str, ticket, data: dict) -> None:
-        """Publish ``event`` (``noun.verb``) about ``ticket`` with ``data``
+        """Publish ``event`` (``noun.verb``) about ``ticket`` (None for an
+        event about no ticket, e.g. a customer's) with ``data``
         (JSON-able, no customer contact data) after the commit, through the
         ``event_published`` hook (webhooks deliver it). ``ValueError`` for a
         malformed name or data."""

@@ -435,6 +435,42 @@ def test_hook_credit_source(kefu_plugins, client, make_staff):
 # -- collectors ------------------------------------------------------------
 
 
+def test_hook_health_signals(kefu_plugins, app):
+    """Collected by each health recompute: the signal's query runs per range
+    of customers and its points join the score; a broken query is left out
+    (the others still count), and so is a signal that does not check out."""
+    from plugins.relationship_health.models import CustomerHealth
+    from plugins.relationship_health.recompute import recompute
+    from service.models import Customer
+
+    class Invoices:
+        @hookimpl
+        def health_signals(self):
+            return [{"name": "long_name", "label": "Long name", "explanation": "Name length %(value)s",
+                     "query": "SELECT id AS customer_id, LENGTH(name) AS value FROM customers "
+                              "WHERE id BETWEEN :lo AND :hi",
+                     "comparison": ">=", "threshold": 10, "points": 30},
+                    {"name": "broken", "label": "Broken", "explanation": "-",
+                     "query": "SELECT customer_id, value FROM no_such_table", "comparison": ">=",
+                     "threshold": 1, "points": 50},
+                    {"name": "bad", "label": "Bad", "explanation": "-", "query": "SELECT 1",
+                     "comparison": "<", "threshold": 1, "points": 50}]
+
+    kefu_plugins.register(Invoices(), name="invoices")
+    rows = [Customer(name="Bo"), Customer(name="Wilhelmina Long")]
+    db.session.add_all(rows)
+    db.session.commit()
+    result = recompute()
+    assert result["failed_signals"] == ["broken"]
+    db.session.expire_all()
+    short, long_ = (db.session.get(CustomerHealth, r.id) for r in rows)
+    assert (short.score, short.signal_values["long_name"]) == (0, 2)
+    assert (long_.score, long_.level, long_.signal_points["long_name"]) == (30, "watch", 30)
+    assert "bad" not in long_.signal_values
+
+
+
+
 def test_hook_customer_columns(kefu_plugins, client, agent, file_ticket):
     from service.reads.lookup import NOT_LOADED, customer_read, preloaded
     from service.models import Customer

@@ -242,3 +242,29 @@ def test_tiers_recompute_and_show_commands(cli, make_staff):
     assert len(changes()) == 101
     missing = cli("tiers", "show", "NOPE")
     assert missing.exit_code == 1 and "no customer with external_ref 'NOPE'" in missing.output
+
+
+def test_transaction_types_in_the_csv_and_the_api_default_to_sale(cli, client, tmp_path, make_staff):
+    a, _ = add_customers(2)
+    csv_file = tmp_path / "typed.csv"
+    csv_file.write_text("customer_ref,date,amount,currency,reference,type\n"
+                        "C1,2026-01-05,99,CNY,S-1,\nC1,2026-01-06,20,CNY,R-1,Return\n"
+                        "C1,2026-01-07,5,CNY,X-1,refund\n")
+    result = cli("transactions", "import", csv_file)
+    assert result.exit_code == 1 and "line 4: type 'refund' is not one of sale, return, exchange, cancellation" \
+        in result.output
+    db.session.rollback()
+    assert sorted(db.session.execute(sa.select(Transaction.reference, Transaction.type)).all()) == [
+        ("R-1", "return"), ("S-1", "sale")]
+    headers = make_staff("supervisor")[1]
+    item = {"customer_id": a, "date": "2026-01-08", "amount": "10", "currency": "CNY"}
+    made = client.post("/api/v1/transactions", headers=headers, json={"transactions": [
+        {**item, "reference": "API-1"}, {**item, "reference": "API-2", "type": "cancellation"}]})
+    assert made.status_code == 200 and made.json == {"created": 2, "skipped": 0}
+    refused = client.post("/api/v1/transactions", headers=headers, json={"transactions": [
+        {**item, "reference": "API-3", "type": "gift"}]})
+    assert refused.status_code == 422 and "transactions.0.type" in fields_of(refused), refused.json
+    db.session.rollback()
+    assert dict(db.session.execute(sa.select(Transaction.reference, Transaction.type)
+                                   .where(Transaction.reference.like("API-%"))).all()) == {
+        "API-1": "sale", "API-2": "cancellation"}

@@ -59,6 +59,20 @@ def changes() -> list[tuple]:
             for c in db.session.scalars(sa.select(TierChange).order_by(TierChange.id))]
 
 
+def test_tier_values_count_sales_only_a_return_never_raises_one(app):
+    a, b = add_customers(2)
+    add_spend([(a, 10_000), (a, -2_000), (b, 9_000)])  # a credit note is a sale: 80.00 against 90.00
+    db.session.execute(sa.insert(Transaction), [
+        {"customer_id": a, "occurred_on": TODAY, "amount_minor": amount, "currency": "CNY", "reference": ref,
+         "type": kind} for ref, amount, kind in (("R1", 50_000, "return"), ("R2", -50_000, "cancellation"),
+                                                  ("R3", 70_000, "exchange"))])
+    db.session.commit()
+    tiers.recompute()
+    db.session.expire_all()
+    assert db.session.get(CustomerTier, a).value_minor == 8_000
+    assert (db.session.get(CustomerTier, b).rank, db.session.get(CustomerTier, a).rank) == (1, 2)
+
+
 # --------------------------------------------------------------------------- boundaries
 
 def test_pyramid_of_1000_distinct_spends_is_10_40_150_800(app):

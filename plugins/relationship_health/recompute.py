@@ -1,0 +1,183 @@
+"""The set-based recompute of every customer's health.
+
+Customers are taken in ranges of ids (``HEALTH_CHUNK`` at a time), each
+range in one unit of work, so memory, locks and the events held stay
+bounded whatever the number of customers. Per range, a few statements and
+no Python loop over customers:
+
+1. contact changes: a ``ContactChange`` for each customer whose e-mail or
+   phone differs from what the last recompute saw;
+2. the hook signals' queries fill a temporary table of values;
+3. one ``INSERT ... SELECT`` writes every signal's value per customer
+   (``measures.values_insert``), one ``UPDATE`` their points, the score and
+   the level;
+4. one ``INSERT ... SELECT ... RETURNING`` records a ``HealthChange`` for each
+   customer whose level changed (a customer seen for the first time counts
+   as having been healthy, so a first run records only the others), and the
+   ``customer.health_changed`` event is published for each, after the commit;
+5. one upsert writes ``customer_health``.
+
+Idempotent: run twice on the same day with the same data, the second run
+records nothing (values depend on the day, not the second). Concurrent
+runs wait for each other range by range.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import Date, bindparam, text
+
+from service import sdk
+from service.sdk import UTCDateTime, utcnow
+
+from . import catalog, measures
+from .measures import EXT, TMP
+from .settings import settings
+
+log = logging.getLogger("kefu.relationship_health")
+EVENT = "customer.health_changed"
+JOB = "relationship_health.recompute"
+
+
+def _naive(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _run(sql: str, params: dict):
+    """Execute ``sql`` with typed parameters: times as naive UTC (as the
+    models store them), dates as dates."""
+    binds, values = [], {}
+    for key, value in params.items():
+        if f":{key}" not in sql:
+            continue
+        if isinstance(value, datetime):
+            binds.append(bindparam(key, type_=UTCDateTime()))
+        elif isinstance(value, date):
+            binds.append(bindparam(key, type_=Date()))
+        values[key] = value
+    return sdk.db.session.execute(text(sql).bindparams(*binds), values)
+
+
+def _ext_values(signals, now, lo: int, hi: int, pg: bool) -> list[str]:
+    """Run each hook signal's query for the range into ``EXT``; a query that
+    fails is rolled back to its savepoint, logged and scores nothing.
+    Returns the names of the signals that failed."""
+    failed = []
+    for s in signals:
+        if s.measure is not None:
+            continue
+        params = {"lo": lo, "hi": hi, "now": now, "since": now - timedelta(days=s.window_days), "sig": s.name}
+        try:
+            with sdk.db.session.begin_nested():
+                _run(f"INSERT INTO {EXT} (customer_id, signal, value) SELECT q.customer_id, :sig, q.value "
+                     f"FROM ({s.query}) q WHERE q.customer_id BETWEEN :lo AND :hi", params)
+        except Exception:  # an integrator's SQL: its failure must not stop the others
+            log.exception("relationship_health: signal %r of plugin %s failed", s.name, s.plugin)
+            failed.append(s.name)
+    return failed
+
+
+def _chunk(signals, now, lo: int, hi: int, pg: bool, other) -> tuple[int, int, list[str]]:
+    """Recompute customers ``lo`` to ``hi`` in one unit of work; returns
+    (customers, level changes, failed hook signals)."""
+    s = settings()
+    session = sdk.db.session
+    with sdk.UnitOfWork() as uow:
+        if pg:
+            # Another recompute waits for this range; plain reads (the API) do not.
+            session.execute(text("LOCK TABLE customer_health IN SHARE ROW EXCLUSIVE MODE"))
+        else:
+            # Take SQLite's write lock first, so a concurrent run waits instead
+            # of computing from a snapshot this one is about to change.
+            session.execute(text("DELETE FROM customer_health WHERE 1 = 0"))
+            session.execute(text(f"DROP TABLE IF EXISTS temp.{TMP}"))
+            session.execute(text(f"DROP TABLE IF EXISTS temp.{EXT}"))
+        _run("INSERT INTO customer_contact_changes (customer_id, at) SELECT h.customer_id, :now "
+             "FROM customer_health h JOIN customers c ON c.id = h.customer_id "
+             "WHERE h.customer_id BETWEEN :lo AND :hi AND h.contact_seen IS NOT NULL "
+             f"AND h.contact_seen <> {measures.CONTACT}", {"now": now, "lo": lo, "hi": hi})
+        session.execute(text(measures.create_tmp(signals, pg)))
+        session.execute(text(measures.create_ext(pg)))
+        failed = _ext_values(signals, now, lo, hi, pg)
+        built = measures.values_insert(signals, now, s, other["tier_sla"], other["satisfaction_survey"], pg,
+                                       sdk.OPEN_STATUSES)
+        customers = _run(built.sql, {**built.params, "lo": lo, "hi": hi}).rowcount
+        points = measures.points_sql(signals)
+        _run(points.sql, points.params)
+        score = " + ".join(f"p_{i}" for i in range(len(signals))) or "0"
+        _run(f"UPDATE {TMP} SET score = {score}", {})
+        _run(f"UPDATE {TMP} SET level = CASE WHEN score >= :at_risk THEN 'at_risk' "
+             "WHEN score >= :watch THEN 'watch' ELSE 'healthy' END", {"at_risk": s.at_risk_from, "watch": s.watch_from})
+        values, vparams = measures.json_object([(x.name, f"t.v_{i}") for i, x in enumerate(signals)], pg)
+        pts, pparams = measures.json_object([(x.name, f"t.p_{i}") for i, x in enumerate(signals)], pg)
+        pparams = {k.replace("key_", "pkey_"): v for k, v in pparams.items()}
+        pts = pts.replace(":key_", ":pkey_")
+        changes = _run(
+            "INSERT INTO customer_health_changes (customer_id, at, from_level, to_level, score, signal_values, "
+            f"signal_points) SELECT t.customer_id, :now, h.level, t.level, t.score, {values}, {pts} "
+            f"FROM {TMP} t LEFT JOIN customer_health h ON h.customer_id = t.customer_id "
+            "WHERE COALESCE(h.level, 'healthy') <> t.level ORDER BY t.customer_id "
+            "RETURNING customer_id, from_level, to_level, score, signal_points",
+            {"now": now, **vparams, **pparams}).all()
+        _run("INSERT INTO customer_health (customer_id, score, level, computed_at, signal_values, signal_points, "
+             f"contact_seen) SELECT t.customer_id, t.score, t.level, :now, {values}, {pts}, t.contact "
+             f"FROM {TMP} t WHERE true ON CONFLICT (customer_id) DO UPDATE SET score = excluded.score, "
+             "level = excluded.level, computed_at = excluded.computed_at, signal_values = excluded.signal_values, "
+             "signal_points = excluded.signal_points, contact_seen = excluded.contact_seen",
+             {"now": now, **vparams, **pparams})
+        for customer_id, old, new, score_, points_ in changes:
+            caused = points_ if isinstance(points_, dict) else json.loads(points_)  # SQLite: JSON text
+            uow.publish(EVENT, None, {"customer_id": customer_id, "from": old, "to": new, "score": score_,
+                                      "signals": {k: v for k, v in caused.items() if v}})
+        if not pg:
+            session.execute(text(f"DROP TABLE temp.{TMP}"))
+            session.execute(text(f"DROP TABLE temp.{EXT}"))
+        uow.commit()
+    return customers, len(changes), failed
+
+
+def recompute(progress=None, now: datetime | None = None) -> dict:
+    """Recompute every customer's health score and level.
+
+    ``now`` (aware; default the current time) is the moment the signals are
+    measured at - tests pin it. ``progress(n)`` is called after each range
+    with the number of customer ids it covered. Returns ``{"customers",
+    "changed", "chunks", "failed_signals", "seconds"}``.
+    """
+    started = time.monotonic()
+    now = now or utcnow()
+    s = settings()
+    signals = catalog.in_force()
+    other = {name: catalog.other_settings(name) for name in ("tier_sla", "satisfaction_survey")}
+    pg = sdk.db.session.get_bind().dialect.name == "postgresql"
+    low, high = sdk.db.session.execute(text("SELECT MIN(id), MAX(id) FROM customers")).one()
+    sdk.db.session.rollback()  # no transaction held open between ranges
+    total = {"customers": 0, "changed": 0, "chunks": 0, "failed_signals": []}
+    lo = low
+    while lo is not None and lo <= high:
+        hi = min(lo + s.chunk - 1, high)
+        customers, changed, failed = _chunk(signals, now, lo, hi, pg, other)
+        total["customers"] += customers
+        total["changed"] += changed
+        total["chunks"] += 1
+        total["failed_signals"] = sorted(set(total["failed_signals"]) | set(failed))
+        if progress:
+            progress(hi - lo + 1)
+        lo = hi + 1
+    total["seconds"] = round(time.monotonic() - started, 3)
+    log.info("customer health recomputed: %s", total)
+    return total
+
+
+def id_span() -> int:
+    """How many customer ids a recompute walks (the progress bar's length)."""
+    low, high = sdk.db.session.execute(text("SELECT MIN(id), MAX(id) FROM customers")).one()
+    return 0 if low is None else high - low + 1
+
+
+def recompute_job() -> dict:
+    """``relationship_health.recompute``, the periodic job: ``recompute()``; safe to run twice."""
+    return recompute()
