@@ -65,6 +65,7 @@ from service.domain.workflow import (
 from service.extensions import db
 from service.extensions import limiter as _limiter
 from service.hooks import plugins as _plugins
+from service.hooks.isolation import core_connection as _core_connection
 from service.hooks.manager import FAILED as _FAILED
 from service.hooks.plugin_settings import settings_of as plugin_settings
 from service.hooks.specs import collector, decider, notification, step
@@ -115,19 +116,18 @@ from service.models.base import UTCDateTime, utcnow
 from service.models.ticket import format_number as _format_number
 from service.reads import listing as _listing
 from service.reads import lookup as _lookup
-from service.reads.lookup import NOT_LOADED, OPENING, SHOWING, preloaded
-from service.hooks.isolation import core_connection as _core_connection
+from service.reads.lookup import NOT_LOADED, OPENING, PROFILE, SHOWING, preloaded
 from service.reads.read_only import read_only
+from service.translate import gettext, lazy_gettext, lazy_pgettext, ngettext, pgettext
 from service.usecases import decisions as _decisions
 from service.usecases import history as _history
 from service.usecases import messages as _messages
 from service.usecases import opening as _opening
 from service.usecases import tickets as _tickets
 from service.usecases.auth import authenticate, current_staff, require_role
-from service.usecases.holds import add_once, hold_customer
 from service.usecases.events import CORE_EVENTS
+from service.usecases.holds import add_once, hold_customer
 from service.usecases.uow import UnitOfWork
-from service.translate import gettext, lazy_gettext, lazy_pgettext, ngettext, pgettext
 from service.usecases.uow import active_unit as _active_unit
 
 Model = db.Model
@@ -453,7 +453,7 @@ __all__ = [
     "CHANNELS", "reopen_is_late",
     # reading
     "get_ticket", "find_ticket", "get_customer", "get_staff", "ticket_messages", "preloaded", "NOT_LOADED",
-    "OPENING", "SHOWING", "read", "ticket_number",
+    "OPENING", "SHOWING", "PROFILE", "read", "ticket_number",
     # language
     "gettext", "pgettext", "ngettext", "lazy_gettext", "lazy_pgettext",
     # writing

@@ -101,6 +101,17 @@ def customer_list_columns(staff):
 
 
 @hookimpl
+def customer_columns(purpose):
+    """For the profile only: the rating in force, read with the customer
+    (``profile.profile_columns``), so the credit section runs no statement."""
+    from service import sdk
+
+    from .profile import profile_columns
+
+    return profile_columns() if purpose == sdk.PROFILE else None
+
+
+@hookimpl
 def customer_sections(customer, staff):
     """The profile's credit section, for finance, supervisors and admins."""
     from .profile import sections

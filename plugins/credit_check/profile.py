@@ -15,12 +15,14 @@ section (so a grade filter in an agent's address is ignored).
 from __future__ import annotations
 
 import functools
+from types import SimpleNamespace
 
-from service.sdk import gettext as _
 from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.orm import aliased
 
 from service import sdk
 from service.sdk import Customer
+from service.sdk import gettext as _
 
 from .gate import TEXTS, language, may_see_credit
 from .models import CreditFigures, CreditRating, CreditView
@@ -53,15 +55,45 @@ def _rating_statement():
             .order_by(r.quarter.desc(), r.id.desc()).limit(1))
 
 
+_RATING = ("status", "grade", "score", "quarter", "source")
+
+
+def profile_columns() -> dict:
+    """For the core's read of a customer whose profile is shown: the rating
+    in force's columns (the latest quarter's latest rating, as
+    ``rating.current_rating``) and how many ratings there are, as
+    ``credit_check.profile.<name>``."""
+    r, latest = CreditRating, aliased(CreditRating)  # the inner one must not correlate to the outer
+    mine = r.customer_id == Customer.id
+    in_force = (select(latest.id).where(latest.customer_id == Customer.id)
+                .order_by(latest.quarter.desc(), latest.id.desc()).limit(1)
+                .correlate(Customer).scalar_subquery())  # to the read's customer, two levels out
+    columns = {f"credit_check.profile.{name}": select(getattr(r, name)).where(r.id == in_force).scalar_subquery()
+               for name in _RATING}
+    columns["credit_check.profile.total"] = select(func.count()).select_from(r).where(mine).scalar_subquery()
+    return columns
+
+
+def _profile_rating(customer) -> tuple:
+    """``(rating in force or None, how many ratings)``: as read with the
+    customer for the profile, else in one statement."""
+    total = sdk.preloaded(customer, "credit_check.profile.total")
+    if total is sdk.NOT_LOADED:
+        rating = sdk.read(_rating_statement(), {"customer_id": customer.id}).first()
+        return rating, rating.total if rating is not None else 0
+    if not total:
+        return None, 0
+    return SimpleNamespace(**{name: sdk.preloaded(customer, f"credit_check.profile.{name}")
+                              for name in _RATING}), total
+
+
 def sections(customer, staff) -> list[sdk.CustomerSection]:
     """The credit section: grade (or not rated), score, quarter, source and
     how many ratings the customer has; only for those who may see credit."""
     if not may_see_credit(staff):
         return []
     text = TEXTS[language()]
-    # The rating in force (as ``rating.current_rating``) and how many there are, in one statement.
-    rating = sdk.read(_rating_statement(), {"customer_id": customer.id}).first()
-    count = rating.total if rating is not None else 0
+    rating, count = _profile_rating(customer)
     if rating is None:
         rows: list[sdk.PanelRow] = [{"label": text["grade"], "value": text["not_rated"], "kind": "badge"}]
     else:

@@ -77,8 +77,9 @@ def customer_columns(purpose):
     from service import sdk
 
     from .classes import customer_columns as columns
+    from .profile import profile_columns
 
-    return columns() if purpose == sdk.SHOWING else None
+    return columns() if purpose == sdk.SHOWING else profile_columns() if purpose == sdk.PROFILE else None
 
 
 @hookimpl

@@ -9,10 +9,10 @@ from datetime import date
 
 from flask import g, has_request_context
 from flask_babel import format_date
-from service.sdk import gettext as _
 from sqlalchemy import Date, and_, case, cast, func, select
 
 from service import sdk
+from service.sdk import gettext as _
 
 from .models import Survey
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 import functools
 from datetime import timedelta
 
-from service.sdk import gettext as _
 from sqlalchemy import and_, bindparam, case, func, literal, select, update
 
 from service import sdk
 from service.sdk import Customer, UTCDateTime, utcnow
+from service.sdk import gettext as _
 
-from .classes import RAW, _columns, _metrics, _window_start, classify
+from .classes import RAW, _columns, _metrics, _window_start, classify, customer_columns
 from .models import Survey
 from .settings import survey_settings
 from .texts import staff_text
@@ -100,12 +100,24 @@ def _history_statement():
             .where(Survey.customer_id == bindparam("customer_id")).order_by(Survey.id.desc()).limit(HISTORY))
 
 
+def profile_columns() -> dict:
+    """For the core's read of a customer whose profile is shown: the class
+    metrics (as for customers shown, ``classes.customer_columns``) and how
+    many surveys the customer has (``satisfaction_survey.profile.surveys``)."""
+    return {**customer_columns(), "satisfaction_survey.profile.surveys":
+            select(func.count()).select_from(Survey).where(Survey.customer_id == Customer.id).scalar_subquery()}
+
+
 def sections(customer) -> list[sdk.CustomerSection]:
     """The satisfaction section: class, answers and average rating over the
     class window, complaints; then the latest ``HISTORY`` surveys."""
     settings, t = survey_settings(), staff_text()
-    since = utcnow() - timedelta(days=settings.class_window_days)
-    values = _metrics(sdk.read(_metrics_statement(), {"customer_id": customer.id, "since": since}).one())
+    # Read with the customer for the profile (``customer_columns``), else one statement.
+    raw = [sdk.preloaded(customer, f"satisfaction_survey.{name}") for name in RAW]
+    if any(value is sdk.NOT_LOADED for value in raw):
+        since = utcnow() - timedelta(days=settings.class_window_days)
+        raw = sdk.read(_metrics_statement(), {"customer_id": customer.id, "since": since}).one()
+    values = _metrics(raw)
     rows: list[sdk.PanelRow] = [
         {"label": _("Satisfaction class"), "value": class_label(classify(values, settings.class_rules))
          or _("None yet"), "kind": "badge"},
@@ -116,7 +128,9 @@ def sections(customer) -> list[sdk.CustomerSection]:
         {"label": _("Complaints in the last %(days)s days", days=settings.class_window_days),
          "value": values["complaints"], "kind": "text"},
     ]
-    surveys = sdk.read(_history_statement(), {"customer_id": customer.id}).all()
+    # No statement for the history of a customer known to have no survey.
+    known = sdk.preloaded(customer, "satisfaction_survey.profile.surveys")
+    surveys = sdk.read(_history_statement(), {"customer_id": customer.id}).all() if known != 0 else []
     total = surveys[0].total if surveys else 0
     items = []
     for s in surveys:

@@ -114,10 +114,15 @@ def customer_tier(customer):
 @hookimpl
 def customer_columns(purpose):
     """The customer's tier row, read by the core with the customer (see
-    ``tiers.tier_of``): the tier is asked both when opening and when showing."""
+    ``tiers.tier_of``): the tier is asked both when opening and when showing;
+    for the profile also what its tier and transactions sections show
+    (``profile.profile_columns``)."""
+    from service import sdk
+
+    from .profile import profile_columns
     from .tiers import customer_columns as columns
 
-    return columns()
+    return {**columns(), **profile_columns()} if purpose == sdk.PROFILE else columns()
 
 
 @hookimpl

@@ -18,10 +18,10 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from service.sdk import gettext as _
 from sqlalchemy import func, select
 
 from service import sdk
+from service.sdk import gettext as _
 
 from . import policy as policies
 from . import policy_form

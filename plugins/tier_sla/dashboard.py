@@ -16,10 +16,10 @@ from datetime import date, timedelta
 
 from flask import g, has_request_context, url_for
 from flask_babel import format_date
-from service.sdk import gettext as _
 from sqlalchemy import Date, and_, case, cast, func, select
 
 from service import sdk
+from service.sdk import gettext as _
 
 from .labels import tier_name
 from .models import TicketSla

@@ -13,12 +13,24 @@ the kept record on the transactions of both.
 from __future__ import annotations
 
 import functools
+from types import SimpleNamespace
 
-from service.sdk import gettext as _
-from sqlalchemy import String, and_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import (
+    Date,
+    String,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from service import sdk
 from service.sdk import Customer, UTCDateTime, utcnow
+from service.sdk import gettext as _
 
 from .labels import tier_name
 from .models import CustomerTier, TierChange, Transaction
@@ -96,11 +108,62 @@ def _money(minor: int | None, currency: str) -> str | None:
     return None if minor is None else f"{currency_symbol(currency)}{minor / 100:,.2f}"
 
 
+# What the profile's sections show, read with the customer (``customer_columns``
+# for ``sdk.PROFILE``) as ``tier_sla.profile.<name>``: the page then runs no
+# statement of its own for them.
+_ROW = ("computed_tier", "override_tier", "override_until", "value_minor", "rank", "computed_at")
+_SUMS = ("count", "total", "period_total", "latest")
+
+
+def _period_bound(which: int):
+    # The tier period's first or last day, bound when the statement runs (see ``profile_columns``).
+    def bound():
+        return tier_settings().period(utcnow().date())[which]
+    return bound
+
+
+def profile_columns() -> dict:
+    """The tier row's columns and the transactions' count, sale totals (all
+    and in the tier period) and latest day, each a scalar subquery on the
+    customer, for the core's read of a customer whose profile is shown."""
+    ct, t = CustomerTier.__table__, Transaction
+    own, mine, sale = ct.c.customer_id == Customer.id, t.customer_id == Customer.id, t.type == "sale"
+    first = bindparam("tier_sla_period_first", callable_=_period_bound(0), type_=Date())
+    last = bindparam("tier_sla_period_last", callable_=_period_bound(1), type_=Date())
+    columns = {f"tier_sla.profile.{name}": select(ct.c[name]).where(own).scalar_subquery() for name in _ROW}
+    sums = (func.count(t.id), func.sum(case((sale, t.amount_minor), else_=0)),
+            func.sum(case((and_(sale, t.occurred_on.between(first, last)), t.amount_minor), else_=0)),
+            func.max(t.occurred_on))
+    columns.update({f"tier_sla.profile.{name}": select(value).where(mine).scalar_subquery()
+                    for name, value in zip(_SUMS, sums)})
+    return columns
+
+
+def _profile_values(customer) -> tuple | None:
+    """``(tier row or None, (count, total, period_total, latest))`` as read
+    with the customer, else None (read another way: query)."""
+    values = {name: sdk.preloaded(customer, f"tier_sla.profile.{name}") for name in (*_ROW, *_SUMS)}
+    if any(value is sdk.NOT_LOADED for value in values.values()):
+        return None
+    # computed_tier is never NULL in a row: NULL means the customer has none.
+    row = SimpleNamespace(**{name: values[name] for name in _ROW}) if values["computed_tier"] is not None else None
+    return row, tuple(values[name] for name in _SUMS)
+
+
 def sections(customer) -> list[sdk.CustomerSection]:
     """The tier section (tier, how it was set, value and rank of how many)
-    and the transactions summary (count, total in the tier period, latest)."""
+    and the transactions summary (count, total in the tier period, latest):
+    from what the core read with the customer for the profile, else two
+    statements."""
     s, now = tier_settings(), utcnow()
-    row = sdk.read(_tier_row(), {"customer_id": customer.id}).first()
+    first, last = s.period(now.date())
+    found = _profile_values(customer)
+    if found is None:
+        row = sdk.read(_tier_row(), {"customer_id": customer.id}).first()
+        sums = tuple(sdk.read(_transactions_statement(), {"customer_id": customer.id, "first": first,
+                                                          "last": last}).one())
+    else:
+        row, sums = found
     tier_rows: list[sdk.PanelRow] = []
     if row is None:
         tier_rows.append({"label": _("Tier"), "value": _("Not computed yet"), "kind": "badge"})
@@ -118,9 +181,7 @@ def sections(customer) -> list[sdk.CustomerSection]:
         if override:
             tier_rows.append({"label": _("Override until"), "value": row.override_until.isoformat()
                               if row.override_until else _("No end"), "kind": "time" if row.override_until else "text"})
-    first, last = s.period(now.date())
-    count, total, period_total, latest = sdk.read(_transactions_statement(), {
-        "customer_id": customer.id, "first": first, "last": last}).one()
+    count, total, period_total, latest = sums
     tx_rows: list[sdk.PanelRow] = [
         {"label": _("Transactions"), "value": count, "kind": "text"},
         {"label": _("Total"), "value": _money(total or 0, s.currency), "kind": "text"},

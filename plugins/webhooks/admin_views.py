@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from service.sdk import gettext as _
-from service.sdk import lazy_gettext as _l
 
 from service import sdk
+from service.sdk import gettext as _
+from service.sdk import lazy_gettext as _l
 
 from . import endpoints
 from .api import EndpointCreate, EndpointPatch

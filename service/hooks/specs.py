@@ -518,7 +518,10 @@ def customer_columns(purpose: str) -> dict[str, Any] | None:
     customer (purpose ``"ticket"``: ``sla_targets``, ``customer_tier`` and
     ``remedy_approval`` will be asked) and when showing customers to staff
     (purpose ``"show"``: ``GET /api/v1/customers/{id}`` and the customer
-    list; ``customer_tier`` and ``satisfaction_class`` will be asked). It
+    list; ``customer_tier`` and ``satisfaction_class`` will be asked) and
+    for the customer's profile page in the console (purpose ``"profile"``:
+    ``customer_sections`` will be asked, so a section can show what was
+    read here instead of querying on every view). It
     selects these expressions in the same SELECT and keeps the values with
     the customer for the rest of the transaction. Read them with
     ``service.sdk.preloaded(customer, name)``; it answers
@@ -528,8 +531,8 @@ def customer_columns(purpose: str) -> dict[str, Any] | None:
     a customer; a plugin whose columns fail is left out of the read (and
     recorded on the admin plugins page).
 
-    :param purpose: ``"ticket"`` or ``"show"`` (``service.sdk.OPENING``,
-        ``SHOWING``). Return only what that read needs: every column is
+    :param purpose: ``"ticket"``, ``"show"`` or ``"profile"``
+        (``service.sdk.OPENING``, ``SHOWING``, ``PROFILE``). Return only what that read needs: every column is
         computed on every such read, needed or not.
     :return: a dict ``{name: SQL expression}`` (or None). Each expression is
         a scalar correlated to the ``customers`` table, typically

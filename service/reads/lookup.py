@@ -5,8 +5,10 @@ import functools
 
 from flask import current_app
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import joinedload
 
+from service.db_errors import is_database_unavailable
 from service.domain.errors import NotFound, ValidationFailed
 from service.extensions import db
 from service.hooks.manager import FAILED
@@ -27,6 +29,7 @@ NOT_LOADED = object()  # ``preloaded``'s answer for a value not read with the cu
 _PRELOADED = "_kefu_preloaded"  # on a Customer: (the transaction it was read in, values)
 OPENING = "ticket"  # ``customer_columns`` purpose: the customer a ticket is being opened for
 SHOWING = "show"  # ``customer_columns`` purpose: customers shown to staff
+PROFILE = "profile"  # ``customer_columns`` purpose: the customer's profile page (``customer_sections``)
 
 
 def _built_read(purpose: str) -> tuple:
@@ -61,7 +64,7 @@ def _check_columns(part) -> None:
 
 def customer_read(purpose: str) -> tuple[tuple, tuple[str, ...]]:
     """``(columns, names)``: the plugins' ``customer_columns`` for ``purpose``
-    (``OPENING`` or ``SHOWING``) to select with a customer (labelled
+    (``OPENING``, ``SHOWING`` or ``PROFILE``) to select with a customer (labelled
     ``preload_<n>``), and their names in the same order."""
     _, labelled, names, _ = _built_read(purpose)
     return labelled, names
@@ -170,7 +173,7 @@ def _customer_by_id():
 def customer_by_id(customer_id: int, field: str | None = None, preload: str | None = None) -> Customer:
     """The customer ``customer_id``: 422 naming ``field`` when given, else 404.
 
-    With ``preload`` (``OPENING`` or ``SHOWING``) the plugins'
+    With ``preload`` (``OPENING``, ``SHOWING`` or ``PROFILE``) the plugins'
     ``customer_columns`` for that purpose come in the same query
     (``preloaded``); without, nothing more is read.
     """
@@ -185,3 +188,21 @@ def customer_by_id(customer_id: int, field: str | None = None, preload: str | No
             raise ValidationFailed(f"unknown {field} {customer_id}", {field: [f"no customer with id {customer_id}"]})
         raise NotFound(f"no customer {customer_id}")
     return customer
+
+
+def customer_for_profile(customer_id: int) -> Customer:
+    """``customer_by_id`` with the plugins' ``customer_columns`` for
+    ``PROFILE``. When that read fails in the database (a plugin's expression
+    is broken, a table it names is gone), the error is logged and the
+    customer is read alone: the page still shows, its sections querying for
+    themselves. Only for the profile, a page that has written nothing the
+    rollback could undo."""
+    try:
+        return customer_by_id(customer_id, preload=PROFILE)
+    except DBAPIError as exc:
+        if is_database_unavailable(exc):
+            raise
+        current_app.logger.error("the profile's customer read with the plugins' customer_columns failed; "
+                                 "reading the customer alone: %s", exc)
+        db.session.rollback()
+        return customer_by_id(customer_id)

@@ -19,7 +19,6 @@ shows exactly what the merge would move.
 """
 from __future__ import annotations
 
-from service.translate import gettext as _
 from sqlalchemy import func, select, update
 
 from service.domain.actors import Actor
@@ -31,6 +30,7 @@ from service.hooks.types import MergeMoved, check
 from service.models import Customer, CustomerNote, Ticket
 from service.models.base import utcnow
 from service.reads.lookup import customer_by_id
+from service.translate import gettext as _
 from service.usecases import history
 from service.usecases.uow import UnitOfWork
 

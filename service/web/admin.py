@@ -19,7 +19,6 @@ from flask import (
     request,
     url_for,
 )
-from service.translate import gettext as _
 from marshmallow import fields, validate
 from sqlalchemy import select
 
@@ -33,6 +32,7 @@ from service.hooks import failures, plugin_settings
 from service.jobs import admin as job_admin
 from service.models import Category, Department, Staff
 from service.reads.panels import admin_pages
+from service.translate import gettext as _
 from service.usecases.categories import create_category, update_category
 from service.usecases.departments import update_department
 from service.usecases.staff import create_staff, update_staff

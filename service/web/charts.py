@@ -35,8 +35,9 @@ from __future__ import annotations
 import math
 import unicodedata
 
-from service.translate import gettext
 from markupsafe import Markup, escape
+
+from service.translate import gettext
 
 W = 400
 FONT = 15  # user units; kefu.css sets the same size on svg.chart text

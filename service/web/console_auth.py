@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-
 import zoneinfo
 
 from flask import (
@@ -14,10 +13,10 @@ from flask import (
     request,
     url_for,
 )
-from service.translate import gettext as _
 
 from service.extensions import limiter
 from service.limits import failed_signin, signin_account
+from service.translate import gettext as _
 from service.usecases.staff import record_sign_in, update_own_settings
 from service.web.pages import register_error_pages, safe_next
 from service.web.session import (

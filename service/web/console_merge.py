@@ -4,12 +4,12 @@ The merge itself is ``service.usecases.merging``."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from service.translate import gettext as _
 
 from service.domain.actors import Actor
 from service.domain.errors import Conflict, KefuError
 from service.reads import customers as reads
 from service.reads.lookup import customer_by_id
+from service.translate import gettext as _
 from service.usecases import merging
 from service.web.pages import error_message, register_error_pages
 from service.web.session import console_staff, load_console_staff, require_staff

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
-from service.translate import gettext as _
 from sqlalchemy import select
 
 from service.domain.errors import ValidationFailed
@@ -13,6 +12,7 @@ from service.domain.workflow import STATUSES
 from service.extensions import db
 from service.models import KINDS, PRIORITIES, Category, Department
 from service.models.base import utcnow
+from service.translate import gettext as _
 from service.web.i18n import is_chinese, label, local_name
 from service.web.pages import register_error_pages
 from service.web.queues import QUEUES, queue_counts, queue_page, visible_queues

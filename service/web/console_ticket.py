@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from service.translate import gettext as _
 from sqlalchemy import select
 
 from service.api.schemas import MessageIn, RemedyDecisionIn, TransitionIn
@@ -20,6 +19,7 @@ from service.extensions import db
 from service.models import PRIORITIES, Category, Department, Staff
 from service.models.base import utcnow
 from service.reads.lookup import ticket_by_number
+from service.translate import gettext as _
 from service.usecases import messages, recovery, remedies, tickets
 from service.web.i18n import label
 from service.web.insights import customer_summary, event_details, timeline

@@ -22,7 +22,6 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
-from service.translate import gettext as _
 from sqlalchemy import select
 
 from service.api.public import (
@@ -38,6 +37,7 @@ from service.extensions import db, limiter
 from service.languages import normalise
 from service.models import KINDS, Category
 from service.reads.timeline import customer_timeline, reply_by
+from service.translate import gettext as _
 from service.usecases import messages, opening, recovery, tickets, tracking
 from service.web.pages import (
     error_message,

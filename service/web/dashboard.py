@@ -5,10 +5,10 @@ compared with the period before. Every table downloads as CSV."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
-from service.translate import gettext as _
 
 from service.reads.panels import dashboard_charts
 from service.reads.reports import Figures
+from service.translate import gettext as _
 from service.web import report_range
 from service.web.charts import format_value, normalise, render_svg
 from service.web.csv_export import download

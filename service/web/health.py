@@ -29,11 +29,11 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Flask, current_app, jsonify, render_template, request
-from service.translate import gettext as _
 from sqlalchemy import exc as sa_exc
 
 from service.db_errors import is_database_unavailable
 from service.extensions import db
+from service.translate import gettext as _
 
 log = logging.getLogger("kefu.health")
 

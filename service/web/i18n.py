@@ -10,7 +10,6 @@ from __future__ import annotations
 from flask import Flask, current_app, g, has_app_context, has_request_context, session
 from flask_babel import Babel, get_locale, refresh, to_user_timezone
 
-
 from service.languages import accepted_language, normalise
 from service.translate import lazy_gettext as _l
 from service.translate import translations

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select
 
 from service.extensions import db
 from service.hooks.isolation import core_connection
-from service.models import Customer, Staff, Ticket
+from service.models import Customer, CustomerNote, Staff, Ticket
 from service.models.base import utcnow
 from service.reads import listing
 from service.web.i18n import known_label, label
@@ -108,29 +108,42 @@ def customer_summary(customer: Customer, ticket: Ticket) -> dict:
 
 
 @functools.cache
-def _trend_statement():
-    # Built once: a reused statement keeps its memoized cache key.
+def _trend_statement(profile: bool = False):
+    # Built once per shape: a reused statement keeps its memoized cache key.
     mine = (Ticket.customer_id == bindparam("customer_id"), Ticket.kind == "complaint")
-    return select(
+    columns = [
         select(func.count()).select_from(Ticket).where(*mine, Ticket.created_at >= bindparam("since"))
         .scalar_subquery(),
         select(func.count()).select_from(Ticket).where(*mine, Ticket.created_at >= bindparam("before"),
                                                        Ticket.created_at < bindparam("since")).scalar_subquery(),
         select(func.count()).select_from(Ticket).where(Ticket.customer_id == bindparam("customer_id"))
-        .scalar_subquery())
+        .scalar_subquery()]
+    if profile:  # whether the profile's lists of notes and merged records need reading at all
+        columns += [
+            select(func.count()).select_from(CustomerNote).where(CustomerNote.customer_id == bindparam("customer_id"))
+            .scalar_subquery(),
+            select(func.count()).select_from(Customer).where(Customer.merged_into_id == bindparam("customer_id"))
+            .scalar_subquery()]
+    return select(*columns)
 
 
-def complaint_trend(customer_id: int) -> dict:
+def complaint_trend(customer_id: int, profile: bool = False) -> dict:
     """The customer's complaints over the last ``COMPLAINT_TREND_DAYS``
     (``complaints_now``) and the span before (``complaints_before``),
     whether they are rising (more now than before, and at least two: one
     complaint after none is not a trend), ``days`` and their ``total``
     tickets; one statement, counted from the (customer, created_at, kind)
-    index."""
+    index. With ``profile``, also how many ``notes`` the customer has and
+    how many records were ``merged`` into it, in the same statement: the
+    profile then skips reading lists it knows are empty."""
     days = current_app.config["COMPLAINT_TREND_DAYS"]
     now = utcnow()
-    current, before, total = core_connection(db.session).execute(_trend_statement(), {
+    row = core_connection(db.session).execute(_trend_statement(profile), {
         "customer_id": customer_id, "since": now - timedelta(days=days),
         "before": now - timedelta(days=2 * days)}).one()
-    return {"complaints_now": current, "complaints_before": before, "rising": current > before and current >= 2,
-            "days": days, "total": total}
+    current, before, total = row[:3]
+    found = {"complaints_now": current, "complaints_before": before, "rising": current > before and current >= 2,
+             "days": days, "total": total}
+    if profile:
+        found["notes"], found["merged"] = row[3:]
+    return found

@@ -2,14 +2,21 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from service.translate import gettext as _
-from service.translate import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from service.api.input import NUL, SURROGATE
-from service.domain.errors import Conflict, Forbidden, KefuError, NotFound, Refused, StaleVersion
+from service.domain.errors import (
+    Conflict,
+    Forbidden,
+    KefuError,
+    NotFound,
+    Refused,
+    StaleVersion,
+)
 from service.domain.workflow import IllegalTransition, MissingFields
 from service.limits import retry_after_seconds
+from service.translate import gettext as _
+from service.translate import lazy_gettext as _l
 from service.web.i18n import label
 
 # marshmallow's and kefu's messages, as the customer should read them.

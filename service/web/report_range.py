@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from service.translate import lazy_gettext as _l
-
 from service.hooks.types import ReportPeriod
 from service.models.base import utcnow
+from service.translate import lazy_gettext as _l
 
 MAX_DAYS = 731  # two years: longer ranges would be slow and unreadable as weeks
 PRESETS = {"7d": _l("Last 7 days"), "30d": _l("Last 30 days"), "90d": _l("Last 90 days"),

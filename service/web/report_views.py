@@ -9,7 +9,6 @@ from datetime import timedelta
 
 from flask import url_for
 from flask_babel import format_date
-from service.translate import gettext as _
 from sqlalchemy import select
 
 from service.domain.workflow import STATUSES
@@ -18,6 +17,7 @@ from service.hooks.types import ReportPeriod
 from service.models import Category, Department, Staff
 from service.models.base import utcnow
 from service.reads import panels, reports
+from service.translate import gettext as _
 from service.web.i18n import label, local_name
 
 

@@ -8,8 +8,9 @@ which a browser never sends on its own.
 from __future__ import annotations
 
 from flask import Flask, g, render_template, request
-from service.translate import gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from service.translate import gettext
 
 csrf = CSRFProtect()
 
