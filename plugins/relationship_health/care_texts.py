@@ -64,7 +64,8 @@ def notice_text(kind: str, params: dict) -> str:
     shown = dict(params)
     for key in ("from", "to"):
         if key in shown:
-            shown[key] = level_label(shown[key]) or "-"
+            # A customer's first recompute counts them as having been healthy (recompute).
+            shown[key] = level_label(shown[key] or "healthy")
     if "target" in shown:
         shown["target"] = str(TARGETS.get(shown["target"], shown["target"]))
     if "solved" in shown:
