@@ -42,7 +42,6 @@ CARE_NOTE_HEAD = _l("The signals that put the customer at risk:")
 CARE_NOTE_LINE = _l("%(label)s: %(value)s, %(points)s points. %(explanation)s")
 COMPLAINT_RAISED = _l("Priority raised to %(priority)s: a key customer (tier %(tier)s) at risk of churn complains "
                       "(health score %(score)s).")
-ACTION_CARE_OPENED = _l("Care ticket opened")
 
 
 def team_language() -> str:
