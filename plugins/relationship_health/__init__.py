@@ -35,7 +35,7 @@ PLUGIN = "relationship_health"
 RECOMPUTE_JOB = "relationship_health.recompute"
 
 # --- key-account owners and proactive care (issue 18 items 3-4): hooks in care_hooks
-from .care_hooks import (customer_sections, event_published, opening_ticket,  # noqa: E402,F401
+from .care_hooks import (customer_columns, customer_sections, event_published, opening_ticket,  # noqa: E402,F401
                          register_ticket_codes, sla_targets, ticket_created, ticket_panels)
 # --- end
 

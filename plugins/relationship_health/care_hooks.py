@@ -22,7 +22,9 @@ def ticket_created(ticket, actor):
         return
     from .owners import notify, owner_of
 
-    if owner_of(ticket.customer_id) is None:  # most customers: one read, no transaction
+    # One read by primary key; the customer_columns value cannot serve here:
+    # it is kept for the opening's transaction, and this runs after its commit.
+    if owner_of(ticket.customer_id) is None:
         return
     notify(ticket.customer_id, "ticket_created", f"ticket:{ticket.id}",
            {"number": ticket.number, "subject": ticket.subject}, ticket.id)
@@ -70,28 +72,51 @@ def opening_ticket(draft):
     return complaint_opening(draft)
 
 
-def _owner_row(customer_id: int) -> dict:
-    from .care_texts import NO_OWNER, OWNER_LABEL
+OWNER_COLUMN = "relationship_health.owner_id"
+
+
+@hookimpl
+def customer_columns(purpose):
+    """The owner's staff id, read by the core with the customer, so that a
+    customer's page without an owner costs no query of this plugin's."""
+    from sqlalchemy import select
+
+    from service import sdk
+
+    from .care_models import AccountOwner
+
+    return {OWNER_COLUMN: select(AccountOwner.staff_id).where(AccountOwner.customer_id == sdk.Customer.id)
+            .scalar_subquery()}
+
+
+def _owner_section(customer_id: int, customer=None) -> dict | None:
+    """The owner as a one-row panel, or None when the customer has no owner
+    (most customers: nothing added to their pages)."""
+    from service import sdk
+
+    from .care_texts import OWNER_LABEL
     from .owners import owner_of
 
+    known = sdk.preloaded(customer, OWNER_COLUMN) if customer is not None else sdk.NOT_LOADED
+    if known is None:
+        return None
     owner = owner_of(customer_id)
-    return {"label": str(OWNER_LABEL), "value": owner.name if owner is not None else str(NO_OWNER)}
+    if owner is None:
+        return None
+    return {"key": "account_owner", "title": str(OWNER_LABEL),
+            "rows": [{"label": str(OWNER_LABEL), "value": owner.name}]}
 
 
 @hookimpl
 def ticket_panels(ticket, staff):
-    """The customer's account owner, on the ticket page."""
-    from .care_texts import OWNER_LABEL
-
-    return {"key": "account_owner", "title": str(OWNER_LABEL), "rows": [_owner_row(ticket.customer_id)]}
+    """The customer's account owner, on the ticket page (when there is one)."""
+    return _owner_section(ticket.customer_id, ticket.customer)
 
 
 @hookimpl
 def customer_sections(customer, staff):
-    """The account owner, on the customer's profile."""
-    from .care_texts import OWNER_LABEL
-
-    return {"key": "account_owner", "title": str(OWNER_LABEL), "rows": [_owner_row(customer.id)]}
+    """The account owner, on the customer's profile (when there is one)."""
+    return _owner_section(customer.id, customer)
 
 
 def code_label(group, code):

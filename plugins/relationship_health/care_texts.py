@@ -12,7 +12,6 @@ from flask_babel import lazy_gettext as _l
 from service import sdk
 
 OWNER_LABEL = _l("Account owner")
-NO_OWNER = _l("None (care goes to the department's queue)")
 CARE_KIND = _l("Customer care")
 OUTBOUND_CHANNEL = _l("Outbound")
 
