@@ -65,6 +65,7 @@ from service.domain.workflow import (
 from service.extensions import db
 from service.extensions import limiter as _limiter
 from service.hooks import plugins as _plugins
+from service.hooks import ticket_codes as _ticket_codes
 from service.hooks.isolation import core_connection as _core_connection
 from service.hooks.manager import FAILED as _FAILED
 from service.hooks.plugin_settings import settings_of as plugin_settings
@@ -89,6 +90,7 @@ from service.hooks.types import (
     ReportPeriod,
     SlaTargets,
     TicketChange,
+    TicketCodes,
     TicketDraft,
     TicketPanel,
     TrackingPanel,
@@ -267,7 +269,16 @@ def open_ticket(data: dict, actor: Actor, channel: str = "api") -> tuple[Ticket,
     ``category``, ``priority``, ``department``, ``assignee``, ``tags``,
     ``remedy``, and ``customer_id`` or ``contact``. Openers, deciders,
     history, ``ticket_created`` and the customer's receipt mail as for any
-    new ticket. Joins the current ``UnitOfWork`` if there is one."""
+    new ticket. Joins the current ``UnitOfWork`` if there is one. ``kind``
+    and ``channel`` must be in force (``ticket_kinds``, ``ticket_channels``:
+    the core's, or those a plugin declared with ``register_ticket_codes``),
+    else 422 naming the field."""
+    kind = data.get("kind") or "complaint"
+    if kind not in _ticket_codes.kinds():
+        raise ValidationFailed(f"unknown ticket kind {kind!r}", {"kind": [f"one of {', '.join(_ticket_codes.kinds())}"]})
+    if channel not in _ticket_codes.channels():
+        raise ValidationFailed(f"unknown channel {channel!r}",
+                               {"channel": [f"one of {', '.join(_ticket_codes.channels())}"]})
     with UnitOfWork() as uow:
         customer = (_lookup.customer_by_id(data["customer_id"], field="customer_id", preload=OPENING)
                     if data.get("customer_id") is not None else None)
@@ -278,6 +289,17 @@ def open_ticket(data: dict, actor: Actor, channel: str = "api") -> tuple[Ticket,
         ticket, token = _opening.create(data, actor, channel, customer, uow=uow)
         uow.commit()
     return ticket, token
+
+
+def ticket_kinds() -> tuple[str, ...]:
+    """Every ticket kind in force: the core's ``KINDS``, then those plugins
+    declared (``register_ticket_codes``)."""
+    return _ticket_codes.kinds()
+
+
+def ticket_channels() -> tuple[str, ...]:
+    """Every channel in force: the core's ``CHANNELS``, then those plugins declared."""
+    return _ticket_codes.channels()
 
 
 def followup_subject(ticket: Ticket) -> str:
@@ -374,14 +396,19 @@ def current_language() -> str:
     return _compose.mail_language(str(get_locale() or current_app.config["DEFAULT_LANGUAGE"]))
 
 
-def send_mail(*, notice: str, to: tuple[str, str], lang: str, key: str, ticket: Ticket,
+def send_mail(*, notice: str, to: tuple[str, str], lang: str, key: str, ticket: Ticket | None,
               links: list[tuple[str, str]] | None = None, **context) -> str:
     """Compose ``mail/<lang>/<notice>.txt`` (a template of your plugin's
     template folder: first line the subject) and send it now - call it from a
     job, inside ``effect_once(key)``. ``to``: ``(name, address)``; ``links``:
     ``(label key, url)`` buttons; ``context`` reaches the template. The mail
     threads under the ticket's and its Message-ID comes from ``key``, so a
-    repeat is folded by mail clients. Returns where it went."""
+    repeat is folded by mail clients. ``ticket`` None: a notice about no
+    ticket (a customer's, say): its subject has no ticket number and it
+    starts no thread. Returns where it went."""
+    if ticket is None:
+        return _deliver(_compose.build(number=None, to=to, notice=notice, lang=lang, key=key, ticket=None,
+                                       links=links or [], **context))
     email = _compose.build(number=ticket.number, to=to, notice=notice, lang=lang, key=key,
                            references=[ticket.email_message_id] if ticket.email_message_id else None,
                            ticket=ticket, links=links or [], **context)
@@ -441,7 +468,7 @@ __all__ = [
     "hookimpl", "notification", "decider", "collector", "step",
     "AdminPage", "ChartSeries", "ChartSpec", "ColumnChoice", "CustomerListColumn", "CustomerSection", "DemoPeriod",
     "JobDeclaration", "Kpi", "MergeMoved", "Opening", "OpeningChanges", "PanelRow", "Refusal", "RemedyDecision",
-    "ReportColumn", "ReportPeriod", "SlaTargets", "TicketChange", "TicketDraft", "TicketPanel", "TrackingPanel",
+    "ReportColumn", "ReportPeriod", "SlaTargets", "TicketChange", "TicketCodes", "TicketDraft", "TicketPanel", "TrackingPanel",
     # errors
     "KefuError", "NotFound", "Unauthorized", "Forbidden", "Conflict", "StaleVersion", "ValidationFailed",
     "Refused", "ErrorSchema", "EffectBusy",
@@ -450,7 +477,7 @@ __all__ = [
     # database and models
     "db", "Model", "UTCDateTime", "utcnow", "Ticket", "Customer", "Staff", "Department", "Category",
     "Message", "TicketEvent", "STATUSES", "OPEN_STATUSES", "FINAL_STATUSES", "PRIORITIES", "KINDS",
-    "CHANNELS", "reopen_is_late",
+    "CHANNELS", "ticket_kinds", "ticket_channels", "reopen_is_late",
     # reading
     "get_ticket", "find_ticket", "get_customer", "get_staff", "ticket_messages", "preloaded", "NOT_LOADED",
     "OPENING", "SHOWING", "PROFILE", "read", "ticket_number",

@@ -18,6 +18,12 @@ wires hooks to the modules:
   building its SQL and ``catalog`` the signals in force), the periodic job
   (``register_jobs``), ``kefu health recompute`` (``register_cli``) and
   the API (``register_blueprints``: ``api``, reading through ``detail``).
+
+Key-account owners and proactive care (``care_hooks``, ``owners``,
+``care``, ``care_api``, ``care_models``, ``care_settings``): owners of top-tier
+accounts, their notices (a list and a mail), care tickets (kind ``care``,
+channel ``outbound``) for key customers who reach "at risk", and a raised
+priority for their complaints.
 """
 from __future__ import annotations
 
@@ -27,6 +33,11 @@ from service import hookimpl
 
 PLUGIN = "relationship_health"
 RECOMPUTE_JOB = "relationship_health.recompute"
+
+# --- key-account owners and proactive care (issue 18 items 3-4): hooks in care_hooks
+from .care_hooks import (customer_columns, customer_sections, event_published, opening_ticket,  # noqa: E402,F401
+                         register_ticket_codes, sla_targets, ticket_created, ticket_panels)
+# --- end
 
 
 @hookimpl
@@ -40,7 +51,7 @@ def register_settings():
 @hookimpl
 def register_migrations():
     """The health, level changes and contact changes tables."""
-    from . import models  # noqa: F401  (the tables Alembic compares with)
+    from . import care_models, models  # noqa: F401  (the tables Alembic compares with)
 
     return str(Path(__file__).parent / "migrations")
 
@@ -59,15 +70,21 @@ def register_jobs(app):
     from .settings import settings
 
     return [{"name": RECOMPUTE_JOB, "func": "plugins.relationship_health.recompute:recompute_job",
-             "queue": "default", "interval": settings().recompute_interval}]
+             "queue": "default", "interval": settings().recompute_interval},
+            # key-account owners and proactive care (care_hooks)
+            {"name": "relationship_health.care", "func": "plugins.relationship_health.care:care_job",
+             "queue": "default"},
+            {"name": "relationship_health.owner_mail", "func": "plugins.relationship_health.owners:mail_job",
+             "queue": "mail"}]
 
 
 @hookimpl
 def register_blueprints(app):
     """The health API (a flask-smorest blueprint: it joins kefu's OpenAPI document)."""
     from .api import blp
+    from .care_api import blp as owners_blp  # key-account owners (care_hooks); with the mail templates
 
-    return [blp]
+    return [blp, owners_blp]
 
 
 @hookimpl
@@ -89,4 +106,6 @@ def code_label(group, code):
         from .texts import level_label
 
         return level_label(code)
-    return None
+    from .care_hooks import code_label as care_label  # key-account owners and proactive care
+
+    return care_label(group, code)

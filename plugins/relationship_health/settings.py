@@ -16,6 +16,8 @@ from marshmallow import fields, validate
 from service import sdk
 
 from . import signals as sg
+from .care_settings import CareSettings, CareSettingsFields  # issue 18 items 3-4
+from .care_settings import build as build_care
 
 PLUGIN = "relationship_health"
 SHIPPED_SIGNALS = Path(__file__).resolve().parent / "signals.json"
@@ -33,6 +35,7 @@ class HealthSettings:
     recompute_interval: int
     chunk: int
     single_sale_interval_days: int
+    care: CareSettings | None = None  # key-account owners and proactive care (care_settings)
 
     def level(self, score: int) -> str:
         """The level of ``score``: at_risk, watch or healthy."""
@@ -59,7 +62,7 @@ def _days(low, high):
     return validate.Range(min=low, max=high, error=f"must be whole days from {low} to {high}, not {{input!r}}")
 
 
-class HealthSettingsSchema(ma.Schema):
+class HealthSettingsSchema(CareSettingsFields, ma.Schema):
     """The settings of relationship_health, loaded into a ``HealthSettings``."""
 
     # The builtin signals as JSON; default (also when None): the shipped
@@ -91,7 +94,8 @@ class HealthSettingsSchema(ma.Schema):
         return HealthSettings(signals=loaded, window_days=data["HEALTH_WINDOW_DAYS"], watch_from=watch,
                               at_risk_from=at_risk, recompute_interval=data["HEALTH_RECOMPUTE_INTERVAL"],
                               chunk=data["HEALTH_CHUNK"],
-                              single_sale_interval_days=data["HEALTH_SINGLE_SALE_INTERVAL_DAYS"])
+                              single_sale_interval_days=data["HEALTH_SINGLE_SALE_INTERVAL_DAYS"],
+                              care=build_care(data))
 
 
 def settings() -> HealthSettings:

@@ -14,6 +14,7 @@ from marshmallow import fields, validate
 from service.api.dumping import FastDump
 from service.api.text import filled
 from service.domain.workflow import STAFF_ACTIONS, STAFF_ROLES, STATUSES, STEP_OF_STATUS
+from service.hooks.ticket_codes import OneOfInForce
 from service.models import CHANNELS, CUSTOMER_KINDS, KINDS, PRIORITIES
 from service.models.ticket import format_number
 
@@ -61,8 +62,9 @@ class ContactIn(ma.Schema):
 class TicketCreate(ma.Schema):
     customer_id = fields.Integer(strict=True, validate=ID, load_default=None)
     contact = fields.Nested(ContactIn, load_default=None)
-    kind = Text(validate=validate.OneOf(KINDS), load_default="complaint")
-    channel = Text(validate=validate.OneOf(CHANNELS), load_default="api")
+    # The core's kinds and channels and those plugins add (register_ticket_codes).
+    kind = Text(validate=OneOfInForce("kind"), load_default="complaint", metadata={"description": "one of " + ", ".join(KINDS) + ", or a kind a plugin adds"})
+    channel = Text(validate=OneOfInForce("channel"), load_default="api", metadata={"description": "one of " + ", ".join(CHANNELS) + ", or a channel a plugin adds"})
     category = Text(validate=CODE, load_default="other")
     subject = Text(required=True, validate=filled(200))
     description = Text(required=True, validate=filled(20000))
@@ -116,7 +118,7 @@ class TicketShowArgs(ma.Schema):
 class TicketListArgs(ma.Schema):
     status = fields.List(Text(validate=validate.OneOf(STATUSES)))
     priority = fields.List(Text(validate=validate.OneOf(PRIORITIES)))
-    kind = fields.List(Text(validate=validate.OneOf(KINDS)))
+    kind = fields.List(Text(validate=OneOfInForce("kind")))
     category = Text(validate=CODE)
     department = Text(validate=CODE)
     assignee = fields.Integer(validate=ID)

@@ -102,7 +102,7 @@ class Plugins:
         """Undo ``register``: the plugin's hooks, jobs and settings are gone."""
         from flask import current_app
 
-        from service.hooks import plugin_settings, startup
+        from service.hooks import plugin_settings, startup, ticket_codes
         from service.jobs import registry as jobs
 
         app = app or current_app._get_current_object()
@@ -115,6 +115,7 @@ class Plugins:
             declared[:] = [(plugin, entry) for plugin, entry in declared if plugin != name]
         app.extensions.get(plugin_settings.SETTINGS, {}).pop(name, None)
         app.extensions.get(startup.MIGRATIONS, {}).pop(name, None)
+        ticket_codes.forget(app, name)
         app.extensions.pop("kefu_jobs", None)
 
     # ------------------------------------------------------------------ helpers

@@ -62,6 +62,7 @@ from service.hooks.types import (
     ReportPeriod,
     SlaTargets,
     TicketChange,
+    TicketCodes,
     TicketDraft,
     TicketPanel,
     TrackingPanel,
@@ -414,6 +415,29 @@ def register_settings() -> type[Schema] | Schema | None:
         the setting names (UPPER_CASE, prefixed with the plugin's name or
         topic), each with ``load_default`` and its validation; a
         ``post_load`` may build a typed settings object. Or None.
+    """
+
+
+@collector
+def register_ticket_codes() -> TicketCodes | None:
+    """Add ticket kinds and channels of this plugin's own to the core's.
+
+    The core's kinds are ``complaint``, ``service_request``, ``inquiry`` and
+    ``suggestion``, its channels ``web``, ``email``, ``phone`` and ``api``:
+    what customers file through. A plugin that opens tickets of another
+    sort (a care call the team starts: kind ``care``, channel ``outbound``)
+    declares them here. Called at start, after ``register_settings``. The
+    staff API (``POST /api/v1/tickets``, the ``kind`` filter of the list),
+    the console's queue filter and ``service.sdk.open_ticket`` then accept
+    them; the customers' own forms keep the core's kinds. Name them in both
+    languages with ``code_label`` (groups ``"kind"`` and ``"channel"``),
+    else they are shown as stored.
+
+    :return: a ``TicketCodes`` ``{"kinds": [str, ...], "channels": [str,
+        ...]}`` (either may be left out), or None. A code that is not
+        snake_case, too long for its column (kind 20, channel 10
+        characters), one of the core's, or another plugin's stops kefu at
+        start, naming the plugin.
     """
 
 

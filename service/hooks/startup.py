@@ -14,7 +14,7 @@ import traceback
 
 import flask_smorest
 
-from service.hooks import plugin_settings
+from service.hooks import plugin_settings, ticket_codes
 from service.hooks.manager import StartupFailure, _as_list, _call, describe
 from service.jobs import registry as jobs
 
@@ -24,6 +24,10 @@ MIGRATIONS = "kefu_plugin_migrations"  # app.extensions: {plugin name: versions 
 def _settings(app, plugin: str, result) -> None:
     for schema in _as_list(result):
         plugin_settings.declare(app, plugin, schema)
+
+
+def _ticket_codes(app, plugin: str, result) -> None:
+    ticket_codes.declare(app, plugin, result)
 
 
 def _migrations(app, plugin: str, result) -> None:
@@ -56,6 +60,7 @@ def _cli(app, plugin: str, result) -> None:
 # the web UI's CSRF set-up sees every blueprint (``create_app``).
 STEPS = (
     ("register_settings", lambda app: {}, _settings),
+    ("register_ticket_codes", lambda app: {}, _ticket_codes),
     ("register_migrations", lambda app: {}, _migrations),
     ("register_jobs", lambda app: {"app": app}, _jobs),
     ("register_blueprints", lambda app: {"app": app}, _blueprints),

@@ -44,6 +44,14 @@ class Refusal(TypedDict):
     message: str
 
 
+class TicketCodes(TypedDict, total=False):
+    """``register_ticket_codes``: the ticket kinds and channels a plugin adds
+    (snake_case codes; a kind at most 20 characters, a channel 10)."""
+
+    kinds: list[str]
+    channels: list[str]
+
+
 class OpeningChanges(TypedDict, total=False):
     """Field changes an opener makes to a new ticket (codes, a staff id, tags)."""
 

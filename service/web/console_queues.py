@@ -10,7 +10,8 @@ from sqlalchemy import select
 from service.domain.errors import ValidationFailed
 from service.domain.workflow import STATUSES
 from service.extensions import db
-from service.models import KINDS, PRIORITIES, Category, Department
+from service.hooks import ticket_codes
+from service.models import PRIORITIES, Category, Department
 from service.models.base import utcnow
 from service.translate import gettext as _
 from service.web.i18n import is_chinese, label, local_name
@@ -39,7 +40,7 @@ def _filters() -> dict:
     return {
         "status": [s for s in args.getlist("status") if s in STATUSES],
         "priority": [p for p in args.getlist("priority") if p in PRIORITIES],
-        "kind": [k for k in args.getlist("kind") if k in KINDS],
+        "kind": [k for k in args.getlist("kind") if k in ticket_codes.kinds()],
         "category": args.get("category") or None,
         "department": args.get("department") or None,
         "q": (args.get("q") or "").strip()[:200] or None,
@@ -108,5 +109,5 @@ def queue(name=None):
         "web/console/queue.html", name=name, queues=shown, counts=queue_counts(staff), tickets=tickets,
         more=more, page=page, filters=filters, now=utcnow(), chips=_chips(name, filters, categories, departments),
         dates={k: (request.args.get(k) or "").strip()[:10] if filters[k] else "" for k in ("created_from", "created_to")},
-        args={k: v for k, v in request.args.lists() if k != "page"}, statuses=STATUSES, priorities=PRIORITIES, kinds=KINDS,
+        args={k: v for k, v in request.args.lists() if k != "page"}, statuses=STATUSES, priorities=PRIORITIES, kinds=ticket_codes.kinds(),
         categories=categories, departments=departments)

@@ -61,28 +61,33 @@ def _subject_and_body(rendered: str) -> tuple[str, str]:
     return subject.strip(), body
 
 
-def build(*, number: str, to: tuple[str | None, str], notice: str, lang: str, key: str,
+def build(*, number: str | None, to: tuple[str | None, str], notice: str, lang: str, key: str,
           references: list[str] | None = None, **context) -> EmailMessage:
     """An ``EmailMessage`` for ``notice`` about ticket ``number`` to ``(name, address)``.
 
     The subject carries ``[number]``; Message-ID comes from ``key``;
     In-Reply-To/References point at the thread root (and ``references``,
     e.g. the customer's own first mail) so clients thread the conversation.
+    ``number`` None: a notice about no ticket (a plugin's, about a
+    customer): no ``[number]``, no thread, a Message-ID still from ``key``
+    (and without a ticket number, so a reply to it opens no ticket's thread).
     """
     subject, text, html = render(notice, lang, number=number, **context)
     message = EmailMessage(policy=MAIL_POLICY)
-    message["Subject"] = f"[{number}] {subject}"
+    message["Subject"] = f"[{number}] {subject}" if number else subject
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = formataddr(to)
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = message_id(number, key) if key else make_msgid()
-    root = thread_id(number)
-    refs = [r for r in (references or []) if r] + [root]
-    message["In-Reply-To"] = refs[0]
-    message["References"] = " ".join(dict.fromkeys(refs))
+    message["Message-ID"] = message_id(number or "notice", key) if key else make_msgid()
+    if number:
+        root = thread_id(number)
+        refs = [r for r in (references or []) if r] + [root]
+        message["In-Reply-To"] = refs[0]
+        message["References"] = " ".join(dict.fromkeys(refs))
     # Tells autoresponders not to answer (RFC 3834): no mail loops.
     message["Auto-Submitted"] = "auto-generated"
-    message["X-Kefu-Ticket"] = number
+    if number:
+        message["X-Kefu-Ticket"] = number
     # Which notice this is (``resolved``, ``receipt``...): for filters, and
     # for tests that assert on a notice rather than on its translated subject.
     message["X-Kefu-Notice"] = notice

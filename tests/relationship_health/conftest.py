@@ -1,0 +1,1 @@
+from careparts import hook_receiver  # noqa: F401  (a fixture)
