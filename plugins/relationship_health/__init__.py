@@ -66,8 +66,9 @@ def register_jobs(app):
 def register_blueprints(app):
     """The health API (a flask-smorest blueprint: it joins kefu's OpenAPI document)."""
     from .api import blp
+    from .report_api import blp as reports_blp  # issue 18 item 5: the health report
 
-    return [blp]
+    return [blp, reports_blp]
 
 
 @hookimpl
