@@ -91,3 +91,49 @@ def code_label(group, code):
 
         return level_label(code)
     return None
+
+
+# --- issue 18, items 5 and 6: the report's dashboard parts and the console pages ---------------------------
+# (``report_api``, ``report``, ``pages``, ``dashboard``, ``tiervalue``; wired here only)
+
+
+@hookimpl
+def customer_sections(customer, staff):
+    """The profile's health section: level, score, the signals that score with
+    their explanations, the latest level changes (see ``pages``)."""
+    from .pages import section
+
+    return section(customer)
+
+
+@hookimpl
+def ticket_panels(ticket, staff):
+    """A compact health panel beside the ticket: the customer's level and main reason."""
+    from .pages import panel
+
+    return panel(ticket)
+
+
+@hookimpl
+def customer_list_columns(staff):
+    """The customer list's health level column and filter ("at risk" in one click)."""
+    from .pages import list_columns
+
+    return list_columns()
+
+
+@hookimpl
+def dashboard_charts(staff, period):
+    """Revenue at risk by tier, week by week over the period (see ``dashboard``)."""
+    from .dashboard import charts
+
+    return charts(period)
+
+
+@hookimpl
+def dashboard_kpis(staff, period):
+    """Customers and value at risk at the period's end, against the period before."""
+    from .dashboard import kpis
+
+    return kpis(period)
+# --- end of issue 18 items 5 and 6 -------------------------------------------------------------------------
