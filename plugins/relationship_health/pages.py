@@ -62,9 +62,13 @@ def scoring(row) -> list[dict]:
     return sorted((r for r in rows if r["points"] > 0), key=lambda r: -r["points"])
 
 
+SHOWN_COMPARISON = {">=": "≥", ">": ">"}  # as people write them, not as code does
+
+
 def _signal_row(signal: dict) -> sdk.PanelRow:
     figures = _("Value %(value)s, scores from %(comparison)s %(threshold)s: %(points)s points",
-                value="-" if signal["value"] is None else signal["value"], comparison=signal["comparison"],
+                value="-" if signal["value"] is None else signal["value"],
+                comparison=SHOWN_COMPARISON.get(signal["comparison"], signal["comparison"]),
                 threshold=signal["threshold"], points=signal["points"])
     return {"label": signal["label"], "value": "", "kind": "list", "items": [figures, signal["explanation"]]}
 
