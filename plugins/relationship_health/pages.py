@@ -4,7 +4,8 @@
   level as a badge, the score, each signal that scores with its label,
   value, threshold, points and explanation, and the latest level changes;
 * ``panel`` (``ticket_panels``): a compact panel beside a ticket - the
-  customer's level and the signal that weighs most;
+  customer's level and the signal that weighs most (none before the first
+  recompute);
 * ``list_columns`` (``customer_list_columns``): the "Health level" column
   and filter of the customer list, so "at risk" is one click
   (``/console/customers?relationship_health.level=at_risk``).
@@ -102,17 +103,18 @@ def section(customer) -> list[sdk.CustomerSection]:
 
 def panel(ticket) -> sdk.TicketPanel | None:
     """The ticket's compact health panel: the customer's level and the
-    signal with the most points (None for a ticket without a customer)."""
+    signal with the most points. None before the customer's first
+    recompute (or without a customer): beside a ticket, "not computed"
+    says nothing an agent can act on, so the page stays quiet."""
     if ticket.customer_id is None:
         return None
     row = _health(ticket.customer_id)
     if row is None:
-        rows: list[sdk.PanelRow] = [{"label": _("Health level"), "value": _("Not computed yet"), "kind": "badge"}]
-    else:
-        signals = scoring(row)
-        rows = [{"label": _("Health level"), "value": level_label(row.level), "kind": "badge"},
-                {"label": _("Main reason"), "value": signals[0]["label"] if signals else _("No signal scores"),
-                 "kind": "text"}]
+        return None
+    signals = scoring(row)
+    rows: list[sdk.PanelRow] = [
+        {"label": _("Health level"), "value": level_label(row.level), "kind": "badge"},
+        {"label": _("Main reason"), "value": signals[0]["label"] if signals else _("No signal scores"), "kind": "text"}]
     return {"key": "relationship_health", "title": _("Relationship health"), "rows": rows}
 
 

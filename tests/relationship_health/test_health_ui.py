@@ -101,6 +101,9 @@ def test_the_ticket_panel_shows_level_and_main_reason(client, staff_login, data,
     response = client.get(f"/console/tickets/{number}")
     panel = _visible(_section(response.get_data(as_text=True), "relationship_health"))
     assert panel == [t["title"], t["title"], t["level"], t["at_risk"], t["main"], t["recency"]]
+    # Before a customer's first recompute the ticket shows no health panel.
+    quiet = client.get(f"/console/tickets/{_ticket_for(data.ids['Guilin'])}").get_data(as_text=True)
+    assert 'data-panel="relationship_health"' not in quiet
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
