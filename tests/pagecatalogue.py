@@ -58,6 +58,7 @@ def seed() -> Catalogue:
     open_ticket = _ticket(status="in_progress") or _ticket()
     resolved = _ticket(status="resolved")
     new = _ticket(status="new")
+    at_risk = _at_risk()
     public = [("form", "/"), ("find", "/find"), ("track-new", _track_path(new)),
               ("track-resolved", _track_path(resolved)),
               ("answer-accept", _track_path(resolved) + "/accept"),
@@ -72,7 +73,10 @@ def seed() -> Catalogue:
     customer = db.session.get(Customer, new.customer_id)
     other = db.session.scalars(select(Customer).where(Customer.id != customer.id).order_by(Customer.id)).first()
     customers = [("customers", "/console/customers"), ("customers-search", "/console/customers?q=a&sort=value"),
+                 ("customers-at-risk", "/console/customers?relationship_health.level=at_risk&sort=tier_sla.value"),
                  ("customer", f"/console/customers/{customer.id}")]
+    if at_risk is not None:
+        customers.append(("customer-at-risk", f"/console/customers/{at_risk}"))
     cat.endpoints |= {"console_customers.index", "console_customers.show", "console_merge.choose"}
     tickets = customers + [("ticket-open", f"/console/tickets/{open_ticket.number}"),
                ("ticket-new", f"/console/tickets/{new.number}"),
@@ -109,6 +113,30 @@ def seed() -> Catalogue:
     cat.pages.update(agent=agent, supervisor=supervisor, finance=finance, admin=admin)
     cat.user_data = _user_data()
     return cat
+
+
+def _at_risk() -> int | None:
+    """Recompute everyone's health, as the periodic job would, after making
+    a demo customer who never bought one that bought monthly until over a
+    year ago (silent, revenue gone: at risk), so that relationship_health's
+    profile section has signals to explain and the at-risk list a row. That
+    customer's id (None when every demo customer buys)."""
+    from datetime import timedelta
+
+    from plugins.relationship_health.recompute import recompute
+    from plugins.tier_sla.models import Transaction
+    from service.models.base import utcnow
+
+    buyers = select(Transaction.customer_id)
+    quiet = db.session.scalars(select(Customer.id).where(Customer.id.not_in(buyers)).order_by(Customer.id)).first()
+    if quiet is not None:
+        today = utcnow().date()
+        db.session.add_all(Transaction(customer_id=quiet, occurred_on=today - timedelta(days=days),
+                                       amount_minor=50_000, currency="CNY", reference=f"CAT-{days}")
+                           for days in (400, 430, 460))
+        db.session.commit()
+    recompute()
+    return quiet
 
 
 def _survey_path(ticket: Ticket) -> str | None:

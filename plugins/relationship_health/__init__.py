@@ -35,8 +35,8 @@ PLUGIN = "relationship_health"
 RECOMPUTE_JOB = "relationship_health.recompute"
 
 # --- key-account owners and proactive care (issue 18 items 3-4): hooks in care_hooks
-from .care_hooks import (customer_columns, customer_sections, event_published, opening_ticket,  # noqa: E402,F401
-                         register_ticket_codes, sla_targets, ticket_created, ticket_panels)
+from .care_hooks import (customer_columns, event_published, opening_ticket,  # noqa: E402,F401
+                         register_ticket_codes, sla_targets, ticket_created)
 # --- end
 
 
@@ -83,8 +83,9 @@ def register_blueprints(app):
     """The health API (a flask-smorest blueprint: it joins kefu's OpenAPI document)."""
     from .api import blp
     from .care_api import blp as owners_blp  # key-account owners (care_hooks); with the mail templates
+    from .report_api import blp as reports_blp  # issue 18 item 5: the health report
 
-    return [blp, owners_blp]
+    return [blp, owners_blp, reports_blp]
 
 
 @hookimpl
@@ -109,3 +110,53 @@ def code_label(group, code):
     from .care_hooks import code_label as care_label  # key-account owners and proactive care
 
     return care_label(group, code)
+
+
+# --- issue 18, items 5 and 6: the report's dashboard parts and the console pages ---------------------------
+# (``report_api``, ``report``, ``pages``, ``dashboard``, ``tiervalue``; wired here only)
+
+
+@hookimpl
+def customer_sections(customer, staff):
+    """The profile's health section: level, score, the signals that score with
+    their explanations, the latest level changes (see ``pages``); then the
+    account owner's, when there is one (``care_hooks``)."""
+    from .care_hooks import owner_section
+    from .pages import section
+
+    return [*section(customer), *filter(None, [owner_section(customer)])]
+
+
+@hookimpl
+def ticket_panels(ticket, staff):
+    """A compact health panel beside the ticket (the customer's level and
+    main reason), and the account owner's when there is one."""
+    from .care_hooks import owner_panel
+    from .pages import panel
+
+    return [*filter(None, [panel(ticket), owner_panel(ticket)])]
+
+
+@hookimpl
+def customer_list_columns(staff):
+    """The customer list's health level column and filter ("at risk" in one click)."""
+    from .pages import list_columns
+
+    return list_columns()
+
+
+@hookimpl
+def dashboard_charts(staff, period):
+    """Revenue at risk by tier, week by week over the period (see ``dashboard``)."""
+    from .dashboard import charts
+
+    return charts(period)
+
+
+@hookimpl
+def dashboard_kpis(staff, period):
+    """Customers and value at risk at the period's end, against the period before."""
+    from .dashboard import kpis
+
+    return kpis(period)
+# --- end of issue 18 items 5 and 6 -------------------------------------------------------------------------

@@ -107,15 +107,15 @@ def _owner_section(customer_id: int, customer=None) -> dict | None:
             "rows": [{"label": str(OWNER_LABEL), "value": owner.name}]}
 
 
-@hookimpl
-def ticket_panels(ticket, staff):
-    """The customer's account owner, on the ticket page (when there is one)."""
+def owner_panel(ticket) -> dict | None:
+    """The customer's account owner, for the ticket page (when there is one);
+    the plugin's ``ticket_panels`` shows it beside the health panel."""
     return _owner_section(ticket.customer_id, ticket.customer)
 
 
-@hookimpl
-def customer_sections(customer, staff):
-    """The account owner, on the customer's profile (when there is one)."""
+def owner_section(customer) -> dict | None:
+    """The account owner, for the customer's profile (when there is one);
+    the plugin's ``customer_sections`` shows it after the health section."""
     return _owner_section(customer.id, customer)
 
 

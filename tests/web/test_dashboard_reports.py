@@ -119,7 +119,8 @@ def test_kpis_count_the_period_and_the_one_before(client, staff_login, history):
     # The plugins' tiles are there, between the core's.
     keys = re.findall(r'<li class="tile" id="kpi-(\w+)"', page)
     assert keys == ["open", "new_today", "created", "sla_first_response_met", "sla_resolution_met", "csat",
-                    "reopen_rate", "backlog_median", "backlog_oldest"]
+                    "health_customers_at_risk", "health_value_at_risk", "reopen_rate", "backlog_median",
+                    "backlog_oldest"]
     assert _tile(page, "csat")["value"] == "-"
 
 
