@@ -35,8 +35,15 @@ PLUGIN = "relationship_health"
 RECOMPUTE_JOB = "relationship_health.recompute"
 
 # --- key-account owners and proactive care (issue 18 items 3-4): hooks in care_hooks
-from .care_hooks import (customer_columns, event_published, opening_ticket,  # noqa: E402,F401
-                         register_ticket_codes, sla_targets, ticket_created)
+from .care_hooks import (  # noqa: E402,F401
+    customer_columns,
+    event_published,
+    opening_ticket,
+    register_ticket_codes,
+    sla_targets,
+    ticket_created,
+)
+
 # --- end
 
 
@@ -82,7 +89,9 @@ def register_jobs(app):
 def register_blueprints(app):
     """The health API (a flask-smorest blueprint: it joins kefu's OpenAPI document)."""
     from .api import blp
-    from .care_api import blp as owners_blp  # key-account owners (care_hooks); with the mail templates
+    from .care_api import (
+        blp as owners_blp,  # key-account owners (care_hooks); with the mail templates
+    )
     from .report_api import blp as reports_blp  # issue 18 item 5: the health report
 
     return [blp, owners_blp, reports_blp]
@@ -100,14 +109,16 @@ def register_cli():
 def code_label(group, code):
     """This plugin's name and the health levels, translated."""
     if group == "plugin" and code == PLUGIN:
-        from flask_babel import gettext as _
+        from service.sdk import gettext as _
 
         return _("Relationship health")
     if group == "health_level":
         from .texts import level_label
 
         return level_label(code)
-    from .care_hooks import code_label as care_label  # key-account owners and proactive care
+    from .care_hooks import (
+        code_label as care_label,  # key-account owners and proactive care
+    )
 
     return care_label(group, code)
 

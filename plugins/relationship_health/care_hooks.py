@@ -78,15 +78,20 @@ OWNER_COLUMN = "relationship_health.owner_id"
 @hookimpl
 def customer_columns(purpose):
     """The owner's staff id, read by the core with the customer, so that a
-    customer's page without an owner costs no query of this plugin's."""
+    customer's page without an owner costs no query of this plugin's; for
+    the profile also the health section's values (``pages.profile_columns``)."""
     from sqlalchemy import select
 
     from service import sdk
 
     from .care_models import AccountOwner
 
-    return {OWNER_COLUMN: select(AccountOwner.staff_id).where(AccountOwner.customer_id == sdk.Customer.id)
-            .scalar_subquery()}
+    from .pages import profile_columns
+
+    owner = {OWNER_COLUMN: select(AccountOwner.staff_id).where(AccountOwner.customer_id == sdk.Customer.id)
+             .scalar_subquery()}
+    # The profile's health section reads with the customer too (``pages``).
+    return {**owner, **profile_columns()} if purpose == sdk.PROFILE else owner
 
 
 def _owner_section(customer_id: int, customer=None) -> dict | None:

@@ -7,9 +7,9 @@ from contextlib import contextmanager
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 
 from service import sdk
+from service.sdk import lazy_gettext as _l
 
 OWNER_LABEL = _l("Account owner")
 CARE_KIND = _l("Customer care")

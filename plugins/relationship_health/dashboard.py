@@ -21,9 +21,9 @@ from datetime import datetime, time, timedelta, timezone
 
 from flask import g, has_request_context, url_for
 from flask_babel import format_date
-from flask_babel import gettext as _
 
 from service import sdk
+from service.sdk import gettext as _
 
 from .pages import LIST_KEY
 from .tiervalue import currency_symbol, run, tier_label, tier_order, tier_sql

@@ -18,11 +18,12 @@ in the reader's language: labels, never codes.
 from __future__ import annotations
 
 import functools
+from types import SimpleNamespace
 
-from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from service import sdk
+from service.sdk import gettext as _
 
 from . import catalog
 from .detail import signal_rows
@@ -50,7 +51,34 @@ def _changes_statement():
 
 
 def _health(customer_id: int):
-    return sdk.db.session.execute(_health_statement(), {"customer_id": customer_id}).first()
+    return sdk.read(_health_statement(), {"customer_id": customer_id}).first()
+
+
+PROFILE = "relationship_health.profile."  # the names of ``profile_columns``
+_ROW = ("score", "level", "computed_at", "signal_values", "signal_points")
+
+
+def profile_columns() -> dict:
+    """For the core's read of a customer whose profile is shown
+    (``customer_columns``, ``sdk.PROFILE``): the health row's columns and
+    how many level changes there are, so the section runs no statement of
+    its own unless there are changes to list."""
+    h, x = CustomerHealth.__table__, HealthChange.__table__
+    own = h.c.customer_id == sdk.Customer.id
+    columns = {f"{PROFILE}{name}": select(h.c[name]).where(own).scalar_subquery() for name in _ROW}
+    columns[f"{PROFILE}changes"] = (select(func.count()).select_from(x).where(x.c.customer_id == sdk.Customer.id)
+                                    .scalar_subquery())
+    return columns
+
+
+def _profile_health(customer) -> tuple:
+    """``(health row or None, how many level changes or None if unknown)``:
+    as read with the customer for the profile, else by query."""
+    values = {name: sdk.preloaded(customer, f"{PROFILE}{name}") for name in (*_ROW, "changes")}
+    if any(value is sdk.NOT_LOADED for value in values.values()):
+        return _health(customer.id), None
+    row = SimpleNamespace(**{name: values[name] for name in _ROW}) if values["level"] is not None else None
+    return row, values["changes"]
 
 
 def scoring(row) -> list[dict]:
@@ -76,7 +104,7 @@ def _signal_row(signal: dict) -> sdk.PanelRow:
 
 def section(customer) -> list[sdk.CustomerSection]:
     """The profile's health section (see the module doc)."""
-    row = _health(customer.id)
+    row, known_changes = _profile_health(customer)
     title = _("Relationship health")
     if row is None:
         return [{"key": "relationship_health", "title": title,
@@ -93,7 +121,7 @@ def section(customer) -> list[sdk.CustomerSection]:
     rows += [_signal_row(signal) for signal in signals]
     if not signals:
         rows.append({"label": _("Signals"), "value": _("No signal scores"), "kind": "text"})
-    changes = sdk.db.session.execute(_changes_statement(), {"customer_id": customer.id}).all()
+    changes = sdk.read(_changes_statement(), {"customer_id": customer.id}).all() if known_changes != 0 else []
     rows.append({"label": _("Latest level changes"), "value": "", "kind": "list",
                  "items": [_("%(day)s: %(before)s to %(after)s (score %(score)s)", day=c.at.strftime("%Y-%m-%d"),
                              before=level_name(c.from_level), after=level_label(c.to_level), score=c.score)

@@ -24,9 +24,8 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask_babel import gettext as _
-
 from service import sdk
+from service.sdk import gettext as _
 
 from . import catalog
 from .detail import explain

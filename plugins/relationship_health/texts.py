@@ -7,7 +7,7 @@ language of whoever is being answered. An explanation takes ``value``,
 """
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from service.sdk import lazy_gettext as _l
 
 # label key (signals.json "label") -> (label, explanation)
 SIGNAL_TEXTS = {

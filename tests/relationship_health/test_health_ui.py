@@ -19,15 +19,15 @@ from service.models import Category, Ticket
 TEXTS = {
     "en": {"title": "Relationship health", "level": "Health level", "at_risk": "At risk", "watch": "Watch",
            "recency": "Silence since the last purchase",
-           "explained": "Days since the last sale divided by the customer's usual interval between sales: 3 "
-                        "(scores from 2.5; one sale only: the interval is a year)",
+           "explained": "Days since the last purchase divided by the customer's usual interval between purchases: 3 "
+                        "(scores from 2.5; one purchase only: the interval is a year)",
            "figures": "Value 3, scores from ≥ 2.5: 30 points", "change": "2026-04-05: Watch to At risk (score 70)",
            "first": "2026-03-10: Not computed to Watch (score 30)", "score": "70 (watch from 25, at risk from 50)",
            "main": "Main reason", "chart": "Revenue at risk by tier, by week", "vip": "VIP",
            "kpi": "Customers at risk"},
     "zh": {"title": "客户关系健康度", "level": "健康等级", "at_risk": "有流失风险", "watch": "需关注",
-           "recency": "距上次购买已久",
-           "explained": "距上次购买的天数除以该客户平常的购买间隔：3（达到 2.5 计分；只购买过一次时间隔按一年计）",
+           "recency": "距上次购买的沉默期",
+           "explained": "距上次购买的天数除以该客户通常的购买间隔：3（达到 2.5 起计分；只购买过一次时按一年计算间隔）",
            "figures": "数值 3，≥ 2.5 时计分：30 分", "change": "2026-04-05：需关注 → 有流失风险（得分 70）",
            "first": "2026-03-10：尚未计算 → 需关注（得分 30）", "score": "70（25 分起需关注，50 分起有流失风险）",
            "main": "主要原因", "chart": "按客户等级每周面临流失风险的收入", "vip": "贵宾客户",

@@ -73,7 +73,7 @@ def test_movements_between_levels_per_month(client, supervisor, data):
 def test_labels_in_chinese(client, supervisor, data):
     body = _report(client, {**supervisor, "Accept-Language": "zh-CN"}, **SPRING)
     assert body["levels"][0]["level_label"] == "有流失风险" and body["levels"][0]["tier_label"] == "贵宾客户"
-    assert body["at_risk"][0]["reasons"][0] == "距上次购买已久"
+    assert body["at_risk"][0]["reasons"][0] == "距上次购买的沉默期"
 
 
 def _csv(response) -> list[list[str]]:
