@@ -75,8 +75,8 @@ def seed() -> Catalogue:
     customers = [("customers", "/console/customers"), ("customers-search", "/console/customers?q=a&sort=value"),
                  ("customers-at-risk", "/console/customers?relationship_health.level=at_risk&sort=tier_sla.value"),
                  ("customer", f"/console/customers/{customer.id}")]
-    if at_risk is not None:
-        customers.append(("customer-at-risk", f"/console/customers/{at_risk}"))
+    assert at_risk is not None, "the demo leaves customers at risk (relationship_health's demo)"
+    customers.append(("customer-at-risk", f"/console/customers/{at_risk}"))
     cat.endpoints |= {"console_customers.index", "console_customers.show", "console_merge.choose"}
     tickets = customers + [("ticket-open", f"/console/tickets/{open_ticket.number}"),
                ("ticket-new", f"/console/tickets/{new.number}"),
@@ -116,27 +116,16 @@ def seed() -> Catalogue:
 
 
 def _at_risk() -> int | None:
-    """Recompute everyone's health, as the periodic job would, after making
-    a demo customer who never bought one that bought monthly until over a
-    year ago (silent, revenue gone: at risk), so that relationship_health's
-    profile section has signals to explain and the at-risk list a row. That
-    customer's id (None when every demo customer buys)."""
-    from datetime import timedelta
-
+    """A customer the demo left at risk (relationship_health's demo: a lapsed
+    key customer, a complainer), after everyone's health is recomputed as
+    the periodic job would: its profile section has signals to explain and
+    the at-risk list a row. None when nobody is at risk."""
+    from plugins.relationship_health.models import CustomerHealth
     from plugins.relationship_health.recompute import recompute
-    from plugins.tier_sla.models import Transaction
-    from service.models.base import utcnow
 
-    buyers = select(Transaction.customer_id)
-    quiet = db.session.scalars(select(Customer.id).where(Customer.id.not_in(buyers)).order_by(Customer.id)).first()
-    if quiet is not None:
-        today = utcnow().date()
-        db.session.add_all(Transaction(customer_id=quiet, occurred_on=today - timedelta(days=days),
-                                       amount_minor=50_000, currency="CNY", reference=f"CAT-{days}")
-                           for days in (400, 430, 460))
-        db.session.commit()
     recompute()
-    return quiet
+    return db.session.scalar(select(CustomerHealth.customer_id).where(CustomerHealth.level == "at_risk")
+                             .order_by(CustomerHealth.customer_id))
 
 
 def _survey_path(ticket: Ticket) -> str | None:

@@ -165,7 +165,7 @@ def test_a_v1_database_upgrades_and_still_serves_everything(tmp_path, empty_data
             ctx = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
             assert compare_metadata(ctx, db.metadata) == []  # exactly today's schema
         assert heads == {"0012", "tier_sla_0002", "credit_check_0001", "satisfaction_survey_0001", "webhooks_0001",
-                     "relationship_health_0001"}
+                     "relationship_health_0002"}
         for table, before in rows.items():
             if table not in v1.tables:
                 continue

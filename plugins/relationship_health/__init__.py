@@ -171,3 +171,15 @@ def dashboard_kpis(staff, period):
 
     return kpis(period)
 # --- end of issue 18 items 5 and 6 -------------------------------------------------------------------------
+
+
+@hookimpl(trylast=True)
+def demo_data(app, demo):
+    """After the other plugins' history: a lapsed key customer at risk with
+    an owner and a care ticket, a customer whose returns doubled, a
+    complainer; the health recomputed (see ``demo``)."""
+    if demo.stage != "history":
+        return None
+    from .demo import load
+
+    return load(demo)

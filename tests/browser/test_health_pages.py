@@ -22,9 +22,9 @@ SHOTS = Path("/tmp/health-shots")
 TEXTS = {
     "en": {"locale": "en-US", "level": "Health level", "at_risk": "At risk", "filter": "Filter",
            "title": "Relationship health",
-           "explained": "Days since the last sale divided by the customer's usual interval between sales: 3"},
+           "explained": "Days since the last purchase divided by the customer's usual interval between purchases: 3"},
     "zh_CN": {"locale": "zh-CN", "level": "健康等级", "at_risk": "有流失风险", "filter": "筛选",
-              "title": "客户关系健康度", "explained": "距上次购买的天数除以该客户平常的购买间隔：3"},
+              "title": "客户关系健康度", "explained": "距上次购买的天数除以该客户通常的购买间隔：3"},
 }
 
 

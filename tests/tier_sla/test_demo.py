@@ -1,4 +1,5 @@
 """tier_sla's part of the demo: spend history and tiers for the demo customers."""
+import pytest
 from sqlalchemy import func, select
 
 from plugins.tier_sla.models import CustomerTier, Transaction
@@ -7,6 +8,9 @@ from service.extensions import db
 from service.models import Customer
 
 
+# tier_sla's part of the demo alone: relationship_health's gives C-0008 a
+# lapsed buyer's history and pins them to the top tier.
+@pytest.mark.parametrize("overrides", [{"DISABLED_PLUGINS": ["relationship_health"]}])
 def test_demo_gives_customers_spend_history_and_tiers(app):
     with app.app_context():
         lines = load_demo()
