@@ -8,14 +8,15 @@ no Python loop over customers:
 1. contact changes: a ``ContactChange`` for each customer whose e-mail or
    phone differs from what the last recompute saw;
 2. the hook signals' queries fill a temporary table of values;
-3. one ``INSERT ... SELECT`` writes every signal's value per customer
-   (``measures.values_insert``), one ``UPDATE`` their points, the score and
-   the level;
+3. one ``INSERT ... SELECT`` writes every signal's value and points, the
+   score and the level per customer (``measures.values_insert``);
 4. one ``INSERT ... SELECT ... RETURNING`` records a ``HealthChange`` for each
    customer whose level changed (a customer seen for the first time counts
    as having been healthy, so a first run records only the others), and the
    ``customer.health_changed`` event is published for each, after the commit;
-5. one upsert writes ``customer_health``.
+5. one upsert writes ``customer_health`` where it changed (``computed_at``:
+   when the customer's values last changed; ``HealthRun``: when each run
+   ended, so a reader knows how fresh unchanged rows are).
 
 Idempotent: run twice on the same day with the same data, the second run
 records nothing (values depend on the day, not the second). Concurrent
@@ -35,6 +36,7 @@ from service.sdk import UTCDateTime, utcnow
 
 from . import catalog, measures
 from .measures import EXT, TMP
+from .models import HealthRun
 from .settings import settings
 
 log = logging.getLogger("kefu.relationship_health")
@@ -97,7 +99,7 @@ def _chunk(signals, now, lo: int, hi: int, pg: bool, other) -> tuple[int, int, l
             session.execute(text(f"DROP TABLE IF EXISTS temp.{EXT}"))
         _run("INSERT INTO customer_contact_changes (customer_id, at) SELECT h.customer_id, :now "
              "FROM customer_health h JOIN customers c ON c.id = h.customer_id "
-             "WHERE h.customer_id BETWEEN :lo AND :hi AND h.contact_seen IS NOT NULL "
+             "WHERE h.customer_id BETWEEN :lo AND :hi AND c.id BETWEEN :lo AND :hi AND h.contact_seen IS NOT NULL "
              f"AND h.contact_seen <> {measures.CONTACT}", {"now": now, "lo": lo, "hi": hi})
         session.execute(text(measures.create_tmp(signals, pg)))
         session.execute(text(measures.create_ext(pg)))
@@ -105,12 +107,9 @@ def _chunk(signals, now, lo: int, hi: int, pg: bool, other) -> tuple[int, int, l
         built = measures.values_insert(signals, now, s, other["tier_sla"], other["satisfaction_survey"], pg,
                                        sdk.OPEN_STATUSES)
         customers = _run(built.sql, {**built.params, "lo": lo, "hi": hi}).rowcount
-        points = measures.points_sql(signals)
-        _run(points.sql, points.params)
-        score = " + ".join(f"p_{i}" for i in range(len(signals))) or "0"
-        _run(f"UPDATE {TMP} SET score = {score}", {})
-        _run(f"UPDATE {TMP} SET level = CASE WHEN score >= :at_risk THEN 'at_risk' "
-             "WHEN score >= :watch THEN 'watch' ELSE 'healthy' END", {"at_risk": s.at_risk_from, "watch": s.watch_from})
+        # Row counts for the planner: without them it guesses the temporary
+        # table's size and joins it to customer_health by scanning the latter.
+        session.execute(text(f"ANALYZE {TMP}"))
         values, vparams = measures.json_object([(x.name, f"t.v_{i}") for i, x in enumerate(signals)], pg)
         pts, pparams = measures.json_object([(x.name, f"t.p_{i}") for i, x in enumerate(signals)], pg)
         pparams = {k.replace("key_", "pkey_"): v for k, v in pparams.items()}
@@ -118,15 +117,23 @@ def _chunk(signals, now, lo: int, hi: int, pg: bool, other) -> tuple[int, int, l
         changes = _run(
             "INSERT INTO customer_health_changes (customer_id, at, from_level, to_level, score, signal_values, "
             f"signal_points) SELECT t.customer_id, :now, h.level, t.level, t.score, {values}, {pts} "
+            # The range again on h: PostgreSQL then reads customer_health by its
+            # primary key over the range instead of scanning all of it.
             f"FROM {TMP} t LEFT JOIN customer_health h ON h.customer_id = t.customer_id "
+            "AND h.customer_id BETWEEN :lo AND :hi "
             "WHERE COALESCE(h.level, 'healthy') <> t.level ORDER BY t.customer_id "
             "RETURNING customer_id, from_level, to_level, score, signal_points",
-            {"now": now, **vparams, **pparams}).all()
+            {"now": now, "lo": lo, "hi": hi, **vparams, **pparams}).all()
         _run("INSERT INTO customer_health (customer_id, score, level, computed_at, signal_values, signal_points, "
              f"contact_seen) SELECT t.customer_id, t.score, t.level, :now, {values}, {pts}, t.contact "
              f"FROM {TMP} t WHERE true ON CONFLICT (customer_id) DO UPDATE SET score = excluded.score, "
              "level = excluded.level, computed_at = excluded.computed_at, signal_values = excluded.signal_values, "
-             "signal_points = excluded.signal_points, contact_seen = excluded.contact_seen",
+             "signal_points = excluded.signal_points, contact_seen = excluded.contact_seen "
+             # Unchanged rows are left as they are: a nightly run then writes
+             # only the customers whose health moved (computed_at says when).
+             "WHERE customer_health.score <> excluded.score OR customer_health.level <> excluded.level "
+             "OR CAST(customer_health.signal_values AS TEXT) <> CAST(excluded.signal_values AS TEXT) "
+             "OR COALESCE(customer_health.contact_seen, '') <> COALESCE(excluded.contact_seen, '')",
              {"now": now, **vparams, **pparams})
         for customer_id, old, new, score_, points_ in changes:
             caused = points_ if isinstance(points_, dict) else json.loads(points_)  # SQLite: JSON text
@@ -168,6 +175,10 @@ def recompute(progress=None, now: datetime | None = None) -> dict:
             progress(hi - lo + 1)
         lo = hi + 1
     total["seconds"] = round(time.monotonic() - started, 3)
+    with sdk.UnitOfWork() as uow:
+        sdk.db.session.add(HealthRun(started_at=now, finished_at=utcnow(), customers=total["customers"],
+                                     changed=total["changed"], seconds=total["seconds"]))
+        uow.commit()
     log.info("customer health recomputed: %s", total)
     return total
 
