@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 TMP = "health_recompute_tmp"
 EXT = "health_recompute_ext"
+TX = "health_recompute_tx"  # each customer's transactions, aggregated once per run
 OPS = {">=": ">=", ">": ">", "<=": "<=", "<": "<", "==": "=", "!=": "<>"}
 # The contact data whose changes count; compared with what the last recompute saw.
 CONTACT = "COALESCE(c.email, '') || '|' || COALESCE(c.phone, '')"
@@ -36,6 +37,7 @@ class Built:
 
     sql: str
     params: dict = field(default_factory=dict)
+    prepare: list = field(default_factory=list)  # statements to run once per recompute, before the ranges
 
 
 def _survey_class_sql(rules, params: dict) -> str:
@@ -155,12 +157,19 @@ def values_insert(signals, now: datetime, settings, tier, survey, pg: bool, open
     if tier is not None:
         p["currency"] = tier.currency
     froms = []
+    prepare = []
     if need_tx:
         cols = ", ".join([f"COUNT(CASE WHEN {PURCHASE} THEN 1 END) AS sales_n",
                           f"MIN(CASE WHEN {PURCHASE} THEN t.occurred_on END) AS first_sale",
                           f"MAX(CASE WHEN {PURCHASE} THEN t.occurred_on END) AS last_sale", *tx_cols])
-        froms.append(f"LEFT JOIN (SELECT t.customer_id, {cols} FROM tier_transactions t "
-                     "WHERE t.customer_id BETWEEN :lo AND :hi GROUP BY t.customer_id) tx ON tx.customer_id = c.id")
+        # Once per run, in one pass over the whole table (a sequential scan
+        # and one aggregate): read by ranges instead, each range would fetch
+        # a heap page per transaction wherever the visibility map is not
+        # current - most of the table after a day of inserts.
+        prepare = [f"CREATE TEMP TABLE {TX}{' ON COMMIT DROP' if pg else ''} AS SELECT t.customer_id, {cols} "
+                   "FROM tier_transactions t GROUP BY t.customer_id",
+                   f"CREATE INDEX ix_{TX} ON {TX} (customer_id)", f"ANALYZE {TX}"]
+        froms.append(f"LEFT JOIN {TX} tx ON tx.customer_id = c.id AND tx.customer_id BETWEEN :lo AND :hi")
     if need_tk:
         froms.append(f"LEFT JOIN (SELECT k.customer_id, {', '.join(tk_cols)} FROM tickets k "
                      "WHERE k.customer_id BETWEEN :lo AND :hi GROUP BY k.customer_id) tk ON tk.customer_id = c.id")
@@ -201,7 +210,7 @@ def values_insert(signals, now: datetime, settings, tier, survey, pg: bool, open
            f"SELECT y.customer_id, y.contact, {', '.join('y.' + c for c in cols)}, {score}, "
            f"CASE WHEN {score} >= :at_risk THEN 'at_risk' WHEN {score} >= :watch THEN 'watch' ELSE 'healthy' END "
            f"FROM ({scored}) y")
-    return Built(sql, p)
+    return Built(sql, p, prepare)
 
 
 def create_tmp(signals, pg: bool) -> str:
