@@ -143,8 +143,9 @@ def values_insert(signals, now: datetime, settings, tier, survey, pg: bool, open
                 continue
             need_tk = True
             if survey_since is None:
-                # One window for the class: the survey plugin's own.
-                survey_since = now - timedelta(days=survey.class_window_days)
+                # One window for the class: the signal's, by default the
+                # survey plugin's own (catalog.window_of).
+                survey_since = now - timedelta(days=w or survey.class_window_days)
                 p["ssince"] = survey_since
                 tk_cols += ["COUNT(CASE WHEN k.kind = 'complaint' AND k.created_at >= :ssince THEN 1 END) "
                             "AS s_complaints",
