@@ -122,14 +122,17 @@ DROP_FOR_LOAD = """
 ALTER TABLE tier_transactions DROP CONSTRAINT fk_tier_transactions_customer_id_customers;
 ALTER TABLE tier_transactions DROP CONSTRAINT uq_tier_transactions_customer_id_reference;
 DROP INDEX ix_tier_transactions_occurred_on_customer_id;
+DROP INDEX ix_tier_transactions_customer_id_occurred_on;
 """
-# As migrations/versions/0003_tier_sla.py creates them.
+# As tier_sla's migrations create them.
 RESTORE_AFTER_LOAD = """
 ALTER TABLE tier_transactions ADD CONSTRAINT fk_tier_transactions_customer_id_customers
     FOREIGN KEY (customer_id) REFERENCES customers (id) ON DELETE CASCADE;
 ALTER TABLE tier_transactions ADD CONSTRAINT uq_tier_transactions_customer_id_reference
     UNIQUE (customer_id, reference);
 CREATE INDEX ix_tier_transactions_occurred_on_customer_id ON tier_transactions (occurred_on, customer_id);
+CREATE INDEX ix_tier_transactions_customer_id_occurred_on
+    ON tier_transactions (customer_id, occurred_on, type, amount_minor, currency);
 """
 CUSTOMERS_SQL = """
 INSERT INTO customers (kind, name, language, external_ref, created_at)

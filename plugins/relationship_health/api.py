@@ -67,7 +67,9 @@ class HealthOut(ma.Schema):
                                                                      "recompute"})
     level = fields.String(allow_none=True, validate=validate.OneOf(LEVELS))
     level_label = fields.String(allow_none=True)
-    computed_at = _when(allow_none=True)
+    computed_at = _when(allow_none=True, metadata={"description": "when these values last changed"})
+    checked_at = _when(allow_none=True, metadata={"description": "the last recompute (it found them unchanged "
+                                                                 "if later than computed_at)"})
     signals = fields.List(fields.Nested(HealthSignalOut))
     history = fields.List(fields.Nested(HealthChangeOut), metadata={"description": "changes of level, newest first, "
                                                                              "at most 50"})

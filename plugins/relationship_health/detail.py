@@ -8,7 +8,7 @@ from sqlalchemy import select
 from service import sdk
 
 from . import catalog
-from .models import CustomerHealth, HealthChange
+from .models import CustomerHealth, HealthChange, HealthRun
 from .texts import SIGNAL_TEXTS, level_label
 
 HISTORY_LIMIT = 50
@@ -64,6 +64,8 @@ def detail(customer_id: int) -> dict:
         "level": row.level if row is not None else None,
         "level_label": level_label(row.level) if row is not None else None,
         "computed_at": row.computed_at if row is not None else None,
+        "checked_at": sdk.db.session.scalar(select(HealthRun.started_at).order_by(HealthRun.id.desc()).limit(1))
+        if row is not None else None,
         "signals": signal_rows(signals, values, points),
         "history": [{"id": h.id, "at": h.at, "from_level": h.from_level, "to_level": h.to_level,
                      "to_level_label": level_label(h.to_level), "score": h.score,

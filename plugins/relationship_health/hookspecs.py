@@ -32,7 +32,7 @@ def health_signals() -> HealthSignal | list[HealthSignal] | None:
     Asked by each recompute and each health read; every plugin's answers are
     added to the builtin signals (``signals.json``). So that the recompute
     stays set-based, a signal is not a function of one customer but a SQL
-    query over a range of customers, run once per chunk of the recompute:
+    query over a range of customers, run once per range of customer ids of the recompute:
 
     * ``query``: SQL (SQLite and PostgreSQL) selecting ``customer_id`` and a
       numeric ``value``, at most one row per customer, for the customers with

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 TMP = "health_recompute_tmp"
 EXT = "health_recompute_ext"
+TX = "health_recompute_tx"  # each customer's transactions, aggregated once per run
 OPS = {">=": ">=", ">": ">", "<=": "<=", "<": "<", "==": "=", "!=": "<>"}
 # The contact data whose changes count; compared with what the last recompute saw.
 CONTACT = "COALESCE(c.email, '') || '|' || COALESCE(c.phone, '')"
@@ -36,6 +37,7 @@ class Built:
 
     sql: str
     params: dict = field(default_factory=dict)
+    prepare: list = field(default_factory=list)  # statements to run once per recompute, before the ranges
 
 
 def _survey_class_sql(rules, params: dict) -> str:
@@ -60,14 +62,14 @@ def _survey_class_sql(rules, params: dict) -> str:
 
 
 def values_insert(signals, now: datetime, settings, tier, survey, pg: bool, open_statuses) -> Built:
-    """``INSERT INTO TMP (customer_id, contact, v_0 ...)``: every signal's
-    value for the customers with ids from ``:lo`` to ``:hi`` (not merged
-    away). ``tier`` / ``survey``: the other plugins' settings, or None when
+    """``INSERT INTO TMP``: every signal's value (``v_i``) and points
+    (``p_i``), the score and the level, for the customers with ids from
+    ``:lo`` to ``:hi`` (not merged away). ``tier`` / ``survey``: the other plugins' settings, or None when
     they are off (their measures then have no value). Hook signals' values
     come from ``EXT``, filled before."""
     today = now.date()
     p: dict = {"now": now, "today": today, "single": settings.single_sale_interval_days}
-    tx_cols, tk_cols, joins, exprs = [], [], [], []
+    tx_cols, tk_cols, cc_cols, exprs = [], [], [], []
     need_tx = need_tk = False
     survey_since = None
     for i, s in enumerate(signals):
@@ -133,16 +135,17 @@ def values_insert(signals, now: datetime, settings, tier, survey, pg: bool, open
             exprs.append("COALESCE(tk.overdue, 0)")
         elif s.measure == "contact_changes":
             p[f"ccsince_{i}"] = now - timedelta(days=w)
-            exprs.append(f"(SELECT COUNT(*) FROM customer_contact_changes cc WHERE cc.customer_id = c.id "
-                         f"AND cc.at >= :ccsince_{i})")
+            cc_cols.append(f"COUNT(CASE WHEN cc.at >= :ccsince_{i} THEN 1 END) AS changes_{i}")
+            exprs.append(f"COALESCE(cc.changes_{i}, 0)")
         elif s.measure == "unhappy":
             if survey is None:
                 exprs.append("NULL")
                 continue
             need_tk = True
             if survey_since is None:
-                # One window for the class: the survey plugin's own.
-                survey_since = now - timedelta(days=survey.class_window_days)
+                # One window for the class: the signal's, by default the
+                # survey plugin's own (catalog.window_of).
+                survey_since = now - timedelta(days=w or survey.class_window_days)
                 p["ssince"] = survey_since
                 tk_cols += ["COUNT(CASE WHEN k.kind = 'complaint' AND k.created_at >= :ssince THEN 1 END) "
                             "AS s_complaints",
@@ -155,15 +158,26 @@ def values_insert(signals, now: datetime, settings, tier, survey, pg: bool, open
     if tier is not None:
         p["currency"] = tier.currency
     froms = []
+    prepare = []
     if need_tx:
         cols = ", ".join([f"COUNT(CASE WHEN {PURCHASE} THEN 1 END) AS sales_n",
                           f"MIN(CASE WHEN {PURCHASE} THEN t.occurred_on END) AS first_sale",
                           f"MAX(CASE WHEN {PURCHASE} THEN t.occurred_on END) AS last_sale", *tx_cols])
-        froms.append(f"LEFT JOIN (SELECT t.customer_id, {cols} FROM tier_transactions t "
-                     "WHERE t.customer_id BETWEEN :lo AND :hi GROUP BY t.customer_id) tx ON tx.customer_id = c.id")
+        # Once per run, in one pass over the whole table (a sequential scan
+        # and one aggregate): read by ranges instead, each range would fetch
+        # a heap page per transaction wherever the visibility map is not
+        # current - most of the table after a day of inserts.
+        prepare = [f"CREATE TEMP TABLE {TX}{' ON COMMIT DROP' if pg else ''} AS SELECT t.customer_id, {cols} "
+                   "FROM tier_transactions t GROUP BY t.customer_id",
+                   f"CREATE INDEX ix_{TX} ON {TX} (customer_id)", f"ANALYZE {TX}"]
+        froms.append(f"LEFT JOIN {TX} tx ON tx.customer_id = c.id AND tx.customer_id BETWEEN :lo AND :hi")
     if need_tk:
         froms.append(f"LEFT JOIN (SELECT k.customer_id, {', '.join(tk_cols)} FROM tickets k "
                      "WHERE k.customer_id BETWEEN :lo AND :hi GROUP BY k.customer_id) tk ON tk.customer_id = c.id")
+    if cc_cols:
+        froms.append(f"LEFT JOIN (SELECT cc.customer_id, {', '.join(cc_cols)} FROM customer_contact_changes cc "
+                     "WHERE cc.customer_id BETWEEN :lo AND :hi GROUP BY cc.customer_id) cc "
+                     "ON cc.customer_id = c.id")
     if survey_since is not None:
         bad = "(NOT COALESCE(s.solved, FALSE) OR s.rating <= 2)"
         answered = "s.status = 'answered' AND s.answered_at >= :ssince AND s.customer_id BETWEEN :lo AND :hi"
@@ -179,19 +193,25 @@ def values_insert(signals, now: datetime, settings, tier, survey, pg: bool, open
         froms.append("LEFT JOIN (SELECT k.customer_id, COUNT(*) AS open_recoveries FROM survey_recoveries r "
                      "JOIN tickets k ON k.id = r.ticket_id WHERE r.recovered_at IS NULL "
                      "AND k.customer_id BETWEEN :lo AND :hi GROUP BY k.customer_id) rc ON rc.customer_id = c.id")
-    columns = ", ".join(f"v_{i}" for i in range(len(signals)))
-    sql = (f"INSERT INTO {TMP} (customer_id, contact, {columns}) SELECT c.id, {CONTACT}, {', '.join(exprs)} "
-           f"FROM customers c {' '.join(froms)} WHERE c.id BETWEEN :lo AND :hi AND c.merged_into_id IS NULL")
-    return Built(sql, p)
-
-
-def points_sql(signals) -> Built:
-    """``UPDATE TMP``: each signal's points (``p_i``) and the score, summed."""
-    p, sets = {}, []
+    # Values innermost, then each signal's points, then the score and level:
+    # one statement writes the whole row (no UPDATE passes over the table).
+    values = ", ".join(f"{e} AS v_{i}" for i, e in enumerate(exprs))
+    inner = (f"SELECT c.id AS customer_id, {CONTACT} AS contact, {values} FROM customers c {' '.join(froms)} "
+             "WHERE c.id BETWEEN :lo AND :hi AND c.merged_into_id IS NULL")
+    pts = []
     for i, s in enumerate(signals):
         p[f"thr_{i}"], p[f"pts_{i}"] = s.threshold, s.points
-        sets.append(f"p_{i} = CASE WHEN v_{i} {s.comparison} :thr_{i} THEN :pts_{i} ELSE 0 END")
-    return Built(f"UPDATE {TMP} SET {', '.join(sets)}", p)
+        pts.append(f"CASE WHEN x.v_{i} {s.comparison} :thr_{i} THEN :pts_{i} ELSE 0 END AS p_{i}")
+    n = range(len(signals))
+    scored = f"SELECT x.*, {', '.join(pts)} FROM ({inner}) x"
+    score = " + ".join(f"y.p_{i}" for i in n) or "0"
+    p["at_risk"], p["watch"] = settings.at_risk_from, settings.watch_from
+    cols = [*(f"v_{i}" for i in n), *(f"p_{i}" for i in n)]
+    sql = (f"INSERT INTO {TMP} (customer_id, contact, {', '.join(cols)}, score, level) "
+           f"SELECT y.customer_id, y.contact, {', '.join('y.' + c for c in cols)}, {score}, "
+           f"CASE WHEN {score} >= :at_risk THEN 'at_risk' WHEN {score} >= :watch THEN 'watch' ELSE 'healthy' END "
+           f"FROM ({scored}) y")
+    return Built(sql, p, prepare)
 
 
 def create_tmp(signals, pg: bool) -> str:

@@ -7,7 +7,7 @@ branch ``relationship_health``).
 """
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service import sdk
@@ -25,6 +25,8 @@ class CustomerHealth(sdk.Model):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
     score: Mapped[int] = mapped_column(Integer)
     level: Mapped[str] = mapped_column(String(12))
+    # When the values last changed (a run that finds them unchanged leaves
+    # the row alone; the latest HealthRun says when it was last checked).
     computed_at = mapped_column(UTCDateTime, nullable=False)
     # {signal name: value or null}, {signal name: points}: what the score was made of.
     signal_values: Mapped[dict] = mapped_column(JSON)
@@ -66,3 +68,16 @@ class ContactChange(sdk.Model):
     at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     __table_args__ = (Index("ix_customer_contact_changes_customer_id_at", "customer_id", "at"),)
+
+
+class HealthRun(sdk.Model):
+    """One recompute that finished: when, how many customers, how many changed level."""
+
+    __tablename__ = "customer_health_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at = mapped_column(UTCDateTime, nullable=False)  # the moment the signals were measured at
+    finished_at = mapped_column(UTCDateTime, nullable=False)
+    customers: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[float] = mapped_column(Float)

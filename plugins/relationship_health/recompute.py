@@ -1,40 +1,44 @@
 """The set-based recompute of every customer's health.
 
-Customers are taken in ranges of ids (``HEALTH_CHUNK`` at a time), each
-range in one unit of work, so memory, locks and the events held stay
-bounded whatever the number of customers. Per range, a few statements and
-no Python loop over customers:
+One transaction (all or nothing), worked in ranges of ``HEALTH_CHUNK``
+customer ids so that each statement's work stays bounded whatever the number
+of customers. First each customer's transactions are aggregated once, in one
+pass (a temporary table). Then per range, a few statements and no Python loop
+over customers:
 
 1. contact changes: a ``ContactChange`` for each customer whose e-mail or
    phone differs from what the last recompute saw;
 2. the hook signals' queries fill a temporary table of values;
-3. one ``INSERT ... SELECT`` writes every signal's value per customer
-   (``measures.values_insert``), one ``UPDATE`` their points, the score and
-   the level;
-4. one ``INSERT ... SELECT ... RETURNING`` records a ``HealthChange`` for each
-   customer whose level changed (a customer seen for the first time counts
-   as having been healthy, so a first run records only the others), and the
-   ``customer.health_changed`` event is published for each, after the commit;
-5. one upsert writes ``customer_health``.
+3. one ``INSERT ... SELECT`` writes every signal's value and points, the
+   score and the level per customer (``measures.values_insert``);
+4. one ``INSERT ... SELECT`` records a ``HealthChange`` for each customer
+   whose level changed (a customer seen for the first time counts as having
+   been healthy, so a first run records only the others);
+5. one upsert writes ``customer_health`` where it changed (``computed_at``:
+   when the customer's values last changed; ``HealthRun``: when each run
+   ended, so a reader knows how fresh unchanged rows are).
+
+After the commit, ``customer.health_changed`` is published for each change,
+a page of changes at a time.
 
 Idempotent: run twice on the same day with the same data, the second run
 records nothing (values depend on the day, not the second). Concurrent
-runs wait for each other range by range.
+runs wait for each other.
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import Date, bindparam, text
+from sqlalchemy import Date, bindparam, select, text
 
 from service import sdk
 from service.sdk import UTCDateTime, utcnow
 
 from . import catalog, measures
 from .measures import EXT, TMP
+from .models import HealthChange, HealthRun
 from .settings import settings
 
 log = logging.getLogger("kefu.relationship_health")
@@ -80,63 +84,70 @@ def _ext_values(signals, now, lo: int, hi: int, pg: bool) -> list[str]:
     return failed
 
 
-def _chunk(signals, now, lo: int, hi: int, pg: bool, other) -> tuple[int, int, list[str]]:
-    """Recompute customers ``lo`` to ``hi`` in one unit of work; returns
-    (customers, level changes, failed hook signals)."""
-    s = settings()
+def _range(signals, built, now, lo: int, hi: int, pg: bool) -> tuple[int, int, list[str]]:
+    """Recompute customers ``lo`` to ``hi`` inside the run's transaction;
+    returns (customers, level changes, failed hook signals)."""
     session = sdk.db.session
-    with sdk.UnitOfWork() as uow:
-        if pg:
-            # Another recompute waits for this range; plain reads (the API) do not.
-            session.execute(text("LOCK TABLE customer_health IN SHARE ROW EXCLUSIVE MODE"))
-        else:
-            # Take SQLite's write lock first, so a concurrent run waits instead
-            # of computing from a snapshot this one is about to change.
-            session.execute(text("DELETE FROM customer_health WHERE 1 = 0"))
-            session.execute(text(f"DROP TABLE IF EXISTS temp.{TMP}"))
-            session.execute(text(f"DROP TABLE IF EXISTS temp.{EXT}"))
-        _run("INSERT INTO customer_contact_changes (customer_id, at) SELECT h.customer_id, :now "
-             "FROM customer_health h JOIN customers c ON c.id = h.customer_id "
-             "WHERE h.customer_id BETWEEN :lo AND :hi AND h.contact_seen IS NOT NULL "
-             f"AND h.contact_seen <> {measures.CONTACT}", {"now": now, "lo": lo, "hi": hi})
-        session.execute(text(measures.create_tmp(signals, pg)))
-        session.execute(text(measures.create_ext(pg)))
-        failed = _ext_values(signals, now, lo, hi, pg)
-        built = measures.values_insert(signals, now, s, other["tier_sla"], other["satisfaction_survey"], pg,
-                                       sdk.OPEN_STATUSES)
-        customers = _run(built.sql, {**built.params, "lo": lo, "hi": hi}).rowcount
-        points = measures.points_sql(signals)
-        _run(points.sql, points.params)
-        score = " + ".join(f"p_{i}" for i in range(len(signals))) or "0"
-        _run(f"UPDATE {TMP} SET score = {score}", {})
-        _run(f"UPDATE {TMP} SET level = CASE WHEN score >= :at_risk THEN 'at_risk' "
-             "WHEN score >= :watch THEN 'watch' ELSE 'healthy' END", {"at_risk": s.at_risk_from, "watch": s.watch_from})
-        values, vparams = measures.json_object([(x.name, f"t.v_{i}") for i, x in enumerate(signals)], pg)
-        pts, pparams = measures.json_object([(x.name, f"t.p_{i}") for i, x in enumerate(signals)], pg)
-        pparams = {k.replace("key_", "pkey_"): v for k, v in pparams.items()}
-        pts = pts.replace(":key_", ":pkey_")
-        changes = _run(
-            "INSERT INTO customer_health_changes (customer_id, at, from_level, to_level, score, signal_values, "
-            f"signal_points) SELECT t.customer_id, :now, h.level, t.level, t.score, {values}, {pts} "
-            f"FROM {TMP} t LEFT JOIN customer_health h ON h.customer_id = t.customer_id "
-            "WHERE COALESCE(h.level, 'healthy') <> t.level ORDER BY t.customer_id "
-            "RETURNING customer_id, from_level, to_level, score, signal_points",
-            {"now": now, **vparams, **pparams}).all()
-        _run("INSERT INTO customer_health (customer_id, score, level, computed_at, signal_values, signal_points, "
-             f"contact_seen) SELECT t.customer_id, t.score, t.level, :now, {values}, {pts}, t.contact "
-             f"FROM {TMP} t WHERE true ON CONFLICT (customer_id) DO UPDATE SET score = excluded.score, "
-             "level = excluded.level, computed_at = excluded.computed_at, signal_values = excluded.signal_values, "
-             "signal_points = excluded.signal_points, contact_seen = excluded.contact_seen",
-             {"now": now, **vparams, **pparams})
-        for customer_id, old, new, score_, points_ in changes:
-            caused = points_ if isinstance(points_, dict) else json.loads(points_)  # SQLite: JSON text
-            uow.publish(EVENT, None, {"customer_id": customer_id, "from": old, "to": new, "score": score_,
-                                      "signals": {k: v for k, v in caused.items() if v}})
-        if not pg:
-            session.execute(text(f"DROP TABLE temp.{TMP}"))
-            session.execute(text(f"DROP TABLE temp.{EXT}"))
-        uow.commit()
-    return customers, len(changes), failed
+    session.execute(text(f"DELETE FROM {TMP}"))
+    session.execute(text(f"DELETE FROM {EXT}"))
+    _run("INSERT INTO customer_contact_changes (customer_id, at) SELECT h.customer_id, :now "
+         "FROM customer_health h JOIN customers c ON c.id = h.customer_id "
+         "WHERE h.customer_id BETWEEN :lo AND :hi AND c.id BETWEEN :lo AND :hi AND h.contact_seen IS NOT NULL "
+         f"AND h.contact_seen <> {measures.CONTACT}", {"now": now, "lo": lo, "hi": hi})
+    failed = _ext_values(signals, now, lo, hi, pg)
+    customers = _run(built.sql, {**built.params, "lo": lo, "hi": hi}).rowcount
+    # Row counts for the planner: without them it guesses the temporary
+    # table's size and joins it to customer_health by scanning the latter.
+    session.execute(text(f"ANALYZE {TMP}"))
+    values, vparams = measures.json_object([(x.name, f"t.v_{i}") for i, x in enumerate(signals)], pg)
+    pts, pparams = measures.json_object([(x.name, f"t.p_{i}") for i, x in enumerate(signals)], pg)
+    pparams = {k.replace("key_", "pkey_"): v for k, v in pparams.items()}
+    pts = pts.replace(":key_", ":pkey_")
+    changed = _run(
+        "INSERT INTO customer_health_changes (customer_id, at, from_level, to_level, score, signal_values, "
+        f"signal_points) SELECT t.customer_id, :now, h.level, t.level, t.score, {values}, {pts} "
+        # The range again on h: PostgreSQL then reads customer_health by its
+        # primary key over the range instead of scanning all of it.
+        f"FROM {TMP} t LEFT JOIN customer_health h ON h.customer_id = t.customer_id "
+        "AND h.customer_id BETWEEN :lo AND :hi "
+        "WHERE COALESCE(h.level, 'healthy') <> t.level ORDER BY t.customer_id",
+        {"now": now, "lo": lo, "hi": hi, **vparams, **pparams}).rowcount
+    _run("INSERT INTO customer_health (customer_id, score, level, computed_at, signal_values, signal_points, "
+         f"contact_seen) SELECT t.customer_id, t.score, t.level, :now, {values}, {pts}, t.contact "
+         f"FROM {TMP} t WHERE true ON CONFLICT (customer_id) DO UPDATE SET score = excluded.score, "
+         "level = excluded.level, computed_at = excluded.computed_at, signal_values = excluded.signal_values, "
+         "signal_points = excluded.signal_points, contact_seen = excluded.contact_seen "
+         # Unchanged rows are left as they are: a nightly run then writes
+         # only the customers whose health moved (computed_at says when).
+         "WHERE customer_health.score <> excluded.score OR customer_health.level <> excluded.level "
+         "OR CAST(customer_health.signal_values AS TEXT) <> CAST(excluded.signal_values AS TEXT) "
+         "OR COALESCE(customer_health.contact_seen, '') <> COALESCE(excluded.contact_seen, '')",
+         {"now": now, **vparams, **pparams})
+    return customers, changed, failed
+
+
+PAGE = 5_000  # level changes published per unit of work
+
+
+def _publish(now) -> None:
+    """Publish ``customer.health_changed`` for each change the run at ``now``
+    recorded, a page at a time (each page one unit of work: the events go out
+    after it commits), so memory stays bounded however many changed."""
+    last = 0
+    while True:
+        with sdk.UnitOfWork() as uow:
+            page = sdk.db.session.execute(
+                select(HealthChange.id, HealthChange.customer_id, HealthChange.from_level, HealthChange.to_level,
+                       HealthChange.score, HealthChange.signal_points)
+                .where(HealthChange.at == now, HealthChange.id > last).order_by(HealthChange.id).limit(PAGE)).all()
+            for change in page:
+                uow.publish(EVENT, None, {"customer_id": change.customer_id, "from": change.from_level,
+                                          "to": change.to_level, "score": change.score,
+                                          "signals": {k: v for k, v in (change.signal_points or {}).items() if v}})
+            uow.commit()
+        if len(page) < PAGE:
+            return
+        last = page[-1].id
 
 
 def recompute(progress=None, now: datetime | None = None) -> dict:
@@ -144,30 +155,59 @@ def recompute(progress=None, now: datetime | None = None) -> dict:
 
     ``now`` (aware; default the current time) is the moment the signals are
     measured at - tests pin it. ``progress(n)`` is called after each range
-    with the number of customer ids it covered. Returns ``{"customers",
-    "changed", "chunks", "failed_signals", "seconds"}``.
+    with the number of customer ids it covered. One transaction (all or
+    nothing; a concurrent run waits for it), worked in ranges of
+    ``HEALTH_CHUNK`` customer ids; the events are published after it commits,
+    a page at a time. Returns ``{"customers", "changed", "chunks",
+    "failed_signals", "seconds"}``.
     """
     started = time.monotonic()
     now = now or utcnow()
     s = settings()
     signals = catalog.in_force()
     other = {name: catalog.other_settings(name) for name in ("tier_sla", "satisfaction_survey")}
-    pg = sdk.db.session.get_bind().dialect.name == "postgresql"
-    low, high = sdk.db.session.execute(text("SELECT MIN(id), MAX(id) FROM customers")).one()
-    sdk.db.session.rollback()  # no transaction held open between ranges
+    session = sdk.db.session
+    pg = session.get_bind().dialect.name == "postgresql"
     total = {"customers": 0, "changed": 0, "chunks": 0, "failed_signals": []}
-    lo = low
-    while lo is not None and lo <= high:
-        hi = min(lo + s.chunk - 1, high)
-        customers, changed, failed = _chunk(signals, now, lo, hi, pg, other)
-        total["customers"] += customers
-        total["changed"] += changed
-        total["chunks"] += 1
-        total["failed_signals"] = sorted(set(total["failed_signals"]) | set(failed))
-        if progress:
-            progress(hi - lo + 1)
-        lo = hi + 1
+    with sdk.UnitOfWork() as uow:
+        if pg:
+            # Another recompute waits for this one; plain reads (the API) do not.
+            session.execute(text("LOCK TABLE customer_health IN SHARE ROW EXCLUSIVE MODE"))
+        else:
+            # Take SQLite's write lock first, so a concurrent run waits instead
+            # of computing from a snapshot this one is about to change.
+            session.execute(text("DELETE FROM customer_health WHERE 1 = 0"))
+            for table in (TMP, EXT, measures.TX):
+                session.execute(text(f"DROP TABLE IF EXISTS temp.{table}"))
+        session.execute(text(measures.create_tmp(signals, pg)))
+        session.execute(text(measures.create_ext(pg)))
+        built = measures.values_insert(signals, now, s, other["tier_sla"], other["satisfaction_survey"], pg,
+                                       sdk.OPEN_STATUSES)
+        for statement in built.prepare:
+            _run(statement, built.params)
+        low, high = session.execute(text("SELECT MIN(id), MAX(id) FROM customers")).one()
+        lo = low
+        while lo is not None and lo <= high:
+            hi = min(lo + s.chunk - 1, high)
+            customers, changed, failed = _range(signals, built, now, lo, hi, pg)
+            total["customers"] += customers
+            total["changed"] += changed
+            total["chunks"] += 1
+            total["failed_signals"] = sorted(set(total["failed_signals"]) | set(failed))
+            if progress:
+                progress(hi - lo + 1)
+            lo = hi + 1
+        if not pg:
+            for table in (TMP, EXT, measures.TX):
+                session.execute(text(f"DROP TABLE IF EXISTS temp.{table}"))
+        uow.commit()
+    if total["changed"]:
+        _publish(now)
     total["seconds"] = round(time.monotonic() - started, 3)
+    with sdk.UnitOfWork() as uow:
+        sdk.db.session.add(HealthRun(started_at=now, finished_at=utcnow(), customers=total["customers"],
+                                     changed=total["changed"], seconds=total["seconds"]))
+        uow.commit()
     log.info("customer health recomputed: %s", total)
     return total
 

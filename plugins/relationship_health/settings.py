@@ -76,8 +76,8 @@ class HealthSettingsSchema(CareSettingsFields, ma.Schema):
     # Seconds between two periodic recomputes (default: daily).
     HEALTH_RECOMPUTE_INTERVAL = fields.Integer(load_default=86_400, strict=True, validate=validate.Range(
         min=300, max=7 * 86_400, error="must be seconds from 300 to 604800, not {input!r}"))
-    # Customers per chunk of the recompute: each chunk is one transaction,
-    # so this bounds memory, locks and the events held at once.
+    # Customer ids per range of the recompute: each statement works on one
+    # range, which bounds the database's work per statement.
     HEALTH_CHUNK = fields.Integer(load_default=50_000, strict=True, validate=validate.Range(
         min=100, max=1_000_000, error="must be from 100 to 1000000 customers, not {input!r}"))
     # The usual interval between sales of a customer with a single sale.

@@ -42,6 +42,11 @@ class Transaction(sdk.Model):
         # Importing the same file twice adds nothing.
         UniqueConstraint("customer_id", "reference", name="uq_tier_transactions_customer_id_reference"),
         Index("ix_tier_transactions_occurred_on_customer_id", "occurred_on", "customer_id"),
+        # Per-customer readers (a profile's summary, relationship_health's
+        # recompute by ranges of customers) read these columns from the index
+        # alone, in customer order, instead of a heap page per transaction.
+        Index("ix_tier_transactions_customer_id_occurred_on", "customer_id", "occurred_on", "type",
+              "amount_minor", "currency"),
     )
 
 

@@ -171,3 +171,21 @@ def test_recompute_is_idempotent_and_records_only_changes(app):
     recompute(NOW + timedelta(hours=2))
     assert (health(person).score, health(person).level) == (55, "at_risk")
     assert changes(person) == [(person, None, "watch", 35), (person, "watch", "at_risk", 55)]
+
+
+def test_the_worked_example_of_the_docs(app):
+    """docs/relationship_health.md's worked example, as written there."""
+    monthly = customer("Monthly")
+    sales(monthly, [90 + 30 * i for i in range(9)])
+    ticket(monthly, 2)
+    ticket(monthly, 5)
+    yearly = customer("Yearly")
+    sales(yearly, [90, 455, 820])
+    ticket(yearly, 2)
+    ticket(yearly, 5)
+    recompute()
+    assert points(monthly) == {"recency": 30, "revenue_trend": 20, "complaints": 20}
+    assert (health(monthly).score, health(monthly).level) == (70, "at_risk")
+    assert values(monthly)["satisfaction"] == 0 and values(monthly)["returns"] == 0
+    assert (health(yearly).score, health(yearly).level) == (40, "watch")
+    assert changes(monthly) == [(monthly, None, "at_risk", 70)]

@@ -1,4 +1,4 @@
-"""relationship_health: customer health, level changes, contact changes
+"""relationship_health: customer health, level changes, contact changes, runs
 
 Revision ID: relationship_health_0001
 Revises: (base of the relationship_health branch)
@@ -56,7 +56,19 @@ def upgrade():
         batch_op.create_index('ix_customer_contact_changes_customer_id_at', ['customer_id', 'at'], unique=False)
 
 
+    op.create_table('customer_health_runs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('started_at', sa.DateTime(), nullable=False),
+    sa.Column('finished_at', sa.DateTime(), nullable=False),
+    sa.Column('customers', sa.Integer(), nullable=False),
+    sa.Column('changed', sa.Integer(), nullable=False),
+    sa.Column('seconds', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_customer_health_runs'))
+    )
+
+
 def downgrade():
+    op.drop_table('customer_health_runs')
     op.drop_table('customer_contact_changes')
     op.drop_table('customer_health_changes')
     op.drop_table('customer_health')
