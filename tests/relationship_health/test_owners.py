@@ -5,7 +5,7 @@ one open care ticket under a second level change. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from careparts import care_tickets
-from healthparts import NOW, customer, recompute, sale, sales, ticket
+from healthparts import customer, recompute, sale, sales, ticket
 
 from plugins.relationship_health.care import care_job
 from service.extensions import db
