@@ -131,6 +131,7 @@ from service.usecases.events import CORE_EVENTS
 from service.usecases.holds import add_once, hold_customer
 from service.usecases.uow import UnitOfWork
 from service.usecases.uow import active_unit as _active_unit
+from service.web.csv_export import download as csv_download
 
 Model = db.Model
 """The declarative base for a plugin's own tables (``class Thing(sdk.Model)``)."""
@@ -491,6 +492,6 @@ __all__ = [
     "send_mail", "customer_links", "tracking_url", "external_url",
     # routes and settings
     "require_role", "current_staff", "authenticate", "read_only", "public_rate_limit", "plugin_settings",
-    "console_page", "require_console_role", "console_staff",
+    "console_page", "require_console_role", "console_staff", "csv_download",
     "filled", "NotBlank",
 ]

@@ -13,13 +13,9 @@ its own, so it joins kefu's OpenAPI document beside the plugin's other API.
 """
 from __future__ import annotations
 
-import csv
-import io
-import re
 from datetime import date, timedelta, timezone
 
 import marshmallow as ma
-from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
@@ -136,35 +132,6 @@ class HealthReportOut(ma.Schema):
     movements = fields.List(fields.Nested(MovementRow), metadata={"description": "in the period, by month"})
 
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value):
-    # As the core's dashboard CSV: text a spreadsheet would run as a formula
-    # gets a leading ' (CSV injection); numbers stay numbers.
-    if value is None:
-        return ""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value) if float(value).is_integer() else value
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA) else text
-
-
-def csv_download(name: str, headers: list[str], rows: list[list]) -> Response:
-    """A CSV attachment as the core's dashboard downloads are: UTF-8 with a
-    byte-order mark (Excel then reads Chinese right), CRLF line ends, cells
-    guarded against formula injection."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in [headers, *rows]:
-        writer.writerow([_cell(v) for v in row])
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:100]
-    return Response(out.getvalue().encode("utf-8"), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{safe}"',
-                             "Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store"})
-
-
 @blp.route("/reports/health", methods=["GET"])
 @sdk.require_role("supervisor")
 @blp.arguments(HealthReportArgs(), location="query")
@@ -185,5 +152,5 @@ def get_report_csv(args):
     """One table of the health report as CSV: ``levels``, ``at_risk`` or ``movements``."""
     period = args["period"]
     headers, rows = report.table(args["table"], period, args["limit"])
-    return csv_download(f"health-{args['table']}_{period.start.isoformat()}_{period.end.isoformat()}.csv",
+    return sdk.csv_download(f"health-{args['table']}_{period.start.isoformat()}_{period.end.isoformat()}.csv",
                         headers, rows)
