@@ -77,21 +77,22 @@ OWNER_COLUMN = "relationship_health.owner_id"
 
 @hookimpl
 def customer_columns(purpose):
-    """The owner's staff id, read by the core with the customer, so that a
-    customer's page without an owner costs no query of this plugin's; for
-    the profile also the health section's values (``pages.profile_columns``)."""
+    """For the profile only: the owner's staff id (a customer without an
+    owner then costs no query of this plugin's) and the health section's
+    values (``pages.profile_columns``). Nothing for the other reads: a
+    ticket's customer comes through the ticket, and every customer listed
+    or opened for would pay for columns nobody reads."""
     from sqlalchemy import select
 
     from service import sdk
 
     from .care_models import AccountOwner
-
     from .pages import profile_columns
 
-    owner = {OWNER_COLUMN: select(AccountOwner.staff_id).where(AccountOwner.customer_id == sdk.Customer.id)
-             .scalar_subquery()}
-    # The profile's health section reads with the customer too (``pages``).
-    return {**owner, **profile_columns()} if purpose == sdk.PROFILE else owner
+    if purpose != sdk.PROFILE:
+        return None
+    owner = select(AccountOwner.staff_id).where(AccountOwner.customer_id == sdk.Customer.id).scalar_subquery()
+    return {OWNER_COLUMN: owner, **profile_columns()}
 
 
 def _owner_section(customer_id: int, customer=None) -> dict | None:
