@@ -75,6 +75,7 @@ from service.hooks.types import (
     ChartSeries,
     ChartSpec,
     ColumnChoice,
+    ConsoleLink,
     CustomerListColumn,
     CustomerSection,
     DemoPeriod,
@@ -467,7 +468,7 @@ def public_rate_limit(blueprint_or_view):
 __all__ = [
     # markers and shapes
     "hookimpl", "notification", "decider", "collector", "step",
-    "AdminPage", "ChartSeries", "ChartSpec", "ColumnChoice", "CustomerListColumn", "CustomerSection", "DemoPeriod",
+    "AdminPage", "ChartSeries", "ChartSpec", "ColumnChoice", "ConsoleLink", "CustomerListColumn", "CustomerSection", "DemoPeriod",
     "JobDeclaration", "Kpi", "MergeMoved", "Opening", "OpeningChanges", "PanelRow", "Refusal", "RemedyDecision",
     "ReportColumn", "ReportPeriod", "SlaTargets", "TicketChange", "TicketCodes", "TicketDraft", "TicketPanel", "TrackingPanel",
     # errors

@@ -83,6 +83,9 @@ def seed() -> Catalogue:
                ("ticket-resolved", f"/console/tickets/{resolved.number}"), ("settings", "/console/settings")]
     agent = [("queue", "/console/")] + [(f"queue-{name}", f"/console/queue/{name}")
                                         for name in ("mine", "department", "unassigned", "at_risk", "all")] + tickets
+    # The demo agent owns the demo's lapsed key account: the owner's notices and customers.
+    agent.append(("accounts", "/console/accounts"))
+    cat.endpoints.add("relationship_health_accounts.page")
     finance = [("queue", "/console/"), ("queue-remedies", "/console/queue/remedies")] + tickets
     cat.endpoints |= {"console_queues.queue", "console_ticket.show", "console_auth.settings"}
     supervisor = agent + [("queue-remedies", "/console/queue/remedies"), ("dashboard", "/console/dashboard"),

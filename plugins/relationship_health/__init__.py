@@ -87,14 +87,14 @@ def register_jobs(app):
 
 @hookimpl
 def register_blueprints(app):
-    """The health API (a flask-smorest blueprint: it joins kefu's OpenAPI document)."""
+    """The health, owner and report APIs (flask-smorest blueprints: they join
+    kefu's OpenAPI document) and the owner's console page."""
+    from .accounts_views import bp as accounts_bp  # the owner's page in the console (console_links)
     from .api import blp
-    from .care_api import (
-        blp as owners_blp,  # key-account owners (care_hooks); with the mail templates
-    )
+    from .care_api import blp as owners_blp  # key-account owners (care_hooks); with the mail templates
     from .report_api import blp as reports_blp  # issue 18 item 5: the health report
 
-    return [blp, owners_blp, reports_blp]
+    return [blp, owners_blp, reports_blp, accounts_bp]
 
 
 @hookimpl
@@ -183,3 +183,12 @@ def demo_data(app, demo):
     from .demo import load
 
     return load(demo)
+
+
+@hookimpl
+def console_links(staff):
+    """"My accounts" in the console's navigation, with the unread notices'
+    count, for staff who own customers or have notices (``accounts_views``)."""
+    from .accounts_views import link
+
+    return link(staff)

@@ -132,12 +132,9 @@ def notices(staff: sdk.Staff, unread_only: bool = False, limit: int = NOTICE_LIM
     if unread_only:
         stmt = stmt.where(OwnerNotice.read_at.is_(None))
     rows = sdk.db.session.scalars(stmt).all()
-    numbers = {}
-    ticket_ids = {r.ticket_id for r in rows if r.ticket_id is not None}
-    if ticket_ids:
-        numbers = {t.id: t.number for t in sdk.db.session.scalars(select(sdk.Ticket).where(
-            sdk.Ticket.id.in_(ticket_ids)))}
-    return [{"id": r.id, "kind": r.kind, "customer_id": r.customer_id, "ticket": numbers.get(r.ticket_id),
+    return [{"id": r.id, "kind": r.kind, "customer_id": r.customer_id,
+             "customer_name": (r.params or {}).get("customer"),
+             "ticket": sdk.ticket_number(r.ticket_id) if r.ticket_id is not None else None,
              "text": notice_text(r.kind, r.params), "created_at": r.created_at, "read_at": r.read_at}
             for r in rows]
 

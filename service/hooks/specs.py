@@ -49,6 +49,7 @@ import pluggy
 from service.hooks.types import (
     AdminPage,
     ChartSpec,
+    ConsoleLink,
     CustomerListColumn,
     CustomerSection,
     DemoPeriod,
@@ -635,6 +636,25 @@ def admin_pages(staff: Staff) -> AdminPage | list[AdminPage] | None:
     :return: an ``AdminPage`` ``{"key": str, "title": str, "url": str,
         "summary": str or None}`` (``url`` a path on this site, title and
         summary translated), a list of them, or None.
+    """
+
+
+@collector
+def console_links(staff: Staff) -> ConsoleLink | list[ConsoleLink] | None:
+    """Add links to the console's main navigation for the signed-in staff
+    member: a page a plugin serves to agents or supervisors (from its own
+    blueprint, ``sdk.console_page``), with a count that asks for attention
+    (unread notices, say) shown beside it.
+
+    Called on every console page, so it must be quick: answer from what is
+    at hand or with one indexed read (``sdk.read``), and answer None for
+    staff it has nothing for. A plugin whose answer raises or is malformed
+    is left out of the navigation (and recorded on the admin plugins page).
+
+    :param staff: the staff member signed in to the console.
+    :return: a ``ConsoleLink`` ``{"key": str, "label": str, "url": str,
+        "count": int (optional, shown when above 0)}`` (``url`` a path on
+        this site, ``label`` translated), a list of them, or None.
     """
 
 

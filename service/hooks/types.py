@@ -164,6 +164,16 @@ class AdminPage(TypedDict):
     summary: NotRequired[str | None]
 
 
+class ConsoleLink(TypedDict):
+    """``console_links``: a link in the console's main navigation to a page a
+    plugin serves; ``count`` (when above 0) is shown beside it as a badge."""
+
+    key: str
+    label: str
+    url: str
+    count: NotRequired[int]
+
+
 class ChartSeries(TypedDict):
     name: str
     values: list[int | float | None]

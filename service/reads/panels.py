@@ -12,6 +12,7 @@ from service.hooks.manager import FAILED
 from service.hooks.types import (
     AdminPage,
     ChartSpec,
+    ConsoleLink,
     CustomerSection,
     Kpi,
     ReportColumn,
@@ -65,6 +66,16 @@ def admin_pages(staff) -> list[dict]:
     page), and only paths on this site are kept."""
     return [{**item, "plugin": plugin, "summary": item.get("summary")}
             for plugin, item in plugins().collect_isolated("admin_pages", check_item=_checker(AdminPage), staff=staff)
+            if item is not FAILED and item["url"].startswith("/") and not item["url"].startswith("//")]
+
+
+def console_links(staff) -> list[dict]:
+    """``console_links`` for ``staff``: each link with its ``plugin`` and a
+    ``count`` (0 when not given); a plugin whose answer failed is left out,
+    and only paths on this site are kept."""
+    return [{**item, "plugin": plugin, "count": item.get("count") or 0}
+            for plugin, item in plugins().collect_isolated("console_links", check_item=_checker(ConsoleLink),
+                                                           staff=staff)
             if item is not FAILED and item["url"].startswith("/") and not item["url"].startswith("//")]
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from service.reads.panels import console_links
 from service.web import (
     admin,
     console_auth,
@@ -40,6 +41,8 @@ def init_web(app: Flask) -> None:
     tokens, not cookies), everything else is protected.
     """
     i18n.init_app(app)
+    # The plugins' links in the console's navigation (``console_links``), asked when a page draws it.
+    app.jinja_env.globals["console_links"] = console_links
     for module in (customer, console_auth, console_queues, console_ticket, console_customers, console_merge,
                    dashboard, admin):
         app.register_blueprint(module.bp)
