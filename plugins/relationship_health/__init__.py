@@ -192,3 +192,12 @@ def console_links(staff):
     from .accounts_views import link
 
     return link(staff)
+
+
+@hookimpl
+def merging_customers(kept, merged):
+    """Two records of one customer become one: the duplicate's health
+    history, notices, account owner and care state move (see ``merging``)."""
+    from .merging import merge
+
+    return merge(kept, merged)

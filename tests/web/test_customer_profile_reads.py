@@ -95,9 +95,11 @@ def test_the_profile_runs_a_handful_of_statements(app, client, staff_login, cust
     seen = [s for s in _statements(app, lambda: client.get(path)) if not s.lstrip().upper().startswith(
         ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK"))]
     # The staff member, the customer with every plugin's columns, the counts
-    # (no ticket, note or merged record: those lists are not read).
-    assert len(seen) == 3, seen
-    for table in ("customer_tiers", "tier_transactions", "surveys", "credit_ratings"):
+    # (no ticket, note or merged record: those lists are not read), and the
+    # navigation's plugin links (relationship_health's unread notices).
+    assert len(seen) == 4, seen
+    assert "account_owner_notices" in seen[-1]
+    for table in ("customer_tiers", "tier_transactions", "surveys", "credit_ratings", "customer_health"):
         assert sum(f"FROM {table}" in s for s in seen[2:]) == 0, table  # nothing of theirs after the read
 
 
