@@ -128,7 +128,7 @@ def _plain_ticket_page(limit: int, after: bool):
 
 @functools.lru_cache(maxsize=256)
 def _plain_customer_page(extra: tuple, limit: int, after: bool):
-    return _paged(select(Customer, *extra), Customer, limit, after)
+    return _paged(select(Customer, *extra).where(Customer.merged_into_id.is_(None)), Customer, limit, after)
 
 
 def _paged(stmt, model, limit: int, after: bool):
@@ -142,13 +142,16 @@ def _paged(stmt, model, limit: int, after: bool):
 
 def list_customers(q: str | None, limit: int, cursor: str | None = None) -> tuple[list[Customer], str | None]:
     """One page of customers, newest first; ``q`` is literal text, case-insensitive,
-    in name, e-mail, phone or external reference."""
+    in name, e-mail, phone or external reference. Records merged into another
+    are left out (each still answers ``GET /customers/{id}`` with its
+    ``merged_into_id``), as on the console's list."""
     extra, names = customer_read(SHOWING)  # the plugins' customer_columns, in the same query
     filtered = None
     if q:
         pattern = f"%{escape_like(q.lower())}%"
-        filtered = select(Customer, *extra).where(or_(*(col.ilike(pattern, escape="\\") for col in (
-            Customer.name, Customer.email, Customer.phone, Customer.external_ref))))
+        filtered = select(Customer, *extra).where(Customer.merged_into_id.is_(None), or_(*(
+            col.ilike(pattern, escape="\\") for col in (Customer.name, Customer.email, Customer.phone,
+                                                          Customer.external_ref))))
     rows, last = _keyset_page(filtered, functools.partial(_plain_customer_page, extra), Customer, limit, cursor)
     return ([keep_preloaded(row[0], names, row[1:]) for row in rows],
             encode_cursor(last[0].id) if last is not None else None)

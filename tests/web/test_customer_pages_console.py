@@ -252,6 +252,11 @@ def test_merge_api_answers_and_refuses(client, make_staff, file_ticket, people):
                               json={"from_customer_id": people["wang"].id})
     assert into_merged.status_code == 409
     assert client.get(f"/api/v1/customers/{dup.id}", headers=boss).json["merged_into_id"] == kept.id
+    # The list leaves the merged record out, as the console's list does; searching too.
+    listed = [c["id"] for c in client.get("/api/v1/customers?limit=100", headers=boss).json["items"]]
+    assert kept.id in listed and dup.id not in listed
+    found = [c["id"] for c in client.get("/api/v1/customers", query_string={"q": dup.name}, headers=boss).json["items"]]
+    assert dup.id not in found
     spec = client.get("/api/v1/openapi.json").json
     operation = spec["paths"]["/api/v1/customers/{customer_id}/merge"]["post"]
     assert {"200", "404", "409"} <= set(operation["responses"])
