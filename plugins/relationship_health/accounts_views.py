@@ -20,7 +20,7 @@ from service.sdk import gettext as _
 
 from .care_models import AccountOwner, OwnerNotice
 from .models import CustomerHealth
-from .owners import mark_read, notices
+from .owners import mark_all_read, mark_read, notices
 from .texts import level_label
 
 bp = Blueprint("relationship_health_accounts", __name__, url_prefix="/console/accounts",
@@ -83,10 +83,6 @@ def read_one(notice_id):
 @sdk.require_console_role("agent")
 def read_all():
     """Mark every unread notice of the owner read."""
-    staff = sdk.console_staff()
-    marked = 0
-    for notice in notices(staff, unread_only=True):
-        mark_read(staff, notice["id"])
-        marked += 1
+    marked = mark_all_read(sdk.console_staff())
     flash(_("%(count)s notices marked read.", count=marked), "ok")
     return redirect(url_for(".page") + "#notices")

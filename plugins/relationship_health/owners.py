@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from service import sdk
@@ -150,3 +150,13 @@ def mark_read(staff: sdk.Staff, notice_id: int) -> dict:
             row.read_at = sdk.utcnow()
         uow.commit()
     return {"id": row.id, "read_at": row.read_at}
+
+
+def mark_all_read(staff: sdk.Staff) -> int:
+    """Mark every unread notice of ``staff`` read, in one statement; returns how many."""
+    with sdk.UnitOfWork() as uow:
+        marked = sdk.db.session.execute(
+            update(OwnerNotice).where(OwnerNotice.staff_id == staff.id, OwnerNotice.read_at.is_(None))
+            .values(read_at=sdk.utcnow()).execution_options(synchronize_session=False)).rowcount
+        uow.commit()
+    return marked
