@@ -77,6 +77,9 @@ LABELS = {
         "customer_merged": _l("Customer records merged"),
     },
     "language": {"en": _l("English"), "zh_CN": _l("Chinese")},
+    # The state of a ticket's next SLA target (service.reads.sla_state).
+    "sla": {"on_track": _l("On track"), "at_risk": _l("At risk"), "breached": _l("Breached"),
+            "paused": _l("Paused"), "met": _l("Met")},
     "remedy": {"approved": _l("approved"), "needs_approval": _l("waits for approval"), "refused": _l("refused")},
     # The satisfaction classes of DOMAIN.md (a plugin derives them).
     "satisfaction": {"loyal": _l("Loyal"), "ordinary": _l("Ordinary"), "complaining": _l("Complaining"),
