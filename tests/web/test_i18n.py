@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po
 from testdb import ROOT
 
 TRANSLATIONS = ROOT / "service" / "translations"
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_pgettext": ((1, "c"), 2)}
 
 
 def _source_msgids() -> set[str]:
