@@ -1,0 +1,59 @@
+"""Placeholders in canned replies: ``{customer_name}`` and the like.
+
+Pure Python. A text is checked when a macro is saved (``problems``) and
+filled when it is applied (``fill``). Both read the text with
+``string.Formatter.parse`` - the format-string syntax people know from
+Python, where ``{{`` and ``}}`` are literal braces - but neither ever calls
+``format``: only bare names from ``PLACEHOLDERS`` are accepted, no attribute
+or index access (``{customer_name.__class__}``, ``{x[0]}``), no conversion
+(``!r``) and no format spec (``:>99999``), so a text can neither reach into
+objects nor blow up in size. Values are inserted as they are (the page
+escapes them; mail is plain text).
+"""
+from __future__ import annotations
+
+from string import Formatter
+
+# The names a text may use, in the order the help lists them.
+PLACEHOLDERS = ("customer_name", "ticket_number", "tracking_link", "department", "agent_name")
+
+_PARSER = Formatter()
+
+
+def problems(text: str) -> list[str]:
+    """What is wrong with ``text``'s placeholders, one message each (empty:
+    nothing). Unknown names are listed with the names that are known."""
+    try:
+        parts = list(_PARSER.parse(text or ""))
+    except ValueError as exc:  # a single { or } - say how to write one
+        return [f"{exc}; write {{{{ or }}}} for a literal brace"]
+    found = []
+    for _literal, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in PLACEHOLDERS:
+            found.append(f"unknown placeholder {{{name}}}; use one of "
+                         + ", ".join("{" + p + "}" for p in PLACEHOLDERS))
+        elif spec or conversion:
+            found.append(f"placeholder {{{name}}} takes no format or conversion")
+    return found
+
+
+def used(text: str) -> set[str]:
+    """The placeholder names ``text`` uses (``text`` passed ``problems``)."""
+    return {name for _literal, name, _spec, _conv in _PARSER.parse(text or "") if name}
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    """``text`` with each placeholder replaced by ``values[name]`` ('' when
+    missing) and ``{{``/``}}`` turned into single braces. ``ValueError`` for
+    a text that does not pass ``problems`` (checked at save time)."""
+    out = []
+    for literal, name, spec, conversion in _PARSER.parse(text or ""):
+        out.append(literal)
+        if name is None:
+            continue
+        if name not in PLACEHOLDERS or spec or conversion:
+            raise ValueError(f"placeholder {{{name}}} is not allowed")
+        out.append(str(values.get(name) or ""))
+    return "".join(out)
