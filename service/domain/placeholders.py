@@ -20,23 +20,33 @@ PLACEHOLDERS = ("customer_name", "ticket_number", "tracking_link", "department",
 _PARSER = Formatter()
 
 
-def problems(text: str) -> list[str]:
-    """What is wrong with ``text``'s placeholders, one message each (empty:
-    nothing). Unknown names are listed with the names that are known."""
+def check(text: str) -> list[tuple[str, str]]:
+    """What is wrong with ``text``'s placeholders, as ``(kind, placeholder)``
+    pairs: ``unknown`` (a name not in ``PLACEHOLDERS``, or attribute or
+    index access), ``format`` (a conversion or format spec) or ``brace`` (a
+    single ``{`` or ``}``; the placeholder is ''). Empty: nothing."""
     try:
         parts = list(_PARSER.parse(text or ""))
-    except ValueError as exc:  # a single { or } - say how to write one
-        return [f"{exc}; write {{{{ or }}}} for a literal brace"]
+    except ValueError:
+        return [("brace", "")]
     found = []
     for _literal, name, spec, conversion in parts:
         if name is None:
             continue
         if name not in PLACEHOLDERS:
-            found.append(f"unknown placeholder {{{name}}}; use one of "
-                         + ", ".join("{" + p + "}" for p in PLACEHOLDERS))
+            found.append(("unknown", "{" + name + "}"))
         elif spec or conversion:
-            found.append(f"placeholder {{{name}}} takes no format or conversion")
+            found.append(("format", "{" + name + "}"))
     return found
+
+
+def problems(text: str) -> list[str]:
+    """``check``'s findings as English sentences (the API's field errors)."""
+    known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+    words = {"unknown": "unknown placeholder %s; use one of " + known,
+             "format": "placeholder %s takes no format or conversion",
+             "brace": "a single { or }%s; write {{ or }} for a literal brace"}
+    return [words[kind] % name for kind, name in check(text)]
 
 
 def used(text: str) -> set[str]:

@@ -43,6 +43,9 @@ SCOPES = ("personal", "department", "all")
 # Workflow steps a macro may take: the staff actions that need no reason
 # typed for the occasion (cancel and reopen do; cancel is a supervisor's too).
 MACRO_ACTIONS = tuple(a for a in workflow.STAFF_ACTIONS if "reason" not in workflow.TRANSITIONS[a].requires)
+BODY_LIMIT = 20000
+NO_TEXT = "give the text in English or Chinese (or both)"
+NO_DEPARTMENT = "required for a macro shared by a department"
 FIELDS = ("name", "body_en", "body_zh", "scope", "department", "set_status", "set_priority", "set_department",
           "active")
 
@@ -63,33 +66,37 @@ def _checked(data: dict, staff) -> dict:
     name = (data.get("name") or "").strip()
     if not name:
         errors["name"] = ["must not be blank"]
+    elif len(name) > 120:
+        errors["name"] = ["Longer than maximum length 120."]
     bodies = {key: (data.get(key) or "").strip() or None for key in ("body_en", "body_zh")}
     if not any(bodies.values()):
-        errors["body_en"] = ["give the text in English or Chinese (or both)"]
+        errors["body_en"] = [NO_TEXT]
     for key, text in bodies.items():
+        if text and len(text) > BODY_LIMIT:
+            errors.setdefault(key, []).append(f"Longer than maximum length {BODY_LIMIT}.")
         for problem in placeholders.problems(text or ""):
             errors.setdefault(key, []).append(problem)
     scope = data.get("scope") or "personal"
     if scope not in SCOPES:
-        errors["scope"] = [f"must be one of {', '.join(SCOPES)}"]
+        errors["scope"] = [f"Must be one of: {', '.join(SCOPES)}."]
     department = None
     if scope == "department":
         department = _department(data.get("department"), "department", errors)
         if department is None and not data.get("department"):
             if staff.department_id is None:
-                errors["department"] = ["required for a macro shared by a department"]
+                errors["department"] = [NO_DEPARTMENT]
             else:
                 department = db.session.get(Department, staff.department_id)
     status = data.get("set_status") or None
     if status is not None and status not in MACRO_ACTIONS:
-        errors["set_status"] = [f"must be one of {', '.join(MACRO_ACTIONS)}"]
+        errors["set_status"] = [f"Must be one of: {', '.join(MACRO_ACTIONS)}."]
     priority = data.get("set_priority") or None
     if priority is not None and priority not in PRIORITIES:
-        errors["set_priority"] = [f"must be one of {', '.join(PRIORITIES)}"]
+        errors["set_priority"] = [f"Must be one of: {', '.join(PRIORITIES)}."]
     set_department = _department(data.get("set_department"), "set_department", errors)
     if errors:
         raise ValidationFailed("invalid macro: " + ", ".join(sorted(errors)), errors)
-    return {"name": name[:120], **bodies, "owner_id": staff.id if scope == "personal" else None,
+    return {"name": name, **bodies, "owner_id": staff.id if scope == "personal" else None,
             "department_id": department.id if department is not None else None, "set_status": status,
             "set_priority": priority, "set_department_id": set_department.id if set_department else None,
             "active": bool(data.get("active", True))}
@@ -118,7 +125,8 @@ def create_macro(staff, data: dict) -> Macro:
     return macro
 
 
-def _current(macro: Macro) -> dict:
+def current_values(macro: Macro) -> dict:
+    """``macro`` as the fields of ``FIELDS`` (codes for departments): what an edit form starts from."""
     return {"name": macro.name, "body_en": macro.body_en, "body_zh": macro.body_zh, "scope": macro.scope,
             "department": macro.department.code if macro.department else None, "set_status": macro.set_status,
             "set_priority": macro.set_priority,
@@ -137,7 +145,7 @@ def update_macro(staff, macro_id: int, version, changes: dict) -> Macro:
                                {"version": [f"stale; current version is {macro.version}"]},
                                current_version=macro.version)
         owner = macro.owner_id
-        values = _checked({**_current(macro), **changes}, staff)
+        values = _checked({**current_values(macro), **changes}, staff)
         if values["owner_id"] is not None and owner is not None:
             values["owner_id"] = owner
         _allowed(staff, values)
