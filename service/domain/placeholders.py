@@ -49,6 +49,12 @@ def problems(text: str) -> list[str]:
     return [words[kind] % name for kind, name in check(text)]
 
 
+def parse(text: str) -> list[tuple[str, str | None, str | None, str | None]]:
+    """``string.Formatter.parse``'s ``(literal, name, spec, conversion)``
+    tuples of ``text`` (``ValueError`` for a single brace)."""
+    return list(_PARSER.parse(text or ""))
+
+
 def used(text: str) -> set[str]:
     """The placeholder names ``text`` uses (``text`` passed ``problems``)."""
     return {name for _literal, name, _spec, _conv in _PARSER.parse(text or "") if name}

@@ -44,6 +44,17 @@ def usable_macros(staff) -> list:
     return reads.usable_macros(staff)
 
 
+@bp.app_template_filter("macro_segments")
+def macro_segments(text: str | None) -> list[tuple[str, str | None]]:
+    """``text`` as ``(literal, placeholder or None)`` pairs, so a page can
+    show the placeholders apart (as ``<code>``) from the words around them."""
+    try:
+        return [(literal, "{" + name + "}" if name is not None else None)
+                for literal, name, _spec, _conv in placeholders.parse(text or "")]
+    except ValueError:  # saved before the check, or typed just now: shown as it is
+        return [(text or "", None)]
+
+
 def placeholder_help() -> list[tuple[str, str]]:
     """``({name}, what it becomes)`` for every placeholder, in the page's language."""
     meanings = {"customer_name": _("the customer's name"), "ticket_number": _("the ticket's number"),
