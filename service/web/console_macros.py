@@ -127,7 +127,8 @@ def _form(staff, macro=None, values=None, errors=None, status=200):
                                      .order_by(Department.id)).all()
     return render_template(
         "web/console/macro_form.html", macro=macro, values=values, errors=errors or {}, scopes=_scopes(staff),
-        departments=departments, own_department=staff.department_id, statuses=macros.MACRO_ACTIONS,
+        # Only an admin shares with another department than their own.
+        departments=departments, share_departments=departments if staff.role == "admin" else [], statuses=macros.MACRO_ACTIONS,
         priorities=PRIORITIES, placeholders=placeholder_help()), status
 
 
