@@ -215,9 +215,9 @@ def preview(number, macro_id):
     return _preview_page(applied, actions, applied.text)
 
 
-def _preview_page(applied, actions, text, status=200):
+def _preview_page(applied, actions, text, status=200, errors=None):
     return render_template("web/console/macro_preview.html", applied=applied, ticket=applied.ticket,
-                           macro=applied.macro, actions=actions, text=text), status
+                           macro=applied.macro, actions=actions, text=text, errors=errors or {}), status
 
 
 @bp.route("/tickets/<number>/macros/apply", methods=["POST"])
@@ -250,6 +250,6 @@ def apply(number):
         applied = macros.preview(number, int(raw), staff)
         actions = [(action_text(kind, value), possible) for kind, value, possible in applied.actions]
         status = 422 if isinstance(exc, MissingFields) else 409 if isinstance(exc, IllegalTransition) else exc.status
-        return _preview_page(applied, actions, body, status)
+        return _preview_page(applied, actions, body, status, field_errors(getattr(exc, "fields", None) or {}))
     flash(_("Reply sent."), "ok")
     return redirect(url_for("console_ticket.show", number=number) + "#timeline")

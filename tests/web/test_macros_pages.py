@@ -187,3 +187,15 @@ def test_the_picker_is_not_offered_on_finished_tickets_nor_to_finance(client, st
     number = file_ticket()["number"]
     assert 'id="macro-choice"' not in _picker(client, number)
     assert client.get("/console/macros").status_code == 403
+
+
+def test_a_blank_edited_text_is_named_and_nothing_is_sent(client, staff_login, in_progress):
+    me = staff_login("agent")
+    macro = macros.create_macro(me, {"name": "Hi", "body_en": "Hi {customer_name}", "set_status": "wait"})
+    number = in_progress()
+    preview = client.get(f"/console/tickets/{number}/macros/{macro.id}")
+    refused = client.post(f"/console/tickets/{number}/macros/apply", data={
+        "csrf_token": csrf_of(preview.text), "version": str(_ticket(number).version), "macro": str(macro.id),
+        "body": "   "})
+    assert refused.status_code == 422 and "body" in _errors(refused.text)
+    assert _public_replies(number) == [] and _ticket(number).status == "in_progress"
