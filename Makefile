@@ -47,7 +47,7 @@ clean:
 # catalogs and compile them (the compiled .mo files are committed, so an
 # install needs no build step). Fill in new texts, then run it again.
 translations: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --no-location --sort-output \
 	  --project kefu --copyright-holder kefu -o service/translations/messages.pot .
 	$(BIN)/pybabel update -i service/translations/messages.pot -d service/translations \
 	  --no-fuzzy-matching --ignore-obsolete

@@ -12,6 +12,7 @@ from flask_babel import Babel, get_locale, refresh, to_user_timezone
 
 from service.languages import accepted_language, normalise
 from service.translate import lazy_gettext as _l
+from service.translate import lazy_pgettext
 from service.translate import translations
 from service.web.session import console_staff
 
@@ -78,8 +79,10 @@ LABELS = {
     },
     "language": {"en": _l("English"), "zh_CN": _l("Chinese")},
     # The state of a ticket's next SLA target (service.reads.sla_state).
-    "sla": {"on_track": _l("On track"), "at_risk": _l("At risk"), "breached": _l("Breached"),
-            "paused": _l("Paused"), "met": _l("Met")},
+    # In the "sla" context: "At risk" also names a relationship health level.
+    "sla": {"on_track": lazy_pgettext("sla", "On track"), "at_risk": lazy_pgettext("sla", "At risk"),
+            "breached": lazy_pgettext("sla", "Breached"), "paused": lazy_pgettext("sla", "Paused"),
+            "met": lazy_pgettext("sla", "Met")},
     "remedy": {"approved": _l("approved"), "needs_approval": _l("waits for approval"), "refused": _l("refused")},
     # The satisfaction classes of DOMAIN.md (a plugin derives them).
     "satisfaction": {"loyal": _l("Loyal"), "ordinary": _l("Ordinary"), "complaining": _l("Complaining"),
