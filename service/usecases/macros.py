@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+
 from service.domain import placeholders, workflow
 from service.domain.actors import Actor
 from service.domain.errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationFailed
@@ -50,12 +52,15 @@ FIELDS = ("name", "body_en", "body_zh", "scope", "department", "set_status", "se
           "active")
 
 
-def _department(code, name: str, errors: dict) -> Department | None:
+def _department(code, name: str, errors: dict, active_only: bool = False) -> Department | None:
+    # A deactivated department is offered for routing no more (a macro that
+    # moves tickets there is refused); one sharing macros keeps them.
     if not code:
         return None
-    row = db.session.query(Department).filter_by(code=code).one_or_none()
-    if row is None:
+    row = db.session.scalar(select(Department).where(Department.code == code))
+    if row is None or active_only and not row.active:
         errors.setdefault(name, []).append(f"unknown code {code!r}")
+        return None
     return row
 
 
@@ -93,7 +98,7 @@ def _checked(data: dict, staff) -> dict:
     priority = data.get("set_priority") or None
     if priority is not None and priority not in PRIORITIES:
         errors["set_priority"] = [f"Must be one of: {', '.join(PRIORITIES)}."]
-    set_department = _department(data.get("set_department"), "set_department", errors)
+    set_department = _department(data.get("set_department"), "set_department", errors, active_only=True)
     if errors:
         raise ValidationFailed("invalid macro: " + ", ".join(sorted(errors)), errors)
     return {"name": name, **bodies, "owner_id": staff.id if scope == "personal" else None,
