@@ -165,4 +165,7 @@ def test_screenshots_of_the_management_page_and_the_picker(demo_server, new_cont
         page.locator("#write-h").scroll_into_view_if_needed()
         page.screenshot(path=str(shoot(page, f"macros-picker-{width}-{language}").with_name(
             f"macros-picker-view-{width}-{language}.png")))
+        page.goto(f"{server.url}/console/tickets/{number}/macros/{page.locator('#macro-choice').input_value()}")
+        expect(page.locator("#macro-body")).not_to_be_empty()
+        shoot(page, f"macros-preview-{width}-{language}")
         page.context.close()
