@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from service.demo import DEMO_LOGINS, load_demo
 from service.extensions import db
-from service.models import Customer, Message, Staff, Ticket
+from service.models import Customer, Macro, Message, Staff, Ticket
 
 ROLES = ("customer", "agent", "supervisor", "finance", "admin")
 # Not pages: health probes, and the dashboard's CSV downloads (their headers
@@ -85,12 +85,19 @@ def seed() -> Catalogue:
                                         for name in ("mine", "department", "unassigned", "at_risk", "all")] + tickets
     # The demo agent owns the demo's lapsed key account: the owner's notices and customers.
     agent.append(("accounts", "/console/accounts"))
+    # Canned replies: the demo's shared ones, one previewed for a ticket; the
+    # edit page is a supervisor's (an agent may not edit shared macros).
+    shared = db.session.scalars(select(Macro).where(Macro.owner_id.is_(None)).order_by(Macro.id)).first()
+    agent += [("macros", "/console/macros"), ("macro-new", "/console/macros/new"),
+              ("macro-preview", f"/console/tickets/{open_ticket.number}/macros/{shared.id}")]
+    cat.endpoints |= {"console_macros.index", "console_macros.new", "console_macros.preview", "console_macros.edit"}
     cat.endpoints.add("relationship_health_accounts.page")
     finance = [("queue", "/console/"), ("queue-remedies", "/console/queue/remedies")] + tickets
     cat.endpoints |= {"console_queues.queue", "console_ticket.show", "console_auth.settings"}
     supervisor = agent + [("queue-remedies", "/console/queue/remedies"), ("dashboard", "/console/dashboard"),
                           ("merge-choose", f"/console/customers/{customer.id}/merge"),
-                          ("merge-confirm", f"/console/customers/{customer.id}/merge?from_customer_id={other.id}")]
+                          ("merge-confirm", f"/console/customers/{customer.id}/merge?from_customer_id={other.id}"),
+                          ("macro-edit", f"/console/macros/{shared.id}")]
     cat.endpoints.add("dashboard.show")
     from plugins.webhooks import endpoints
 
@@ -149,6 +156,12 @@ def _user_data() -> list[str]:
     for row in db.session.execute(select(Ticket.subject, Ticket.description, Ticket.resolution, Ticket.number)):
         texts += list(row)
     texts += db.session.scalars(select(Message.body)).all()
+    for row in db.session.execute(select(Macro.name, Macro.body_en, Macro.body_zh)):
+        texts += [" ".join(t.split()) for t in row if t]  # as a page shows them, on one line
+    from service.usecases.tracking import mail_token
+
+    # The link a canned reply's {tracking_link} becomes (the preview page shows it).
+    texts += [mail_token(t) for t in db.session.scalars(select(Ticket))]
     for row in db.session.execute(select(Staff.name, Staff.email)):
         texts += list(row)
     from plugins.tier_sla.models import CustomerTier

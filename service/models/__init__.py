@@ -4,6 +4,7 @@ from service.models.category import Category
 from service.models.customer import CUSTOMER_KINDS, Customer, CustomerNote
 from service.models.department import Department
 from service.models.events import TicketEvent
+from service.models.macro import Macro
 from service.models.job import JobEffect, OutboxJob, PeriodicLock, PeriodicRun, QuarantinedMail
 from service.models.message import Attachment, Message
 from service.models.plugin import PluginFailure
@@ -12,5 +13,5 @@ from service.models.ticket import CHANNELS, KINDS, PRIORITIES, Ticket
 
 __all__ = [
     "ApiToken", "Attachment", "CHANNELS", "CUSTOMER_KINDS", "Category", "Customer", "CustomerNote",
-    "Department", "JobEffect", "KINDS", "Message", "OutboxJob", "PeriodicLock", "PeriodicRun", "PluginFailure", "QuarantinedMail", "PRIORITIES", "ROLES", "Staff", "Ticket", "TicketEvent",
+    "Department", "JobEffect", "KINDS", "Macro", "Message", "OutboxJob", "PeriodicLock", "PeriodicRun", "PluginFailure", "QuarantinedMail", "PRIORITIES", "ROLES", "Staff", "Ticket", "TicketEvent",
 ]

@@ -10,6 +10,7 @@ form, call the same use cases as the API (``service.usecases.tickets``,
 * ``console_queues``: ``/console/`` and ``/console/queue/<name>``
 * ``console_ticket``: ``/console/tickets/<number>`` and its forms
 * ``console_customers``: ``/console/customers`` (list) and ``/console/customers/<id>`` (profile, notes, contacts)
+* ``console_macros``: ``/console/macros`` (canned replies) and applying one from a ticket
 * ``console_merge``: ``/console/customers/<id>/merge`` (supervisors)
 * ``dashboard``: ``/console/dashboard`` (supervisors)
 * ``admin``: ``/console/admin/...`` (admins)
@@ -23,6 +24,7 @@ from service.web import (
     admin,
     console_auth,
     console_customers,
+    console_macros,
     console_merge,
     console_queues,
     console_ticket,
@@ -44,6 +46,6 @@ def init_web(app: Flask) -> None:
     # The plugins' links in the console's navigation (``console_links``), asked when a page draws it.
     app.jinja_env.globals["console_links"] = console_links
     for module in (customer, console_auth, console_queues, console_ticket, console_customers, console_merge,
-                   dashboard, admin):
+                   console_macros, dashboard, admin):
         app.register_blueprint(module.bp)
     security.init_app(app)

@@ -74,7 +74,7 @@ schema = _load_schema()
 # resolved ticket's open survey link). Filled
 # by the ``seeded`` fixture before each test, read when a case is drawn.
 SEED: list[dict] = []
-SEEDED_NAMES = {"number", "token", "attachment_id", "customer_id", "survey_token"}
+SEEDED_NAMES = {"number", "token", "attachment_id", "customer_id", "survey_token", "macro_id"}
 
 
 @schema.hook
@@ -152,6 +152,11 @@ def seeded(app, client, admin, make_staff, file_ticket, act):
     survey_id = db.session.scalar(select(Survey.id))
     assert open_now(survey_id)
     survey_token = tokens.token_for(db.session.get(Survey, survey_id))
+    # A canned reply shared by everyone (the admin's), with a next step, for the macro operations.
+    macro = client.post("/api/v1/macros", headers=admin, json={
+        "name": "Seeded reply", "body_en": "Hello {customer_name}, about {ticket_number}.", "scope": "all",
+        "set_status": "wait"})
+    assert macro.status_code == 201, macro.json
     customer_ids = [created.json["id"], spare.json["id"],
                     client.get(f"/api/v1/tickets/{numbers[0]}", headers=agent).json["customer"]["id"]]
     for i, (number, ticket) in enumerate(zip(numbers, tickets)):
@@ -161,7 +166,7 @@ def seeded(app, client, admin, make_staff, file_ticket, act):
         assert upload.status_code == 201, upload.json
         SEED.append({"number": number, "token": ticket["token"], "attachment_id": upload.json["id"],
                      "customer_id": customer_ids[i % len(customer_ids)], "staff_id": agent_staff.id,
-                     "survey_token": survey_token})
+                     "survey_token": survey_token, "macro_id": macro.json["id"]})
     yield
     SEED.clear()
 
