@@ -45,7 +45,7 @@ def init_web(app: Flask) -> None:
     i18n.init_app(app)
     # The plugins' links in the console's navigation (``console_links``), asked when a page draws it.
     app.jinja_env.globals["console_links"] = console_links
-    for module in (customer, console_auth, console_queues, console_new, console_ticket, console_customers, console_merge,
-                   dashboard, admin):
+    for module in (customer, console_auth, console_queues, console_new, console_ticket, console_customers,
+                   console_merge, dashboard, admin):
         app.register_blueprint(module.bp)
     security.init_app(app)

@@ -180,7 +180,8 @@ def _track_page(ticket, token, errors=None, values=None):
         "web/customer/track.html", ticket=ticket, token=token, steps=STEPS,
         step=STEP_OF_STATUS[ticket.status], reply_by=reply_by(ticket),
         timeline=customer_timeline(ticket), panels=tracking_panels(ticket), files=customer_files(ticket),
-        accept=uploads.accept(), files_hint=uploads.allowed_text(), errors=errors or {}, values=values or {})
+        size_text=uploads.size_text, accept=uploads.accept(), files_hint=uploads.allowed_text(),
+        errors=errors or {}, values=values or {})
 
 
 @bp.route("/track/<token>/files/<int(max=2147483647):attachment_id>")

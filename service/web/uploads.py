@@ -47,20 +47,24 @@ def accept() -> str:
 
 def allowed_text() -> str:
     """The allowed file name endings and the size limit, for a hint under the input."""
-    endings = sorted({(mimetypes.guess_extension(t) or "").lstrip(".") for t in current_app.config["ATTACHMENT_TYPES"]}
-                     - {""})
+    # File formats' names (PNG, PDF, ...) read the same in both languages.
+    endings = sorted({(mimetypes.guess_extension(t) or "").lstrip(".").upper()
+                      for t in current_app.config["ATTACHMENT_TYPES"]} - {""})
     return _("Up to %(count)d files: %(types)s; at most %(size)s each.", count=MAX_FILES,
-             types=", ".join(endings), size=_size(current_app.config["ATTACHMENT_MAX_BYTES"]))
+             types=", ".join(endings), size=size_text(current_app.config["ATTACHMENT_MAX_BYTES"]))
 
 
-def _size(limit: int) -> str:
-    return f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{max(limit // 1024, 1)} KB"
+def size_text(size: int) -> str:
+    """A file size as people read it in either language: ``5 MB``, ``12.5 KB``."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.3g} MB"
+    return f"{max(size / 1024, 0.1):.3g} KB"
 
 
 def _reason(exc: ValidationFailed) -> str:
     """``check_file``'s refusal in the page's language."""
     if exc.message.startswith("the file is too large"):
-        return _("larger than %(size)s", size=_size(current_app.config["ATTACHMENT_MAX_BYTES"]))
+        return _("larger than %(size)s", size=size_text(current_app.config["ATTACHMENT_MAX_BYTES"]))
     if exc.message.startswith("the file has no name"):
         return _("the file has no name")
     return _("this type of file is not accepted")

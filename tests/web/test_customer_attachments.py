@@ -112,7 +112,8 @@ def test_a_refused_reply_keeps_the_text_and_names_the_file(client):
     _number, path = _filed(client, _file_form(client))
     token = csrf_of(client.get(path).text)
     response = client.post(path + "/reply", content_type="multipart/form-data", data={
-        "csrf_token": token, "body": "Typed with care", "files": [(io.BytesIO(b"MZ"), "x.exe", "application/x-msdownload")]})
+        "csrf_token": token, "body": "Typed with care",
+        "files": [(io.BytesIO(b"MZ"), "x.exe", "application/x-msdownload")]})
     assert response.status_code == 422
     page = html.unescape(response.text)
     assert "x.exe: this type of file is not accepted" in page and ">Typed with care</textarea>" in page
