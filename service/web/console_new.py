@@ -147,7 +147,7 @@ def create():
 def _done(ticket, files, staff):
     flash(_("Ticket %(number)s created.", number=ticket.number), "ok")
     for refusal in uploads.keep_files(ticket, files, Actor.staff(staff)):
-        flash(_("Not attached: %(reason)s", reason=refusal), "error")
+        flash(refusal, "error")
     if ticket.customer.email:
         flash(_("The customer was mailed the link to follow the case."), "ok")
     else:

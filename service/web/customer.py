@@ -122,7 +122,7 @@ def file():
         else:
             # Kept after the ticket, each on its own: a file the store then refuses costs only itself.
             for refusal in uploads.keep_files(ticket, files, Actor.customer(ticket.customer)):
-                flash(_("Not attached: %(reason)s", reason=refusal), "error")
+                flash(refusal, "error")
             # Post/redirect/get: the token is shown once, from the session, and
             # never lands in the browser history as a form resubmission.
             session["filed"] = {"number": ticket.number, "token": token, "reply_by": _iso(reply_by(ticket))}
@@ -225,7 +225,7 @@ def reply(token):
             errors = field_errors(exc.fields) or {"_": [error_message(exc)]}
         else:
             for refusal in uploads.keep_files(ticket, files, Actor.customer(ticket.customer)):
-                flash(_("Not attached: %(reason)s", reason=refusal), "error")
+                flash(refusal, "error")
             flash(_("Your message was sent.") if body is not None else _("Your files were sent."), "ok")
             return redirect(url_for("web.track", token=token) + "#messages")
     return _track_page(ticket, token, errors, {"body": raw, "files_dropped": bool(files or refused)}), 422

@@ -87,7 +87,8 @@ def read_files(field: str) -> tuple[list[Upload], list[str]]:
         try:
             filename, content_type, data = messages.check_file(part.filename, part.mimetype, part.stream, field)
         except ValidationFailed as exc:
-            refusals.append(_("%(file)s: %(reason)s", file=os.path.basename(part.filename), reason=_reason(exc)))
+            refusals.append(_("File %(file)s: %(reason)s", file=os.path.basename(part.filename),
+                              reason=_reason(exc)))
         else:
             uploads.append(Upload(filename, content_type, data))
     return uploads, refusals
@@ -108,10 +109,12 @@ def keep_files(ticket: Ticket, uploads: list[Upload], actor: Actor) -> list[str]
         try:
             messages.store_attachment(ticket, upload.filename, upload.content_type, io.BytesIO(upload.data), actor)
         except StorageUnavailable:
-            refusals.append(_("%(file)s: %(reason)s", file=upload.filename,
-                              reason=_("the file store is not available; please try again later")))
+            refusals.append(_("File %(file)s: %(reason)s", file=upload.filename,
+                              reason=_("not attached, the file store is not available; please try again later")))
         except ValidationFailed as exc:
-            refusals.append(_("%(file)s: %(reason)s", file=upload.filename, reason=_reason(exc)))
+            refusals.append(_("File %(file)s: %(reason)s", file=upload.filename,
+                              reason=_("not attached: %(reason)s", reason=_reason(exc))))
         except KefuError as exc:
-            refusals.append(_("%(file)s: %(reason)s", file=upload.filename, reason=error_message(exc)))
+            refusals.append(_("File %(file)s: %(reason)s", file=upload.filename,
+                              reason=_("not attached: %(reason)s", reason=error_message(exc))))
     return refusals

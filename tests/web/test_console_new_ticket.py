@@ -202,7 +202,7 @@ def test_a_file_the_store_refuses_after_the_ticket_costs_only_itself(client, sta
     number = _number(response)
     assert _ticket(number).status == "new"
     page = html.unescape(client.get(response.headers["Location"]).text)
-    assert "Not attached: photo.png: the file store is not available" in page
+    assert "File photo.png: not attached, the file store is not available" in page
     assert _count(Attachment) == 0
 
 
