@@ -15,6 +15,8 @@ ticket page (``recovery.send_new_link``) gives one to read out.
 from __future__ import annotations
 
 from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from service.domain.actors import Actor
 from service.extensions import db
@@ -27,7 +29,8 @@ from service.usecases.customers import customer_for_contact
 from service.usecases.uow import UnitOfWork
 
 
-def open_for_caller(data: dict, actor: Actor, channel: str, note: str | None = None) -> Ticket:
+def open_for_caller(data: dict, actor: Actor, channel: str, note: str | None = None,
+                    request_key: str | None = None) -> Ticket:
     """Open a ticket an agent (``actor``) records for a caller through
     ``channel``, and return it.
 
@@ -40,14 +43,37 @@ def open_for_caller(data: dict, actor: Actor, channel: str, note: str | None = N
     (blank: none). One transaction: nothing is written when any part fails
     (422 naming the field for an unknown customer or code). The customer is
     mailed the receipt with their tracking link when they have an address.
+
+    ``request_key`` (the form's own, one per rendering): the same form sent
+    again (a double click) returns the ticket it opened and writes nothing.
     """
+    if request_key:
+        filed = _filed(request_key)
+        if filed is not None:
+            return filed
+    try:
+        return _open(data, actor, channel, note, request_key)
+    except IntegrityError:
+        # The same form sent alongside won the race: its ticket is the answer.
+        filed = _filed(request_key) if request_key else None
+        if filed is None:
+            raise
+        return filed
+
+
+def _filed(request_key: str) -> Ticket | None:
+    return db.session.scalar(select(Ticket).where(Ticket.request_key == request_key))
+
+
+def _open(data: dict, actor: Actor, channel: str, note: str | None, request_key: str | None) -> Ticket:
     with UnitOfWork() as uow:
         if data.get("customer_id") is not None:
             customer = lookup.customer_by_id(data["customer_id"], field="customer_id", preload=lookup.OPENING)
         else:
             customer = customer_for_contact(data.get("contact") or {})
         # The token is only kept as a hash; the receipt mail carries a link of its own.
-        ticket, _token = opening.create(data, actor, channel, customer, sign_token=False, uow=uow)
+        ticket, _token = opening.create(data, actor, channel, customer, sign_token=False, uow=uow,
+                                        request_key=request_key)
         note = (note or "").strip()
         if note:
             _first_note(ticket, note, actor, uow)

@@ -20,11 +20,14 @@ One page, ``/console/tickets/new``, that works without JavaScript:
 """
 from __future__ import annotations
 
+import secrets
+
 import marshmallow as ma
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from sqlalchemy import select
 
+from service.api.public import IDEMPOTENCY_KEY
 from service.api.schemas import MessageIn, TicketCreate
 from service.domain.actors import Actor
 from service.domain.errors import KefuError
@@ -57,6 +60,13 @@ def _categories():
                               .order_by(Category.position, Category.id)).all()
 
 
+def _request_key() -> str:
+    # Each rendering of the form carries a key of its own: a double click on
+    # "Create ticket" opens one ticket.
+    key = request.form.get("request_key", "")
+    return key if IDEMPOTENCY_KEY.fullmatch(key) and len(key) <= 64 else secrets.token_urlsafe(24)
+
+
 def _page(values: dict, errors: dict, status: int = 200, files_dropped: bool = False):
     chosen = None
     if values.get("customer_id", "").isdigit() and int(values["customer_id"]) < 2**31:
@@ -66,7 +76,7 @@ def _page(values: dict, errors: dict, status: int = 200, files_dropped: bool = F
         "web/console/new_ticket.html", values=values, errors=errors, channels=CHANNELS, kinds=kinds(),
         categories=_categories(), priorities=PRIORITIES, matches=matches, chosen=chosen,
         searched=bool(values.get("q", "").strip()), accept=uploads.accept(), files_hint=uploads.allowed_text(),
-        files_dropped=files_dropped), status
+        files_dropped=files_dropped, request_key=_request_key()), status
 
 
 def _defaults() -> dict:
@@ -135,7 +145,8 @@ def create():
         staff = console_staff()
         channel = loaded.pop("channel")
         try:
-            ticket = intake.open_for_caller(loaded, Actor.staff(staff), channel, values.get("note"))
+            ticket = intake.open_for_caller(loaded, Actor.staff(staff), channel, values.get("note"),
+                                            request_key=f"console:{_request_key()}")
         except KefuError as exc:
             errors = {_FORM_NAMES.get(k, k): v for k, v in field_errors(exc.fields).items()} \
                 or {"_": [error_message(exc)]}

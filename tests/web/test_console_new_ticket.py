@@ -219,3 +219,13 @@ def test_an_e_mail_ticket_gets_one_receipt(client, staff_login, kefu_mail):
     staff_login("agent")
     number = _number(_post(client, channel="email", email="one@example.test"))
     assert [m.notice for m in kefu_mail.find(ticket=number)] == ["received"]
+
+
+def test_a_double_click_opens_one_ticket(client, staff_login):
+    staff_login("agent")
+    page = client.get("/console/tickets/new").text
+    key = re.search(r'name="request_key" value="([^"]+)"', page).group(1)
+    data = _form(csrf_token=csrf_of(page), request_key=key, note="Once")
+    first = _number(client.post("/console/tickets/new", data=data))
+    again = _number(client.post("/console/tickets/new", data=data))
+    assert first == again and _count(Ticket) == 1 and _count(Message) == 1
