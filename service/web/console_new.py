@@ -135,7 +135,7 @@ def create():
     the ticket; then its page, with any file that could not be kept named."""
     values = {k: request.form.get(k, "").strip() for k in FIELDS}
     if request.form.get("step") == "find":
-        # A pick from the earlier matches is dropped when the agent searches again without choosing.
+        # A customer picked before stays picked (listed first) whatever the new search finds.
         return _page(values, {}, files_dropped=uploads.sent("files"))
     loaded, errors = _loaded(values)
     files, refused = uploads.read_files("files")
