@@ -21,7 +21,8 @@ from service.models import Customer, Macro, Message, Staff, Ticket
 ROLES = ("customer", "agent", "supervisor", "finance", "admin")
 # Not pages: health probes, and the dashboard's CSV downloads (their headers
 # are checked in both languages by tests/web/test_dashboard_reports.py).
-NOT_PAGES = frozenset({"health.healthz", "health.readyz", "static", "dashboard.export"})
+# A case's file, downloaded through its tracking link (tests/web/test_customer_attachments.py).
+NOT_PAGES = frozenset({"health.healthz", "health.readyz", "static", "dashboard.export", "web.track_file"})
 PASSWORDS = {role: password for _email, role, password, _token in DEMO_LOGINS}
 EMAILS = {role: email for email, role, _password, _token in DEMO_LOGINS}
 
@@ -83,6 +84,10 @@ def seed() -> Catalogue:
                ("ticket-resolved", f"/console/tickets/{resolved.number}"), ("settings", "/console/settings")]
     agent = [("queue", "/console/")] + [(f"queue-{name}", f"/console/queue/{name}")
                                         for name in ("mine", "department", "unassigned", "at_risk", "all")] + tickets
+    # A ticket for a caller (agents and up), and the same with the customers a search found.
+    agent += [("ticket-create", "/console/tickets/new"),
+              ("ticket-create-found", f"/console/tickets/new?q={customer.name.split()[0]}")]
+    cat.endpoints.add("console_new.new")
     # The demo agent owns the demo's lapsed key account: the owner's notices and customers.
     agent.append(("accounts", "/console/accounts"))
     # Canned replies: the demo's shared ones, one previewed for a ticket; the

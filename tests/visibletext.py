@@ -28,7 +28,8 @@ from html.parser import HTMLParser
 LATIN_ON_ZH = frozenset({
     "kefu", "API", "SLA", "CSAT", "CSV", "URL", "HMAC", "SHA", "JSON", "HTTP", "HTTPS", "OpenAPI", "ID",
     "English", "UTC", "GMT", "VIP", "SMTP", "IMAP", "RQ", "Redis", "PostgreSQL", "SQLite", "Webhook",
-    "Webhooks", "webhook", "webhooks", "Asia", "Shanghai", "PNG", "JPG", "PDF", "KPI", "NPS", "SDK", "a-z", "YYYY-MM-DD",
+    "Webhooks", "webhook", "webhooks", "Asia", "Shanghai", "PNG", "JPG", "PDF",
+    "GIF", "TXT", "ZIP", "KB", "MB", "KPI", "NPS", "SDK", "a-z", "YYYY-MM-DD",
 })
 CHINESE_ON_EN = frozenset({"中文", "简体中文", "简体"})
 

@@ -424,8 +424,8 @@ def register_ticket_codes() -> TicketCodes | None:
     """Add ticket kinds and channels of this plugin's own to the core's.
 
     The core's kinds are ``complaint``, ``service_request``, ``inquiry`` and
-    ``suggestion``, its channels ``web``, ``email``, ``phone`` and ``api``:
-    what customers file through. A plugin that opens tickets of another
+    ``suggestion``, its channels ``web``, ``email``, ``phone``, ``api``,
+    ``walk_in``, ``fax`` and ``chat``: what customers file or call through. A plugin that opens tickets of another
     sort (a care call the team starts: kind ``care``, channel ``outbound``)
     declares them here. Called at start, after ``register_settings``. The
     staff API (``POST /api/v1/tickets``, the ``kind`` filter of the list),

@@ -1,7 +1,8 @@
 """The ticket kinds and channels in force: the core's, and those plugins add.
 
 The core knows four kinds (complaint, service request, inquiry, suggestion)
-and four channels (web, e-mail, phone, API): what a customer files through.
+and seven channels: web, e-mail, phone, API, and walk-in, fax and chat, which
+an agent records from the console for a caller.
 A plugin that opens tickets of its own sort - a care call the team starts,
 ``kind`` ``care`` through channel ``outbound`` - declares the codes with the
 ``register_ticket_codes`` start-up collector and names them (zh and en) with

@@ -12,7 +12,10 @@ from service.extensions import db
 from service.models.base import UTCDateTime, utcnow
 
 KINDS = ("complaint", "service_request", "inquiry", "suggestion")
-CHANNELS = ("web", "email", "phone", "api")
+# How a ticket reached the team. Customers' own forms file "web" (the web form,
+# the public API) and mail "email"; an agent records a caller's case from the
+# console as "phone", "walk_in" (face to face), "fax", "email" or "chat".
+CHANNELS = ("web", "email", "phone", "api", "walk_in", "fax", "chat")
 PRIORITIES = ("low", "normal", "high", "urgent")
 
 

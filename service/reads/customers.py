@@ -236,3 +236,17 @@ def find_duplicates(customer: Customer, q: str, limit: int = 20) -> list:
                               .where(Customer.merged_into_id.is_(None), Customer.id != customer.id,
                                      search_condition(q))
                               .order_by(Customer.id.desc()).limit(limit), search_params(q)).all()
+
+
+def find_callers(q: str, limit: int = 8) -> list:
+    """Customers an agent may be talking to: not merged into another,
+    matching ``q`` (as the list's search: name, e-mail, phone, reference,
+    or the id), newest first; rows of ``id, name, email, phone,
+    external_ref, language``. Empty for a blank ``q``."""
+    q = (q or "").strip()[:200]
+    if not q:
+        return []
+    return db.session.execute(select(Customer.id, Customer.name, Customer.email, Customer.phone,
+                                     Customer.external_ref, Customer.language)
+                              .where(Customer.merged_into_id.is_(None), search_condition(q))
+                              .order_by(Customer.id.desc()).limit(limit), search_params(q)).all()

@@ -61,12 +61,39 @@ def add_message(ticket: Ticket | str, body: str, actor: Actor, internal: bool = 
     return message
 
 
+def check_file(filename: str, content_type: str, stream, field: str = "file") -> tuple[str, str, bytes]:
+    """The checks a file passes before it is kept, without keeping it:
+    ``(filename, content_type, data)`` with the name trimmed to its last
+    part and the type without parameters, read whole.
+
+    The type must be in ``ATTACHMENT_TYPES`` and agree with the file name's
+    extension; the size must be at most ``ATTACHMENT_MAX_BYTES``. Otherwise
+    ``ValidationFailed`` (422) naming ``field``. A form that opens a ticket
+    with files checks them all first, so that a bad file is refused in the
+    same round as the form's other errors and nothing is written.
+    """
+    config = current_app.config
+    filename = os.path.basename(filename or "").strip()[:255]
+    if not filename:
+        raise ValidationFailed("the file has no name", {field: ["a file name is required"]})
+    guessed = mimetypes.guess_type(filename)[0]
+    content_type = (content_type or "").split(";")[0].strip().lower()
+    if content_type not in config["ATTACHMENT_TYPES"] or guessed != content_type:
+        raise ValidationFailed(f"files of type {content_type or guessed or 'unknown'} are not accepted",
+                               {field: [f"type must be one of {', '.join(config['ATTACHMENT_TYPES'])} "
+                                        "and match the file name"]})
+    data = stream.read(config["ATTACHMENT_MAX_BYTES"] + 1)
+    if len(data) > config["ATTACHMENT_MAX_BYTES"]:
+        raise ValidationFailed("the file is too large", {field: [f"at most {config['ATTACHMENT_MAX_BYTES']} bytes"]})
+    return filename, content_type, data
+
+
 def store_attachment(ticket: Ticket | str, filename: str, content_type: str, stream, actor: Actor) -> Attachment:
     """Keep an uploaded file for a ticket, in the attachment store (``service.storage``).
 
-    The type must be in ``ATTACHMENT_TYPES`` and agree with the file name's
-    extension; the size must be at most ``ATTACHMENT_MAX_BYTES``. Errors
-    answer 422 naming ``file``; nothing is stored then. A store that cannot
+    The file must pass ``check_file`` (type in ``ATTACHMENT_TYPES`` agreeing
+    with the file name's extension, at most ``ATTACHMENT_MAX_BYTES``).
+    Errors answer 422 naming ``file``; nothing is stored then. A store that cannot
     be reached raises ``StorageUnavailable`` (503) before any row is
     written. The bytes are stored first, then the row in its own
     transaction; when that transaction fails the stored object is deleted
@@ -74,21 +101,9 @@ def store_attachment(ticket: Ticket | str, filename: str, content_type: str, str
     after this returns leaves an object no row names: never served, only
     wasted space.)
     """
-    config = current_app.config
     if isinstance(ticket, str):
         ticket = lookup.ticket_by_number(ticket)
-    filename = os.path.basename(filename or "").strip()[:255]
-    if not filename:
-        raise ValidationFailed("the file has no name", {"file": ["a file name is required"]})
-    guessed = mimetypes.guess_type(filename)[0]
-    content_type = (content_type or "").split(";")[0].strip().lower()
-    if content_type not in config["ATTACHMENT_TYPES"] or guessed != content_type:
-        raise ValidationFailed(f"files of type {content_type or guessed or 'unknown'} are not accepted",
-                               {"file": [f"type must be one of {', '.join(config['ATTACHMENT_TYPES'])} "
-                                         "and match the file name"]})
-    data = stream.read(config["ATTACHMENT_MAX_BYTES"] + 1)
-    if len(data) > config["ATTACHMENT_MAX_BYTES"]:
-        raise ValidationFailed("the file is too large", {"file": [f"at most {config['ATTACHMENT_MAX_BYTES']} bytes"]})
+    filename, content_type, data = check_file(filename, content_type, stream)
     digest = hashlib.sha256(data).hexdigest()
     key = f"{ticket.id}/{secrets.token_hex(8)}-{digest[:16]}"
     backend = storage()

@@ -8,6 +8,7 @@ form, call the same use cases as the API (``service.usecases.tickets``,
 * ``customer`` (blueprint ``web``): ``/``, ``/track/<token>``, ``/track/<token>/<answer>``
 * ``console_auth``: ``/console/login``, ``/console/logout``, ``/console/settings``
 * ``console_queues``: ``/console/`` and ``/console/queue/<name>``
+* ``console_new``: ``/console/tickets/new`` (a ticket an agent records for a caller)
 * ``console_ticket``: ``/console/tickets/<number>`` and its forms
 * ``console_customers``: ``/console/customers`` (list) and ``/console/customers/<id>`` (profile, notes, contacts)
 * ``console_macros``: ``/console/macros`` (canned replies) and applying one from a ticket
@@ -26,6 +27,7 @@ from service.web import (
     console_customers,
     console_macros,
     console_merge,
+    console_new,
     console_queues,
     console_ticket,
     customer,
@@ -45,7 +47,8 @@ def init_web(app: Flask) -> None:
     i18n.init_app(app)
     # The plugins' links in the console's navigation (``console_links``), asked when a page draws it.
     app.jinja_env.globals["console_links"] = console_links
-    for module in (customer, console_auth, console_queues, console_ticket, console_customers, console_merge,
-                   console_macros, dashboard, admin):
+    # console_new before console_ticket: /console/tickets/new is not a ticket number.
+    for module in (customer, console_auth, console_queues, console_new, console_ticket, console_customers,
+                   console_merge, console_macros, dashboard, admin):
         app.register_blueprint(module.bp)
     security.init_app(app)

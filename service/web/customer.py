@@ -18,6 +18,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     session,
     url_for,
 )
@@ -31,14 +32,16 @@ from service.api.public import (
     ResolutionAnswerIn,
 )
 from service.domain.actors import Actor
-from service.domain.errors import KefuError
+from service.domain.errors import Conflict, KefuError
 from service.domain.workflow import STEP_OF_STATUS
 from service.extensions import db, limiter
 from service.languages import normalise
 from service.models import KINDS, Category
+from service.reads.customer_files import customer_file, customer_files
 from service.reads.timeline import customer_timeline, reply_by
 from service.translate import gettext as _
 from service.usecases import messages, opening, recovery, tickets, tracking
+from service.web import uploads
 from service.web.pages import (
     error_message,
     field_errors,
@@ -74,8 +77,13 @@ def switch_language(code):
 @bp.route("/", methods=["GET"])
 def form():
     """The public complaint and feedback form."""
-    return render_template("web/customer/form.html", kinds=KINDS, categories=_categories(), values={},
-                           errors={}, request_key=secrets.token_urlsafe(24))
+    return _form_page({}, {}, secrets.token_urlsafe(24))
+
+
+def _form_page(values: dict, errors: dict, request_key: str, files_dropped: bool = False):
+    return render_template("web/customer/form.html", kinds=KINDS, categories=_categories(), values=values,
+                           errors=errors, request_key=request_key, accept=uploads.accept(),
+                           files_hint=uploads.allowed_text(), files_dropped=files_dropped)
 
 
 def _form_request_key() -> str:
@@ -96,25 +104,32 @@ def file():
     data["language"] = normalise(str(get_locale())) or "en"
     if values["remedy"]:
         data["remedy"] = {"text": values["remedy"]}
+    # The files are checked with the form, so a refused one is named in the same round.
+    files, refused = uploads.read_files("files")
+    errors = {"files": refused} if refused else {}
     try:
         loaded = PublicTicketIn().load(data)
+    except ma.ValidationError as exc:
+        errors = field_errors(exc.messages) | errors
+    if not errors:
         contact = {k: loaded.pop(k) for k in ("name", "email", "phone", "language")}
         loaded["contact"] = contact
-        ticket, token = opening.open_ticket(loaded, Actor("customer", name=contact["name"]), channel="web",
-                                            request_key=f"form:{request_key}")
-    except ma.ValidationError as exc:
-        errors = field_errors(exc.messages)
-    except KefuError as exc:
-        errors = field_errors(exc.fields) or {"_": [error_message(exc)]}
-    else:
-        # Post/redirect/get: the token is shown once, from the session, and
-        # never lands in the browser history as a form resubmission.
-        session["filed"] = {"number": ticket.number, "token": token, "reply_by": _iso(reply_by(ticket))}
-        return redirect(url_for("web.filed"))
+        try:
+            ticket, token = opening.open_ticket(loaded, Actor("customer", name=contact["name"]), channel="web",
+                                                request_key=f"form:{request_key}")
+        except KefuError as exc:
+            errors = field_errors(exc.fields) or {"_": [error_message(exc)]}
+        else:
+            # Kept after the ticket, each on its own: a file the store then refuses costs only itself.
+            for refusal in uploads.keep_files(ticket, files, Actor.customer(ticket.customer)):
+                flash(refusal, "error")
+            # Post/redirect/get: the token is shown once, from the session, and
+            # never lands in the browser history as a form resubmission.
+            session["filed"] = {"number": ticket.number, "token": token, "reply_by": _iso(reply_by(ticket))}
+            return redirect(url_for("web.filed"))
     if "remedy.text" in errors:
         errors["remedy"] = errors.pop("remedy.text")
-    return render_template("web/customer/form.html", kinds=KINDS, categories=_categories(), values=values,
-                           errors=errors, request_key=request_key), 422
+    return _form_page(values, errors, request_key, files_dropped=bool(files or refused)), 422
 
 
 @bp.route("/filed")
@@ -157,29 +172,63 @@ def find():
 def track(token):
     """The tracking page: the four steps, the timeline (public messages,
     earlier resolutions, the customer's reasons), reply, answer, plugin panels."""
-    ticket = tracking.ticket_for_token(token)
+    return _track_page(tracking.ticket_for_token(token), token)
+
+
+def _track_page(ticket, token, errors=None, values=None):
     return render_template(
         "web/customer/track.html", ticket=ticket, token=token, steps=STEPS,
         step=STEP_OF_STATUS[ticket.status], reply_by=reply_by(ticket),
-        timeline=customer_timeline(ticket), panels=tracking_panels(ticket), errors={})
+        timeline=customer_timeline(ticket), panels=tracking_panels(ticket), files=customer_files(ticket),
+        size_text=uploads.size_text, accept=uploads.accept(), files_hint=uploads.allowed_text(),
+        errors=errors or {}, values=values or {})
+
+
+@bp.route("/track/<token>/files/<int(max=2147483647):attachment_id>")
+def track_file(token, attachment_id):
+    """Download one of the case's files the customer may see
+    (``service.reads.customer_files``), as a file, never shown inline; 404
+    for a file of another case or one kept for staff."""
+    attachment = customer_file(tracking.ticket_for_token(token), attachment_id)
+    response = send_file(messages.open_attachment(attachment), mimetype=attachment.content_type,
+                         as_attachment=True, download_name=attachment.filename, max_age=0)
+    response.content_length = attachment.size
+    # The link is private: no shared cache keeps a copy.
+    response.cache_control.private = True
+    return response
 
 
 @bp.route("/track/<token>/reply", methods=["POST"])
 @limiter.limit(_public_limit)
 def reply(token):
-    """The customer writes to the service team."""
+    """The customer writes to the service team, with files or not (a photo
+    alone is a message too). Errors of the text and of each file in one
+    round: the page again (422) with the text kept."""
     ticket = tracking.ticket_for_token(token)
-    try:
-        # The API's own check: the same limits for the page as for the API.
-        body = PublicMessageIn().load({"body": request.form.get("body", "")})["body"]
-        messages.add_message(ticket, body, Actor.customer(ticket.customer))
-    except ma.ValidationError as exc:
-        flash(field_errors(exc.messages).get("body", [""])[0], "error")
-    except KefuError as exc:
-        flash(error_message(exc) if not exc.fields else field_errors(exc.fields).get("body", [""])[0], "error")
-    else:
-        flash(_("Your message was sent."), "ok")
-    return redirect(url_for("web.track", token=token) + "#messages")
+    raw = request.form.get("body", "")
+    files, refused = uploads.read_files("files")
+    errors = {"files": refused} if refused else {}
+    body = None
+    if raw.strip() or not files:
+        try:
+            # The API's own check: the same limits for the page as for the API.
+            body = PublicMessageIn().load({"body": raw})["body"]
+        except ma.ValidationError as exc:
+            errors = field_errors(exc.messages) | errors
+    if not errors:
+        try:
+            if body is not None:
+                messages.add_message(ticket, body, Actor.customer(ticket.customer))
+            elif ticket.status in ("closed", "cancelled"):
+                raise Conflict(f"ticket {ticket.number} is {ticket.status}", current_status=ticket.status)
+        except KefuError as exc:
+            errors = field_errors(exc.fields) or {"_": [error_message(exc)]}
+        else:
+            for refusal in uploads.keep_files(ticket, files, Actor.customer(ticket.customer)):
+                flash(refusal, "error")
+            flash(_("Your message was sent.") if body is not None else _("Your files were sent."), "ok")
+            return redirect(url_for("web.track", token=token) + "#messages")
+    return _track_page(ticket, token, errors, {"body": raw, "files_dropped": bool(files or refused)}), 422
 
 
 @bp.route("/track/<token>/<any(accept, reject):answer>", methods=["GET", "POST"])

@@ -61,7 +61,8 @@ LABELS = {
     "priority": {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")},
     "kind": {"complaint": _l("Complaint"), "service_request": _l("Service request"),
              "inquiry": _l("Inquiry"), "suggestion": _l("Suggestion")},
-    "channel": {"web": _l("Web form"), "email": _l("E-mail"), "phone": _l("Phone"), "api": _l("API")},
+    "channel": {"web": _l("Web form"), "email": _l("E-mail"), "phone": _l("Phone"), "api": _l("API"),
+                "walk_in": _l("Walk-in"), "fax": _l("Fax"), "chat": _l("Chat")},
     "role": {"agent": _l("Agent"), "supervisor": _l("Supervisor"), "admin": _l("Admin"), "finance": _l("Finance")},
     "action": {
         "confirm": _l("Confirm"), "start": _l("Start handling"), "wait": _l("Wait for the customer"),

@@ -139,7 +139,9 @@ def register_error_pages(bp: Blueprint) -> None:
     def _http(exc):
         if exc.code == 429:
             return render_template("web/error.html", status=429, message=too_many_attempts()), 429
-        messages = {403: _("You may not open this page."), 404: _("Not found.")}
+        messages = {403: _("You may not open this page."), 404: _("Not found."),
+                    # Files too large together for MAX_CONTENT_LENGTH, refused before the form is read.
+                    413: _("What you sent is too large; please send fewer or smaller files.")}
         return (render_template("web/error.html", status=exc.code,
                                 message=messages.get(exc.code, exc.description)), exc.code)
 

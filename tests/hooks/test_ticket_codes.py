@@ -55,7 +55,7 @@ def test_hook_register_ticket_codes(app, kefu_plugins, client, agent, department
     assert "kind" in bad.value.fields
     with pytest.raises(sdk.ValidationFailed) as bad:
         sdk.open_ticket({"customer_id": ticket.customer_id, "subject": "x", "description": "y"},
-                        sdk.plugin_actor("callback"), channel="fax")
+                        sdk.plugin_actor("callback"), channel="telex")
     assert "channel" in bad.value.fields
     # Labels through code_label, as for any code of a plugin.
     from service.web.i18n import label

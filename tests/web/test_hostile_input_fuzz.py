@@ -137,6 +137,9 @@ def forms(client, app, file_on_form, staff_login):
         ("/", {**customer_form, "csrf_token": token}),
         (f"{tracking}/reply", {"body": "Any news?", "csrf_token": token}),
         (f"/console/tickets/{number}/messages", {"body": "Checking.", "internal": "1", "csrf_token": staff_token}),
+        ("/console/tickets/new", {"channel": "phone", "subject": "Called in", "description": "Fridge hums.",
+                                  "name": "Zhao Min", "phone": "+86 139 0000 1234", "remedy_text": "A visit",
+                                  "note": "Calm.", "csrf_token": staff_token}),
     ]
 
 

@@ -89,6 +89,19 @@ def send_staff_alerts(alerts: list[dict]) -> dict:
     return results
 
 
+def mail_receipt(ticket: Ticket) -> bool:
+    """Mail the customer of ``ticket`` that it was received, with the link to
+    follow it (notice ``received``), after the current transaction commits,
+    whatever its channel: for a case an agent recorded for a caller, who has
+    no confirmation page (``MAIL_RECEIPT_CHANNELS`` decides for tickets that
+    open themselves). False, and nothing queued, when the customer has no
+    e-mail address."""
+    if ticket.customer is None or not ticket.customer.email:
+        return False
+    _customer(ticket, "received")
+    return True
+
+
 def mail_link(ticket: Ticket, request: str) -> bool:
     """Mail the customer of ``ticket`` the link to follow it (notice ``link``),
     after the current transaction commits; ``request`` tells one asking from
