@@ -146,4 +146,7 @@ class Ticket(db.Model):
         Index("ix_tickets_created_at", "created_at", "resolved_at", "closed_at", "cancelled_at"),
         Index("ix_tickets_resolved_at", "resolved_at", "assignee_id", "department_id", "reopen_count"),
         Index("ix_tickets_status_created_at", "status", "created_at"),
+        # The console's queues sorted by last activity (migration 0015): every
+        # change and every message, the customer's too, sets updated_at.
+        Index("ix_tickets_updated_at", "updated_at"),
     )
