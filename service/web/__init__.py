@@ -9,6 +9,8 @@ form, call the same use cases as the API (``service.usecases.tickets``,
 * ``console_auth``: ``/console/login``, ``/console/logout``, ``/console/settings``
 * ``console_queues``: ``/console/`` and ``/console/queue/<name>``
 * ``console_ticket``: ``/console/tickets/<number>`` and its forms
+* ``console_search``: ``/console/search`` (the header's search box)
+* ``saved_views``: ``/console/views`` (saved queue views); ``console_bulk``: ``/console/bulk``
 * ``console_customers``: ``/console/customers`` (list) and ``/console/customers/<id>`` (profile, notes, contacts)
 * ``console_merge``: ``/console/customers/<id>/merge`` (supervisors)
 * ``dashboard``: ``/console/dashboard`` (supervisors)
@@ -22,13 +24,16 @@ from service.reads.panels import console_links
 from service.web import (
     admin,
     console_auth,
+    console_bulk,
     console_customers,
     console_merge,
     console_queues,
+    console_search,
     console_ticket,
     customer,
     dashboard,
     i18n,
+    saved_views,
     security,
 )
 
@@ -44,6 +49,6 @@ def init_web(app: Flask) -> None:
     # The plugins' links in the console's navigation (``console_links``), asked when a page draws it.
     app.jinja_env.globals["console_links"] = console_links
     for module in (customer, console_auth, console_queues, console_ticket, console_customers, console_merge,
-                   dashboard, admin):
+                   dashboard, admin, console_search, saved_views, console_bulk):
         app.register_blueprint(module.bp)
     security.init_app(app)
