@@ -83,6 +83,10 @@ def seed() -> Catalogue:
                ("ticket-resolved", f"/console/tickets/{resolved.number}"), ("settings", "/console/settings")]
     agent = [("queue", "/console/")] + [(f"queue-{name}", f"/console/queue/{name}")
                                         for name in ("mine", "department", "unassigned", "at_risk", "all")] + tickets
+    # The queue with several filters and a sort, and the global search (issue 16).
+    agent += [("queue-filtered", "/console/queue/all?status=new&status=in_progress&priority=high&sort=priority"),
+              ("search", "/console/search?q=a")]
+    cat.endpoints.add("console_search.search")
     # The demo agent owns the demo's lapsed key account: the owner's notices and customers.
     agent.append(("accounts", "/console/accounts"))
     cat.endpoints.add("relationship_health_accounts.page")
