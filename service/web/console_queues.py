@@ -81,11 +81,14 @@ def queue(name=None):
     filters = queue_args.read_filters(categories, departments, [p.id for p in people], tiers)
     view = queue_args.read_view(name)
     query = {k: v for k, v in filters.items() if k != "selected"}
+    counts = queue_counts(staff)
+    # Without filters of its own the page holds the queue's count: no second count.
+    known = counts.get(name) if not any(v for k, v in query.items()) else None
     tickets, total = queue_page(name, staff, query, view["page"], view["size"],
-                                view["sort"] if view["explicit"] else None, view["dir"])
+                                view["sort"] if view["explicit"] else None, view["dir"], known)
     staff_names = {p.id: p.name for p in people}
     return render_template(
-        "web/console/queue.html", name=name, queues=shown, counts=queue_counts(staff), tickets=tickets,
+        "web/console/queue.html", name=name, queues=shown, counts=counts, tickets=tickets,
         total=total, view=view, filters=filters, selected=filters["selected"],
         chips=queue_args.chips(name, filters, categories, departments, staff_names),
         sorts=queue_args.sort_links(name, view), pager=queue_args.pager(name, view, total),
