@@ -11,7 +11,7 @@ from service.domain.actors import Actor
 from service.domain.errors import KefuError, StaleVersion, ValidationFailed
 from service.translate import gettext as _
 from service.usecases import bulk
-from service.web.i18n import label
+from service.web.i18n import is_chinese, label
 from service.web.pages import error_message, field_errors, register_error_pages, safe_next
 from service.web.session import console_staff, load_console_staff, require_staff
 
@@ -30,6 +30,10 @@ def reason_of(exc: Exception) -> str:
         named = ", ".join(label("field", name) for name in field_errors(fields))
         text = f"{text} ({named})"
     return text
+
+
+def _colon() -> str:
+    return "：" if is_chinese() else ": "  # punctuation of the page's language
 
 
 def _operation(form, staff) -> tuple[str, dict]:
@@ -67,7 +71,7 @@ def apply():
         outcomes = bulk.apply_to_each(items, operation, values, Actor.staff(staff))
     except KefuError as exc:
         return render_template("web/console/bulk_result.html", back=back, error=reason_of(exc), done=[],
-                               refused=[], action=None), exc.status
+                               refused=[], action=None, colon=_colon()), exc.status
     done = [o for o in outcomes if o.done]
     refused = [{"number": o.number, "reason": reason_of(o.error)} for o in outcomes if not o.done]
     shown = request.form.get("action", "")
@@ -75,4 +79,4 @@ def apply():
               "priority": _("Set priority"), "department": _("Set department"),
               "category": _("Set category")}.get(shown) or label("action", shown)
     return render_template("web/console/bulk_result.html", back=back, error=None, done=done, refused=refused,
-                           action=action)
+                           action=action, colon=_colon())

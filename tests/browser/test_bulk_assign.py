@@ -43,6 +43,12 @@ class AuditHold:
         return {"code": "audit_hold", "message": "该工单因审计冻结。" if chinese else "Frozen for the audit."}
 
 
+def _keep(path: Path) -> None:
+    # A copy beside the other helpers' screenshots, for the issue's review.
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / path.name).write_bytes(path.read_bytes())
+
+
 def _sign_in(page, base, language):
     staff, _token = create_staff(f"bulk-{language}@kefu.test", "Li Na", "agent", "after_sales", password=PASSWORD)
     staff.language = language
@@ -83,6 +89,7 @@ def test_bulk_assign_ten_with_one_refused_by_a_guard(live_server, new_context, k
     for number in made:
         expect(page.locator(f"#pick-{number}")).to_be_checked()
     page.locator("#bulk-action").select_option("assign_me")
+    _keep(shoot(page, f"queue-bulk-1366-{language}"))
     page.locator("#bulk-apply").click()
 
     expect(page.locator("#bulk-summary")).to_have_text(t["summary"])
@@ -91,6 +98,7 @@ def test_bulk_assign_ten_with_one_refused_by_a_guard(live_server, new_context, k
     expect(refused).to_contain_text(frozen)
     expect(refused.locator(".reason")).to_have_text(t["reason"])
     expect(page.locator("#bulk-done li")).to_have_count(9)
+    _keep(shoot(page, f"bulk-result-1366-{language}"))
     with db.engine.connect() as conn:
         assignees = dict(conn.execute(sa.select(Ticket.id, Ticket.assignee_id)).all())
     assert sorted(k for k, v in assignees.items() if v == me.id) == sorted(
@@ -100,7 +108,6 @@ def test_bulk_assign_ten_with_one_refused_by_a_guard(live_server, new_context, k
     page.locator("#bulk-back").click()
     expect(page.locator(f'tr[data-number="{made[0]}"]')).to_have_class("overdue sla-row-breached")
     expect(page.locator(f'tr[data-number="{made[1]}"]')).to_have_class("sla-row-at_risk")
-    SHOTS.mkdir(parents=True, exist_ok=True)
     for width, height in ((1366, 900), (390, 844)):
         page.set_viewport_size({"width": width, "height": height})
         # The numbers never wrap: one line each, whatever the width.
@@ -109,5 +116,4 @@ def test_bulk_assign_ten_with_one_refused_by_a_guard(live_server, new_context, k
         line = page.locator("table.tickets td.number a").first.evaluate(
             "a => parseFloat(getComputedStyle(a).lineHeight) || a.getBoundingClientRect().height")
         assert max(heights) < 2 * line + 16, heights
-        path = shoot(page, f"queue-{width}-{language}")
-        (SHOTS / path.name).write_bytes(path.read_bytes())
+        _keep(shoot(page, f"queue-{width}-{language}"))
