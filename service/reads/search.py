@@ -8,7 +8,9 @@ page of at most ``size`` tickets, newest first, and whether more follow.
 """
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select
+import re
+
+from sqlalchemy import exists, func, or_, select
 
 from service.extensions import db
 from service.models import Customer, Message, Ticket
@@ -31,7 +33,15 @@ def search_tickets(q: str, page: int, size: int) -> tuple[list[Ticket], bool]:
     q = q.strip()[:MAX_QUERY]
     pattern = f"%{escape_like(q.lower())}%"
     like = lambda col: col.ilike(pattern, escape="\\")  # noqa: E731
-    customers = select(Customer.id).where(or_(like(Customer.name), like(Customer.email), like(Customer.phone)))
+    contact = [like(Customer.name), like(Customer.email), like(Customer.phone)]
+    digits = re.sub(r"[\s()+\-]", "", q)
+    if len(digits) >= 5 and digits.isdigit():
+        # A number read out on the phone has no spaces or dashes; the stored one may.
+        bare = Customer.phone
+        for sign in (" ", "-", "+", "(", ")"):
+            bare = func.replace(bare, sign, "")
+        contact.append(bare.like(f"%{digits}%"))
+    customers = select(Customer.id).where(or_(*contact))
     in_messages = exists().where(Message.ticket_id == Ticket.id, like(Message.body))
     matches = [like(Ticket.subject), like(Ticket.description), Ticket.customer_id.in_(customers), in_messages]
     ticket_id = exact_number(q) or (int(q) if q.isdigit() and 0 < int(q) < 2**31 else None)
