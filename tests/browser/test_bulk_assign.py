@@ -117,3 +117,24 @@ def test_bulk_assign_ten_with_one_refused_by_a_guard(live_server, new_context, k
             "a => parseFloat(getComputedStyle(a).lineHeight) || a.getBoundingClientRect().height")
         assert max(heights) < 2 * line + 16, heights
         _keep(shoot(page, f"queue-{width}-{language}"))
+
+
+def test_the_script_offers_the_steps_legal_for_every_checked_row(live_server, new_context, file_ticket, agent, act):
+    fresh, confirmed = file_ticket()["number"], file_ticket()["number"]
+    act(agent, confirmed, "confirm", department="logistics")
+    page = new_context(viewport={"width": 1366, "height": 900}).new_page()
+    _sign_in(page, live_server.url, "en")
+    page.goto(live_server.url + "/console/queue/all")
+    page.locator("#bulk summary").click()
+    confirm, start = (page.locator(f'#bulk-action option[value="{a}"]') for a in ("confirm", "start"))
+    # Nothing checked: the steps legal for every row on the page - none in common.
+    expect(confirm).to_be_disabled()
+    expect(start).to_be_disabled()
+    page.locator(f"#pick-{fresh}").check()
+    expect(confirm).to_be_enabled()
+    expect(start).to_be_disabled()
+    page.locator(f"#pick-{confirmed}").check()
+    expect(confirm).to_be_disabled()
+    page.locator(f"#pick-{fresh}").uncheck()
+    expect(start).to_be_enabled()
+    expect(page.locator("#select-all")).to_have_js_property("indeterminate", True)
