@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode
 
+from sqlalchemy import func, select
+
 from service.domain.errors import Forbidden, NotFound, ValidationFailed
 from service.extensions import db
 from service.models import SavedView, Staff
@@ -49,7 +51,8 @@ def save_view(staff: Staff, name: str, queue: str, query: str, shared: bool, que
         raise Forbidden("only supervisors share views")
     view = SavedView(staff_id=staff.id, name=_name(name), queue=queue, query=_query(query), shared=bool(shared))
     with UnitOfWork() as uow:
-        if db.session.query(SavedView).filter_by(staff_id=staff.id).count() >= MAX_VIEWS:
+        owned = db.session.scalar(select(func.count()).select_from(SavedView).where(SavedView.staff_id == staff.id))
+        if owned >= MAX_VIEWS:
             raise ValidationFailed("too many saved views", {"name": [f"at most {MAX_VIEWS} views; delete one first"]})
         db.session.add(view)
         uow.commit()

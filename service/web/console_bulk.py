@@ -9,6 +9,7 @@ from flask import Blueprint, render_template, request, url_for
 from service.api.schemas import TransitionIn
 from service.domain.actors import Actor
 from service.domain.errors import KefuError, StaleVersion, ValidationFailed
+from service.domain.workflow import STAFF_ACTIONS
 from service.translate import gettext as _
 from service.usecases import bulk
 from service.web.i18n import is_chinese, label
@@ -26,7 +27,7 @@ def reason_of(exc: Exception) -> str:
         return _("Changed by someone else since the queue was shown; left as it is.")
     text = error_message(exc)
     fields = getattr(exc, "fields", None) or {}
-    if fields and not isinstance(exc, StaleVersion):
+    if fields:
         named = ", ".join(label("field", name) for name in field_errors(fields))
         text = f"{text} ({named})"
     return text
@@ -51,7 +52,7 @@ def _operation(form, staff) -> tuple[str, dict]:
         if not raw.isdigit() or int(raw) >= 2**31:
             raise ValidationFailed("choose someone", {"assignee": ["required"]})
         values["assignee"] = int(raw)
-    elif action in TransitionIn().fields["action"].validate.choices:
+    elif action in STAFF_ACTIONS:
         errors = TransitionIn(only=("department", "resolution", "reason")).validate(
             {k: values[k] for k in ("department", "resolution", "reason") if values[k]})
         if errors:
