@@ -88,6 +88,10 @@ def seed() -> Catalogue:
     agent += [("ticket-create", "/console/tickets/new"),
               ("ticket-create-found", f"/console/tickets/new?q={customer.name.split()[0]}")]
     cat.endpoints.add("console_new.new")
+    # The queue with several filters and a sort, and the global search (issue 16).
+    agent += [("queue-filtered", "/console/queue/all?status=new&status=in_progress&priority=high&sort=priority"),
+              ("search", "/console/search?q=a")]
+    cat.endpoints.add("console_search.search")
     # The demo agent owns the demo's lapsed key account: the owner's notices and customers.
     agent.append(("accounts", "/console/accounts"))
     # Canned replies: the demo's shared ones, one previewed for a ticket; the

@@ -381,3 +381,58 @@ class AttachmentOut(FastDump):
     size = fields.Integer()
     sha256 = Text()
     created_at = when()
+
+
+# --------------------------------------------------------------------------- bulk actions
+
+BULK_ACTIONS = ("assignee", "priority", "department", "category") + STAFF_ACTIONS
+
+
+class BulkTicketIn(ma.Schema):
+    number = Text(required=True, validate=validate.Length(min=1, max=30))
+    version = fields.Integer(strict=True, required=True)
+
+
+class BulkIn(ma.Schema):
+    """One action for many tickets (``service.usecases.bulk``): an edit
+    (``assignee``, ``priority``, ``department``, ``category``, with that field)
+    or a workflow step (with the fields it needs)."""
+
+    tickets = fields.List(fields.Nested(BulkTicketIn, unknown=ma.RAISE), required=True,
+                          validate=validate.Length(min=1, max=200))
+    action = Text(required=True, validate=validate.OneOf(BULK_ACTIONS))
+    assignee = fields.Integer(strict=True, validate=ID, allow_none=True)
+    priority = Text(validate=validate.OneOf(PRIORITIES))
+    department = Text(validate=CODE)
+    category = Text(validate=CODE)
+    resolution = Text(validate=validate.Length(max=20000))
+    reason = Text(validate=validate.Length(max=2000))
+
+    @ma.validates_schema
+    def _field_of_the_edit(self, data, **kwargs):
+        if data.get("action") in ("assignee", "priority", "department", "category") and data["action"] not in data:
+            raise ma.ValidationError(f"required for action {data['action']}", data["action"])
+
+
+class BulkErrorOut(ma.Schema):
+    code = Text()
+    message = Text()
+    plugin = Text(metadata={"description": "the plugin whose guard refused (code of its choosing)"})
+    current_status = Text()
+    allowed_actions = fields.List(Text())
+    # Last: the name shadows the ``fields`` module inside this class body.
+    fields = fields.Dict(keys=Text(), values=fields.List(Text()))
+
+
+class BulkResultOut(ma.Schema):
+    number = Text()
+    status = fields.Integer(metadata={"description": "the HTTP status this ticket alone would have had"})
+    ok = fields.Boolean()
+    error = fields.Nested(BulkErrorOut, allow_none=True)
+    followup = Text(allow_none=True, metadata={"description": "a late reopen's follow-up ticket"})
+
+
+class BulkOut(ma.Schema):
+    done = fields.Integer()
+    refused = fields.Integer()
+    results = fields.List(fields.Nested(BulkResultOut))

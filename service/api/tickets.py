@@ -9,6 +9,8 @@ from marshmallow import fields
 
 from service.api.schemas import (
     AttachmentOut,
+    BulkIn,
+    BulkOut,
     EventOut,
     MessageIn,
     MessageOut,
@@ -22,14 +24,14 @@ from service.api.schemas import (
     TransitionIn,
 )
 from service.domain.actors import Actor
-from service.domain.errors import ValidationFailed
-from service.domain.workflow import allowed_actions
+from service.domain.errors import KefuError, ValidationFailed
+from service.domain.workflow import IllegalTransition, MissingFields, allowed_actions
 from service.reads import listing
 from service.reads.listed import shown_ticket
 from service.reads.lookup import ticket_by_number
 from service.reads.panels import ticket_panels as panels_of
 from service.reads.read_only import read_only
-from service.usecases import messages, opening, recovery, remedies, tickets
+from service.usecases import bulk, messages, opening, recovery, remedies, tickets
 from service.usecases.auth import authenticate, current_staff, require_role
 
 blp = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets",
@@ -70,6 +72,41 @@ class TicketCollection(MethodView):
         # The customer's token is theirs alone (their mail links with its own): not made here.
         ticket, _ = opening.open_ticket(data, Actor.staff(staff), channel, sign_token=False)
         return _present(ticket, staff)
+
+
+def _bulk_error(exc: Exception) -> tuple[int, dict]:
+    """One ticket's refusal as the status and error the single-ticket call answers with."""
+    if isinstance(exc, IllegalTransition):
+        return 409, {"code": "illegal_transition", "message": str(exc), "current_status": exc.status,
+                     "fields": {"action": [f"not allowed when {exc.status}"]}, "allowed_actions": exc.allowed}
+    if isinstance(exc, MissingFields):
+        return 422, {"code": "validation_failed", "message": str(exc), "fields": exc.fields}
+    if isinstance(exc, KefuError):
+        return exc.status, {"code": exc.code, "message": exc.message, "fields": exc.fields, **exc.extra}
+    raise exc
+
+
+@blp.route("/bulk", methods=["POST"])
+@require_role("agent")
+@blp.arguments(BulkIn())
+@blp.response(207, BulkOut)
+def bulk_action(data):
+    """Apply one action to many tickets (``tickets``: number and version each):
+    an edit (``assignee``, ``priority``, ``department``, ``category``) or a
+    workflow step with its fields. Each ticket goes through the same checks
+    as alone (version, workflow, guards) in its own transaction; one
+    refusal does not stop the others. 207: ``results`` has each ticket's
+    ``status`` (200, or the 404/409/422 it would have had) and ``error``."""
+    items = [bulk.BulkItem(t["number"], t["version"]) for t in data.pop("tickets")]
+    action = data.pop("action")
+    outcomes = bulk.apply_to_each(items, action, data, Actor.staff(current_staff()))
+    results = []
+    for outcome in outcomes:
+        status, error = (200, None) if outcome.done else _bulk_error(outcome.error)
+        results.append({"number": outcome.number, "ok": outcome.done, "status": status, "error": error,
+                        "followup": outcome.followup})
+    return {"done": sum(o.done for o in outcomes), "refused": sum(not o.done for o in outcomes),
+            "results": results}
 
 
 @blp.route("/<number>")

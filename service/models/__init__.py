@@ -8,10 +8,11 @@ from service.models.macro import Macro
 from service.models.job import JobEffect, OutboxJob, PeriodicLock, PeriodicRun, QuarantinedMail
 from service.models.message import Attachment, Message
 from service.models.plugin import PluginFailure
+from service.models.saved_view import SavedView
 from service.models.staff import ROLES, ApiToken, Staff
 from service.models.ticket import CHANNELS, KINDS, PRIORITIES, Ticket
 
 __all__ = [
     "ApiToken", "Attachment", "CHANNELS", "CUSTOMER_KINDS", "Category", "Customer", "CustomerNote",
-    "Department", "JobEffect", "KINDS", "Macro", "Message", "OutboxJob", "PeriodicLock", "PeriodicRun", "PluginFailure", "QuarantinedMail", "PRIORITIES", "ROLES", "Staff", "Ticket", "TicketEvent",
+    "Department", "JobEffect", "KINDS", "Macro", "Message", "OutboxJob", "PeriodicLock", "PeriodicRun", "PluginFailure", "QuarantinedMail", "PRIORITIES", "ROLES", "SavedView", "Staff", "Ticket", "TicketEvent",
 ]

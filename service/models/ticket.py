@@ -149,4 +149,18 @@ class Ticket(db.Model):
         Index("ix_tickets_created_at", "created_at", "resolved_at", "closed_at", "cancelled_at"),
         Index("ix_tickets_resolved_at", "resolved_at", "assignee_id", "department_id", "reopen_count"),
         Index("ix_tickets_status_created_at", "status", "created_at"),
+        # The console's queues sorted by last activity (migration 0015): every
+        # change and every message, the customer's too, sets updated_at.
+        Index("ix_tickets_updated_at", "updated_at"),
+        # Sorted by priority, a page is read priority by priority in id order;
+        # the at-risk queue and its count read the due times of open tickets
+        # by status (service.web.queues, migration 0015).
+        Index("ix_tickets_priority_id", "priority", "id"),
+        Index("ix_tickets_status_resolution_due", "status", "resolution_due"),
+        Index("ix_tickets_status_first_response_due", "status", "first_response_due"),
+        # The queue counts on every console page (mine, unassigned, my
+        # department, remedies to approve) from an index alone.
+        Index("ix_tickets_assignee_id_status", "assignee_id", "status"),
+        Index("ix_tickets_department_id_status", "department_id", "status"),
+        Index("ix_tickets_remedy_decision", "remedy_decision", "remedy_approver"),
     )

@@ -10,6 +10,8 @@ form, call the same use cases as the API (``service.usecases.tickets``,
 * ``console_queues``: ``/console/`` and ``/console/queue/<name>``
 * ``console_new``: ``/console/tickets/new`` (a ticket an agent records for a caller)
 * ``console_ticket``: ``/console/tickets/<number>`` and its forms
+* ``console_search``: ``/console/search`` (the header's search box)
+* ``saved_views``: ``/console/views`` (saved queue views); ``console_bulk``: ``/console/bulk``
 * ``console_customers``: ``/console/customers`` (list) and ``/console/customers/<id>`` (profile, notes, contacts)
 * ``console_macros``: ``/console/macros`` (canned replies) and applying one from a ticket
 * ``console_merge``: ``/console/customers/<id>/merge`` (supervisors)
@@ -24,15 +26,18 @@ from service.reads.panels import console_links
 from service.web import (
     admin,
     console_auth,
+    console_bulk,
     console_customers,
     console_macros,
     console_merge,
     console_new,
     console_queues,
+    console_search,
     console_ticket,
     customer,
     dashboard,
     i18n,
+    saved_views,
     security,
 )
 
@@ -49,6 +54,6 @@ def init_web(app: Flask) -> None:
     app.jinja_env.globals["console_links"] = console_links
     # console_new before console_ticket: /console/tickets/new is not a ticket number.
     for module in (customer, console_auth, console_queues, console_new, console_ticket, console_customers,
-                   console_merge, console_macros, dashboard, admin):
+                   console_merge, console_macros, dashboard, admin, console_search, saved_views, console_bulk):
         app.register_blueprint(module.bp)
     security.init_app(app)

@@ -1,22 +1,26 @@
 """The console's queues: my tickets, my department, unassigned, at risk, all;
-with filters, search and counts."""
+with multi-value filters, sortable columns, a count and pages, the staff
+member's saved views and a bulk-action form over the selected rows."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 from sqlalchemy import select
 
-from service.domain.errors import ValidationFailed
-from service.domain.workflow import STATUSES
+from service.domain.workflow import STATUSES, allowed_actions
 from service.extensions import db
 from service.hooks import ticket_codes
-from service.models import PRIORITIES, Category, Department
+from service.models import PRIORITIES, Category, Department, Staff
 from service.models.base import utcnow
 from service.translate import gettext as _
-from service.web.i18n import is_chinese, label, local_name
+from service.web.i18n import label, local_name
+from service.reads.sla_state import sla_state
+from service.web import queue_args
+from service.web.queue_flags import queue_row_flags
+from service.web.queues import QUEUES, queue_counts, queue_page, ticket_tiers, visible_queues
 from service.web.pages import register_error_pages
-from service.web.queues import QUEUES, queue_counts, queue_page, visible_queues
+from service.web.saved_views import views_on_page
 from service.web.session import console_staff, load_console_staff, require_staff
 
 bp = Blueprint("console_queues", __name__, url_prefix="/console")
@@ -24,71 +28,45 @@ bp.before_request(load_console_staff)
 register_error_pages(bp)
 
 
-def _day(text: str | None, days: int = 0) -> datetime | None:
-    # A day from the address as the aware UTC start of that day (plus ``days``); None when not a date.
-    try:
-        day = date.fromisoformat((text or "").strip())
-    except ValueError:
-        return None
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=days)
+def bulk_choices(staff: Staff, tickets) -> dict:
+    """What the bulk form offers for ``tickets`` (one page): ``rows``
+    (``{ticket id: [actions staff may take on it]}``), ``actions`` (every
+    action allowed on some row, in the workflow's order) and ``common``
+    (those allowed on every row: the ones offered without a script, which
+    narrows them to the checked rows)."""
+    rows = {t.id: allowed_actions(t.status, "staff", staff.role) for t in tickets}
+    every = [a for a in dict.fromkeys(a for acts in rows.values() for a in acts)]
+    common = [a for a in every if all(a in acts for acts in rows.values())]
+    return {"rows": rows, "actions": every, "common": common}
 
 
-def _filters() -> dict:
-    """The page's filters from the address; values that are not valid are left out.
-    ``created_from`` / ``created_to`` are days (UTC, ``created_to`` included)."""
-    args = request.args
-    return {
-        "status": [s for s in args.getlist("status") if s in STATUSES],
-        "priority": [p for p in args.getlist("priority") if p in PRIORITIES],
-        "kind": [k for k in args.getlist("kind") if k in ticket_codes.kinds()],
-        "category": args.get("category") or None,
-        "department": args.get("department") or None,
-        "q": (args.get("q") or "").strip()[:200] or None,
-        "created_from": _day(args.get("created_from")),
-        "created_to": _day(args.get("created_to"), days=1),
-    }
+def filter_groups(statuses, categories, departments, people, tiers) -> list[tuple]:
+    """The multi-value filters as the page draws them: ``(key, title,
+    [(value, label)])``, every label translated."""
+    return [
+        ("status", _("Status"), [(s, label("status", s)) for s in statuses]),
+        ("priority", _("Priority"), [(p, label("priority", p)) for p in PRIORITIES]),
+        ("kind", _("Kind"), [(k, label("kind", k)) for k in ticket_codes.kinds()]),
+        ("category", _("Category"), [(c.code, local_name(c)) for c in categories]),
+        ("department", _("Department"), [(d.code, local_name(d)) for d in departments]),
+        ("assignee", _("Assignee"), [(queue_args.NOBODY, _("Nobody"))]
+         + [(str(p.id), p.name) for p in people if p.has_role("agent")]),
+        ("tier", _("Tier"), [(t, label("tier", t)) for t in tiers]),
+        ("channel", _("Channel"), [(c, label("channel", c)) for c in ticket_codes.channels()]),
+    ]
 
 
-def _chips(name: str, filters: dict, categories, departments) -> list[dict]:
-    """The filters in use as removable chips: ``{"text", "remove"}``, where
-    ``remove`` is this queue's address without that one filter value."""
-    names = {"category": {c.code: local_name(c) for c in categories},
-             "department": {d.code: local_name(d) for d in departments}}
-    fields = {"status": _("Status"), "priority": _("Priority"), "kind": _("Kind"), "category": _("Category"),
-              "department": _("Department"), "q": _("Search"), "created_from": _("Created from"),
-              "created_to": _("Created up to")}
-    pairs = [(k, v) for k, values in request.args.lists() if k in fields for v in values if v]
-    chips = []
-    for key, value in pairs:
-        if key in ("status", "priority", "kind"):
-            if value not in filters[key]:
-                continue
-            shown = label(key, value)
-        elif key in names:
-            if value not in names[key]:
-                continue
-            shown = names[key][value]
-        elif key in ("created_from", "created_to"):
-            if filters[key] is None:
-                continue
-            shown = value.strip()
-        else:
-            shown = filters["q"]
-        rest = [(k, v) for k, v in pairs if (k, v) != (key, value)]
-        args = {}
-        for k, v in rest:
-            args.setdefault(k, []).append(v)
-        colon = "：" if is_chinese() else ": "  # punctuation of the page's language
-        chips.append({"text": f"{fields[key]}{colon}{shown}", "key": key,
-                      "remove": url_for("console_queues.queue", name=name, **args)})
-    return chips
+def table_context(staff: Staff) -> dict:
+    """What the ticket table (``web/console/_ticket_table.html``) needs beside its rows."""
+    return {"now": utcnow(), "sla_state": sla_state}
 
 
 @bp.route("/")
 @bp.route("/queue/<name>")
 @require_staff("agent", "finance")
 def queue(name=None):
-    """One queue, filtered and searched, with the count of every queue the staff member sees."""
+    """One queue, filtered, sorted and paged, with the count of every queue
+    the staff member sees, their saved views and (agents) the bulk form."""
     staff = console_staff()
     shown = visible_queues(staff)
     name = name or shown[0]
@@ -96,18 +74,29 @@ def queue(name=None):
         abort(404)
     if name not in shown:
         abort(403)
-    filters = _filters()
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
-    try:
-        tickets, more = queue_page(name, staff, filters, page, current_app.config["CONSOLE_PAGE_SIZE"])
-    except ValidationFailed:  # an unknown category or department code in the address
-        tickets, more = [], False
     categories = db.session.scalars(select(Category).order_by(Category.position, Category.id)).all()
     departments = db.session.scalars(select(Department).order_by(Department.id)).all()
+    people = db.session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.name)).all()
+    tiers = ticket_tiers()
+    filters = queue_args.read_filters(categories, departments, [p.id for p in people], tiers)
+    view = queue_args.read_view(name)
+    query = {k: v for k, v in filters.items() if k != "selected"}
+    counts = queue_counts(staff)
+    # Without filters of its own the page holds the queue's count: no second count.
+    known = counts.get(name) if not any(v for k, v in query.items()) else None
+    tickets, total = queue_page(name, staff, query, view["page"], view["size"],
+                                view["sort"] if view["explicit"] else None, view["dir"], known)
+    staff_names = {p.id: p.name for p in people}
     return render_template(
-        "web/console/queue.html", name=name, queues=shown, counts=queue_counts(staff), tickets=tickets,
-        more=more, page=page, filters=filters, now=utcnow(), chips=_chips(name, filters, categories, departments),
+        "web/console/queue.html", name=name, queues=shown, counts=counts, tickets=tickets,
+        total=total, view=view, filters=filters, selected=filters["selected"],
+        chips=queue_args.chips(name, filters, categories, departments, staff_names),
+        sorts=queue_args.sort_links(name, view), pager=queue_args.pager(name, view, total),
         dates={k: (request.args.get(k) or "").strip()[:10] if filters[k] else "" for k in ("created_from", "created_to")},
-        args={k: v for k, v in request.args.lists() if k != "page"}, statuses=STATUSES, priorities=PRIORITIES, kinds=ticket_codes.kinds(),
-        categories=categories, departments=departments)
+        args=queue_args.current_args(), statuses=STATUSES, priorities=PRIORITIES, kinds=ticket_codes.kinds(),
+        channels=ticket_codes.channels(), tiers=tiers, categories=categories, departments=departments,
+        filter_groups=filter_groups(STATUSES, categories, departments, people, tiers),
+        people=people, row_flags=queue_row_flags(staff, tickets), views=views_on_page(staff),
+        saved_query=urlencode(queue_args.current_args(), doseq=True),
+        bulk=bulk_choices(staff, tickets) if staff.has_role("agent") else None,
+        select_all=request.args.get("select") == "all", **table_context(staff))

@@ -79,7 +79,7 @@ def test_a_supervisor_drills_down_from_a_pareto_bar_to_the_queue(live_server, ne
     expect(bar).to_have_count(1)
     bar.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(t["heading"])
-    numbers = page.locator("table.tickets tbody td:first-child a").all_inner_texts()
+    numbers = page.locator("table.tickets tbody td.number a").all_inner_texts()
     assert sorted(numbers) == sorted([history["first"], history["second"]])
     chips = page.locator("#filter-chips li").all_inner_texts()
     assert [re.sub(r"\s*×$", "", c).strip() for c in chips][:2] == t["chips"]
