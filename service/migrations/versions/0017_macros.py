@@ -1,7 +1,7 @@
 """macros: canned replies in English and Chinese, personal or shared
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0015
 
 A macro is a reply text with placeholders, in either language or both,
 owned by one staff member (``owner_id``), shared by a department
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0017"
-down_revision = "0012"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
