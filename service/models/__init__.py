@@ -6,11 +6,12 @@ from service.models.department import Department
 from service.models.events import TicketEvent
 from service.models.job import JobEffect, OutboxJob, PeriodicLock, PeriodicRun, QuarantinedMail
 from service.models.message import Attachment, Message
+from service.models.notification import MAIL_PREFERENCES, NOTICE_KINDS, Notification, TicketView
 from service.models.plugin import PluginFailure
 from service.models.staff import ROLES, ApiToken, Staff
 from service.models.ticket import CHANNELS, KINDS, PRIORITIES, Ticket
 
 __all__ = [
     "ApiToken", "Attachment", "CHANNELS", "CUSTOMER_KINDS", "Category", "Customer", "CustomerNote",
-    "Department", "JobEffect", "KINDS", "Message", "OutboxJob", "PeriodicLock", "PeriodicRun", "PluginFailure", "QuarantinedMail", "PRIORITIES", "ROLES", "Staff", "Ticket", "TicketEvent",
+    "Department", "JobEffect", "KINDS", "MAIL_PREFERENCES", "Message", "NOTICE_KINDS", "Notification", "OutboxJob", "PeriodicLock", "PeriodicRun", "PluginFailure", "QuarantinedMail", "PRIORITIES", "ROLES", "Staff", "Ticket", "TicketEvent", "TicketView",
 ]

@@ -11,6 +11,7 @@ form, call the same use cases as the API (``service.usecases.tickets``,
 * ``console_ticket``: ``/console/tickets/<number>`` and its forms
 * ``console_customers``: ``/console/customers`` (list) and ``/console/customers/<id>`` (profile, notes, contacts)
 * ``console_merge``: ``/console/customers/<id>/merge`` (supervisors)
+* ``console_notifications``: ``/console/notifications`` (each staff member's own notices; the bell)
 * ``dashboard``: ``/console/dashboard`` (supervisors)
 * ``admin``: ``/console/admin/...`` (admins)
 """
@@ -24,6 +25,7 @@ from service.web import (
     console_auth,
     console_customers,
     console_merge,
+    console_notifications,
     console_queues,
     console_ticket,
     customer,
@@ -44,6 +46,6 @@ def init_web(app: Flask) -> None:
     # The plugins' links in the console's navigation (``console_links``), asked when a page draws it.
     app.jinja_env.globals["console_links"] = console_links
     for module in (customer, console_auth, console_queues, console_ticket, console_customers, console_merge,
-                   dashboard, admin):
+                   console_notifications, dashboard, admin):
         app.register_blueprint(module.bp)
     security.init_app(app)

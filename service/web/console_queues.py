@@ -16,6 +16,7 @@ from service.models.base import utcnow
 from service.translate import gettext as _
 from service.web.i18n import is_chinese, label, local_name
 from service.web.pages import register_error_pages
+from service.web.queue_flags import queue_row_flags
 from service.web.queues import QUEUES, queue_counts, queue_page, visible_queues
 from service.web.session import console_staff, load_console_staff, require_staff
 
@@ -110,4 +111,4 @@ def queue(name=None):
         more=more, page=page, filters=filters, now=utcnow(), chips=_chips(name, filters, categories, departments),
         dates={k: (request.args.get(k) or "").strip()[:10] if filters[k] else "" for k in ("created_from", "created_to")},
         args={k: v for k, v in request.args.lists() if k != "page"}, statuses=STATUSES, priorities=PRIORITIES, kinds=ticket_codes.kinds(),
-        categories=categories, departments=departments)
+        categories=categories, departments=departments, row_flags=queue_row_flags(staff, tickets))
