@@ -3,6 +3,7 @@ queue rows' "customer replied" and "unread" marks."""
 from __future__ import annotations
 
 from sqlalchemy import and_, func, not_, or_, select
+from sqlalchemy.orm import aliased
 
 from service.extensions import db
 from service.models import Message, Notification, Ticket, TicketEvent, TicketView
@@ -43,17 +44,21 @@ def row_flags(staff, ticket_ids: list[int]) -> dict[int, dict]:
     something on it since then. Tickets with neither mark are left out."""
     if staff is None or not ticket_ids:
         return {}
+    # The subqueries read their own aliases and correlate on the ticket only:
+    # the outer query joins the latest public message too.
+    inner = aliased(Message)
     seen = (select(TicketView.seen_at).where(TicketView.staff_id == staff.id, TicketView.ticket_id == Ticket.id)
-            .scalar_subquery())
-    last_public = (select(Message.id).where(Message.ticket_id == Ticket.id, Message.internal.is_(False))
-                   .order_by(Message.id.desc()).limit(1).scalar_subquery())
-    others_message = (select(func.max(Message.created_at))
-                      .where(Message.ticket_id == Ticket.id,
-                             or_(Message.staff_id.is_(None), Message.staff_id != staff.id)).scalar_subquery())
+            .correlate(Ticket).scalar_subquery())
+    last_public = (select(inner.id).where(inner.ticket_id == Ticket.id, inner.internal.is_(False))
+                   .order_by(inner.id.desc()).limit(1).correlate(Ticket).scalar_subquery())
+    others_message = (select(func.max(inner.created_at))
+                      .where(inner.ticket_id == Ticket.id,
+                             or_(inner.staff_id.is_(None), inner.staff_id != staff.id))
+                      .correlate(Ticket).scalar_subquery())
     others_event = (select(func.max(TicketEvent.at))
                     .where(TicketEvent.ticket_id == Ticket.id,
                            not_(and_(TicketEvent.actor_type == "staff", TicketEvent.actor_id == staff.id)))
-                    .scalar_subquery())
+                    .correlate(Ticket).scalar_subquery())
     rows = db.session.execute(
         select(Ticket.id, seen, Message.author_type, Message.created_at, others_message, others_event)
         .outerjoin(Message, Message.id == last_public)
