@@ -19,7 +19,7 @@ from service.jobs import runner
 from service.mail.outgoing.notices import plan_notices
 from service.reads import read_only
 from service.settings import load_settings
-from service.usecases import history, uow
+from service.usecases import history, notifications, uow
 from service.web import health, init_web
 from service.web.cookie import KeptSignerSessionInterface
 
@@ -101,6 +101,9 @@ def create_app(test_config: dict | None = None, *, strict: bool = True, plugins:
     # The unit of work knows no feature by name: customer and staff mail
     # plans its jobs through this hook of the unit of work.
     uow.add_planner(app, plan_notices)
+    # Staff notices are written after the change commits (a failure there
+    # never undoes it), from what the change emitted.
+    uow.add_listener(app, notifications.after_commit)
 
     trace = bool(app.config.get("TRACE_HOOKS"))
     if trace:

@@ -28,7 +28,9 @@ tests/sdk. In short:
 * **Jobs and events**: ``enqueue`` (once per ``dedupe_key``),
   ``effect_once``, ``publish`` through ``UnitOfWork.publish``, ``ask``
   (a decider your plugin declares), ``collect`` (a collector it
-  declares), ``alert_staff``, ``send_mail``.
+  declares), ``alert_staff``, ``send_mail``; ``notify_staff`` tells the
+  people who answer for a ticket (the bell in the console, and mail per
+  their preference), with ``NOTICE_KINDS``.
 * **Routes**: ``require_role``, ``current_staff``, ``authenticate``,
   ``read_only``, ``public_rate_limit``; console pages (an admin page of
   your plugin): ``console_page``, ``require_console_role``, ``console_staff``; the errors and ``ErrorSchema``,
@@ -116,6 +118,7 @@ from service.models import (
     TicketEvent,
 )
 from service.models.base import UTCDateTime, utcnow
+from service.models.notification import NOTICE_KINDS as _NOTICE_KINDS
 from service.models.ticket import format_number as _format_number
 from service.reads import listing as _listing
 from service.reads import lookup as _lookup
@@ -125,6 +128,7 @@ from service.translate import gettext, lazy_gettext, lazy_pgettext, ngettext, pg
 from service.usecases import decisions as _decisions
 from service.usecases import history as _history
 from service.usecases import messages as _messages
+from service.usecases import notifications as _notifications
 from service.usecases import opening as _opening
 from service.usecases import tickets as _tickets
 from service.usecases.auth import authenticate, current_staff, require_role
@@ -383,6 +387,27 @@ def alert_staff_many(alerts: list[dict]) -> None:
     _notices.alert_staff_many(alerts)
 
 
+NOTICE_KINDS = _NOTICE_KINDS
+
+
+def notify_staff(ticket: Ticket, kind: str, actor: Actor, also=(), detail: str | None = None) -> None:
+    """Tell the staff who answer for ``ticket`` of ``kind`` (one of
+    ``NOTICE_KINDS``: ``bad_survey_answer``, ``sla_warning``,
+    ``sla_breach``, ``sla_takeover``, ...), caused by ``actor``, after the
+    current ``UnitOfWork`` commits: a notice under the console's bell for
+    each, and a mail for those who take mail (once each, in their
+    language, with ``detail`` - your words - in the body).
+
+    Who answers for a ticket: its assignee; when unassigned, the agents and
+    supervisors of its department and the department's supervisor; with no
+    department, every active supervisor. ``also``: more staff ids to tell
+    (e.g. the supervisor of an escalation). The actor, if a staff member,
+    is never told of their own action. ``ValueError`` for an unknown kind
+    or when called outside a unit of work; a rolled-back change tells no one.
+    """
+    _notifications.notify_staff(ticket, kind, actor, also=also, detail=detail)
+
+
 def mail_language(language: str | None) -> str:
     """The mail template language (``en`` or ``zh``) for a person's language tag."""
     return _compose.mail_language(language)
@@ -489,7 +514,8 @@ __all__ = [
     "UnitOfWork", "add_once", "hold_customer", "update_ticket", "transition", "add_note", "reply", "record_event",
     "open_ticket", "answer_resolution", "followup_subject", "refresh_sla",
     # jobs, events, mail
-    "enqueue", "effect_once", "ask", "collect", "alert_staff", "alert_staff_many", "CORE_EVENTS", "mail_language", "current_language",
+    "enqueue", "effect_once", "ask", "collect", "alert_staff", "alert_staff_many", "notify_staff",
+    "NOTICE_KINDS", "CORE_EVENTS", "mail_language", "current_language",
     "send_mail", "customer_links", "tracking_url", "external_url",
     # routes and settings
     "require_role", "current_staff", "authenticate", "read_only", "public_rate_limit", "plugin_settings",

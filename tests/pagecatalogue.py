@@ -81,7 +81,8 @@ def seed() -> Catalogue:
     cat.endpoints |= {"console_customers.index", "console_customers.show", "console_merge.choose"}
     tickets = customers + [("ticket-open", f"/console/tickets/{open_ticket.number}"),
                ("ticket-new", f"/console/tickets/{new.number}"),
-               ("ticket-resolved", f"/console/tickets/{resolved.number}"), ("settings", "/console/settings")]
+               ("ticket-resolved", f"/console/tickets/{resolved.number}"), ("settings", "/console/settings"),
+               ("notifications", "/console/notifications")]
     agent = [("queue", "/console/")] + [(f"queue-{name}", f"/console/queue/{name}")
                                         for name in ("mine", "department", "unassigned", "at_risk", "all")] + tickets
     # A ticket for a caller (agents and up), and the same with the customers a search found.
@@ -102,7 +103,8 @@ def seed() -> Catalogue:
     cat.endpoints |= {"console_macros.index", "console_macros.new", "console_macros.preview", "console_macros.edit"}
     cat.endpoints.add("relationship_health_accounts.page")
     finance = [("queue", "/console/"), ("queue-remedies", "/console/queue/remedies")] + tickets
-    cat.endpoints |= {"console_queues.queue", "console_ticket.show", "console_auth.settings"}
+    cat.endpoints |= {"console_queues.queue", "console_ticket.show", "console_auth.settings",
+                      "console_notifications.index"}
     supervisor = agent + [("queue-remedies", "/console/queue/remedies"), ("dashboard", "/console/dashboard"),
                           ("merge-choose", f"/console/customers/{customer.id}/merge"),
                           ("merge-confirm", f"/console/customers/{customer.id}/merge?from_customer_id={other.id}"),

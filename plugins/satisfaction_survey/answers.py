@@ -3,8 +3,9 @@
 * "not solved", or a rating of 2 or less: the resolution is rejected through
   the core's own use case (``sdk.answer_resolution``: reopened, or past
   ``REOPEN_WINDOW_DAYS`` closed with a linked follow-up); a ticket already
-  closed gets a follow-up ticket (``sdk.open_ticket``). The department's
-  supervisor is mailed and the ticket is marked for recovery.
+  closed gets a follow-up ticket (``sdk.open_ticket``). Who answers for the
+  ticket and the department's supervisor are told (``sdk.notify_staff``)
+  and the ticket is marked for recovery.
 * "solved" with 4 or more: a resolved ticket is accepted (closed).
 * Anything else is recorded and changes nothing.
 
@@ -64,10 +65,11 @@ def _outcome(ticket, bad: bool, good: bool, now) -> str:
     return "none"
 
 
-def _alert(ticket, survey: Survey, text: str) -> None:
+def _alert(ticket, actor, text: str) -> None:
+    """Tell who answers for the ticket and the department's supervisor (the
+    recovery is theirs): a notice under the bell and a mail with ``text``."""
     supervisor = ticket.department.supervisor_id if ticket.department else None
-    for staff_id in dict.fromkeys(s for s in (supervisor or ticket.assignee_id,) if s):
-        sdk.alert_staff(staff_id, ticket, "bad_survey_answer", text, key=f"survey:{survey.id}:recovery")
+    sdk.notify_staff(ticket, "bad_survey_answer", actor, also=[supervisor] if supervisor else (), detail=text)
 
 
 def _recover(ticket, now) -> None:
@@ -118,7 +120,7 @@ def answer_survey(token: str, data: dict) -> dict:
             recovery = Recovery(ticket_id=ticket.id, survey_id=survey.id, reason=reason, created_at=now)
             session.add(recovery)
             sdk.record_event(ticket, PLUGIN, "recovery_marked", survey=survey.id, reason=reason)
-            _alert(ticket, survey, f"The customer answered the satisfaction survey of {ticket.number}: "
+            _alert(ticket, actor, f"The customer answered the satisfaction survey of {ticket.number}: "
                                    f"{_reason_text(data)}. The ticket is marked for recovery ({outcome}).")
         elif good:
             _recover(ticket, now)

@@ -5,8 +5,8 @@ opened since the last run (``adopt``), then reads only the clocks whose
 ``next_check`` has come (an index on it), so its cost follows the number of
 tickets falling due, not the number of open tickets. All steps due in one
 run are written in one ``sdk.UnitOfWork``: the steps taken, history events
-(``sdk.record_event``), staff alerts (a few mail jobs, ``sdk.alert_staff_many``)
-and flags. A worker that was down catches up: every step whose time has
+(``sdk.record_event``), staff notices (``sdk.notify_staff``: the bell, and a
+few mail jobs for the whole run) and flags. A worker that was down catches up: every step whose time has
 passed fires once, in ladder order, because the steps taken are stored with
 the clock. The plugin's own ``sla_warning``/``sla_breached`` hooks
 (``hookspecs``) are emitted and the ``sla.warning``/``sla.breached`` events
@@ -35,14 +35,21 @@ RAISE = {"low": "normal", "normal": "high", "high": "urgent", "urgent": "urgent"
 FINAL = sdk.FINAL_STATUSES
 
 
-def _alert(alerts: list, staff_id, ticket, target, step, due) -> None:
-    if staff_id:
-        words = "falls due" if step["at"] < 1 else "fell due"
-        alerts.append({
-            "staff_id": staff_id, "ticket_id": ticket.id, "kind": f"SLA {step['name']}",
-            "text": f"The {target.replace('_', ' ')} target of {ticket.number} {words} at "
-                    f"{due:%Y-%m-%d %H:%M} UTC ({ticket.priority} priority, tier {ticket.customer_tier or '-'}).",
-            "key": f"sla:{ticket.id}:{target}:{step['name']}"})
+# The step's notice kind: a warning before the due time, a breach after,
+# a take-over when the supervisor takes the ticket.
+NOTICE = {"notify_assignee": None, "notify_supervisor_and_flag": None,
+          "reassign_to_supervisor_and_raise_priority": "sla_takeover"}
+
+
+def _notify(ticket, target, step, due, supervisor) -> None:
+    """Tell who answers for ``ticket`` (and, past the first step, the
+    supervisor) that ``step`` fired; the mail says which target and when."""
+    kind = NOTICE.get(step["action"]) or ("sla_warning" if step["at"] < 1 else "sla_breach")
+    words = "falls due" if step["at"] < 1 else "fell due"
+    detail = (f"The {target.replace('_', ' ')} target of {ticket.number} {words} at "
+              f"{due:%Y-%m-%d %H:%M} UTC ({ticket.priority} priority, tier {ticket.customer_tier or '-'}).")
+    also = [supervisor] if supervisor and step["action"] != "notify_assignee" else []
+    sdk.notify_staff(ticket, kind, ACTOR, also=also, detail=detail)
 
 
 ADOPT_MARGIN = 10_000  # ticket ids below the newest clock still looked at
@@ -94,7 +101,7 @@ def sweep(now: datetime | None = None, limit: int = 1000) -> dict:
             return {"clocks": 0, "steps": 0, "adopted": adopted}
         pols = {pid: policies.by_id(pid) for pid in {row.policy_id for row, _ in pairs}}
         supervisors = dict(session.execute(select(sdk.Department.id, sdk.Department.supervisor_id)).all())
-        fired, alerts = 0, []
+        fired = 0
         for row, ticket in pairs:
             pol = pols[row.policy_id]
             if ticket.status in FINAL:
@@ -110,11 +117,9 @@ def sweep(now: datetime | None = None, limit: int = 1000) -> dict:
                 supervisor = supervisors.get(ticket.department_id)
                 sdk.record_event(ticket, ACTOR, f"sla_{step['name']}", target=target, due=due.isoformat(),
                                  step_action=step["action"], late_by_check=str(now - when).split(".")[0])
-                if step["action"] == "notify_assignee":
-                    _alert(alerts, ticket.assignee_id or supervisor, ticket, target, step, due)
-                elif step["action"] == "notify_supervisor_and_flag":
+                _notify(ticket, target, step, due, supervisor)
+                if step["action"] == "notify_supervisor_and_flag":
                     row.flagged = True
-                    _alert(alerts, supervisor, ticket, target, step, due)
                 elif step["action"] == "reassign_to_supervisor_and_raise_priority" and supervisor:
                     takeovers.append((ticket, supervisor))
                 warning = step["at"] < 1
@@ -125,9 +130,8 @@ def sweep(now: datetime | None = None, limit: int = 1000) -> dict:
                 fired += 1
             row.steps_done = done
             clock.refresh(row, pol, dues)  # steps taken change nothing the memo holds
-        # A few jobs for the whole run, not a row per alert: a sweep catching up
-        # on a thousand clocks queues a handful of jobs.
-        sdk.alert_staff_many(alerts)
+        # The notices' mail goes out in a few jobs for the whole run, not a
+        # job per notice: a sweep catching up on a thousand clocks queues a handful.
         uow.commit()  # then the hooks fire and the events are published
     for ticket, supervisor in takeovers:
         _take_over(ticket, supervisor)

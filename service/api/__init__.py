@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
-from service.api import customers, jobs, macros, mail, public, reference, tickets
+from service.api import customers, jobs, macros, mail, notifications, public, reference, tickets
 from service.api.errors import KefuApi, register_error_handlers
 from service.api.input import refuse_unreadable_input
 from service.api.openapi import ErrorAnswers
@@ -38,7 +38,7 @@ def init_api(app) -> KefuApi:
     api = KefuApi(app, spec_kwargs={"extra_plugins": [ErrorAnswers(app)]})
     register_error_handlers(app)
     app.before_request(refuse_unreadable_input)
-    for module in (tickets, public, customers, reference, jobs, mail, macros):
+    for module in (tickets, public, customers, reference, jobs, mail, macros, notifications):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs)
     app.extensions["kefu_api"] = api

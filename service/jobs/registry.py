@@ -53,6 +53,7 @@ CORE_JOBS = [
     {"name": "tickets.autoclose", "func": "service.jobs.core:autoclose", "queue": "default", "interval": 3600},
     {"name": "mail.notice", "func": "service.mail.outgoing.notices:send_notice", "queue": "mail"},
     {"name": "mail.staff_alert", "func": "service.mail.outgoing.notices:send_staff_alert", "queue": "mail"},
+    {"name": "mail.staff_notices", "func": "service.mail.outgoing.staff_notices:send_staff_notices", "queue": "mail"},
     {"name": "mail.staff_alerts", "func": "service.mail.outgoing.notices:send_staff_alerts", "queue": "mail"},
     {"name": "mail.imap_poll", "func": "service.mail.incoming.imap:poll_job", "queue": "mail", "interval": 60,
      "retries": 0},

@@ -7,6 +7,7 @@ from service.models.events import TicketEvent
 from service.models.macro import Macro
 from service.models.job import JobEffect, OutboxJob, PeriodicLock, PeriodicRun, QuarantinedMail
 from service.models.message import Attachment, Message
+from service.models.notification import MAIL_PREFERENCES, NOTICE_KINDS, Notification, TicketView
 from service.models.plugin import PluginFailure
 from service.models.saved_view import SavedView
 from service.models.staff import ROLES, ApiToken, Staff
@@ -14,5 +15,5 @@ from service.models.ticket import CHANNELS, KINDS, PRIORITIES, Ticket
 
 __all__ = [
     "ApiToken", "Attachment", "CHANNELS", "CUSTOMER_KINDS", "Category", "Customer", "CustomerNote",
-    "Department", "JobEffect", "KINDS", "Macro", "Message", "OutboxJob", "PeriodicLock", "PeriodicRun", "PluginFailure", "QuarantinedMail", "PRIORITIES", "ROLES", "SavedView", "Staff", "Ticket", "TicketEvent",
+    "Department", "JobEffect", "KINDS", "MAIL_PREFERENCES", "Macro", "Message", "NOTICE_KINDS", "Notification", "OutboxJob", "PeriodicLock", "PeriodicRun", "PluginFailure", "QuarantinedMail", "PRIORITIES", "ROLES", "SavedView", "Staff", "Ticket", "TicketEvent", "TicketView",
 ]

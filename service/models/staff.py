@@ -27,6 +27,8 @@ class Staff(db.Model):
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     # The last console sign-in (None: never, or before kefu recorded it); shown to admins.
     last_sign_in_at = mapped_column(UTCDateTime)
+    # Mail for console notices: "each" (one mail per notice) or "none" (the bell only).
+    notify_mail: Mapped[str] = mapped_column(String(10), default="each", server_default="each")
 
     department = relationship("Department", foreign_keys=[department_id])
 

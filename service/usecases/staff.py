@@ -128,10 +128,13 @@ def record_sign_in(staff_id: int) -> None:
         uow.commit()
 
 
-def update_own_settings(staff: Staff, language: str, timezone: str) -> Staff:
-    """Set the signed-in staff member's console language and time zone
-    (checked by the caller against the choices offered)."""
+def update_own_settings(staff: Staff, language: str, timezone: str, notify_mail: str | None = None) -> Staff:
+    """Set the signed-in staff member's console language, time zone and
+    (when given) mail for notices, ``each`` or ``none`` (checked by the
+    caller against the choices offered)."""
     with UnitOfWork() as uow:
         staff.language, staff.timezone = language, timezone
+        if notify_mail is not None:
+            staff.notify_mail = notify_mail
         uow.commit()
     return staff

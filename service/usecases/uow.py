@@ -35,6 +35,7 @@ log = logging.getLogger("kefu.uow")
 
 _ACTIVE = "kefu_unit_of_work"  # Session.info: the outermost unit now open
 PLANNERS = "kefu_commit_planners"  # app.extensions: functions run just before each commit
+LISTENERS = "kefu_commit_listeners"  # app.extensions: functions run just after each commit
 # PostgreSQL's deadlock_detected and serialization_failure: the database
 # gave up one of two concurrent transactions, which the client may retry.
 _RETRYABLE = {"40P01", "40001"}
@@ -66,6 +67,19 @@ def add_planner(app, planner) -> None:
         planners.append(planner)
 
 
+def add_listener(app, listener) -> None:
+    """Run ``listener(notifications, events, memos)`` in every unit of work
+    of ``app`` right after it commits, before the notification hooks: the
+    ``(hook, kwargs)`` it emitted, the ``(event, ticket, data)`` it
+    published and its ``memos`` (``UnitOfWork.remember``). The listener
+    owns its transaction (its own unit of work); if it raises, the failure
+    is logged and the change, committed already, stands. Called by
+    ``create_app`` (the staff notices listen this way)."""
+    listeners = app.extensions.setdefault(LISTENERS, [])
+    if listener not in listeners:
+        listeners.append(listener)
+
+
 def active_unit() -> UnitOfWork | None:
     """The outermost unit of work open in this session, or None."""
     unit = db.session.info.get(_ACTIVE)
@@ -83,6 +97,7 @@ class UnitOfWork:
     def __init__(self):
         self._pending: list[tuple[str, dict]] = []
         self._events: list[tuple[str, object, dict]] = []
+        self._memos: dict[str, list] = {}
         self._outer: UnitOfWork | None = None
         self.committed = False
 
@@ -135,6 +150,12 @@ class UnitOfWork:
         events.check_event(event, data)
         (self._outer or self)._events.append((event, ticket, data))
 
+    def remember(self, topic: str, item) -> None:
+        """Keep ``item`` under ``topic`` for the after-commit listeners
+        (``add_listener``); forgotten if the change rolls back. In a joined
+        unit it goes to the outer one."""
+        (self._outer or self)._memos.setdefault(topic, []).append(item)
+
     def commit(self) -> None:
         """Commit, then relay the jobs and call the notifications.
 
@@ -167,10 +188,17 @@ class UnitOfWork:
         manager = plugins()
         published = []
         for hook, kwargs in self._pending:
-            _report(kwargs.get("ticket"), hook, manager.notify(hook, **kwargs))
             core = events.core_event(hook, kwargs)
             if core is not None:
                 published.append((core[0], kwargs["ticket"], core[1]))
+        for listener in current_app.extensions.get(LISTENERS, ()):
+            try:
+                listener(self._pending, published + self._events, self._memos)
+            except Exception:  # the change is committed; a listener's failure must not undo the answer
+                db.session.rollback()
+                log.exception("after-commit listener %s failed", getattr(listener, "__name__", listener))
+        for hook, kwargs in self._pending:
+            _report(kwargs.get("ticket"), hook, manager.notify(hook, **kwargs))
         for event, ticket, data in published + self._events:
             _report(ticket, "event_published",
                     manager.notify("event_published", event=event, ticket=ticket, data=data,

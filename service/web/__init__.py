@@ -15,6 +15,7 @@ form, call the same use cases as the API (``service.usecases.tickets``,
 * ``console_customers``: ``/console/customers`` (list) and ``/console/customers/<id>`` (profile, notes, contacts)
 * ``console_macros``: ``/console/macros`` (canned replies) and applying one from a ticket
 * ``console_merge``: ``/console/customers/<id>/merge`` (supervisors)
+* ``console_notifications``: ``/console/notifications`` (each staff member's own notices; the bell)
 * ``dashboard``: ``/console/dashboard`` (supervisors)
 * ``admin``: ``/console/admin/...`` (admins)
 """
@@ -31,6 +32,7 @@ from service.web import (
     console_macros,
     console_merge,
     console_new,
+    console_notifications,
     console_queues,
     console_search,
     console_ticket,
@@ -54,6 +56,7 @@ def init_web(app: Flask) -> None:
     app.jinja_env.globals["console_links"] = console_links
     # console_new before console_ticket: /console/tickets/new is not a ticket number.
     for module in (customer, console_auth, console_queues, console_new, console_ticket, console_customers,
-                   console_merge, console_macros, dashboard, admin, console_search, saved_views, console_bulk):
+                   console_merge, console_macros, console_notifications, dashboard, admin, console_search,
+                   saved_views, console_bulk):
         app.register_blueprint(module.bp)
     security.init_app(app)

@@ -1,4 +1,5 @@
-"""Console sign-in, sign-out and the staff member's own settings (language, time zone)."""
+"""Console sign-in, sign-out and the staff member's own settings (language,
+time zone, mail for notices)."""
 from __future__ import annotations
 
 import functools
@@ -16,6 +17,7 @@ from flask import (
 
 from service.extensions import limiter
 from service.limits import failed_signin, signin_account
+from service.models import MAIL_PREFERENCES
 from service.translate import gettext as _
 from service.usecases.staff import record_sign_in, update_own_settings
 from service.web.pages import register_error_pages, safe_next
@@ -105,18 +107,22 @@ def _named_timezones(locale: str, day, utc_name: str) -> tuple[tuple[str, str], 
 @bp.route("/settings", methods=["GET", "POST"])
 @require_staff("agent", "finance")
 def settings():
-    """The signed-in staff member's language and time zone."""
+    """The signed-in staff member's language, time zone and mail for notices."""
     staff = console_staff()
     errors = {}
     if request.method == "POST":
         language = request.form.get("language", "")
         timezone = request.form.get("timezone", "")
+        # Absent from the form (an older page): the preference stays as it is.
+        notify_mail = request.form.get("notify_mail")
         if language not in current_app.config["LANGUAGES"]:
             errors["language"] = [_("Not one of the choices.")]
         if timezone not in zoneinfo.available_timezones():
             errors["timezone"] = [_("Not one of the choices.")]
+        if notify_mail is not None and notify_mail not in MAIL_PREFERENCES:
+            errors["notify_mail"] = [_("Not one of the choices.")]
         if not errors:
-            update_own_settings(staff, language, timezone)
+            update_own_settings(staff, language, timezone, notify_mail)
             flash(_("Settings saved."), "ok")
             return redirect(url_for("console_auth.settings"))
     zones = _timezones()

@@ -21,6 +21,7 @@ from service.models.base import utcnow
 from service.reads.lookup import ticket_by_number
 from service.translate import gettext as _
 from service.usecases import messages, recovery, remedies, tickets
+from service.usecases.notifications import mark_seen
 from service.web.i18n import label
 from service.web.insights import customer_summary, event_details, timeline
 from service.web.pages import error_message, field_errors, register_error_pages
@@ -62,6 +63,7 @@ def show(number):
     """One ticket with everything an agent works with."""
     staff = console_staff()
     ticket = ticket_by_number(number)
+    mark_seen(staff, ticket)  # notifications: seen now, its notices read
     assignees = db.session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.name)).all()
     return render_template(
         "web/console/ticket.html", ticket=ticket, staff=staff, now=utcnow(),

@@ -7,6 +7,7 @@ import types
 import marshmallow as ma
 import pytest
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 
 from pluginparts import migrating_plugin
 
@@ -71,7 +72,9 @@ def test_hook_register_migrations(app_config, tmp_path, build_app):
             assert migrations.pending() == []
             with db.engine.connect() as conn:
                 heads = set(conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
-            assert "acme_0001" in heads and "0012" in heads
+            # The core's head, whichever revision that is today.
+            core = ScriptDirectory(str(migrations.HERE)).get_heads()
+            assert "acme_0001" in heads and set(core) <= heads
         finally:
             # One branch down, the others stay (and a PostgreSQL test database,
             # which outlives the test, is left as it was).

@@ -88,8 +88,12 @@ def test_the_full_loop(app, kefu_plugins, client, make_staff, act, file_ticket, 
         "satisfaction survey: not solved, rating 2/5; reasons: It took too long, The result was not explained; "
         "comment: The machine still leaks.")
     jobs.drain(periodic=False)
-    [alert] = mails(app, "Bad survey answer")
-    assert alert["To"] == f"{supervisor.name} <{supervisor.email}>"
+    # The supervisor and who answers for the (unassigned) ticket - its
+    # department's agents - are told, each once (service.usecases.notifications).
+    alerts = mails(app, "Bad survey answer")
+    recipients = [a["To"] for a in alerts]
+    assert len(recipients) == len(set(recipients)) and f"{agent_staff.name} <{agent_staff.email}>" in recipients
+    [alert] = [a for a in alerts if a["To"] == f"{supervisor.name} <{supervisor.email}>"]
     assert "still leaks" in alert.get_body(("plain",)).get_content()
     recovery = client.get("/api/v1/surveys/recovery", headers=agent).json
     assert [(r["number"], r["reason"], r["rating"], r["recovered_at"]) for r in recovery] == [

@@ -12,7 +12,7 @@ from plugins.tier_sla.sla import clock_for
 from plugins.tier_sla.sweep import sweep
 from service import hookimpl
 from service.extensions import db
-from service.models import Department, OutboxJob, Ticket, TicketEvent
+from service.models import Department, Notification, OutboxJob, Ticket, TicketEvent
 from service.models.base import utcnow
 
 MINUTES = {"first_response": 10, "resolution": 40}
@@ -140,12 +140,17 @@ def test_the_ladder_fires_each_step_once_and_in_order(app, client, agent, make_s
     assert recorder.calls == [("warning", number, "resolution", "warning"),
                               ("breached", number, "resolution", "breach"),
                               ("breached", number, "resolution", "takeover")]
-    # The alerts of each sweep go out as one batch job (mail.staff_alerts).
-    batches = db.session.scalars(select(OutboxJob).where(OutboxJob.name == "mail.staff_alerts")
+    # Each step is a notice to who answers for the ticket (unassigned: the
+    # logistics supervisor) and the take-over an assignment; their mail goes
+    # out in one batch job per change (mail.staff_notices).
+    notices = db.session.scalars(select(Notification).where(Notification.ticket_id == ticket.id)
+                                 .order_by(Notification.id)).all()
+    assert [(n.kind, n.staff_id) for n in notices] == [
+        ("sla_warning", supervisor.id), ("sla_breach", supervisor.id), ("sla_takeover", supervisor.id),
+        ("assigned", supervisor.id)]
+    batches = db.session.scalars(select(OutboxJob).where(OutboxJob.name == "mail.staff_notices")
                                  .order_by(OutboxJob.id)).all()
-    alerts = [a for batch in batches for a in batch.kwargs["alerts"]]
-    assert [(a["kind"], a["staff_id"], a["ticket_id"]) for a in alerts] == [
-        ("SLA warning", supervisor.id, ticket.id), ("SLA breach", supervisor.id, ticket.id)]
+    assert [i for batch in batches for i in batch.kwargs["ids"]] == [n.id for n in notices]
 
 
 def test_the_sla_hooks_are_the_plugins_own_notifications(kefu_plugins):
@@ -329,7 +334,7 @@ def test_a_sweeps_alerts_are_mailed_once_each_from_one_batch_job(app, client, ag
                                                                  fast_policy, jobs):
     from pathlib import Path
 
-    from service.mail.outgoing.notices import send_staff_alerts
+    from service.mail.outgoing.staff_notices import send_staff_notices
 
     assignee, _ = make_staff("agent")
     numbers = [file_ticket(subject=f"Parcel {i}")["number"] for i in range(3)]
@@ -343,8 +348,8 @@ def test_a_sweeps_alerts_are_mailed_once_each_from_one_batch_job(app, client, ag
     before = set(mail_dir.glob("*.eml")) if mail_dir.exists() else set()
     start = max(_clock(n).started_at for n in numbers)
     assert sweep(now=start + timedelta(minutes=31))["steps"] == 3  # three resolution warnings
-    [batch] = db.session.scalars(select(OutboxJob).where(OutboxJob.name == "mail.staff_alerts")).all()
-    assert len(batch.kwargs["alerts"]) == 3
+    [batch] = db.session.scalars(select(OutboxJob).where(OutboxJob.name == "mail.staff_notices")).all()
+    assert len(batch.kwargs["ids"]) == 3
     jobs.drain()
     sent = sorted(set(mail_dir.glob("*.eml")) - before)
     bodies = [p.read_text() for p in sent]
@@ -354,5 +359,5 @@ def test_a_sweeps_alerts_are_mailed_once_each_from_one_batch_job(app, client, ag
         assert "SLA warning" in body and assignee.email in body
     # The job run again (a retry after a crash) sends nothing more.
     with app.app_context():
-        assert send_staff_alerts(batch.kwargs["alerts"]) == {"already sent": 3}
+        assert send_staff_notices(batch.kwargs["ids"]) == {"already sent": 3}
     assert len(set(mail_dir.glob("*.eml")) - before) == 3

@@ -7,8 +7,9 @@ The jobs compose and send later, once each (``effects.effect_once``).
 
 Customers hear when their ticket is received (web and e-mail channels),
 confirmed, answered publicly, waits on them, is resolved (with the summary
-and accept/reject links), is closed or cancelled. Staff hear when a ticket
-is assigned to them, and whatever plugins raise through ``alert_staff``.
+and accept/reject links), is closed or cancelled. Staff hear whatever plugins raise through
+``alert_staff`` (unless they take no mail); their console notices, and
+those notices' mail, are ``service.usecases.notifications``.
 """
 from __future__ import annotations
 
@@ -46,11 +47,8 @@ def plan_notices(events: list[tuple[str, dict]]) -> None:
             message = kwargs["message"]
             if message.author_type != "customer" and not message.internal:
                 _customer(ticket, "reply", message_id=message.id)
-        elif hook == "ticket_updated":
-            assignee = (kwargs.get("changes") or {}).get("assignee")
-            if assignee and assignee[1]:
-                jobs.enqueue("mail.staff_alert", staff_id=assignee[1], ticket_id=ticket.id, kind="assigned",
-                             text="", key=f"assigned:{ticket.id}:{ticket.version}")
+        # Staff hear of assignments through their notices
+        # (service.usecases.notifications), mailed per their preference.
 
 
 def _customer(ticket: Ticket, notice: str, message_id: int | None = None) -> None:
@@ -144,7 +142,7 @@ def send_staff_alert(staff_id: int, ticket_id: int, kind: str, text: str, key: s
     """The ``mail.staff_alert`` job: mail staff member ``staff_id`` about ``ticket_id``."""
     staff = db.session.get(Staff, staff_id)
     ticket = db.session.get(Ticket, ticket_id)
-    if staff is None or not staff.active or ticket is None:
+    if staff is None or not staff.active or ticket is None or staff.notify_mail == "none":
         return "no recipient"
     effect = f"mail:staff:{staff_id}:{key}"
     with effects.effect_once(effect) as go:

@@ -1,7 +1,7 @@
 """saved queue views; tickets by last activity; indexes for the queues
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 
 * ``saved_views``: a staff member's named queue filters and sort, or a
   shared one (supervisors), listed on the queue page and in the sidebar.
@@ -26,7 +26,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0015"
-down_revision = "0012"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
