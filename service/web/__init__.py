@@ -23,6 +23,7 @@ from service.web import (
     admin,
     console_auth,
     console_customers,
+    console_frame,
     console_merge,
     console_queues,
     console_ticket,
@@ -43,6 +44,8 @@ def init_web(app: Flask) -> None:
     i18n.init_app(app)
     # The plugins' links in the console's navigation (``console_links``), asked when a page draws it.
     app.jinja_env.globals["console_links"] = console_links
+    # The console's header and sidebar (queues with counts, saved views, links to optional pages).
+    console_frame.init_app(app)
     for module in (customer, console_auth, console_queues, console_ticket, console_customers, console_merge,
                    dashboard, admin):
         app.register_blueprint(module.bp)
