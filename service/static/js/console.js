@@ -261,7 +261,8 @@
     var target = flash || (arrivedByRedirect() ? document.querySelector("main h1") : null);
     if (!target || (document.activeElement && document.activeElement !== document.body)) { return; }
     if (!target.hasAttribute("tabindex")) { target.setAttribute("tabindex", "-1"); }
-    target.focus();
+    // An address that names a place (#timeline after a reply) keeps the page there.
+    target.focus({preventScroll: !!window.location.hash});
   }
 
   function start() {
@@ -279,7 +280,13 @@
     var assign = $("#assign-me");
     if (assign) { assign.setAttribute("aria-keyshortcuts", "a"); }
     document.addEventListener("keydown", onKey);
-    focusAfterAction();
+    if (window.location.hash && document.readyState !== "complete") {
+      // The browser scrolls to #place once the page has loaded, and takes the focus
+      // away doing so: move it after that.
+      window.addEventListener("load", function () { window.setTimeout(focusAfterAction, 0); });
+    } else {
+      focusAfterAction();
+    }
   }
 
   if (document.readyState === "loading") {
