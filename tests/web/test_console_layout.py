@@ -155,7 +155,7 @@ def test_the_phone_menu_works_without_script(client, staff_login):
     assert re.search(r"\.sidebar \{ display:none;", css)
     assert ".menu-toggle:checked ~ .sidebar { display:block; }" in css
     wide = css[css.index("@media (min-width: 56rem)"):]
-    assert ".menu-button { display:none; }" in wide and re.search(r"\.sidebar \{ display:block;", wide)
+    assert ".menu-button, .menu-toggle { display:none; }" in wide and re.search(r"\.sidebar \{ display:block;", wide)
     assert ".menu-toggle:focus-visible + .menu-button { outline:3px solid var(--focus)" in css
 
 
