@@ -124,6 +124,8 @@ def test_a_ticket_worked_with_the_keyboard_only(live_server, new_context, file_t
     page.keyboard.type("Customer called twice.")
     page.keyboard.press("Control+Enter")
     expect(page.locator("main .flash[role=status]").first).to_have_text(t["note_added"])
+    # The focus on the result also says the page's script is running: the next key is not lost.
+    expect(page.locator("main .flash[role=status]").first).to_be_focused()
     ticket = db.session.scalars(select(Ticket).where(Ticket.number == numbers[1])).one()
     db.session.expire_all()
     note = db.session.scalars(select(Message).where(Message.ticket_id == ticket.id)
