@@ -43,7 +43,10 @@ def test_the_wheel_carries_defaults_migrations_and_data(installed):
     for needed in ("service/default_settings.py", "service/migrations/env.py", "service/migrations/alembic.ini",
                    "service/migrations/versions/0001_initial_schema.py", "plugins/credit_check/scorecard.json",
                    "plugins/tier_sla/migrations/tier_sla_0001_tables.py",
-                   "service/translations/zh/LC_MESSAGES/messages.mo", "service/templates/web/base.html"):
+                   "service/translations/zh/LC_MESSAGES/messages.mo", "service/templates/web/base.html",
+                   # The console's scripts are served from the package, never a CDN.
+                   "service/static/kefu.css", "service/static/js/console.js", "service/static/vendor/htmx.min.js",
+                   "service/static/vendor/htmx.LICENSE.txt"):
         assert needed in names, f"the wheel lacks {needed}"
     metadata = zipfile.ZipFile(installed["wheel"]).read("kefu-0.1.0.dist-info/METADATA").decode()
     assert "Provides-Extra: server" in metadata and 'Requires-Dist: gunicorn>=22; extra == "server"' in metadata

@@ -30,6 +30,7 @@ from service.web import (
     console_bulk,
     console_customers,
     console_macros,
+    console_frame,
     console_merge,
     console_new,
     console_notifications,
@@ -54,6 +55,8 @@ def init_web(app: Flask) -> None:
     i18n.init_app(app)
     # The plugins' links in the console's navigation (``console_links``), asked when a page draws it.
     app.jinja_env.globals["console_links"] = console_links
+    # The console's header and sidebar (queues with counts, saved views, links to optional pages).
+    console_frame.init_app(app)
     # console_new before console_ticket: /console/tickets/new is not a ticket number.
     for module in (customer, console_auth, console_queues, console_new, console_ticket, console_customers,
                    console_merge, console_macros, console_notifications, dashboard, admin, console_search,
