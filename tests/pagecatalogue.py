@@ -19,8 +19,9 @@ from service.extensions import db
 from service.models import Customer, Message, Staff, Ticket, TicketEvent
 
 ROLES = ("customer", "agent", "supervisor", "finance", "admin")
-# Not pages: health probes, and the dashboard's CSV downloads (their headers
-# are checked in both languages by tests/web/test_dashboard_reports.py).
+# Not pages: health probes, the dashboard's CSV downloads (their headers
+# are checked in both languages by tests/web/test_dashboard_reports.py); add
+# here a console fragment or JSON answer a script fetches (not a whole page).
 NOT_PAGES = frozenset({"health.healthz", "health.readyz", "static", "dashboard.export"})
 PASSWORDS = {role: password for _email, role, password, _token in DEMO_LOGINS}
 EMAILS = {role: email for email, role, _password, _token in DEMO_LOGINS}
