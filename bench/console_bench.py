@@ -131,6 +131,11 @@ class Target:
     def __init__(self, app: str, server, customers: tuple[int, int], cookie: str = ""):
         self.app, self.server, self.customers, self.cookie = app, server, customers, cookie
 
+    @property
+    def key(self):
+        """What ``measure`` files this target's numbers under (the app's name)."""
+        return self.app
+
     def spec(self, endpoint: str):
         """``make_spec(rng) -> (method, path, body, headers)`` for ``endpoint``."""
         kefu = self.app == "kefu"
@@ -151,36 +156,44 @@ class Target:
         raise ValueError(endpoint)
 
 
-def prepare(url: str, floor_url: str, opts, workdir: Path):
-    """Migrate and seed kefu and the floor; a supervisor with a password; start both."""
+def prepare(url: str, floor_url: str, opts, workdir: Path, size: int | None = None, role: str = "supervisor"):
+    """Migrate and seed kefu and the floor with ``size`` tickets (default
+    ``opts.tickets``; customers are always a fifth of ``opts.tickets``, so
+    that two sizes differ only in tickets); a ``role`` staff member with a
+    password, the assignee of the seeded tickets being worked; the plugins'
+    rows. Answers the two servers (not started), the seed and the e-mail to
+    sign in with. ``bench/queue_ticket_bench.py`` uses it too."""
+    size = size or opts.tickets
     # PYTHONPATH: this checkout's kefu, whichever one the venv has installed.
-    env = ab.clean_env(KEFU_DATABASE_URL=url, KEFU_INSTANCE_PATH=str(workdir / "instance"), PYTHONPATH=str(ab.ROOT))
+    env = ab.clean_env(KEFU_DATABASE_URL=url, KEFU_INSTANCE_PATH=str(workdir / f"instance-{size}"),
+                       PYTHONPATH=str(ab.ROOT))
     ab.kefu_cli(env, "db", "upgrade")
-    email = "bench-supervisor@example.test"
-    ab.kefu_cli(env, "staff", "create", "--email", email, "--name", "Bench Supervisor", "--role", "supervisor",
+    email = f"bench-{role}@example.test"
+    ab.kefu_cli(env, "staff", "create", "--email", email, "--name", f"Bench {role.title()}", "--role", role,
                 "--password", PASSWORD)
     ab.floor_app.init_db(floor_url)
     seed = ab.seed_reference(url, email, customers=max(200, opts.tickets // 5), final_tickets=opts.tickets)
     ab.copy_customers(url, floor_url)
-    ab.seed_tickets(url, floor_url, seed, opts.tickets)
+    ab.seed_tickets(url, floor_url, seed, size)
     seed_plugin_rows(url, *seed.customer_ids)
     ab.log(f"seeded the plugins' rows for {seed.customer_ids[1] - seed.customer_ids[0] + 1:,} customers")
-    kefu = ab.Server("kefu-console", "service.app:create_app()", {**env, "KEFU_JOBS_IN_PROCESS": "false"}, workdir,
-                     "/console/login", capture_output=True)
-    floor = ab.Server("floor-console", "floor_app:create_app()", ab.clean_env(FLOOR_DATABASE_URL=floor_url),
+    kefu = ab.Server(f"kefu-console-{size}", "service.app:create_app()", {**env, "KEFU_JOBS_IN_PROCESS": "false"},
+                     workdir, "/console/login", capture_output=True)
+    floor = ab.Server(f"floor-console-{size}", "floor_app:create_app()", ab.clean_env(FLOOR_DATABASE_URL=floor_url),
                       workdir, "/customers?limit=1", pythonpath=BENCH)
     return kefu, floor, seed, email
 
 
 def measure(endpoint: str, targets: list[Target], opts) -> dict:
-    """``endpoint`` on each target, in interleaved rounds (as ``api_bench.measure_endpoint``)."""
-    samples = {t.app: ab.Sample() for t in targets}
+    """``endpoint`` on each target, in interleaved rounds (as
+    ``api_bench.measure_endpoint``): ``{target.key: Stats}``."""
+    samples = {t.key: ab.Sample() for t in targets}
     for r in range(opts.rounds):
         share = opts.requests // opts.rounds + (1 if r < opts.requests % opts.rounds else 0)
         for t in (targets if r % 2 == 0 else targets[::-1]):
-            ab.run_chunk(samples[t.app], t.server.port, t.spec(endpoint), share, opts.clients,
+            ab.run_chunk(samples[t.key], t.server.port, t.spec(endpoint), share, opts.clients,
                          opts.warmup if r == 0 else 1, opts.max_seconds / opts.rounds, rng_seed=r)
-    return {app: s.stats() for app, s in samples.items()}
+    return {key: s.stats() for key, s in samples.items()}
 
 
 def run_backend(backend: str, opts, results: dict) -> None:

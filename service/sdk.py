@@ -413,6 +413,18 @@ def mail_language(language: str | None) -> str:
     return _compose.mail_language(language)
 
 
+def code_label(group: str, code) -> str:
+    """A code as people read it, in the page's language: the core's names
+    (``status``, ``priority``, ``kind``, ``channel``, ``role``, ``remedy``,
+    ``sla``, ...) and every plugin's (``code_label`` hook: ``tier``,
+    ``plugin``, ...); a code nobody names with its underscores as spaces,
+    "" for None. For a panel row's value: ``{"label": _("Status"), "value":
+    sdk.code_label("status", ticket.status), "kind": "badge"}``."""
+    from service.web.i18n import label
+
+    return label(group, code)
+
+
 def current_language() -> str:
     """The language of whoever is being answered (``en`` or ``zh``): the
     console's, the request's Accept-Language, else ``DEFAULT_LANGUAGE``
@@ -509,7 +521,7 @@ __all__ = [
     "get_ticket", "find_ticket", "get_customer", "get_staff", "ticket_messages", "preloaded", "NOT_LOADED",
     "OPENING", "SHOWING", "PROFILE", "read", "ticket_number",
     # language
-    "gettext", "pgettext", "ngettext", "lazy_gettext", "lazy_pgettext",
+    "gettext", "pgettext", "ngettext", "lazy_gettext", "lazy_pgettext", "code_label",
     # writing
     "UnitOfWork", "add_once", "hold_customer", "update_ticket", "transition", "add_note", "reply", "record_event",
     "open_ticket", "answer_resolution", "followup_subject", "refresh_sla",

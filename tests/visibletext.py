@@ -38,7 +38,7 @@ _SKIPPED = {"script", "style", "template", "noscript"}
 _CODE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
 _ACTOR = re.compile(r"\b(?:staff|plugin|customer|system|mail):[\w.-]+")
 _PYTHON = re.compile(r"\b(?:None|True|False)\b")
-_JSON = re.compile(r'[{\[]\s*"[^"]+"\s*:')
+_JSON = re.compile(r"""[{\[]\s*["'][^"']+["']\s*:|"\w+"\s*:\s*["{\[\d]""")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
 _CHINESE = re.compile(r"[\u3400-\u9fff]+")
 # Credit grades (AAA ... D) are read as such in both languages.

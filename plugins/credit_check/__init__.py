@@ -140,9 +140,15 @@ def demo_data(app, demo):
 
 @hookimpl
 def code_label(group, code):
-    """This plugin's name where the core shows who did something."""
+    """This plugin's name where the core shows who did something, and the
+    reasons its remedy decisions recorded (``gate.reason_label``), in the
+    page's language."""
     if group == "plugin" and code == "credit_check":
         from service.sdk import gettext as _
 
         return _("Credit checks")
+    if group in ("reason", "remedy_reason") and code.startswith("credit check"):
+        from .gate import reason_label
+
+        return reason_label(code)
     return None

@@ -20,6 +20,8 @@ browser's, else ``DEFAULT_LANGUAGE``), English or Chinese (``TEXTS``).
 """
 from __future__ import annotations
 
+import re
+
 from flask_babel import get_locale
 
 from service import sdk
@@ -28,6 +30,7 @@ from .rating import INTERNAL, current_rating
 from .settings import UNRATED_CORE, settings
 
 PRIVILEGED = ("supervisor", "finance")  # Staff.has_role: admins have both
+DECISION_TONES = {"approved": "ok", "needs_approval": "warn", "refused": "bad"}  # the badge's colour
 
 # The panel's words, per language; the next step is keyed by the decision,
 # or for one waiting for approval by the approver.
@@ -63,6 +66,54 @@ NEXT_STEP = {
 }
 
 
+# What ``decide`` writes as the decision's reason: English, kept in the
+# ticket's record (``remedy_reason``, the history) for every later reader and
+# the API. Pages show it in their reader's language through ``code_label``
+# (group ``reason``, ``reason_label``): each part has its words here.
+PREFIX = {"rated": "credit check", "unrated": "credit check (customer not rated)"}
+WHY = {
+    "within": "within this customer's automatic remedy limit",
+    "finance": "this customer's credit needs finance approval for a remedy, or payment in advance",
+    "supervisor": "this customer's credit needs a supervisor's approval for any remedy",
+    "above": "above this customer's automatic remedy limit: a supervisor approves",
+    "currency": "the remedy is in {remedy}, limits are in {limits}: a supervisor approves",
+}
+REASON_TEXTS = {
+    "zh": {
+        "rated": "信用检查", "unrated": "信用检查（客户尚未评级）",
+        "within": "在该客户的自动补偿额度内",
+        "finance": "该客户的信用要求由财务批准补偿，或请客户先付款",
+        "supervisor": "该客户的信用要求任何补偿都由主管批准",
+        "above": "超出该客户的自动补偿额度，由主管批准",
+        "currency": "补偿的币种是 {remedy}，额度的币种是 {limits}，由主管批准",
+    },
+}
+_CURRENCY_WHY = re.compile(r"^the remedy is in (\S+), limits are in (\S+): a supervisor approves$")
+
+
+def reason_label(reason: str) -> str | None:
+    """``reason`` (as ``decide`` writes it) in the page's language; None for
+    a text that is not one of this plugin's reasons, or on an English page
+    (the record is in English already)."""
+    lang = language()
+    if lang not in REASON_TEXTS or not isinstance(reason, str):
+        return None
+    words = REASON_TEXTS[lang]
+    for prefix_key, prefix in sorted(PREFIX.items(), key=lambda item: -len(item[1])):
+        if reason.startswith(prefix + ": "):
+            why = reason[len(prefix) + 2:]
+            break
+    else:
+        return None
+    for key, text in WHY.items():
+        if why == text:
+            return f"{words[prefix_key]}：{words[key]}"
+    found = _CURRENCY_WHY.match(why)
+    if found:
+        return f"{words[prefix_key]}：{words['currency'].format(remedy=found.group(1), limits=found.group(2))}"
+    return None
+
+
 def may_see_credit(staff) -> bool:
     """True for supervisors, admins and finance staff: they may see grades and scores."""
     return any(staff.has_role(role) for role in PRIVILEGED)
@@ -74,27 +125,26 @@ def decide(ticket, customer) -> sdk.RemedyDecision | None:
     conf = settings()
     rating = current_rating(getattr(customer, "id", None))
     grade = rating.grade if rating is not None and rating.status == "rated" else None
-    prefix = "credit check"
+    prefix = PREFIX["rated"]
     if grade is None:
         if conf.unrated_as == UNRATED_CORE:
             return None
-        grade, prefix = conf.unrated_as, "credit check (customer not rated)"
+        grade, prefix = conf.unrated_as, PREFIX["unrated"]
     rule = conf.rules[grade]
     amount = ticket.remedy_amount_minor or 0
     same_currency = amount == 0 or ticket.remedy_currency in (None, conf.currency)
     limit = rule["auto_limit"]
     if limit is not None and same_currency and amount <= limit:
-        return {"decision": "approved", "reason": f"{prefix}: within this customer's automatic remedy limit"}
+        return {"decision": "approved", "reason": f"{prefix}: {WHY['within']}"}
     approver = rule["approver"]
     if approver == "finance":
-        why = "this customer's credit needs finance approval for a remedy, or payment in advance"
+        why = WHY["finance"]
     elif limit is None:
-        why = "this customer's credit needs a supervisor's approval for any remedy"
+        why = WHY["supervisor"]
     elif not same_currency:
-        why = (f"the remedy is in {ticket.remedy_currency}, limits are in {conf.currency}: "
-               "a supervisor approves")
+        why = WHY["currency"].format(remedy=ticket.remedy_currency, limits=conf.currency)
     else:
-        why = "above this customer's automatic remedy limit: a supervisor approves"
+        why = WHY["above"]
     return {"decision": "needs_approval", "reason": f"{prefix}: {why}", "approver": approver}
 
 
@@ -116,7 +166,7 @@ def panel(ticket, staff) -> sdk.TicketPanel | None:
     step = ticket.remedy_approver if ticket.remedy_decision == "needs_approval" else ticket.remedy_decision
     rows: list[sdk.PanelRow] = [
         {"label": text["remedy"], "value": text.get(ticket.remedy_decision, ticket.remedy_decision),
-         "kind": "badge"}]
+         "kind": "badge", "tone": DECISION_TONES.get(ticket.remedy_decision, "neutral")}]
     if ticket.remedy_approver is not None:
         rows.append({"label": text["approver"], "value": text.get(ticket.remedy_approver, ticket.remedy_approver),
                      "kind": "text"})

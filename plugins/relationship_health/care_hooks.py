@@ -126,11 +126,15 @@ def owner_section(customer) -> dict | None:
 
 
 def code_label(group, code):
-    """The care kind and the outbound channel, translated (called by the plugin's ``code_label``)."""
-    from .care_texts import CARE_KIND, OUTBOUND_CHANNEL
+    """The care kind, the outbound channel and the care tickets' SLA policy,
+    translated (called by the plugin's ``code_label``)."""
+    from .care import POLICY as CARE_POLICY
+    from .care_texts import CARE_KIND, CARE_POLICY_LABEL, OUTBOUND_CHANNEL
 
     if (group, code) == ("kind", "care"):
         return str(CARE_KIND)
     if (group, code) == ("channel", "outbound"):
         return str(OUTBOUND_CHANNEL)
+    if group == "policy" and code == CARE_POLICY:
+        return str(CARE_POLICY_LABEL)
     return None

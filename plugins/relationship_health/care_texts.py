@@ -14,6 +14,8 @@ from service.sdk import lazy_gettext as _l
 OWNER_LABEL = _l("Account owner")
 CARE_KIND = _l("Customer care")
 OUTBOUND_CHANNEL = _l("Outbound")
+# The SLA policy a care ticket's targets come from (``care.POLICY`` in the history).
+CARE_POLICY_LABEL = _l("Customer care targets (relationship health settings)")
 
 # Notice kind -> text; the parameters are the notice's ``params``.
 NOTICE_TEXTS = {

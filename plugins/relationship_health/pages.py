@@ -111,7 +111,7 @@ def section(customer) -> list[sdk.CustomerSection]:
                  "rows": [{"label": _("Health level"), "value": _("Not computed yet"), "kind": "badge"}]}]
     s = settings()
     rows: list[sdk.PanelRow] = [
-        {"label": _("Health level"), "value": level_label(row.level), "kind": "badge"},
+        {"label": _("Health level"), "value": level_label(row.level), "kind": "badge", "tone": level_tone(row.level)},
         {"label": _("Risk score"), "value": _("%(score)s (watch from %(watch)s, at risk from %(at_risk)s)",
                                               score=row.score, watch=s.watch_from, at_risk=s.at_risk_from),
          "kind": "text"},
@@ -129,6 +129,11 @@ def section(customer) -> list[sdk.CustomerSection]:
     return [{"key": "relationship_health", "title": title, "rows": rows}]
 
 
+def level_tone(level: str) -> str:
+    """The colour of a level's badge: healthy ok, watch warn, at risk bad."""
+    return {"healthy": "ok", "watch": "warn", "at_risk": "bad"}.get(level, "neutral")
+
+
 def panel(ticket) -> sdk.TicketPanel | None:
     """The ticket's compact health panel: the customer's level and the
     signal with the most points. None before the customer's first
@@ -141,7 +146,7 @@ def panel(ticket) -> sdk.TicketPanel | None:
         return None
     signals = scoring(row)
     rows: list[sdk.PanelRow] = [
-        {"label": _("Health level"), "value": level_label(row.level), "kind": "badge"},
+        {"label": _("Health level"), "value": level_label(row.level), "kind": "badge", "tone": level_tone(row.level)},
         {"label": _("Main reason"), "value": signals[0]["label"] if signals else _("No signal scores"), "kind": "text"}]
     return {"key": "relationship_health", "title": _("Relationship health"), "rows": rows}
 

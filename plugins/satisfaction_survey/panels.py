@@ -12,6 +12,11 @@ from .surveys import open_survey, survey_url, ticket_surveys
 from .texts import staff_language, staff_text, text
 
 
+# A survey's outcome badge: a bad answer reopened the ticket or opened a
+# follow-up; a good one closed it.
+OUTCOME_TONES = {"reopened": "bad", "followup": "bad", "closed": "ok", "none": "neutral"}
+
+
 def tracking_panel(ticket) -> dict | None:
     """The open survey on the customer's tracking view, with its link; None
     when there is none (not delivered yet, answered, expired, withdrawn)."""
@@ -34,14 +39,14 @@ def _survey_rows(survey, t: dict, lang: str) -> list[dict]:
     labels = [reasons.get(code, code) for code in survey.reasons or []]
     rows = [
         {"label": t["survey"].format(n=survey.round + 1), "value": t["status"].get(survey.status, survey.status),
-         "kind": "badge"},
+         "kind": "badge", "tone": "neutral"},
         {"label": t["solved"], "value": None if survey.solved is None else t["yes" if survey.solved else "no"],
          "kind": "text"},
         {"label": t["rating"], "value": None if survey.rating is None else f"{survey.rating}/5", "kind": "text"},
         {"label": t["reasons"], "value": ", ".join(labels) or None, "kind": "list", "items": labels},
         {"label": t["comment"], "value": survey.comment, "kind": "text"},
         {"label": t["outcome"], "value": t["outcomes"].get(survey.outcome, survey.outcome) if survey.outcome else None,
-         "kind": "badge"},
+         "kind": "badge", "tone": OUTCOME_TONES.get(survey.outcome, "neutral")},
         {"label": t["sent_at"], "value": _iso(survey.sent_at), "kind": "time"},
         {"label": t["answered_at"], "value": _iso(survey.answered_at), "kind": "time"},
     ]
@@ -52,7 +57,7 @@ def _recovery_rows(recovery, t: dict) -> list[dict]:
     """The ticket's recovery mark as typed rows."""
     rows = [
         {"label": t["recovery"], "value": t["recovery_state"]["open" if recovery.recovered_at is None else "done"],
-         "kind": "badge"},
+         "kind": "badge", "tone": "warn" if recovery.recovered_at is None else "ok"},
         {"label": t["recovery_reason"], "value": t["recovery_reasons"].get(recovery.reason, recovery.reason),
          "kind": "text"},
         {"label": t["recovery_since"], "value": _iso(recovery.created_at), "kind": "time"},

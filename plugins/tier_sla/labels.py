@@ -34,6 +34,29 @@ def _tiers_in(locale: str) -> dict[str, str]:
 _POLICY = re.compile(r"^tier_sla:v(\d+):([^:]+):(.+)$")
 
 
+# The reasons the SLA clock gives ``sdk.refresh_sla`` (kept in English in
+# the ticket's history): how a page in another language shows them.
+_REAPPLIED = re.compile(r"^policy v(\d+) re-applied by (.+)$")
+_RETIERED = re.compile(r"^customer tier changed from (\S+) to (\S+)$")
+
+
+def reason_label(reason: str) -> str | None:
+    """A reason this plugin recorded, in the page's language; None for any other text."""
+    if reason == "clock paused":
+        return _("SLA clock paused while waiting for the customer")
+    if reason == "clock resumed":
+        return _("SLA clock resumed")
+    found = _REAPPLIED.match(reason)
+    if found:
+        return _("SLA policy version %(version)s applied again by %(who)s", version=found.group(1),
+                 who=found.group(2))
+    found = _RETIERED.match(reason)
+    if found:
+        old, new = (_("none") if t == "-" else tier_name(t) for t in found.groups())
+        return _("Customer tier changed from %(old)s to %(new)s", old=old, new=new)
+    return None
+
+
 def tier_name(code: str) -> str:
     """A tier as shown: the builtin names translated, an operator's own as written."""
     return _tiers().get(code, code)
@@ -47,6 +70,8 @@ def label(group: str, code: str) -> str | None:
         return _("Tiers and SLA")
     if group == "calendar":
         return str(CALENDARS[code]) if code in CALENDARS else None
+    if group == "reason":
+        return reason_label(code)
     if group == "policy":
         found = _POLICY.match(code)
         if found:

@@ -174,6 +174,7 @@ class PanelRowOut(FastDump):
     kind = Text(metadata={"description": "text, badge, link, list or time"})
     url = Text(allow_none=True)
     items = fields.List(Text())
+    tone = Text(allow_none=True, metadata={"description": "a badge's colour: ok, warn, bad or neutral"})
 
 
 class PanelOut(FastDump):

@@ -75,6 +75,9 @@ class PanelRow(TypedDict):
     ``text`` (default), ``badge`` (a short status word), ``link`` (``url``
     opens it; http(s) or a path on this site), ``list`` (``items``, one per
     line), ``time`` (``value`` an ISO time, shown in the reader's zone).
+    ``tone`` colours a badge: ``ok``, ``warn``, ``bad`` or ``neutral``
+    (default; anything else is shown as neutral). Label and value are what
+    a person reads: translated (``sdk.gettext``), never a code.
     """
 
     label: str
@@ -82,6 +85,7 @@ class PanelRow(TypedDict):
     kind: NotRequired[Literal["text", "badge", "link", "list", "time"]]
     url: NotRequired[str | None]
     items: NotRequired[list[str]]
+    tone: NotRequired[Literal["ok", "warn", "bad", "neutral"] | None]
 
 
 class TicketPanel(TypedDict):

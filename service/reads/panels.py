@@ -22,6 +22,10 @@ from service.hooks.types import (
 )
 
 
+# A badge's colours (``PanelRow.tone``); another value is dropped (neutral).
+TONES = ("ok", "warn", "bad", "neutral")
+
+
 def _checker(shape):
     return lambda item: check(item, shape)
 
@@ -35,7 +39,8 @@ def _row(row: dict) -> dict:
     # Every key present, so that dumping a row never reads a dict's own
     # attributes (a missing "items" would be dict.items).
     return {"label": row["label"], "value": row.get("value"), "kind": row.get("kind") or "text",
-            "url": row.get("url"), "items": list(row.get("items") or [])}
+            "url": row.get("url"), "items": list(row.get("items") or []),
+            "tone": row.get("tone") if row.get("tone") in TONES else None}
 
 
 def _boxes(hook: str, shape, **kwargs) -> list[dict]:

@@ -11,6 +11,7 @@ import json
 from datetime import datetime, timezone
 
 from service.reads import panels
+from service.translate import gettext as _
 
 
 def _safe_url(url) -> str | None:
@@ -34,15 +35,36 @@ def tracking_panels(ticket) -> list[dict]:
     return out
 
 
+def _key_label(key) -> str:
+    # A ``data`` panel's keys are a plugin's field names: shown as words
+    # ("next_step" -> "Next step"), not as codes. A plugin that wants them
+    # translated gives typed ``rows`` with translated labels instead.
+    words = " ".join(str(key).replace("_", " ").replace("-", " ").split())
+    return words[:1].upper() + words[1:]
+
+
+def _value_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return str(value)
+
+
+def _data_row(key, value) -> dict:
+    return {"label": _key_label(key), "value": _value_text(value), "kind": "text", "url": None, "items": [],
+            "tone": None}
+
+
 def _data_rows(data):
-    """A panel's ``data`` as groups of (label, value) when it is a flat mapping
-    or a list of flat mappings; None when it is better shown as indented JSON."""
+    """A panel's ``data`` as groups of label/value rows when it is a flat
+    mapping or a list of flat mappings (keys shown as words, booleans as
+    yes/no); None when it is better shown as indented JSON."""
     if isinstance(data, dict) and all(not isinstance(v, (dict, list)) for v in data.values()):
-        return [[{"label": str(k), "value": "" if v is None else str(v), "kind": "text"} for k, v in data.items()]]
+        return [[_data_row(k, v) for k, v in data.items()]]
     if isinstance(data, list) and data and all(isinstance(d, dict) and all(
             not isinstance(v, (dict, list)) for v in d.values()) for d in data):
-        return [[{"label": str(k), "value": "" if v is None else str(v), "kind": "text"} for k, v in d.items()]
-                for d in data]
+        return [[_data_row(k, v) for k, v in d.items()] for d in data]
     return None
 
 
@@ -57,7 +79,8 @@ def _typed_row(row: dict) -> dict:
         if isinstance(value, datetime) and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
     return {"label": str(row.get("label") or ""), "value": "" if value is None else value, "kind": kind,
-            "url": _safe_url(row.get("url")), "items": [str(i) for i in row.get("items") or []]}
+            "url": _safe_url(row.get("url")), "items": [str(i) for i in row.get("items") or []],
+            "tone": row.get("tone") if row.get("tone") in panels.TONES else None}
 
 
 def ticket_panels(ticket, staff) -> list[dict]:

@@ -121,7 +121,8 @@ def test_the_console_shows_the_panel_in_the_staff_members_language(client, staff
     panel = page[page.index('data-panel="credit"'):]
     panel = panel[:panel.index("</section>")]
     assert "<h2>信用检查</h2>" in panel and "<dd>等待财务批准，或请客户先付款。</dd>" in panel
-    assert '<dt>信用等级</dt><dd><span class="badge">C</span></dd>' in panel and "<dd>30.00</dd>" in panel
+    assert '<dt>信用等级</dt><dd><span class="badge tone-neutral">C</span></dd>' in panel and "<dd>30.00</dd>" in panel
+    assert '<dt>补偿</dt><dd><span class="badge tone-warn">待审批</span></dd>' in panel
 
 
 def test_unrated_and_never_rated_customers_on_the_panel(client, supervisor, graded, make_customer, open_with_remedy):

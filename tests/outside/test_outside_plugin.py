@@ -178,11 +178,12 @@ def test_every_step_is_audited_and_shown_in_a_panel(app, client, agent, act, sta
     panels = client.get(f"/api/v1/tickets/{number}?panels=true", headers=agent).json["panels"]
     [audit] = [p for p in panels if p["plugin"] == "acme_vip"]
     assert audit["title"] == "Audit trail" and audit["failed"] is False
-    assert audit["rows"][0] == {"label": "Steps audited", "value": 2, "kind": "text", "url": None, "items": []}
-    assert [r["label"] for r in audit["rows"][1:]] == ["new → confirmed", "confirmed → in_progress"]
+    assert audit["rows"][0] == {"label": "Steps audited", "value": 2, "kind": "text", "url": None, "items": [],
+                                "tone": None}
+    assert [r["label"] for r in audit["rows"][1:]] == ["New → Confirmed", "Confirmed → In progress"]
     staff_login("agent")
     page = client.get(f"/console/tickets/{number}")
-    assert page.status_code == 200 and "Audit trail" in page.text and "confirmed → in_progress" in page.text
+    assert page.status_code == 200 and "Audit trail" in page.text and "Confirmed → In progress" in page.text
 
 
 @pytest.mark.parametrize("settings", [{"ACME_VIP_BROKEN": ["opening_ticket", "guard_ticket_change",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from pagecatalogue import EMAILS, ROLES, missing_endpoints, seed, sign_in
+from pagecatalogue import EMAILS, NOT_PAGES, ROLES, missing_endpoints, seed, sign_in
 from visibletext import page_language, untranslated, visible_texts
 from webpages import csrf_of
 
@@ -55,6 +55,62 @@ def test_the_catalogue_opens_every_page(app, catalogue):
     assert missing_endpoints(app, catalogue) == set()
 
 
+def test_every_console_page_without_parameters_is_walked(app, catalogue):
+    """Every console page that needs no id (a GET route without parameters
+    under /console) is opened by some staff role: a new page cannot be left
+    out by listing its endpoint without its path."""
+    walked = {path.split("?", 1)[0] for role in ROLES for _name, path in catalogue.pages[role]}
+    # A fragment or a JSON answer under /console (a partial a script fetches) is not a page:
+    # its endpoint goes to pagecatalogue.NOT_PAGES, as for missing_endpoints.
+    routes = {rule.rule for rule in app.url_map.iter_rules()
+              if rule.rule.startswith("/console") and "GET" in rule.methods and not rule.arguments
+              and rule.endpoint not in NOT_PAGES}
+    assert routes - walked == set()
+
+
+def test_the_planned_console_pages_are_served(app, catalogue):
+    """The pages issue 16 adds (new ticket, macros, notifications, search)
+    are walked as soon as they exist (``pagecatalogue.PLANNED``); until
+    then this test says which are not served yet, rather than the walk
+    passing over them in silence."""
+    if catalogue.planned_missing:
+        pytest.skip("not served yet, so not walked: " + ", ".join(catalogue.planned_missing))
+
+
+# Known code-like or English text on pages this branch does not own (issue
+# 16: the ticket page's remedy line and history), tolerated until fixed:
+# (language, page name, start of the problem as ``untranslated`` words it).
+# Each entry must still occur - ``test_every_page_is_in_the_readers_language``
+# fails on one that no longer does, so a fix removes its entry here.
+PENDING = (
+    # ticket.html: the remedy's amount shows its ISO currency code ("1500.00 CNY").
+    ("zh", "ticket-remedy-approved", "English 'CNY'"),
+    ("zh", "ticket-remedy-supervisor", "English 'CNY'"),
+    ("zh", "ticket-remedy-finance", "English 'CNY'"),
+    # ticket.html: the remedy's reason shown as recorded, not through label/known_label('reason', ...).
+    ("zh", "ticket-remedy-approved", "English \"credit check within"),
+    ("zh", "ticket-remedy-supervisor", "English \"credit check this"),
+    ("zh", "ticket-remedy-finance", "English \"credit check this"),
+    # ticket.html: "Last reason given" shown as recorded (a survey's reopening).
+    ("zh", "ticket-reopened", "English 'satisfaction survey not solved"),
+    # insights.event_details: a remedy decision's value and approver as codes.
+    ("zh", "ticket-remedy-approved", "English 'approved': 决定: approved"),
+    ("zh", "ticket-remedy-supervisor", "code 'needs_approval'"),
+    ("zh", "ticket-remedy-supervisor", "English 'needs approval'"),
+    ("zh", "ticket-remedy-supervisor", "English 'approver supervisor'"),
+    ("zh", "ticket-remedy-finance", "code 'needs_approval'"),
+    ("zh", "ticket-remedy-finance", "English 'needs approval'"),
+    ("zh", "ticket-remedy-finance", "English 'approver finance'"),
+    ("en", "ticket-remedy-supervisor", "code 'needs_approval'"),
+    ("en", "ticket-remedy-finance", "code 'needs_approval'"),
+)
+
+
+def _pending(language: str, name: str, problem: str):
+    return next((entry for entry in PENDING
+                 if entry[0] == language and entry[1] == name and problem.startswith(entry[2])), None)
+
+
 @pytest.mark.parametrize("language", ["en", "zh"])
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_is_in_the_readers_language(app, catalogue, role, language):
@@ -63,16 +119,22 @@ def test_every_page_is_in_the_readers_language(app, catalogue, role, language):
         _as_customer(client, language)
     else:
         sign_in(client, role, language)
-    found = {}
+    found, tolerated = {}, set()
+    names = set()
     for name, path in catalogue.pages[role]:
+        names.add(name)
         response = client.get(path)
         assert response.status_code == 200, f"{name} ({path}) answered {response.status_code}"
         # A case's pages may speak the case's language rather than the browser's.
         problems = _problems(response, language, catalogue.user_data,
                              follows_reader=not name.startswith(("track", "answer", "survey")))
+        tolerated |= {_pending(language, name, p) for p in problems} - {None}
+        problems = [p for p in problems if _pending(language, name, p) is None]
         if problems:
             found[name] = problems
     assert not found, _listed(found)
+    fixed = [entry for entry in PENDING if entry[0] == language and entry[1] in names and entry not in tolerated]
+    assert not fixed, f"fixed, remove from PENDING: {fixed}"
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])

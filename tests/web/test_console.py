@@ -126,16 +126,38 @@ def test_ticket_panels_render_data_readably_and_escaped(kefu_plugins, client, st
     class Orders:
         @hookimpl
         def ticket_panels(self, ticket, staff):
-            return [{"key": "orders", "title": "Orders <script>", "data": {"count": 2, "last": "<i>TV</i>"}},
+            return [{"key": "orders", "title": "Orders <script>",
+                     "data": {"count": 2, "last": "<i>TV</i>", "next_step_zh": None, "paid": True}},
                     {"key": "nested", "title": "Nested", "data": {"items": [{"sku": "A-1"}]}}]
 
     kefu_plugins.register(Orders(), name="orders")
     staff_login("agent")
     number = file_ticket()["number"]
     page = client.get(f"/console/tickets/{number}").text
-    assert "Orders &lt;script&gt;" in page and "<dt>count</dt><dd>2</dd>" in page
+    # A data-only panel's keys read as words, not as the plugin's field names.
+    assert "Orders &lt;script&gt;" in page and "<dt>Count</dt><dd>2</dd>" in page
+    assert "<dt>Next step zh</dt><dd></dd>" in page and "<dt>Paid</dt><dd>Yes</dd>" in page
     assert "<dd>&lt;i&gt;TV&lt;/i&gt;</dd>" in page
     assert "&#34;sku&#34;: &#34;A-1&#34;" in page
+
+
+@pytest.mark.parametrize("tone", ["ok", "warn", "bad", "neutral", None])
+def test_a_panel_badge_is_coloured_by_its_tone(kefu_plugins, client, staff_login, file_ticket, agent,
+                                                       tone):
+    class Status:
+        @hookimpl
+        def ticket_panels(self, ticket, staff):
+            return {"key": "status", "title": "Status", "rows": [
+                {"label": "Delivery", "value": "Late", "kind": "badge", "tone": tone}]}
+
+    kefu_plugins.register(Status(), name="status")
+    staff_login("agent")
+    number = file_ticket()["number"]
+    page = client.get(f"/console/tickets/{number}").text
+    assert f'<dt>Delivery</dt><dd><span class="badge tone-{tone or "neutral"}">Late</span></dd>' in page
+    panel = next(p for p in client.get(f"/api/v1/tickets/{number}?panels=true", headers=agent).json["panels"]
+                 if p["key"] == "status")
+    assert panel["rows"][0]["tone"] == tone
 
 
 def test_the_customer_panel_shows_recent_tickets_and_rising_complaints(client, staff_login, file_ticket):

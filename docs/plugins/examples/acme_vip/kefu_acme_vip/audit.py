@@ -42,7 +42,8 @@ def panel(ticket) -> sdk.TicketPanel:
     """The audit trail as typed rows."""
     break_if_asked("ticket_panels")
     found = lines(ticket.id)
-    rows = [{"label": "Steps audited", "value": len(found)}]
-    rows += [{"label": f"{line.from_status} → {line.to_status}", "value": line.at.isoformat(), "kind": "time"}
-             for line in found]
-    return {"key": "acme_vip_audit", "title": "Audit trail", "rows": rows}
+    rows = [{"label": sdk.gettext("Steps audited"), "value": len(found)}]
+    # Statuses by their names in the page's language, never their codes.
+    rows += [{"label": f"{sdk.code_label('status', line.from_status)} → {sdk.code_label('status', line.to_status)}",
+              "value": line.at.isoformat(), "kind": "time"} for line in found]
+    return {"key": "acme_vip_audit", "title": sdk.gettext("Audit trail"), "rows": rows}
