@@ -20,8 +20,11 @@ from service.models import Customer, Message, Staff, Ticket
 
 ROLES = ("customer", "agent", "supervisor", "finance", "admin")
 # Not pages: health probes, and the dashboard's CSV downloads (their headers
-# are checked in both languages by tests/web/test_dashboard_reports.py).
-NOT_PAGES = frozenset({"health.healthz", "health.readyz", "static", "dashboard.export"})
+# are checked in both languages by tests/web/test_dashboard_reports.py), a
+# ticket's file downloads and its presence fragment (the ticket page shows
+# the same fragment; tests/web/test_ticket_page.py checks both).
+NOT_PAGES = frozenset({"health.healthz", "health.readyz", "static", "dashboard.export",
+                       "console_ticket.attachment", "console_ticket.presence_poll"})
 PASSWORDS = {role: password for _email, role, password, _token in DEMO_LOGINS}
 EMAILS = {role: email for email, role, _password, _token in DEMO_LOGINS}
 
