@@ -31,8 +31,17 @@
     // Starting or clearing a reply tells colleagues at once, not 15 s later.
     body.addEventListener("input", function () { if (state() !== last) { poll(); } });
   }
+  // Leaving for this same ticket (a form sent, an activity filter) is not
+  // leaving: the next page marks the viewer again, and a late "gone" would
+  // arrive after that mark and hide them from colleagues.
+  var staying = false;
+  document.addEventListener("submit", function (event) { if (!event.defaultPrevented) { staying = true; } });
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[href]");
+    if (link && link.pathname === window.location.pathname) { staying = true; }
+  });
   window.addEventListener("pagehide", function () {
-    if (!navigator.sendBeacon) { return; }
+    if (staying || !navigator.sendBeacon) { return; }
     var data = new FormData();
     data.append("csrf_token", token);
     data.append("state", "gone");
