@@ -30,6 +30,8 @@ bp.before_request(load_console_staff)
 register_error_pages(bp)
 
 _REFUSALS = (KefuError, IllegalTransition, MissingFields)
+# The reply box's buttons (``send``): a reply, a reply and a step, a note.
+SEND = ("reply", "resolve", "wait", "note")
 
 
 def _int(name: str) -> int | None:
@@ -104,13 +106,18 @@ def transition(number):
 def message(number):
     """A public reply or an internal note, with files, and optionally a step
     in the same submit (``send``: reply, resolve, wait or note)."""
-    send = request.form.get("send") or ("note" if request.form.get("internal") == "1" else "reply")
-    # Strictly a yes or a no: a value the form never sends must not turn an
-    # internal note into a reply the customer reads.
-    form = {"body": request.form.get("body", ""), "internal": "1" if send == "note" else "0"}
+    # Strictly a known button, or (older forms, scripts) a yes-or-no
+    # ``internal``: a value the form never sends must not turn an internal
+    # note into a reply the customer reads.
+    send = request.form.get("send")
+    form = {"body": request.form.get("body", ""),
+            "internal": request.form.get("internal", "0") if send is None else "1" if send == "note" else "0"}
     files = [(f.filename, f.mimetype, f.stream) for f in request.files.getlist("files") if f and f.filename]
     try:
+        if send is not None and send not in SEND:
+            raise ValidationFailed("unknown button", {"send": [f"must be one of {', '.join(SEND)}"]})
         data = _checked(MessageIn(), form)
+        send = send or ("note" if data["internal"] else "reply")
         messages.reply(number, data["body"], Actor.staff(console_staff()), internal=data["internal"],
                        then=send if send in messages.REPLY_THEN else None, version=_int("version"), files=files)
     except _REFUSALS as exc:
