@@ -7,7 +7,9 @@ thread and activity strip, the first response, colleagues on the ticket.
 """
 from __future__ import annotations
 
+from babel.units import format_unit
 from flask import render_template, request
+from flask_babel import get_locale
 from sqlalchemy import select
 
 from service.domain.errors import KefuError, StaleVersion
@@ -47,6 +49,14 @@ def first_response(ticket: Ticket) -> dict | None:
     if at is None:
         return None
     return {"at": at, "how": "confirm" if ticket.confirmed_at == at else "reply"}
+
+
+def file_size(size: int) -> str:
+    """A file's size in the page's language, in words rather than unit
+    symbols ("17 bytes", "3.2 kilobytes"; "17字节" in Chinese)."""
+    unit, value = (("digital-byte", size) if size < 1024 else ("digital-kilobyte", round(size / 1024, 1))
+                   if size < 1024 * 1024 else ("digital-megabyte", round(size / 1024 / 1024, 1)))
+    return format_unit(value, unit, length="long", locale=get_locale())
 
 
 def _options(model, current_id):
@@ -92,7 +102,7 @@ def render_page(ticket: Ticket, staff: Staff, refusal: Exception | None = None, 
         can_reply={a: a in actions for a in ("resolve", "wait")},
         thread=thread, activity=filtered(activity, wanted), activity_count=len(activity),
         activity_filter=wanted if wanted in ACTIVITY_FILTERS else "all", activity_filters=ACTIVITY_FILTERS,
-        activity_groups=activity_groups, actor_text=actor_text, event_details=event_details,
+        activity_groups=activity_groups, actor_text=actor_text, file_size=file_size, event_details=event_details,
         seen=last_event_id(ticket), others=presence.colleagues(ticket.id, staff.id),
         customer=customer_summary(ticket.customer, ticket),
         panels=ticket_panels(ticket, staff), priorities=PRIORITIES,

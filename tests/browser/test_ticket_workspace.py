@@ -139,6 +139,21 @@ def test_cancelling_asks_for_a_confirmation(live_server, new_context, accounts, 
     expect(boss.locator("#status")).to_have_text("Cancelled")
 
 
+def _colleague_on(path: str) -> None:
+    """The demo's supervisor has the ticket at ``path`` open and is typing."""
+    from sqlalchemy import select
+
+    from pagecatalogue import EMAILS
+    from service.extensions import db
+    from service.models import Staff, Ticket
+    from service.usecases import presence
+
+    number = path.rsplit("/", 1)[-1]
+    ticket = db.session.scalars(select(Ticket).where(Ticket.number == number)).one()
+    boss = db.session.scalars(select(Staff).where(Staff.email == EMAILS["supervisor"])).one()
+    presence.mark(ticket.id, boss.id, "replying")
+
+
 @pytest.mark.parametrize("language", ["en", "zh_CN"])
 def test_screenshots_of_the_ticket_page(demo_server, new_context, language):
     from pagecatalogue import EMAILS, PASSWORDS
@@ -159,6 +174,22 @@ def test_screenshots_of_the_ticket_page(demo_server, new_context, language):
             page.locator("form button[type=submit]").last.click()
         page.goto(server.url + path)
         expect(page.locator("#ticket-number")).to_be_visible()
+        if name == "desktop":
+            # A note, and a reply with a file the customer sent back by mail, sent from the page.
+            page.locator("#message-body").fill("Installer confirmed the extra charge was not authorised.")
+            page.locator("#add-note").click()
+            page.locator("#message-body").fill("We are refunding the 200 yuan; the receipt is attached.")
+            page.locator("#reply-files").set_input_files(files=[{
+                "name": "receipt.txt", "mimeType": "text/plain", "buffer": b"Refund 200.00 CNY"}])
+            page.locator("#send-reply").click()
+            link = page.locator("ol.thread a[data-attachment]")
+            expect(link).to_have_text("receipt.txt")
+            with page.expect_download() as download:
+                link.click()
+            assert download.value.suggested_filename == "receipt.txt"
+        _colleague_on(path)
+        page.goto(server.url + path)
+        expect(page.locator("#presence")).not_to_be_empty()
         page.locator("#activity summary").click()
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.screenshot(path=str(SHOTS / f"ticket-{language}-{name}.png"), full_page=True)

@@ -311,9 +311,14 @@ def test_history_reads_as_words_not_codes(kefu_plugins, client, staff_login, fil
     staff_login("supervisor", language=language)
     number = file_ticket(remedy={"text": "Refund", "amount": "80.00", "currency": "CNY"})["number"]
     act(agent, number, "confirm", department="logistics")
-    client.post(f"/api/v1/tickets/{number}", headers=agent, json={})
+    page = _page(client, number)
+    sent = client.post(f"/console/tickets/{number}/messages", content_type="multipart/form-data", data={
+        **_form_state(page), "body": "Receipt attached.", "send": "reply",
+        "files": [(io.BytesIO(b"Refund 80.00"), "receipt.txt", "text/plain")]})
+    assert sent.status_code == 302
     page = _page(client, number, activity="all")
-    user_data = ["Wang Fang", "wang@example.test", "Washing machine not delivered", "Ordered two weeks ago.",
+    assert ("12字节" if language == "zh_CN" else "12 bytes") in page
+    user_data = ["Receipt attached.", "receipt.txt", "Wang Fang", "wang@example.test", "Washing machine not delivered", "Ordered two weeks ago.",
                  "Refund", "grade C", "CNY", number,
                  "approver"]  # this test's plugin names itself by its package name only
     user_data += [s for s in re.findall(r"Web (?:Agent|Supervisor) \d+|Agent \d+", page)]
