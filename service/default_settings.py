@@ -249,3 +249,10 @@ COMPLAINT_TREND_DAYS = 90
 # The "at risk" queue holds open tickets whose next SLA deadline is past or
 # falls within this many minutes.
 CONSOLE_AT_RISK_MINUTES = 240
+# What counts as a ticket's first response (for the SLA clock and the ticket
+# page): "confirm" (confirming it), "reply" (the first public reply by staff)
+# or "either" (whichever comes first).
+FIRST_RESPONSE = "either"
+# Seconds a colleague's open ticket page counts as "also viewing" after its
+# last poll (the page polls every 15 seconds).
+PRESENCE_SECONDS = 60

@@ -32,6 +32,10 @@ def _env_value(raw: str):
         return raw
 
 
+# What may count as a ticket's first response (setting FIRST_RESPONSE).
+FIRST_RESPONSE_RULES = ("confirm", "reply", "either")
+
+
 def load_settings(app, test_config: dict | None = None, environ=None) -> None:
     """Fill ``app.config`` in the documented order and resolve derived values.
 
@@ -64,6 +68,9 @@ def load_settings(app, test_config: dict | None = None, environ=None) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**_engine_options(app.config["DATABASE_URL"]),
                                                **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})}
     _rate_limit_storage(app.config)
+    if app.config.get("FIRST_RESPONSE") not in FIRST_RESPONSE_RULES:
+        raise ValueError(f"FIRST_RESPONSE must be one of {', '.join(FIRST_RESPONSE_RULES)}, "
+                         f"not {app.config.get('FIRST_RESPONSE')!r}")
     if not app.config.get("SECRET_KEY"):
         if app.config.get("REDIS_URL"):
             raise UnsafeSettings(

@@ -21,9 +21,12 @@ from service.models import Customer, Macro, Message, Staff, Ticket, TicketEvent
 ROLES = ("customer", "agent", "supervisor", "finance", "admin")
 # Not pages: health probes, the dashboard's CSV downloads (their headers
 # are checked in both languages by tests/web/test_dashboard_reports.py), a
-# case's file downloaded through its tracking link (tests/web/test_customer_attachments.py);
+# case's file downloaded through its tracking link (tests/web/test_customer_attachments.py),
+# a ticket's file downloads and its presence fragment (the ticket page shows
+# the same fragment; tests/web/test_ticket_page.py checks both);
 # add here a console fragment or JSON answer a script fetches (not a whole page).
-NOT_PAGES = frozenset({"health.healthz", "health.readyz", "static", "dashboard.export", "web.track_file"})
+NOT_PAGES = frozenset({"health.healthz", "health.readyz", "static", "dashboard.export", "web.track_file",
+                       "console_ticket.attachment", "console_ticket.presence_poll"})
 PASSWORDS = {role: password for _email, role, password, _token in DEMO_LOGINS}
 EMAILS = {role: email for email, role, _password, _token in DEMO_LOGINS}
 

@@ -152,7 +152,7 @@ def merging_customers(kept, merged):
 # --------------------------------------------------------------------------- SLA
 # The SLA clock's hooks live in ``sla``; they are imported here so that the
 # plugin module registered by the entry point carries them.
-from .sla import sla_targets, ticket_transitioned, ticket_updated  # noqa: F401
+from .sla import message_added, sla_targets, ticket_transitioned, ticket_updated  # noqa: F401
 
 # --------------------------------------------------------------------------- demo and dashboard
 

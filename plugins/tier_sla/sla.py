@@ -6,7 +6,10 @@
 * Notifications keep the ``TicketSla`` clock in step, each in a unit of
   work of its own (``sdk.UnitOfWork``) after the change committed (a clock
   is started by the sweep or by the first change that needs it, see
-  ``clock_for``): confirm and resolve record the achieved business minutes;
+  ``clock_for``): the first response (``ticket.first_responded_at``, set
+  by the core on confirming or on the first public reply, as the setting
+  ``FIRST_RESPONSE`` says) and the resolution record the achieved
+  business minutes;
   waiting on the customer pauses the clock and any other move resumes it
   (the ticket's due times are refreshed through ``sdk.refresh_sla`` in the
   same unit); a priority change re-targets; reopen lets the resolution
@@ -112,8 +115,8 @@ def ticket_transitioned(ticket, action, from_status, to_status):
             changed_dues = clock.pause(row, pol, ticket.waiting_since or now, "waiting on the customer")
         elif from_status == "waiting_on_customer":
             changed_dues = clock.resume(row, pol, now)
-        if to_status == "confirmed" or (ticket.confirmed_at and row.first_responded_at is None):
-            clock.achieve(row, pol, "first_response", ticket.confirmed_at or now)
+        if ticket.first_responded_at and row.first_responded_at is None:
+            clock.achieve(row, pol, "first_response", ticket.first_responded_at)
         if to_status == "resolved":
             clock.achieve(row, pol, "resolution", ticket.resolved_at or now)
         elif action == "reopen":
@@ -122,6 +125,20 @@ def ticket_transitioned(ticket, action, from_status, to_status):
             row.next_check = None
         if changed_dues:  # the ticket's due times follow the clock, in the same transaction
             sdk.refresh_sla(ticket.id, "clock paused" if row.paused else "clock resumed")
+        uow.commit()
+
+
+@hookimpl
+def message_added(ticket, message):
+    """A public staff reply may be the first response (setting
+    ``FIRST_RESPONSE``): the clock records it as the core did."""
+    if message.internal or ticket.first_responded_at is None or ticket.status in FINAL:
+        return
+    with sdk.UnitOfWork() as uow:
+        row, pol = _row_and_policy(ticket)
+        if row is None or row.first_responded_at is not None:
+            return
+        clock.achieve(row, pol, "first_response", ticket.first_responded_at)
         uow.commit()
 
 

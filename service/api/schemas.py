@@ -214,6 +214,8 @@ class TicketOut(FastDump):
     version = fields.Integer()
     created_at = when()
     confirmed_at = when(allow_none=True)
+    first_responded_at = when(allow_none=True, metadata={
+        "description": "when the customer got their first response (what counts: setting FIRST_RESPONSE)"})
     started_at = when(allow_none=True)
     waiting_since = when(allow_none=True)
     resolved_at = when(allow_none=True)

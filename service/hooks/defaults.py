@@ -46,6 +46,11 @@ def remedy_approval(ticket):
     """Approve up to ``DEFAULT_REMEDY_AUTO_APPROVE`` (minor units); ask a supervisor above."""
     limit = current_app.config["DEFAULT_REMEDY_AUTO_APPROVE"]
     amount = ticket.remedy_amount_minor or 0
+    # Amounts in the reason read as money (minor units / 100), and a remedy
+    # without an amount says so rather than "within the limit (0)".
+    if not amount:
+        return {"decision": "approved", "reason": "no amount asked"}
     if amount <= limit:
-        return {"decision": "approved", "reason": f"amount within the automatic limit ({limit})"}
-    return {"decision": "needs_approval", "reason": f"amount above the automatic limit ({limit}): a supervisor decides"}
+        return {"decision": "approved", "reason": f"{amount / 100:.2f} is within the automatic limit of {limit / 100:.2f}"}
+    return {"decision": "needs_approval",
+            "reason": f"{amount / 100:.2f} is above the automatic limit of {limit / 100:.2f}: a supervisor decides"}

@@ -10,10 +10,12 @@ from service.models.message import Attachment, Message
 from service.models.notification import MAIL_PREFERENCES, NOTICE_KINDS, Notification, TicketView
 from service.models.plugin import PluginFailure
 from service.models.saved_view import SavedView
+from service.models.presence import TicketPresence
 from service.models.staff import ROLES, ApiToken, Staff
 from service.models.ticket import CHANNELS, KINDS, PRIORITIES, Ticket
 
 __all__ = [
     "ApiToken", "Attachment", "CHANNELS", "CUSTOMER_KINDS", "Category", "Customer", "CustomerNote",
-    "Department", "JobEffect", "KINDS", "MAIL_PREFERENCES", "Macro", "Message", "NOTICE_KINDS", "Notification", "OutboxJob", "PeriodicLock", "PeriodicRun", "PluginFailure", "QuarantinedMail", "PRIORITIES", "ROLES", "SavedView", "Staff", "Ticket", "TicketEvent", "TicketView",
+    "Department", "JobEffect", "KINDS", "MAIL_PREFERENCES", "Macro", "Message", "NOTICE_KINDS", "Notification", "OutboxJob", "PeriodicLock", "PeriodicRun", "PluginFailure", "QuarantinedMail", "PRIORITIES", "ROLES", "SavedView", "Staff", "Ticket", "TicketEvent",
+    "TicketPresence", "TicketView",
 ]

@@ -82,6 +82,9 @@ class Ticket(db.Model):
     # One timestamp per step of listen -> confirm -> handle -> feed back.
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     confirmed_at = mapped_column(UTCDateTime)
+    # When the customer got their first response: what counts is the setting
+    # FIRST_RESPONSE (confirming, the first public staff reply, or either).
+    first_responded_at = mapped_column(UTCDateTime)
     started_at = mapped_column(UTCDateTime)
     waiting_since = mapped_column(UTCDateTime)
     resolved_at = mapped_column(UTCDateTime)

@@ -27,7 +27,7 @@ SHOWN = (
     "department_id", "assignee_id", "parent_id", "remedy_text", "remedy_amount_minor",
     "remedy_currency", "remedy_decision", "remedy_reason", "remedy_approver", "resolution",
     "reason", "reopen_count", "customer_tier", "tags", "sla_policy", "first_response_due",
-    "resolution_due", "created_at", "confirmed_at", "started_at", "waiting_since",
+    "resolution_due", "first_responded_at", "created_at", "confirmed_at", "started_at", "waiting_since",
     "resolved_at", "reopened_at", "closed_at", "cancelled_at", "updated_at", "version",
 )
 

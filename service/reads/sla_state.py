@@ -35,11 +35,10 @@ class SlaState:
 
 
 def first_response_at(ticket) -> datetime | None:
-    """When the ticket got its first response (None: not yet).
-
-    The setting ``FIRST_RESPONSE`` decides what counts; until a ticket
-    records its own first response, confirming it is the first response."""
-    return getattr(ticket, "first_responded_at", None) or ticket.confirmed_at
+    """When the ticket got its first response (None: not yet): its
+    ``first_responded_at``, set by the use cases as the setting
+    ``FIRST_RESPONSE`` counts it (confirming, a public staff reply, either)."""
+    return ticket.first_responded_at
 
 
 def sla_state(ticket, now: datetime, at_risk: timedelta | None = None) -> SlaState | None:

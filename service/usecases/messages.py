@@ -6,7 +6,7 @@ import logging
 import mimetypes
 import os
 import secrets
-from typing import BinaryIO
+from typing import BinaryIO, Iterable, NamedTuple
 
 from flask import current_app
 
@@ -18,7 +18,7 @@ from service.models.base import utcnow
 from service.reads import lookup
 from service.storage import StorageUnavailable, storage
 from service.usecases import history
-from service.usecases.tickets import move
+from service.usecases.tickets import check_version, move, note_first_response
 from service.usecases.uow import UnitOfWork
 
 log = logging.getLogger("kefu.messages")
@@ -53,6 +53,8 @@ def add_message(ticket: Ticket | str, body: str, actor: Actor, internal: bool = 
         db.session.add(message)
         db.session.flush()
         ticket.updated_at = now
+        if actor.type == "staff" and not internal:
+            note_first_response(ticket, "reply", now)
         history.record(ticket, actor, "note_added" if internal else "message_added", message_id=message.id)
         if actor.type == "customer" and ticket.status == "waiting_on_customer":
             move(ticket, "customer_reply", {}, actor, uow, now)
@@ -61,17 +63,67 @@ def add_message(ticket: Ticket | str, body: str, actor: Actor, internal: bool = 
     return message
 
 
-def check_file(filename: str, content_type: str, stream, field: str = "file") -> tuple[str, str, bytes]:
-    """The checks a file passes before it is kept, without keeping it:
-    ``(filename, content_type, data)`` with the name trimmed to its last
-    part and the type without parameters, read whole.
+# What may follow a reply in the same submit (the console's reply box).
+REPLY_THEN = ("resolve", "wait")
 
-    The type must be in ``ATTACHMENT_TYPES`` and agree with the file name's
-    extension; the size must be at most ``ATTACHMENT_MAX_BYTES``. Otherwise
-    ``ValidationFailed`` (422) naming ``field``. A form that opens a ticket
-    with files checks them all first, so that a bad file is refused in the
-    same round as the form's other errors and nothing is written.
+
+def reply(ticket: Ticket | str, body: str, actor: Actor, *, internal: bool = False, then: str | None = None,
+          version: int | None = None, files: Iterable[tuple[str, str, BinaryIO]] = ()) -> Message:
+    """A reply or note with its files, and optionally a workflow step, all
+    in one transaction: the console's "Send reply", "Send and resolve",
+    "Send and wait for the customer" and "Add internal note".
+
+    ``then``: None, "resolve" (the reply's text becomes the resolution) or
+    "wait"; a step needs the ticket's current ``version`` (409
+    ``StaleVersion`` otherwise) and a public reply (422 naming
+    ``internal``). ``files``: ``(filename, content_type, stream)`` each,
+    checked as ``store_attachment`` checks them before anything is written
+    (422 naming ``files``) and linked to the message. Whatever is refused -
+    a file, a stale version, an illegal step, a guard - nothing is written
+    and nothing is sent; hooks fire after the commit.
     """
+    if then is not None and then not in REPLY_THEN:
+        raise ValidationFailed(f"unknown step {then!r}", {"then": [f"must be one of {', '.join(REPLY_THEN)}"]})
+    if then is not None and internal:
+        raise ValidationFailed("an internal note does not move the ticket",
+                               {"internal": ["a step goes with a public reply"]})
+    uploads = [check_upload(name, kind, stream, field="files") for name, kind, stream in files]
+    kept: list[Attachment] = []
+    try:
+        with UnitOfWork() as uow:
+            if isinstance(ticket, str):
+                ticket = lookup.ticket_by_number(ticket)
+            if then is not None:
+                check_version(ticket, version)
+            message = add_message(ticket, body, actor, internal)
+            if then is not None:
+                values = {"resolution": body} if then == "resolve" else {}
+                move(ticket, then, values, actor, uow)
+            for upload in uploads:
+                kept.append(_keep(ticket, upload, actor, message))
+            uow.commit()
+    except BaseException:
+        # The files stored for a reply that was not written name no row.
+        if not uow.committed:
+            backend = storage()
+            for attachment in kept:
+                _discard(backend, attachment.storage_key)
+        raise
+    return message
+
+
+class Upload(NamedTuple):
+    """A checked upload: its clean ``filename``, ``content_type`` and bytes."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def check_upload(filename: str, content_type: str, stream, field: str = "file") -> Upload:
+    """Read and check an uploaded file: a name, a type in ``ATTACHMENT_TYPES``
+    agreeing with the name's extension, at most ``ATTACHMENT_MAX_BYTES``.
+    422 ``ValidationFailed`` naming ``field`` otherwise."""
     config = current_app.config
     filename = os.path.basename(filename or "").strip()[:255]
     if not filename:
@@ -85,10 +137,15 @@ def check_file(filename: str, content_type: str, stream, field: str = "file") ->
     data = stream.read(config["ATTACHMENT_MAX_BYTES"] + 1)
     if len(data) > config["ATTACHMENT_MAX_BYTES"]:
         raise ValidationFailed("the file is too large", {field: [f"at most {config['ATTACHMENT_MAX_BYTES']} bytes"]})
-    return filename, content_type, data
+    return Upload(filename, content_type, data)
 
 
-def store_attachment(ticket: Ticket | str, filename: str, content_type: str, stream, actor: Actor) -> Attachment:
+# The name the customers' forms know it by (service.web.uploads): the same checks.
+check_file = check_upload
+
+
+def store_attachment(ticket: Ticket | str, filename: str, content_type: str, stream, actor: Actor,
+                     message: Message | None = None) -> Attachment:
     """Keep an uploaded file for a ticket, in the attachment store (``service.storage``).
 
     The file must pass ``check_file`` (type in ``ATTACHMENT_TYPES`` agreeing
@@ -99,23 +156,28 @@ def store_attachment(ticket: Ticket | str, filename: str, content_type: str, str
     transaction; when that transaction fails the stored object is deleted
     again. (Joined to an outer unit of work, a failure of the outer unit
     after this returns leaves an object no row names: never served, only
-    wasted space.)
+    wasted space.) ``message``: the message the file came with, if any.
     """
     if isinstance(ticket, str):
         ticket = lookup.ticket_by_number(ticket)
-    filename, content_type, data = check_file(filename, content_type, stream)
-    digest = hashlib.sha256(data).hexdigest()
+    return _keep(ticket, check_upload(filename, content_type, stream), actor, message)
+
+
+def _keep(ticket: Ticket, upload: Upload, actor: Actor, message: Message | None = None) -> Attachment:
+    digest = hashlib.sha256(upload.data).hexdigest()
     key = f"{ticket.id}/{secrets.token_hex(8)}-{digest[:16]}"
     backend = storage()
-    backend.put(key, data, content_type)
+    backend.put(key, upload.data, upload.content_type)
     uow = UnitOfWork()
     try:
         with uow:
-            attachment = Attachment(ticket_id=ticket.id, filename=filename, content_type=content_type,
-                                    size=len(data), sha256=digest, storage_key=key, uploaded_by=actor.type)
+            attachment = Attachment(ticket_id=ticket.id, filename=upload.filename,
+                                    content_type=upload.content_type, size=len(upload.data), sha256=digest,
+                                    storage_key=key, uploaded_by=actor.type,
+                                    message_id=message.id if message is not None else None)
             db.session.add(attachment)
             db.session.flush()
-            history.record(ticket, actor, "attachment_added", attachment_id=attachment.id, filename=filename)
+            history.record(ticket, actor, "attachment_added", attachment_id=attachment.id, filename=upload.filename)
             uow.commit()
     except BaseException:
         # No stored object for a row that was never written (also when a

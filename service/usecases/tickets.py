@@ -103,12 +103,24 @@ def update_ticket(number: str | Ticket, version: int, changes: dict, actor: Acto
     return ticket
 
 
+def note_first_response(ticket: Ticket, how: str, at: datetime) -> bool:
+    """Record ``at`` as ``ticket``'s first response when ``how`` ("confirm"
+    or "reply": a public reply by staff) counts under the setting
+    ``FIRST_RESPONSE`` and the ticket has none yet; True when it did. The
+    SLA clock (tier_sla) reads ``first_responded_at`` after the commit."""
+    if ticket.first_responded_at is not None or current_app.config["FIRST_RESPONSE"] not in (how, "either"):
+        return False
+    ticket.first_responded_at = at
+    return True
+
+
 def _apply(ticket: Ticket, t: workflow.Transition, values: dict, actor: Actor, now: datetime) -> dict:
     """Change the ticket for transition ``t``; return the details for history and hooks."""
     details = {}
     if t.action == "confirm":
         ticket.department = lookup.department_by_code(values["department"])
         details["department"] = ticket.department.code
+        note_first_response(ticket, "confirm", now)
     elif t.action == "resolve":
         ticket.resolution = values["resolution"].strip()
         details["resolution"] = ticket.resolution

@@ -1,40 +1,42 @@
-"""The console's ticket page: timeline, transitions, reply and note, edit and
-assign, SLA countdown, customer panel, plugin panels."""
+"""The console's ticket page: the conversation first (thread, reply box),
+the activity strip, one primary workflow step, the SLA, customer, plugin
+and edit cards, who else has the ticket open, and the files.
+
+Every form works without JavaScript: a success redirects back to the page;
+a refusal renders the page again (422 or 409) with what was typed kept and
+the refusal named once, on its field where it has one. The page itself is
+``service.web.ticket_page``.
+"""
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 
 from service.api.schemas import MessageIn, RemedyDecisionIn, TransitionIn
 from service.domain.actors import Actor
 from service.domain.errors import KefuError, ValidationFailed
-from service.domain.workflow import (
-    TRANSITIONS,
-    IllegalTransition,
-    MissingFields,
-    allowed_actions,
-)
-from service.extensions import db
-from service.models import PRIORITIES, Category, Department, Staff
-from service.models.base import utcnow
+from service.domain.workflow import IllegalTransition, MissingFields
+from service.reads import listing
 from service.reads.lookup import ticket_by_number
 from service.translate import gettext as _
-from service.usecases import messages, recovery, remedies, tickets
+from service.usecases import messages, presence, recovery, remedies, tickets
 from service.usecases.notifications import mark_seen
 from service.web.i18n import label
-from service.web.insights import customer_summary, event_details, timeline
-from service.web.pages import error_message, field_errors, register_error_pages
-from service.web.panels import ticket_panels
+from service.web.pages import register_error_pages
 from service.web.session import console_staff, load_console_staff, require_staff
+from service.web.ticket_page import render_page
 
 bp = Blueprint("console_ticket", __name__, url_prefix="/console/tickets")
 bp.before_request(load_console_staff)
 register_error_pages(bp)
 
+_REFUSALS = (KefuError, IllegalTransition, MissingFields)
+# The reply box's buttons (``send``): a reply, a reply and a step, a note.
+SEND = ("reply", "resolve", "wait", "note")
 
-def _version() -> int | None:
-    raw = request.form.get("version", "")
+
+def _int(name: str) -> int | None:
+    raw = request.form.get(name, "")
     return int(raw) if raw.isdigit() and int(raw) < 2**31 else None
 
 
@@ -51,37 +53,20 @@ def _back(number, anchor=""):
     return redirect(url_for("console_ticket.show", number=number) + anchor)
 
 
-def _flash_error(exc: Exception) -> None:
-    fields = getattr(exc, "fields", None) or {}
-    detail = "; ".join(f"{name}: {' '.join(reasons)}" for name, reasons in field_errors(fields).items())
-    flash(error_message(exc) + (f" ({detail})" if detail else ""), "error")
+def _refused(number: str, exc: Exception, form: str):
+    """The page again, with what was typed in ``form`` kept and ``exc`` said."""
+    return render_page(ticket_by_number(number), console_staff(), refusal=exc, form=form,
+                       values=request.form, seen=_int("seen"))
 
 
 @bp.route("/<number>")
 @require_staff("agent", "finance")
 def show(number):
-    """One ticket with everything an agent works with."""
-    staff = console_staff()
-    ticket = ticket_by_number(number)
+    """One ticket with everything an agent works with (``?activity=`` filters the activity strip)."""
+    ticket, staff = ticket_by_number(number), console_staff()
     mark_seen(staff, ticket)  # notifications: seen now, its notices read
-    assignees = db.session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.name)).all()
-    return render_template(
-        "web/console/ticket.html", ticket=ticket, staff=staff, now=utcnow(),
-        actions=[TRANSITIONS[a] for a in allowed_actions(ticket.status, "staff", staff.role)],
-        timeline=timeline(ticket), customer=customer_summary(ticket.customer, ticket),
-        panels=ticket_panels(ticket, staff), priorities=PRIORITIES,
-        # The ticket's own category stays selectable even when retired, so
-        # saving the edit form does not change it by accident.
-        categories=db.session.scalars(select(Category).where(Category.active.is_(True)
-                                                             | (Category.id == ticket.category_id))
-                                      .order_by(Category.position, Category.id)).all(),
-        # Likewise its department: a deactivated one is offered only to the tickets already in it.
-        departments=db.session.scalars(select(Department).where(Department.active.is_(True)
-                                                                | (Department.id == ticket.department_id))
-                                       .order_by(Department.id)).all(),
-        assignees=assignees, staff_names={s.id: s.name for s in assignees}, event_details=event_details,
-        can_decide_remedy=ticket.remedy_decision == "needs_approval"
-        and staff.has_role(ticket.remedy_approver or "supervisor"))
+    presence.mark(ticket.id, staff.id)  # colleagues see this viewer at once, not after the first poll
+    return render_page(ticket, staff)
 
 
 @bp.route("/<number>/remedy", methods=["POST"])
@@ -91,49 +76,87 @@ def remedy(number):
     decision = request.form.get("decision", "")
     try:
         reason = _checked(RemedyDecisionIn(only=("reason",)), {"reason": request.form.get("reason", "")})["reason"]
-        remedies.decide_remedy(number, decision, reason, _version(), console_staff())
+        remedies.decide_remedy(number, decision, reason, _int("version"), console_staff())
     except KefuError as exc:
-        _flash_error(exc)
-    else:
-        flash(_("Remedy approved.") if decision == "approved" else _("Remedy refused."), "ok")
+        return _refused(number, exc, "remedy")
+    flash(_("Remedy approved.") if decision == "approved" else _("Remedy refused."), "ok")
     return _back(number)
 
 
 @bp.route("/<number>/transition", methods=["POST"])
 @require_staff("agent")
 def transition(number):
-    """One workflow step (the form names the action and its fields)."""
+    """One workflow step (the form names the action and its fields);
+    cancelling needs the form's confirmation box ticked."""
+    action = request.form.get("action", "")
     values = {k: request.form.get(k) for k in ("department", "resolution", "reason") if request.form.get(k)}
     try:
+        if action == "cancel" and request.form.get("confirm_cancel") != "yes":
+            raise ValidationFailed("cancelling needs a confirmation",
+                                   {"confirm_cancel": ["tick the box to confirm"]})
         _checked(TransitionIn(only=("department", "resolution", "reason")), values)
-        _ticket, followup = tickets.transition(number, request.form.get("action", ""), _version(), values,
+        _ticket, followup = tickets.transition(number, action, _int("version"), values,
                                                Actor.staff(console_staff()))
-    except (KefuError, IllegalTransition, MissingFields) as exc:
-        _flash_error(exc)
-        return _back(number)
-    flash(_("Done: %(action)s.", action=label("action", request.form.get("action"))), "ok")
-    if followup is not None:
-        return _back(followup.number)
-    return _back(number)
+    except _REFUSALS as exc:
+        return _refused(number, exc, f"do-{action}")
+    flash(_("Done: %(action)s.", action=label("action", action)), "ok")
+    return _back(followup.number if followup is not None else number)
 
 
 @bp.route("/<number>/messages", methods=["POST"])
 @require_staff("agent")
 def message(number):
-    """A public reply to the customer, or an internal note."""
-    # Strictly a yes or a no: a value the form never sends must not turn an
-    # internal note into a reply the customer reads.
-    form = {"body": request.form.get("body", ""), "internal": request.form.get("internal", "0")}
-    internal = False
+    """A public reply or an internal note, with files, and optionally a step
+    in the same submit (``send``: reply, resolve, wait or note)."""
+    # Strictly a known button, or (older forms, scripts) a yes-or-no
+    # ``internal``: a value the form never sends must not turn an internal
+    # note into a reply the customer reads.
+    send = request.form.get("send")
+    form = {"body": request.form.get("body", ""),
+            "internal": request.form.get("internal", "0") if send is None else "1" if send == "note" else "0"}
+    files = [(f.filename, f.mimetype, f.stream) for f in request.files.getlist("files") if f and f.filename]
     try:
+        if send is not None and send not in SEND:
+            raise ValidationFailed("unknown button", {"send": [f"must be one of {', '.join(SEND)}"]})
         data = _checked(MessageIn(), form)
-        internal = data["internal"]
-        messages.add_message(number, data["body"], Actor.staff(console_staff()), internal)
-    except KefuError as exc:
-        _flash_error(exc)
-    else:
-        flash(_("Note added.") if internal else _("Reply sent."), "ok")
-    return _back(number, "#timeline")
+        send = send or ("note" if data["internal"] else "reply")
+        messages.reply(number, data["body"], Actor.staff(console_staff()), internal=data["internal"],
+                       then=send if send in messages.REPLY_THEN else None, version=_int("version"), files=files)
+    except _REFUSALS as exc:
+        return _refused(number, exc, "reply")
+    done = {"note": _("Note added."), "resolve": _("Reply sent and ticket resolved."),
+            "wait": _("Reply sent; the ticket waits for the customer.")}
+    flash(done.get(send, _("Reply sent.")), "ok")
+    return _back(number, "#reply")
+
+
+@bp.route("/<number>/presence", methods=["GET", "POST"])
+@require_staff("agent", "finance")
+def presence_poll(number):
+    """Who else has the ticket open, as an HTML fragment; marks the viewer
+    (POST ``state``: viewing, replying, or gone when the page closes)."""
+    ticket, staff = ticket_by_number(number), console_staff()
+    state = request.form.get("state", "viewing") if request.method == "POST" else "viewing"
+    if state == "gone":
+        presence.leave(ticket.id, staff.id)
+        return "", 204
+    presence.mark(ticket.id, staff.id, state)
+    return render_template("web/console/_presence.html", others=presence.colleagues(ticket.id, staff.id))
+
+
+@bp.route("/<number>/attachments/<int(max=2147483647):attachment_id>")
+@require_staff("agent", "finance")
+def attachment(number, attachment_id):
+    """A file of the ticket, as a download (never shown inline), streamed
+    from the attachment store: 404 when missing there, 503 while the store
+    cannot be reached."""
+    found = listing.ticket_attachment(ticket_by_number(number), attachment_id)
+    response = send_file(messages.open_attachment(found), mimetype=found.content_type,
+                         as_attachment=True, download_name=found.filename)
+    response.content_length = found.size
+    # send_file marks it no-cache; a customer's file must not be kept at all.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/<number>/tracking-link", methods=["POST"])
@@ -168,9 +191,8 @@ def edit(number):
         else:
             changes["assignee"] = int(raw) if raw.isdigit() and int(raw) < 2**31 else None
     try:
-        tickets.update_ticket(number, _version(), changes, Actor.staff(console_staff()))
+        tickets.update_ticket(number, _int("version"), changes, Actor.staff(console_staff()))
     except KefuError as exc:
-        _flash_error(exc)
-    else:
-        flash(_("Saved."), "ok")
+        return _refused(number, exc, "edit")
+    flash(_("Saved."), "ok")
     return _back(number)

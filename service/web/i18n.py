@@ -90,6 +90,10 @@ LABELS = {
                      "lost": _l("Lost")},
     "author": {"customer": _l("Customer"), "staff": _l("Service team"), "system": _l("System"),
                "plugin": _l("Plugin")},
+    # Reasons the core itself records (SLA refreshes, default remedy decisions).
+    "reason": {"clock paused": _l("Clock paused: waiting on the customer"),
+               "clock resumed": _l("Clock running again"),
+               "no amount asked": _l("No amount asked")},
     # Keys of the details on history events.
     "field": {
         "department": _l("Department"), "resolution": _l("Resolution"), "reason": _l("Reason"),
@@ -100,6 +104,7 @@ LABELS = {
         "days": _l("Days"), "filename": _l("File"), "code": _l("Code"), "message": _l("Message"),
         "changes": _l("Changes"), "tags": _l("Tags"), "tried_by": _l("Tried by"), "action": _l("Step"),
         "fields": _l("Changes"), "from_customer": _l("From customer"), "to_customer": _l("To customer"),
+        "approver": _l("Approver"),
     },
 }
 

@@ -1,5 +1,7 @@
-"""Read-only views the console shows beside a ticket: the timeline and the
-customer panel (recent tickets, whether their complaints are rising)."""
+"""Read-only views the console shows beside a ticket: history events in
+words (their details and who did them) and the customer panel (recent
+tickets, whether their complaints are rising). The thread and the activity
+strip are ``service.web.ticket_thread``."""
 from __future__ import annotations
 
 import functools
@@ -14,30 +16,13 @@ from service.extensions import db
 from service.hooks.isolation import core_connection
 from service.models import Customer, CustomerNote, Staff, Ticket
 from service.models.base import utcnow
-from service.reads import listing
 from service.web.i18n import known_label, label
-
-# History rows that a message on the timeline already shows.
-_SHOWN_AS_MESSAGES = ("message_added", "note_added")
-
-
-def timeline(ticket: Ticket) -> list[dict]:
-    """History events and messages (notes included) together, oldest first.
-
-    Each entry: ``{"at", "type": "event"|"message", "item"}``.
-    """
-    entries = [{"at": e.at, "type": "event", "item": e, "order": (0, e.id)}
-               for e in listing.ticket_history(ticket) if e.action not in _SHOWN_AS_MESSAGES]
-    entries += [{"at": m.created_at, "type": "message", "item": m, "order": (1, m.id)}
-                for m in listing.ticket_messages(ticket, include_internal=True)]
-    entries.sort(key=lambda e: (e["at"], e["order"]))
-    return entries
-
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
-def _shown(value, field: str) -> str:
+def shown_value(value, field: str) -> str:
+    """``value`` of a history detail ``field`` as people read it (names, not codes)."""
     from service.translate import gettext as _
 
     from service.models import Category, Department
@@ -63,6 +48,13 @@ def _shown(value, field: str) -> str:
         return label("status", value)
     if field in ("priority", "kind", "channel") and isinstance(value, str):
         return label(field, value)
+    if field == "decision" and isinstance(value, str):
+        return label("remedy", value)
+    if field == "approver" and isinstance(value, str):
+        return label("role", value)
+    if field == "policy" and isinstance(value, str):
+        # A policy no plugin names is shown as its plugin's policy, never as its code.
+        return known_label("policy", value) or _("Policy of %(plugin)s", plugin=label("plugin", value.split(":")[0]))
     if isinstance(value, str):
         # A code has a name (the core's, or a plugin's through ``code_label``); what people wrote has not.
         return known_label(field, value) or value
@@ -72,6 +64,8 @@ def _shown(value, field: str) -> str:
 # Details kept for the API and the record, not worth a line on the page: a
 # refusal's machine code and kind (its message and the step say it all).
 _INTERNAL_DETAILS = {"change_refused": frozenset({"code", "kind"})}
+# Row ids: the page shows the message or file itself.
+_IDS = frozenset({"message_id", "attachment_id"})
 
 
 def event_details(event) -> list[tuple[str, str]]:
@@ -79,7 +73,7 @@ def event_details(event) -> list[tuple[str, str]]:
     time zone, staff ids as names, edits as ``old -> new``."""
     rows = []
     for key, value in (event.details or {}).items():
-        if value in (None, "", [], {}) or key in _INTERNAL_DETAILS.get(event.action, ()):
+        if value in (None, "", [], {}) or key in _IDS or key in _INTERNAL_DETAILS.get(event.action, ()):
             continue
         if key == "tried_by" and isinstance(value, dict):  # a refused change: who tried it
             rows.append((label("field", key), str(value.get("name") or label("author", value.get("type")))))
@@ -88,10 +82,20 @@ def event_details(event) -> list[tuple[str, str]]:
         elif key in ("changes", "fields") and isinstance(value, dict):
             for field, pair in value.items():
                 old, new = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
-                rows.append((label("field", field), f"{_shown(old, field)} → {_shown(new, field)}"))
+                rows.append((label("field", field), f"{shown_value(old, field)} → {shown_value(new, field)}"))
         else:
-            rows.append((label("field", key), _shown(value, key)))
+            rows.append((label("field", key), shown_value(value, key)))
     return rows
+
+
+def actor_text(event) -> str:
+    """Who did ``event``, as people read it: a staff member's or customer's
+    name, a plugin's translated name, "System" for the core itself."""
+    if event.actor_type == "plugin" and event.actor_name:
+        return label("plugin", event.actor_name)
+    if event.actor_type in ("staff", "customer") and event.actor_name:
+        return event.actor_name
+    return label("author", event.actor_type)
 
 
 def customer_summary(customer: Customer, ticket: Ticket) -> dict:

@@ -85,10 +85,12 @@ def test_the_ticket_page_moves_the_ticket_through_its_forms(client, staff_login,
     page = client.get(f"/console/tickets/{number}").text
     assert "It &lt;b&gt;broke&lt;/b&gt;" in page
     assert re.findall(r'id="do-(\w+)"', page) == ["confirm"]  # cancelling is for supervisors
-    # A step without its required field is refused with a message, nothing changes.
+    # A step without its required field is refused with a message (the page
+    # again, the field named beside it), nothing changes.
     response = _post(client, number, "transition", action="confirm", version="1")
-    assert response.status_code == 302
-    assert "Please fill in the required fields." in client.get(f"/console/tickets/{number}").text
+    assert response.status_code == 422
+    assert "Please fill in the required fields." in response.text
+    assert 'id="department-error"' in response.text
     assert _ticket(number).status == "new"
     _post(client, number, "edit", version="1", assignee="me")
     assert _ticket(number).assignee_id == staff.id
@@ -114,11 +116,19 @@ def test_the_ticket_page_moves_the_ticket_through_its_forms(client, staff_login,
 def test_a_stale_form_is_refused_and_says_so(client, staff_login, file_ticket, agent):
     staff_login("agent")
     number = file_ticket()["number"]
-    token = csrf_of(client.get(f"/console/tickets/{number}").text)
+    page = client.get(f"/console/tickets/{number}").text
+    token, seen = csrf_of(page), re.search(r'name="seen" value="(\d+)"', page).group(1)
     client.post(f"/api/v1/tickets/{number}/transitions", headers=agent,
                 json={"action": "confirm", "version": 1, "department": "sales"})
-    client.post(f"/console/tickets/{number}/edit", data={"csrf_token": token, "version": "1", "priority": "urgent"})
-    assert "Someone else changed this ticket meanwhile" in client.get(f"/console/tickets/{number}").text
+    refused = client.post(f"/console/tickets/{number}/edit",
+                          data={"csrf_token": token, "version": "1", "seen": seen, "priority": "urgent"})
+    # The page again (409), saying so once, naming what changed, with the
+    # agent's choice still selected.
+    assert refused.status_code == 409
+    assert refused.text.count("Someone else changed this ticket meanwhile") == 1
+    changed = refused.text[refused.text.index('id="changed"'):]
+    assert "<strong>Confirm</strong>" in changed[:changed.index("</ul>")]
+    assert '<option value="urgent" selected>' in refused.text
     assert _ticket(number).priority == "normal"
 
 
@@ -200,7 +210,7 @@ def test_staff_settings_change_language_and_time_zone(client, staff_login, file_
     client.post("/console/settings", data={"csrf_token": token, "language": "zh_CN", "timezone": "Europe/London"})
     assert (staff.language, staff.timezone) == ("zh_CN", "Europe/London")
     page = client.get(f"/console/tickets/{number}", headers={"Accept-Language": "en"}).text
-    assert "客户原话" in page  # the staff member's language wins over the browser's
+    assert "对话" in page and "发送回复" in page  # the staff member's language wins over the browser's
     from zoneinfo import ZoneInfo
     shown = created.astimezone(ZoneInfo("Europe/London")).strftime("%Y-%m-%d %H:%M")
     assert f">{shown}</time>" in page

@@ -1,7 +1,7 @@
 """notifications, ticket_views, staff.notify_mail
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 
 Staff hear in the console (a bell with the unread count) and by mail of
 customer replies, rejected resolutions, bad survey answers, assignments
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
