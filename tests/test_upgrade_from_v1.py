@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic.script import ScriptDirectory
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from testdb import BASE_CONFIG, IS_PG, PG_URL
 
 from service import create_app, migrations

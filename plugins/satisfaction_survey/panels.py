@@ -11,7 +11,6 @@ from .questions import REASONS
 from .surveys import open_survey, survey_url, ticket_surveys
 from .texts import staff_language, staff_text, text
 
-
 # A survey's outcome badge: a bad answer reopened the ticket or opened a
 # follow-up; a good one closed it.
 OUTCOME_TONES = {"reopened": "bad", "followup": "bad", "closed": "ok", "none": "neutral"}

@@ -3,7 +3,16 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
-from service.api import customers, jobs, macros, mail, notifications, public, reference, tickets
+from service.api import (
+    customers,
+    jobs,
+    macros,
+    mail,
+    notifications,
+    public,
+    reference,
+    tickets,
+)
 from service.api.errors import KefuApi, register_error_handlers
 from service.api.input import refuse_unreadable_input
 from service.api.openapi import ErrorAnswers

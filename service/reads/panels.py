@@ -21,7 +21,6 @@ from service.hooks.types import (
     check,
 )
 
-
 # A badge's colours (``PanelRow.tone``); another value is dropped (neutral).
 TONES = ("ok", "warn", "bad", "neutral")
 

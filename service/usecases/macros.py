@@ -31,7 +31,13 @@ from sqlalchemy import select
 
 from service.domain import placeholders, workflow
 from service.domain.actors import Actor
-from service.domain.errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationFailed
+from service.domain.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    StaleVersion,
+    ValidationFailed,
+)
 from service.extensions import db
 from service.links import tracking_url
 from service.models import PRIORITIES, Department, Macro, Message, Ticket

@@ -21,7 +21,15 @@ from sqlalchemy import select, update
 from service.domain.actors import Actor
 from service.extensions import db
 from service.jobs import registry as jobs
-from service.models import MAIL_PREFERENCES, NOTICE_KINDS, Department, Notification, Staff, Ticket, TicketView
+from service.models import (
+    MAIL_PREFERENCES,
+    NOTICE_KINDS,
+    Department,
+    Notification,
+    Staff,
+    Ticket,
+    TicketView,
+)
 from service.models.base import utcnow
 from service.usecases.uow import UnitOfWork, active_unit
 

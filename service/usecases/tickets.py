@@ -10,7 +10,6 @@ commits, and only then fires the notification hooks. Errors are
 from __future__ import annotations
 
 import re
-
 from datetime import datetime, timedelta
 
 from flask import current_app

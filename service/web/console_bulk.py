@@ -13,7 +13,12 @@ from service.domain.workflow import STAFF_ACTIONS
 from service.translate import gettext as _
 from service.usecases import bulk
 from service.web.i18n import is_chinese, label
-from service.web.pages import error_message, field_errors, register_error_pages, safe_next
+from service.web.pages import (
+    error_message,
+    field_errors,
+    register_error_pages,
+    safe_next,
+)
 from service.web.session import console_staff, load_console_staff, require_staff
 
 bp = Blueprint("console_bulk", __name__, url_prefix="/console/bulk")

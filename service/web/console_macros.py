@@ -21,7 +21,6 @@ from service.domain.workflow import IllegalTransition, MissingFields
 from service.extensions import db
 from service.models import PRIORITIES, Department
 from service.reads import macros as reads
-from service.reads.lookup import ticket_by_number
 from service.translate import gettext as _
 from service.usecases import macros
 from service.web.i18n import label, local_name

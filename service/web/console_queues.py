@@ -13,13 +13,19 @@ from service.extensions import db
 from service.hooks import ticket_codes
 from service.models import PRIORITIES, Category, Department, Staff
 from service.models.base import utcnow
-from service.translate import gettext as _
-from service.web.i18n import label, local_name
 from service.reads.sla_state import sla_state
+from service.translate import gettext as _
 from service.web import queue_args
-from service.web.queue_flags import queue_row_flags
-from service.web.queues import QUEUES, queue_counts, queue_page, ticket_tiers, visible_queues
+from service.web.i18n import label, local_name
 from service.web.pages import register_error_pages
+from service.web.queue_flags import queue_row_flags
+from service.web.queues import (
+    QUEUES,
+    queue_counts,
+    queue_page,
+    ticket_tiers,
+    visible_queues,
+)
 from service.web.saved_views import views_on_page
 from service.web.session import console_staff, load_console_staff, require_staff
 

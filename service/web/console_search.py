@@ -10,8 +10,8 @@ from service.extensions import db
 from service.models import Ticket
 from service.models.base import utcnow
 from service.models.ticket import format_number
-from service.reads.sla_state import sla_state
 from service.reads.search import MAX_QUERY, exact_number, search_tickets
+from service.reads.sla_state import sla_state
 from service.web.pages import register_error_pages
 from service.web.queue_flags import queue_row_flags
 from service.web.session import console_staff, load_console_staff, require_staff

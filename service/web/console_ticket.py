@@ -10,7 +10,15 @@ the refusal named once, on its field where it has one. The page itself is
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 
 from service.api.schemas import MessageIn, RemedyDecisionIn, TransitionIn
 from service.domain.actors import Actor

@@ -12,8 +12,7 @@ from flask_babel import Babel, get_locale, refresh, to_user_timezone
 
 from service.languages import accepted_language, normalise
 from service.translate import lazy_gettext as _l
-from service.translate import lazy_pgettext
-from service.translate import translations
+from service.translate import lazy_pgettext, translations
 from service.web.session import console_staff
 
 babel = Babel()

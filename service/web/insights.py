@@ -23,9 +23,8 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 def shown_value(value, field: str) -> str:
     """``value`` of a history detail ``field`` as people read it (names, not codes)."""
-    from service.translate import gettext as _
-
     from service.models import Category, Department
+    from service.translate import gettext as _
     from service.web.i18n import local_name
 
     if value is None:

@@ -14,7 +14,12 @@ from service.extensions import db
 from service.models import SavedView, Staff
 from service.translate import gettext as _
 from service.usecases import saved_views
-from service.web.pages import error_message, field_errors, register_error_pages, safe_next
+from service.web.pages import (
+    error_message,
+    field_errors,
+    register_error_pages,
+    safe_next,
+)
 from service.web.queues import visible_queues
 from service.web.session import console_staff, load_console_staff, require_staff
 

@@ -19,7 +19,12 @@ from service.models import PRIORITIES, Category, Department, Staff, Ticket
 from service.models.base import utcnow
 from service.reads.sla_state import first_response_at, sla_state
 from service.usecases import presence
-from service.web.insights import actor_text, customer_summary, event_details, shown_value
+from service.web.insights import (
+    actor_text,
+    customer_summary,
+    event_details,
+    shown_value,
+)
 from service.web.pages import error_message, field_errors
 from service.web.panels import ticket_panels
 from service.web.ticket_thread import (

@@ -23,8 +23,12 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import load_all_checks
-from schemathesis.specs.openapi.checks import (content_type_conformance, response_headers_conformance,
-                                               response_schema_conformance, status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from sqlalchemy import select
 
 from service import create_app
@@ -33,7 +37,6 @@ from service.models import Ticket
 
 load_all_checks()
 from schemathesis.checks import not_a_server_error  # noqa: E402  (registered by load_all_checks)
-
 
 
 @schemathesis.check

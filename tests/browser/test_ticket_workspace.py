@@ -141,9 +141,9 @@ def test_cancelling_asks_for_a_confirmation(live_server, new_context, accounts, 
 
 def _colleague_on(path: str) -> None:
     """The demo's supervisor has the ticket at ``path`` open and is typing."""
+    from pagecatalogue import EMAILS
     from sqlalchemy import select
 
-    from pagecatalogue import EMAILS
     from service.extensions import db
     from service.models import Staff, Ticket
     from service.usecases import presence

@@ -8,7 +8,6 @@ import marshmallow as ma
 import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
-
 from pluginparts import migrating_plugin
 
 from service import create_app, hookimpl, migrations, sdk

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from webpages import csrf_of
 
 from service.extensions import db
-from service.models import Notification, Ticket, TicketView
+from service.models import Notification, TicketView
 
 
 def _assign(client, headers, number, staff_id):

@@ -25,9 +25,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from webpages import csrf_of
-
 from flask_migrate import downgrade
+from webpages import csrf_of
 
 from service import migrations
 from service.extensions import db

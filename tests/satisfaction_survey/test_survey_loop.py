@@ -8,8 +8,16 @@ from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from survey_helpers import (
+    give_supervisor,
+    mails,
+    panel_link,
+    resolve,
+    stored_status,
+    surveys_of,
+    token_of,
+)
 
-from survey_helpers import give_supervisor, mails, panel_link, resolve, stored_status, surveys_of, token_of
 from plugins.satisfaction_survey.hookspecs import SurveyAnswer
 from service import hookimpl
 from service.extensions import db

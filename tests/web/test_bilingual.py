@@ -8,10 +8,9 @@ import re
 
 import pytest
 from pagecatalogue import EMAILS, NOT_PAGES, ROLES, missing_endpoints, seed, sign_in
+from sqlalchemy import select
 from visibletext import page_language, untranslated, visible_texts
 from webpages import csrf_of
-
-from sqlalchemy import select
 
 from service.domain.actors import Actor
 from service.extensions import db

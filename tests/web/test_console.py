@@ -5,10 +5,9 @@ import re
 from datetime import timedelta
 
 import pytest
-
 from sqlalchemy import select
-
 from webpages import csrf_of
+
 from service import hookimpl
 from service.extensions import db
 from service.models import Message, Ticket, TicketEvent

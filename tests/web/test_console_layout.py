@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from flask import Blueprint
 from sqlalchemy import event
-
 from webpages import PASSWORD, csrf_of
 
 from service.extensions import db

@@ -11,9 +11,8 @@ import io
 import re
 
 import pytest
-from webpages import csrf_of
-
 from sqlalchemy import func, select
+from webpages import csrf_of
 
 from service.extensions import db
 from service.models import Attachment, Customer, Message, Ticket, TicketEvent

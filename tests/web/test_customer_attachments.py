@@ -9,9 +9,8 @@ import html
 import io
 import re
 
-from webpages import csrf_of
-
 from sqlalchemy import func, select
+from webpages import csrf_of
 
 from service.domain.actors import Actor
 from service.extensions import db

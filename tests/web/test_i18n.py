@@ -7,7 +7,6 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-
 from testdb import ROOT
 
 TRANSLATIONS = ROOT / "service" / "translations"

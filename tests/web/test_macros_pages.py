@@ -183,7 +183,7 @@ def test_a_stale_ticket_keeps_the_edited_text_on_the_preview_page(client, staff_
 
 def test_the_picker_is_not_offered_on_finished_tickets_nor_to_finance(client, staff_login, make_staff, act,
                                                                        file_ticket):
-    me = staff_login("finance", department="finance")
+    staff_login("finance", department="finance")
     number = file_ticket()["number"]
     assert 'id="macro-choice"' not in _picker(client, number)
     assert client.get("/console/macros").status_code == 403

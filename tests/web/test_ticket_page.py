@@ -12,10 +12,10 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-
-from plugins.tier_sla.models import TicketSla
 from visibletext import untranslated, visible_texts
 from webpages import PASSWORD, csrf_of
+
+from plugins.tier_sla.models import TicketSla
 from service.extensions import db
 from service.models import Attachment, Message, Ticket, TicketEvent
 from service.models.base import utcnow

@@ -12,7 +12,6 @@ Revises: 0012
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = "0013"
 down_revision = "0012"
