@@ -32,11 +32,15 @@ PAGES = {
     "dashboard": "/console/dashboard",
     "customers": "/console/customers",
     "customer-profile": None,
+    "queue": "/console/queue/all?status=new&status=confirmed&status=in_progress&status=waiting_on_customer",
+    "ticket": None,
+    "bell": "/console/notifications",
 }
 # file name suffix: (console language, window width)
 VARIANTS = {"": ("en", 1366), "-zh": ("zh_CN", 1366), "-zh-phone": ("zh_CN", 390)}
 # the shots README.md shows
-SHOTS = {"dashboard": ("", "-zh"), "customers": ("-zh",), "customer-profile": ("", "-zh-phone")}
+SHOTS = {"dashboard": ("", "-zh"), "customers": ("-zh",), "customer-profile": ("", "-zh-phone"),
+         "queue": ("", "-zh"), "ticket": ("", "-zh", "-zh-phone"), "bell": ("", "-zh")}
 
 
 def _free_port() -> int:
@@ -61,6 +65,16 @@ def _profile_path(page, base: str) -> str:
     page.goto(base + "/console/customers?sort=tier_sla.value")  # the biggest spender first
     href = page.locator("main table tbody a[href*='/console/customers/']").first.get_attribute("href")
     return href
+
+
+def _ticket_path(page, base: str) -> str:
+    # A ticket being handled whose customer wrote last: a conversation with
+    # both sides, plugin panels and an SLA clock running.
+    page.goto(base + "/console/queue/all?status=in_progress&sort=activity&dir=desc")
+    return page.locator("main table tbody td.number a").first.get_attribute("href")
+
+
+FINDERS = {"customer-profile": _profile_path, "ticket": _ticket_path}
 
 
 def main(names: list[str]) -> None:
@@ -100,7 +114,7 @@ def _shoot(base: str, names: list[str]) -> None:
                 page.wait_for_url(lambda url: "/console/login" not in url)
                 _set_language(page, base, language)
                 for name in wanted:
-                    path = PAGES[name] or _profile_path(page, base)
+                    path = PAGES[name] or FINDERS[name](page, base)
                     page.goto(base + path)
                     target = OUT / f"{name}{suffix}.png"
                     page.screenshot(path=str(target), full_page=True)

@@ -17,7 +17,7 @@ from webpages import PASSWORD, csrf_of
 
 from plugins.tier_sla.models import TicketSla
 from service.extensions import db
-from service.models import Attachment, Message, Ticket, TicketEvent
+from service.models import Attachment, Message, OutboxJob, Ticket, TicketEvent
 from service.models.base import utcnow
 from service.usecases import presence
 from service.usecases.staff import create_staff
@@ -117,6 +117,10 @@ def test_send_and_resolve_and_send_and_wait_in_one_submit(client, staff_login, f
     ticket = _ticket(number)
     assert (ticket.status, ticket.resolution) == ("resolved", "A blue one is on its way.")
     assert _messages(number) == [("Which colour do you want?", False), ("A blue one is on its way.", False)]
+    # One mail per submit: the question itself, then the resolution (which is the reply's text).
+    notices = [row.kwargs["notice"] for row in db.session.scalars(
+        select(OutboxJob).where(OutboxJob.name == "mail.notice").order_by(OutboxJob.id))]
+    assert notices == ["received", "confirmed", "reply", "resolved"]
 
 
 def test_a_refused_step_sends_no_reply_and_keeps_the_text(client, staff_login, file_ticket, agent, act):

@@ -33,7 +33,17 @@ TRANSITION_NOTICES = {
 def plan_notices(events: list[tuple[str, dict]]) -> None:
     """Write the mail jobs for ``events`` (the ``(hook, kwargs)`` a unit of work
     emitted) into the current transaction. Must stay cheap: it runs in
-    every use case, and events nobody hears about cost nothing."""
+    every use case, and events nobody hears about cost nothing.
+
+    A public reply sent with a step in one submit (the console's "Send and
+    resolve", "Send and wait for the customer") makes one mail, not two:
+    resolving mails the resolution, which is that reply's text; waiting
+    mails the reply itself, the question the customer is to answer.
+    """
+    resolved = {kw["ticket"].id for hook, kw in events
+                if hook == "ticket_transitioned" and kw["to_status"] == "resolved"}
+    replied = {kw["ticket"].id for hook, kw in events
+               if hook == "message_added" and _public_reply(kw["message"])}
     for hook, kwargs in events:
         ticket = kwargs["ticket"]
         if hook == "ticket_created":
@@ -41,14 +51,20 @@ def plan_notices(events: list[tuple[str, dict]]) -> None:
                 _customer(ticket, "received")
         elif hook == "ticket_transitioned":
             notice = TRANSITION_NOTICES.get(kwargs["to_status"])
+            if notice == "waiting" and ticket.id in replied:
+                continue
             if notice and kwargs["action"] != "customer_reply":
                 _customer(ticket, notice)
         elif hook == "message_added":
             message = kwargs["message"]
-            if message.author_type != "customer" and not message.internal:
+            if _public_reply(message) and ticket.id not in resolved:
                 _customer(ticket, "reply", message_id=message.id)
         # Staff hear of assignments through their notices
         # (service.usecases.notifications), mailed per their preference.
+
+
+def _public_reply(message: Message) -> bool:
+    return message.author_type != "customer" and not message.internal
 
 
 def _customer(ticket: Ticket, notice: str, message_id: int | None = None) -> None:
