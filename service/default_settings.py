@@ -249,6 +249,10 @@ COMPLAINT_TREND_DAYS = 90
 # The "at risk" queue holds open tickets whose next SLA deadline is past or
 # falls within this many minutes.
 CONSOLE_AT_RISK_MINUTES = 240
+# The sidebar's queue counts are kept this many seconds per staff member and
+# process; a ticket filed or changed anywhere counts afresh at once
+# (service.web.queues.queue_counts). 0: count on every page.
+CONSOLE_COUNTS_SECONDS = 30
 # What counts as a ticket's first response (for the SLA clock and the ticket
 # page): "confirm" (confirming it), "reply" (the first public reply by staff)
 # or "either" (whichever comes first).

@@ -19,9 +19,9 @@ from service.web import queue_args
 from service.web.i18n import label, local_name
 from service.web.pages import register_error_pages
 from service.web.queue_flags import queue_row_flags
+from service.web.console_frame import queue_counts_once
 from service.web.queues import (
     QUEUES,
-    queue_counts,
     queue_page,
     ticket_tiers,
     visible_queues,
@@ -87,7 +87,7 @@ def queue(name=None):
     filters = queue_args.read_filters(categories, departments, [p.id for p in people], tiers)
     view = queue_args.read_view(name)
     query = {k: v for k, v in filters.items() if k != "selected"}
-    counts = queue_counts(staff)
+    counts = queue_counts_once(staff)  # the sidebar's, counted once per page
     # Without filters of its own the page holds the queue's count: no second count.
     known = counts.get(name) if not any(v for k, v in query.items()) else None
     tickets, total = queue_page(name, staff, query, view["page"], view["size"],

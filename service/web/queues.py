@@ -225,7 +225,35 @@ def ticket_tiers() -> list[str]:
 
 
 def queue_counts(staff: Staff) -> dict[str, int]:
-    """How many tickets each queue ``staff`` sees holds (without page filters)."""
+    """How many tickets each queue ``staff`` sees holds (without page filters).
+
+    Every console page shows them (the sidebar), and at 100,000 tickets the
+    five counts cost more than the rest of a page. So they are remembered
+    per process for ``CONSOLE_COUNTS_SECONDS``, keyed by who asks (id, role,
+    department) and by the newest ticket id and change time: any ticket
+    filed or changed (every use case sets ``updated_at``, indexed) counts
+    afresh at once, on every node. Only the passing of time alone - a
+    deadline coming within the at-risk window - waits for the entry to
+    expire. ``CONSOLE_COUNTS_SECONDS = 0`` counts on every page.
+    """
+    seconds = current_app.config["CONSOLE_COUNTS_SECONDS"]
+    if not seconds:
+        return _count_queues(staff)
+    mark = tuple(db.session.execute(select(func.max(Ticket.id), func.max(Ticket.updated_at))).one())
+    key = (staff.id, staff.role, staff.department_id, mark)
+    cache = current_app.extensions.setdefault("kefu_queue_counts", {})
+    hit = cache.get(key)
+    now = time.monotonic()
+    if hit is not None and hit[0] > now:
+        return dict(hit[1])
+    counts = _count_queues(staff)
+    if len(cache) >= 10_000:  # bounded: past it the cache starts over rather than grow
+        cache.clear()
+    cache[key] = (now + seconds, counts)
+    return dict(counts)
+
+
+def _count_queues(staff: Staff) -> dict[str, int]:
     out = {}
     for name in visible_queues(staff):
         inner = _statement(name, staff, {}).with_only_columns(Ticket.id).order_by(None)

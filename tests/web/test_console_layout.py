@@ -71,6 +71,45 @@ def test_counting_the_queues_is_done_once_per_page(app, client, staff_login, fil
     assert len(counts) == 5, counts
 
 
+def _count_statements(client, path: str) -> tuple[int, str]:
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        page = client.get(path)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert page.status_code == 200
+    return len([s for s in statements if re.match(r"\s*SELECT count\(\*\).*?FROM \(SELECT tickets\.id", s, re.S)]), page.text
+
+
+def test_the_counts_are_kept_until_a_ticket_changes(app, client, staff_login, file_ticket, agent):
+    me = staff_login("agent")
+    number = file_ticket()["number"]
+    counted, _page = _count_statements(client, "/console/settings")
+    assert counted == 5
+    # Nothing changed: the next pages reuse the counts (CONSOLE_COUNTS_SECONDS).
+    counted, page = _count_statements(client, "/console/customers")
+    assert counted == 0 and _side_counts(page)["unassigned"] == 1
+    # A ticket filed or changed anywhere counts afresh at once.
+    file_ticket(subject="Another")
+    counted, page = _count_statements(client, "/console/settings")
+    assert counted == 5 and _side_counts(page)["unassigned"] == 2
+    client.patch(f"/api/v1/tickets/{number}", headers=agent, json={"assignee": me.id, "version": 1})
+    counts = _side_counts(client.get("/console/settings").text)
+    assert (counts["mine"], counts["unassigned"]) == (1, 1)
+    # Without the cache every page counts.
+    app.config["CONSOLE_COUNTS_SECONDS"] = 0
+    try:
+        assert _count_statements(client, "/console/settings")[0] == 5
+        assert _count_statements(client, "/console/settings")[0] == 5
+    finally:
+        app.config["CONSOLE_COUNTS_SECONDS"] = 30
+
+
 @pytest.mark.parametrize("role, present, absent", [
     ("agent", {"nav-customers"}, {"nav-dashboard", "nav-admin", "side-queue-remedies"}),
     ("supervisor", {"nav-customers", "nav-dashboard", "side-queue-remedies"}, {"nav-admin"}),
