@@ -76,32 +76,11 @@ def test_the_planned_console_pages_are_served(app, catalogue):
         pytest.skip("not served yet, so not walked: " + ", ".join(catalogue.planned_missing))
 
 
-# Known code-like or English text on pages this branch does not own (issue
-# 16: the ticket page's remedy line and history), tolerated until fixed:
+# Known code-like or English text tolerated until fixed (none now):
 # (language, page name, start of the problem as ``untranslated`` words it).
 # Each entry must still occur - ``test_every_page_is_in_the_readers_language``
 # fails on one that no longer does, so a fix removes its entry here.
 PENDING = (
-    # ticket.html: the remedy's amount shows its ISO currency code ("1500.00 CNY").
-    ("zh", "ticket-remedy-approved", "English 'CNY'"),
-    ("zh", "ticket-remedy-supervisor", "English 'CNY'"),
-    ("zh", "ticket-remedy-finance", "English 'CNY'"),
-    # ticket.html: the remedy's reason shown as recorded, not through label/known_label('reason', ...).
-    ("zh", "ticket-remedy-approved", "English \"credit check within"),
-    ("zh", "ticket-remedy-supervisor", "English \"credit check this"),
-    ("zh", "ticket-remedy-finance", "English \"credit check this"),
-    # ticket.html: "Last reason given" shown as recorded (a survey's reopening).
-    ("zh", "ticket-reopened", "English 'satisfaction survey not solved"),
-    # insights.event_details: a remedy decision's value and approver as codes.
-    ("zh", "ticket-remedy-approved", "English 'approved': 决定: approved"),
-    ("zh", "ticket-remedy-supervisor", "code 'needs_approval'"),
-    ("zh", "ticket-remedy-supervisor", "English 'needs approval'"),
-    ("zh", "ticket-remedy-supervisor", "English 'approver supervisor'"),
-    ("zh", "ticket-remedy-finance", "code 'needs_approval'"),
-    ("zh", "ticket-remedy-finance", "English 'needs approval'"),
-    ("zh", "ticket-remedy-finance", "English 'approver finance'"),
-    ("en", "ticket-remedy-supervisor", "code 'needs_approval'"),
-    ("en", "ticket-remedy-finance", "code 'needs_approval'"),
 )
 
 
