@@ -11,10 +11,10 @@ reference staff or departments (its tests make the ones they need, with the
 from __future__ import annotations
 
 import pytest
+from testdb import IS_PG, PG_URL
 
 from service.extensions import db
 from service.testing.database import Reference, built_app
-from testdb import IS_PG, PG_URL
 
 
 def pytest_report_header(config):
@@ -207,3 +207,21 @@ def kefu_wheel(tmp_path_factory):
     from wheelenv import build_wheel
 
     return build_wheel(tmp_path_factory.mktemp("kefu-wheel"))
+
+
+@pytest.fixture
+def smtp_sink():
+    """A real SMTP server on loopback recording what it receives
+    (``.handler_obj.messages``); stopped afterwards."""
+    from aiosmtpd.controller import Controller
+    from jobparts import SinkHandler, free_port
+
+    handler = SinkHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), ready_timeout=10)
+    controller.start()
+    controller.handler_obj = handler
+    try:
+        yield controller
+    finally:
+        handler.release.set()
+        controller.stop()

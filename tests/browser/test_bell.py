@@ -7,8 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from aiosmtpd.controller import Controller
-from jobparts import SinkHandler, free_port, smtp_settings, wait_until
+from jobparts import smtp_settings, wait_until
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
@@ -21,17 +20,6 @@ TEXTS = {
 }
 
 
-@pytest.fixture
-def smtp_sink():
-    handler = SinkHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), ready_timeout=10)
-    controller.start()
-    controller.handler_obj = handler
-    try:
-        yield controller
-    finally:
-        handler.release.set()
-        controller.stop()
 
 
 @pytest.fixture

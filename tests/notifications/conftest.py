@@ -3,26 +3,11 @@ staff with departments, a ticket assigned to someone."""
 from __future__ import annotations
 
 import pytest
-from aiosmtpd.controller import Controller
-from jobparts import SinkHandler, free_port, smtp_settings
+from jobparts import smtp_settings
 from sqlalchemy import select
 
 from service.extensions import db
 from service.models import Department, Notification
-
-
-@pytest.fixture
-def smtp_sink():
-    """An SMTP server on loopback recording what it receives (``.handler_obj.messages``)."""
-    handler = SinkHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), ready_timeout=10)
-    controller.start()
-    controller.handler_obj = handler
-    try:
-        yield controller
-    finally:
-        handler.release.set()
-        controller.stop()
 
 
 @pytest.fixture
