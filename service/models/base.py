@@ -121,3 +121,18 @@ def insert_attached(session, obj, run_insert=None) -> None:
             setattr(obj, key, None)
     make_transient_to_detached(obj)
     session.add(obj)
+
+
+def upsert(model, values: dict, keys: tuple[str, ...], update: tuple[str, ...]):
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE SET update`` for ``model``
+    (a row per pair of keys, written at once whether it exists or not: two
+    requests writing it at the same moment do not collide), on PostgreSQL
+    and SQLite alike."""
+    from service.extensions import db
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    stmt = dialect_insert(model).values(**values)
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_={name: values[name] for name in update})

@@ -30,7 +30,7 @@ from service.models import (
     Ticket,
     TicketView,
 )
-from service.models.base import utcnow
+from service.models.base import upsert, utcnow
 from service.usecases.uow import UnitOfWork, active_unit
 
 MEMO = "staff_notices"  # UnitOfWork.remember topic of notify_staff
@@ -170,13 +170,8 @@ def mark_seen(staff: Staff, ticket: Ticket) -> None:
     upserted: two tabs opening it at once do not collide) and mark their
     notices about it read. Called by the console's ticket page."""
     now = utcnow()
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(TicketView).values(staff_id=staff.id, ticket_id=ticket.id, seen_at=now)
-    stmt = stmt.on_conflict_do_update(index_elements=["staff_id", "ticket_id"], set_={"seen_at": now})
+    stmt = upsert(TicketView, {"staff_id": staff.id, "ticket_id": ticket.id, "seen_at": now},
+                  ("staff_id", "ticket_id"), ("seen_at",))
     with UnitOfWork() as uow:
         db.session.execute(stmt)
         db.session.execute(update(Notification).where(

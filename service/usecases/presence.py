@@ -11,12 +11,11 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 
 from service.domain.errors import ValidationFailed
 from service.extensions import db
 from service.models import Staff, TicketPresence
-from service.models.base import utcnow
+from service.models.base import upsert, utcnow
 from service.models.presence import PRESENCE_STATES
 from service.usecases.uow import UnitOfWork
 
@@ -28,24 +27,21 @@ def _window() -> timedelta:
 def mark(ticket_id: int, staff_id: int, state: str = "viewing", now=None) -> None:
     """Record that staff member ``staff_id`` has ticket ``ticket_id`` open
     (``state`` "viewing" or "replying", else 422 naming ``state``), and
-    forget the ticket's marks that expired. One short transaction; a mark
-    written at the same moment by another tab of the same person wins."""
+    forget the ticket's marks that expired. One short transaction (or the
+    caller's unit of work: the ticket page marks presence and "seen" in one
+    commit); the mark is an upsert, so two tabs of the same person marking
+    at the same moment do not collide - the later one wins."""
     if state not in PRESENCE_STATES:
         raise ValidationFailed(f"unknown presence state {state!r}",
                                {"state": [f"must be one of {', '.join(PRESENCE_STATES)}"]})
     now = now or utcnow()
-    try:
-        with UnitOfWork() as uow:
-            db.session.execute(delete(TicketPresence).where(TicketPresence.ticket_id == ticket_id,
-                                                            TicketPresence.seen_at < now - _window()))
-            row = db.session.get(TicketPresence, (staff_id, ticket_id))
-            if row is None:
-                row = TicketPresence(staff_id=staff_id, ticket_id=ticket_id)
-                db.session.add(row)
-            row.state, row.seen_at = state, now
-            uow.commit()
-    except IntegrityError:
-        pass  # the other tab's mark says the same
+    with UnitOfWork() as uow:
+        db.session.execute(delete(TicketPresence).where(TicketPresence.ticket_id == ticket_id,
+                                                        TicketPresence.seen_at < now - _window()))
+        db.session.execute(upsert(TicketPresence, {"staff_id": staff_id, "ticket_id": ticket_id,
+                                                   "state": state, "seen_at": now},
+                                  ("staff_id", "ticket_id"), ("state", "seen_at")))
+        uow.commit()
 
 
 def leave(ticket_id: int, staff_id: int) -> None:

@@ -40,7 +40,7 @@ def usable_macros(staff) -> list:
     for staff who may not reply."""
     if staff is None or not staff.has_role("agent"):
         return []
-    return reads.usable_macros(staff)
+    return reads.offered_macros(staff)
 
 
 @bp.app_template_filter("macro_segments")

@@ -29,6 +29,7 @@ from service.reads.lookup import ticket_by_number
 from service.translate import gettext as _
 from service.usecases import messages, presence, recovery, remedies, tickets
 from service.usecases.notifications import mark_seen
+from service.usecases.uow import UnitOfWork
 from service.web.i18n import label
 from service.web.pages import register_error_pages
 from service.web.session import console_staff, load_console_staff, require_staff
@@ -72,8 +73,12 @@ def _refused(number: str, exc: Exception, form: str):
 def show(number):
     """One ticket with everything an agent works with (``?activity=`` filters the activity strip)."""
     ticket, staff = ticket_by_number(number), console_staff()
-    mark_seen(staff, ticket)  # notifications: seen now, its notices read
-    presence.mark(ticket.id, staff.id)  # colleagues see this viewer at once, not after the first poll
+    # One commit: seen now (its notices read), and colleagues see this viewer
+    # at once, not after the first poll.
+    with UnitOfWork() as uow:
+        mark_seen(staff, ticket)
+        presence.mark(ticket.id, staff.id)
+        uow.commit()
     return render_page(ticket, staff)
 
 

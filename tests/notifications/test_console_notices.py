@@ -24,7 +24,9 @@ def _bell(html):
 
 
 def _row(html, number):
-    return re.search(rf'<tr[^>]*>\s*<td><a href="/console/tickets/{number}">.*?</tr>', html, re.S).group(0)
+    # The queue's row of ticket ``number`` (the row that links to it, whatever its cells).
+    rows = re.findall(r"<tr[ >].*?</tr>", html, re.S)
+    return next(row for row in rows if f'href="/console/tickets/{number}"' in row)
 
 
 def test_bell_list_seen_marks_and_queue_flags(app, client, staff_login, make_staff, file_ticket):
@@ -91,7 +93,7 @@ def test_the_pages_speak_chinese(app, client, staff_login, make_staff, file_tick
     client.post(f"/api/v1/public/tickets/{filed['token']}/messages", json={"body": "Any news?"})
     page = client.get("/console/notifications").text
     assert "Wang Fang 回复了" in page and f"{lead.name} 将工单分配给了您" in page
-    assert "全部标为已读" in page and 'aria-label="2 条未读通知"' in page
+    assert "全部标记为已读" in page and 'aria-label="2 条未读通知"' in page
     queue = client.get("/console/queue/mine").text
     assert "客户已回复" in _row(queue, filed["number"])
 
