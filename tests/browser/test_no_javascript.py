@@ -56,7 +56,7 @@ def test_queue_and_ticket_work_without_javascript(agent_page, live_server, file_
     expect(rows).to_have_count(2)
     # A filter is a plain GET form.
     page.locator("#q").fill("No script 1")
-    page.locator("form.filters button[type=submit]").click()
+    page.locator("form#filters button[type=submit]").click()
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(numbers[1])
     # The sidebar's links are plain links.
