@@ -162,7 +162,7 @@ def test_screenshots_of_the_management_page_and_the_picker(demo_server, new_cont
         page.locator("#macro-insert").click()
         expect(page.locator("#macro-status")).not_to_be_empty()
         assert page.evaluate("document.documentElement.scrollWidth") <= width
-        page.locator("#write-h").scroll_into_view_if_needed()
+        page.locator("#reply-h").scroll_into_view_if_needed()
         page.screenshot(path=str(shoot(page, f"macros-picker-{width}-{language}").with_name(
             f"macros-picker-view-{width}-{language}.png")))
         page.goto(f"{server.url}/console/tickets/{number}/macros/{page.locator('#macro-choice').input_value()}")
