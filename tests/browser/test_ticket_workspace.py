@@ -171,7 +171,7 @@ def test_screenshots_of_the_ticket_page(demo_server, new_context, language):
         if language == "zh_CN":
             page.goto(server.url + "/console/settings")
             page.locator("select[name=language]").select_option("zh_CN")
-            page.locator("form button[type=submit]").last.click()
+            page.locator("main form button[type=submit]").last.click()
         page.goto(server.url + path)
         expect(page.locator("#ticket-number")).to_be_visible()
         if name == "desktop":
