@@ -92,7 +92,7 @@ CATEGORIES = {
                ("Question about extended warranty", "How do I buy an extended warranty?")]),
 }
 KINDS = {"complaint": 55, "service_request": 20, "inquiry": 17, "suggestion": 8}
-CHANNELS = {"web": 35, "phone": 30, "email": 20, "api": 15}
+CHANNELS = {"web": 33, "phone": 26, "email": 18, "api": 13, "walk_in": 4, "chat": 4, "fax": 2}
 PRIORITIES = {"low": 15, "normal": 55, "high": 22, "urgent": 8}
 # Minutes to the first response when on time, by priority (and how late a late one is).
 FIRST_RESPONSE = {"urgent": (5, 50), "high": (10, 110), "normal": (15, 360), "low": (30, 900)}
@@ -294,8 +294,8 @@ class History:
         return self.counts
 
     def _play(self, plan: Plan) -> None:
-        # The front line takes calls and web forms; e-mail and API tickets land with the team.
-        opener = self.people["agent"] if plan.channel in ("phone", "web") else self.rng.choice(plan.team)
+        # The front line takes calls, visits, chats, faxes and web forms; e-mail and API tickets land with the team.
+        opener = self.people["agent"] if plan.channel not in ("email", "api") else self.rng.choice(plan.team)
         with moved_to(plan.at):
             ticket, _token = opening.open_ticket(dict(plan.data), Actor.staff(opener), plan.channel)
         self.counts["tickets"] += 1
