@@ -72,7 +72,7 @@ def test_every_step_is_audited_and_shown_in_a_panel(kefu_client, kefu_staff, kef
     [audit] = [p for p in shown["panels"] if p["plugin"] == "acme_vip"]
     assert audit["title"] == "Audit trail" and audit["failed"] is False
     assert audit["rows"][0]["value"] == 3
-    assert [r["label"] for r in audit["rows"][1:]] == ["new → confirmed", "confirmed → in_progress",
-                                                        "in_progress → resolved"]
+    assert [r["label"] for r in audit["rows"][1:]] == ["New → Confirmed", "Confirmed → In progress",
+                                                        "In progress → Resolved"]
     page = kefu_staff.console("agent").get(f"/console/tickets/{ticket.number}")
-    assert page.status_code == 200 and "Audit trail" in page.text and "in_progress → resolved" in page.text
+    assert page.status_code == 200 and "Audit trail" in page.text and "In progress → Resolved" in page.text
