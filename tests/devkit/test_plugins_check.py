@@ -35,7 +35,7 @@ def test_a_clean_installation_checks_clean_with_a_table(app):
     code, output = check(app)
     assert code == 0, output
     assert output.rstrip().endswith("check: no problems")
-    assert _cells(output, "tier_sla")[1:] == ["enabled", "ok (20)", "ok (6)", "up to date", "ok"]
+    assert _cells(output, "tier_sla")[1:] == ["enabled", "ok (21)", "ok (6)", "up to date", "ok"]
     assert _cells(output, "core")[1:] == ["enabled", "ok (5)", "-", "up to date", "ok"]
 
 

@@ -34,7 +34,7 @@ class Malformed:
 
 
 def _nav(html: str) -> str:
-    return re.search(r'<nav aria-label="Main">.*?</nav>', html, re.DOTALL).group(0)
+    return re.search(r'<nav id="console-nav"[^>]*>.*?</nav>', html, re.DOTALL).group(0)
 
 
 def test_hook_console_links(kefu_plugins, client, staff_login):

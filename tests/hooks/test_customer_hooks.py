@@ -92,7 +92,8 @@ def test_hook_customer_list_columns(kefu_plugins, client, staff_login):
     page = client.get("/console/customers")
     assert page.status_code == 200 and region["asked"] == "agent"
     assert '<label for="f-acme.region">Region</label>' in page.text and ">Region A<" in page.text
-    assert "Size" not in page.text
+    main = page.text[page.text.index("<main"):page.text.index("</main>")]
+    assert "Size" not in main  # the broken plugin's column is left out
     filtered = client.get("/console/customers", query_string={"acme.region": "a"}).text
     assert "Ann" in filtered and "Al<" in filtered and "Bartholomew" not in filtered
     # Sorting on a column given only to supervisors is the default order for an agent.
