@@ -12,7 +12,7 @@ from webpages import csrf_of
 
 from service.extensions import db
 
-NAV = re.compile(r'<nav aria-label="[^"]+">.*?</nav>', re.DOTALL)
+NAV = re.compile(r'<nav id="console-nav"[^>]*>.*?</nav>', re.DOTALL)
 TEXTS = {"en": {"link": "My accounts", "owned": "Customers I look after", "none": "You own no customer account."},
          "zh_CN": {"link": "我负责的客户", "owned": "我负责维护的客户", "none": "您还没有负责的客户。"}}
 
