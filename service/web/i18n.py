@@ -89,10 +89,9 @@ LABELS = {
                      "lost": _l("Lost")},
     "author": {"customer": _l("Customer"), "staff": _l("Service team"), "system": _l("System"),
                "plugin": _l("Plugin")},
-    # Reasons the core itself records (SLA refreshes, default remedy decisions).
-    "reason": {"clock paused": _l("Clock paused: waiting on the customer"),
-               "clock resumed": _l("Clock running again"),
-               "no amount asked": _l("No amount asked")},
+    # Reasons the core itself records (default remedy decisions); the SLA
+    # plugin names its own ("clock paused", ...) through ``code_label``.
+    "reason": {"no amount asked": _l("No amount asked")},
     # Keys of the details on history events.
     "field": {
         "department": _l("Department"), "resolution": _l("Resolution"), "reason": _l("Reason"),

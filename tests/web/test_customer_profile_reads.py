@@ -96,8 +96,12 @@ def test_the_profile_runs_a_handful_of_statements(app, client, staff_login, cust
         ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK"))]
     # The staff member, the customer with every plugin's columns, the counts
     # (no ticket, note or merged record: those lists are not read), and the
-    # navigation's plugin links (relationship_health's unread notices).
-    assert len(seen) == 4, seen
+    # console's frame: the bell's unread count, the mark of the newest ticket
+    # change (the sidebar's queue counts are kept while it holds:
+    # service.web.queues.queue_counts), the saved views and the plugins'
+    # links (relationship_health's unread notices).
+    assert len(seen) == 7, seen
+    assert "notifications" in seen[3] and "max(tickets.id)" in seen[4] and "saved_views" in seen[5]
     assert "account_owner_notices" in seen[-1]
     for table in ("customer_tiers", "tier_transactions", "surveys", "credit_ratings", "customer_health"):
         assert sum(f"FROM {table}" in s for s in seen[2:]) == 0, table  # nothing of theirs after the read
