@@ -239,7 +239,10 @@ def queue_counts(staff: Staff) -> dict[str, int]:
     seconds = current_app.config["CONSOLE_COUNTS_SECONDS"]
     if not seconds:
         return _count_queues(staff)
-    mark = tuple(db.session.execute(select(func.max(Ticket.id), func.max(Ticket.updated_at))).one())
+    # Two scalar subqueries, not max(id), max(updated_at) in one SELECT: each
+    # is then one step down its index, where the pair scanned the whole table.
+    mark = tuple(db.session.execute(select(select(func.max(Ticket.id)).scalar_subquery(),
+                                           select(func.max(Ticket.updated_at)).scalar_subquery())).one())
     key = (staff.id, staff.role, staff.department_id, mark)
     cache = current_app.extensions.setdefault("kefu_queue_counts", {})
     hit = cache.get(key)
