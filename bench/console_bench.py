@@ -244,12 +244,23 @@ def report(results: dict, opts, elapsed: float) -> tuple[str, str]:
                      f"{f.rate:.1f}", f"{f.p50_ms:.1f}", f"{f.p99_ms:.1f}", f"{ratio:.2f}", target])
     problems = [f"{b} {e} {app}: {dict(st.errors)} {st.sample_error}"
                 for (b, e), row in results.items() for app, st in row.items() if st.errors or st.truncated]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
     setup = (f"{opts.tickets:,} tickets, {max(200, opts.tickets // 5):,} customers; each app under gunicorn "
              f"({ab.WORKERS} sync workers); {opts.clients} clients; {opts.requests} requests per app and endpoint "
              f"in {opts.rounds} interleaved rounds; kefu signed in as a supervisor. Load average "
              f"{os.getloadavg()[0]:.2f} at the end.")
+    return render_table(header, rows, problems, setup, elapsed)
+
+
+def render_table(header: list[str], rows: list[list[str]], problems: list[str], setup: str,
+                 elapsed: float) -> tuple[str, str]:
+    """A results table as aligned text (with the errors, the set-up and the
+    total time) and as Markdown (with the set-up), for this benchmark and
+    ``bench/queue_ticket_bench.py``."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+
+    def line(cells):
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+
     text = "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows),
                       *(["", "Errors (marked !):", *problems] if problems else []), "", setup,
                       f"Total time {elapsed:.0f} s."])

@@ -199,18 +199,11 @@ def report(results: dict, opts, elapsed: float) -> tuple[str, str]:
                              targets])
                 problems += [f"{backend} {size} {endpoint} {app}: {dict(st.errors)} {st.sample_error}"
                              for app, st in row.items() if st.errors or st.truncated]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
     setup = (f"{opts.tickets:,} and {opts.small:,} tickets, {max(200, opts.tickets // 5):,} customers; each app "
              f"under gunicorn ({ab.WORKERS} sync workers); {opts.clients} clients; {opts.requests} requests per "
              f"app, size and page in {opts.rounds} interleaved rounds; kefu signed in as an agent, every plugin "
              f"on. Load average {os.getloadavg()[0]:.2f} at the end.")
-    text = "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows),
-                      *(["", "Errors (marked !):", *problems] if problems else []), "", setup,
-                      f"Total time {elapsed:.0f} s."])
-    md = "\n".join(["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|",
-                    *("| " + " | ".join(r) + " |" for r in rows), "", setup, ""])
-    return text, md
+    return cb.render_table(header, rows, problems, setup, elapsed)
 
 
 def parse_args(argv=None):

@@ -140,15 +140,11 @@ def check_upload(filename: str, content_type: str, stream, field: str = "file") 
     return Upload(filename, content_type, data)
 
 
-# The name the customers' forms know it by (service.web.uploads): the same checks.
-check_file = check_upload
-
-
 def store_attachment(ticket: Ticket | str, filename: str, content_type: str, stream, actor: Actor,
                      message: Message | None = None) -> Attachment:
     """Keep an uploaded file for a ticket, in the attachment store (``service.storage``).
 
-    The file must pass ``check_file`` (type in ``ATTACHMENT_TYPES`` agreeing
+    The file must pass ``check_upload`` (type in ``ATTACHMENT_TYPES`` agreeing
     with the file name's extension, at most ``ATTACHMENT_MAX_BYTES``).
     Errors answer 422 naming ``file``; nothing is stored then. A store that cannot
     be reached raises ``StorageUnavailable`` (503) before any row is

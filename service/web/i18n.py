@@ -173,8 +173,5 @@ def init_app(app: Flask) -> None:
     app.before_request(refresh)
     app.before_request(_forget_code_labels)
     app.jinja_env.filters["minute"] = minute
-    # known_label: for text that may be a plugin's recorded reason or typed by a person
-    # (``known_label('reason', ticket.remedy_reason) or ticket.remedy_reason``).
-    app.jinja_env.globals.update(known_label=known_label)
     app.jinja_env.globals.update(console_staff=console_staff, label=label, local_name=local_name, is_chinese=is_chinese,
                                  current_locale=lambda: str(get_locale()))

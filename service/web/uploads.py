@@ -3,7 +3,7 @@ anything is written, so a refused file is named in the same round as the
 form's other errors; kept after the ticket is saved, each on its own, so a
 file that fails then never loses the ticket.
 
-The checks and the limits are the API's (``messages.check_file``:
+The checks and the limits are the API's (``messages.check_upload``:
 ``ATTACHMENT_TYPES``, ``ATTACHMENT_MAX_BYTES``); the request as a whole is
 capped by ``MAX_CONTENT_LENGTH`` (a 413 page).
 """
@@ -62,7 +62,7 @@ def size_text(size: int) -> str:
 
 
 def _reason(exc: ValidationFailed) -> str:
-    """``check_file``'s refusal in the page's language."""
+    """``check_upload``'s refusal in the page's language."""
     if exc.message.startswith("the file is too large"):
         return _("larger than %(size)s", size=size_text(current_app.config["ATTACHMENT_MAX_BYTES"]))
     if exc.message.startswith("the file has no name"):
@@ -85,7 +85,7 @@ def read_files(field: str) -> tuple[list[Upload], list[str]]:
     uploads, refusals = [], []
     for part in sent:
         try:
-            filename, content_type, data = messages.check_file(part.filename, part.mimetype, part.stream, field)
+            filename, content_type, data = messages.check_upload(part.filename, part.mimetype, part.stream, field)
         except ValidationFailed as exc:
             refusals.append(_("File %(file)s: %(reason)s", file=os.path.basename(part.filename),
                               reason=_reason(exc)))

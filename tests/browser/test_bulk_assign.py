@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from console_login import sign_in
 from playwright.sync_api import expect
 from webpages import PASSWORD
 
@@ -53,10 +54,7 @@ def _sign_in(page, base, language):
     staff, _token = create_staff(f"bulk-{language}@kefu.test", "Li Na", "agent", "after_sales", password=PASSWORD)
     staff.language = language
     db.session.commit()
-    page.goto(base + "/console/login")
-    page.locator("#email").fill(staff.email)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("#sign-in").click()
+    sign_in(page, base, staff.email)
     expect(page.locator("#queue-mine")).to_be_visible()
     return staff
 

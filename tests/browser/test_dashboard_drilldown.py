@@ -10,6 +10,7 @@ import re
 
 import pytest
 import reporthistory
+from console_login import sign_in
 from playwright.sync_api import expect
 from webpages import PASSWORD
 
@@ -35,10 +36,7 @@ def _sign_in(page, base, language):
     staff, _token = create_staff(f"boss-{language}@kefu.test", "Boss", "supervisor", "after_sales", password=PASSWORD)
     staff.language = language
     db.session.commit()
-    page.goto(base + "/console/login")
-    page.locator("#email").fill(staff.email)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("#sign-in").click()
+    sign_in(page, base, staff.email)
     expect(page.locator("#queue-mine")).to_be_visible()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from console_login import sign_in
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
@@ -43,10 +44,7 @@ def accounts(app, departments):
 
 
 def _sign_in(page, base, staff):
-    page.goto(base + "/console/login")
-    page.locator("#email").fill(staff.email)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("#sign-in").click()
+    sign_in(page, base, staff.email, PASSWORD)
     expect(page.locator("#logout")).to_be_attached()
 
 
