@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service.reads.panels import console_links
 from service.web import (
     admin,
     console_auth,
@@ -39,6 +38,7 @@ from service.web import (
     console_ticket,
     customer,
     dashboard,
+    fragments,
     i18n,
     saved_views,
     security,
@@ -53,9 +53,9 @@ def init_web(app: Flask) -> None:
     tokens, not cookies), everything else is protected.
     """
     i18n.init_app(app)
-    # The plugins' links in the console's navigation (``console_links``), asked when a page draws it.
-    app.jinja_env.globals["console_links"] = console_links
-    # The console's header and sidebar (queues with counts, saved views, links to optional pages).
+    # The console's sidebar (queues with counts, saved views, the plugins' links) and keyboard
+    # help, drawn once per distinct content (service.web.fragments).
+    fragments.init_app(app)
     console_frame.init_app(app)
     # console_new before console_ticket: /console/tickets/new is not a ticket number.
     for module in (customer, console_auth, console_queues, console_new, console_ticket, console_customers,

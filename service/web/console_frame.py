@@ -1,9 +1,11 @@
 """The console's frame: what every console page's header and sidebar need.
 
 The sidebar lists the queues the signed-in staff member sees, with their
-counts, and their saved views; the header has the global search box. These
-helpers are Jinja globals (``init_app``), called by
-``web/console/layout.html`` once per page.
+counts, their saved views, the workspace's pages and the plugins' links;
+the keyboard help follows every page. ``console_sidebar`` and
+``console_help`` are Jinja globals (``init_app``), called by
+``web/console/layout.html`` once per page; both are drawn through
+``service.web.fragments``, once per distinct content.
 
 Counting the queues costs one query per queue on every console page, so the
 counts are kept on the request: a page that counts them itself (the queue
@@ -11,33 +13,21 @@ page) and the layout share one count (``queue_counts_once``).
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, has_request_context, request, url_for
-from werkzeug.routing import BuildError
+from flask import Flask, has_request_context, request, url_for
+from markupsafe import Markup
 
 from service.models import Staff
+from service.reads.panels import console_links
 from service.translate import lazy_gettext as _l
+from service.web.fragments import render_fragment
 from service.web.queues import queue_counts, visible_queues
+from service.web.saved_views import saved_views_for
 
 # The queues' names as the sidebar shows them (the queue page's headings say the same).
 QUEUE_LABELS = {
     "mine": _l("My tickets"), "department": _l("My department"), "unassigned": _l("Unassigned"),
     "at_risk": _l("At risk / overdue"), "all": _l("All tickets"), "remedies": _l("Remedies to approve"),
 }
-
-
-def endpoint_url(endpoint: str, **values) -> str | None:
-    """``url_for(endpoint, **values)`` when the app has that endpoint, else None.
-
-    The frame links to pages that other parts of kefu (or a deployment
-    without them) may not register; a missing one is left out of the page
-    instead of failing every console page.
-    """
-    if endpoint not in current_app.view_functions:
-        return None
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:  # registered, but needs values the frame does not have
-        return None
 
 
 def queue_counts_once(staff: Staff) -> dict[str, int]:
@@ -70,15 +60,10 @@ def sidebar_queues(staff: Staff | None) -> list[dict]:
 
 def sidebar_views(staff: Staff | None) -> list:
     """The staff member's saved views (their own and the shared ones), each
-    with at least ``name`` and ``url``; empty where saved views are not
-    installed or nobody is signed in."""
+    with ``name``, ``url`` and ``shared``; empty for nobody signed in."""
     if staff is None:
         return []
-    try:
-        from service.web.saved_views import saved_views_for
-    except ImportError:  # saved views arrive with the queue pages' own change
-        return []
-    return list(saved_views_for(staff) or [])
+    return saved_views_for(staff)
 
 
 def current_queue() -> str | None:
@@ -93,7 +78,39 @@ def current_queue() -> str | None:
     return shown[0] if shown else None
 
 
+def console_sidebar(staff: Staff) -> Markup:
+    """The sidebar of ``staff`` on this page, as HTML: the queues with their
+    counts, the saved views, the workspace's pages for their role and the
+    plugins' links (``console_links``).
+
+    Its data is gathered here on every page (the counts, views and links
+    may change between any two pages); drawing it is kept per distinct data
+    by ``service.web.fragments``, so a page drawn with the same data as an
+    earlier one costs no template work.
+    """
+    views = sidebar_views(staff)
+    full_path = request.full_path.rstrip("?")
+    return render_fragment(
+        "web/console/_sidebar.html",
+        queues=sidebar_queues(staff),
+        here=current_queue(),
+        views=views,
+        current_view=next((v["url"] for v in views if v["url"] == full_path), None),
+        blueprint=request.blueprint,
+        roles={"agent": staff.has_role("agent"), "customers": staff.has_role("agent") or staff.has_role("finance"),
+               "supervisor": staff.has_role("supervisor"), "admin": staff.has_role("admin")},
+        new_ticket=url_for("console_new.new") if staff.has_role("agent") else None,
+        links=[{"url": link["url"], "key": link["key"], "label": link["label"], "count": link["count"]}
+               for link in console_links(staff)],
+    )
+
+
+def console_help() -> Markup:
+    """The keyboard shortcuts' help dialog, as HTML (the same for everyone
+    in a language, so drawn once per language)."""
+    return render_fragment("web/console/_shortcut_help.html")
+
+
 def init_app(app: Flask) -> None:
     """Make the frame's helpers Jinja globals."""
-    app.jinja_env.globals.update(endpoint_url=endpoint_url, sidebar_queues=sidebar_queues,
-                                 sidebar_views=sidebar_views, current_queue=current_queue)
+    app.jinja_env.globals.update(console_sidebar=console_sidebar, console_help=console_help)
