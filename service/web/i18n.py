@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, session
 from flask_babel import Babel, get_locale, refresh, to_user_timezone
+from markupsafe import Markup
 
 from service.languages import accepted_language, normalise
 from service.translate import lazy_gettext as _l
@@ -156,6 +157,18 @@ def minute(value) -> str:
     return to_user_timezone(value).strftime("%Y-%m-%d %H:%M")
 
 
+def stacked_time(value) -> Markup:
+    """``value`` as ``minute`` shows it, in a ``<time>`` whose date and clock
+    are each kept whole (a narrow cell breaks between them only); "" for
+    None. A filter rather than a template macro: the queue draws three per
+    row, and a macro call costs several times the formatting."""
+    if not value:
+        return Markup("")
+    date, _, clock = minute(value).partition(" ")
+    return Markup('<time datetime="%s"><span class="nowrap">%s</span> <span class="nowrap">%s</span></time>') % (
+        value.isoformat(), date, clock)
+
+
 def _forget_code_labels() -> None:
     # The plugins' names are asked again in each request (plugins may change between them).
     g.pop("kefu_code_labels", None)
@@ -173,5 +186,6 @@ def init_app(app: Flask) -> None:
     app.before_request(refresh)
     app.before_request(_forget_code_labels)
     app.jinja_env.filters["minute"] = minute
+    app.jinja_env.filters["stacked_time"] = stacked_time
     app.jinja_env.globals.update(console_staff=console_staff, label=label, local_name=local_name, is_chinese=is_chinese,
                                  current_locale=lambda: str(get_locale()))

@@ -3,7 +3,7 @@ since they last opened the ticket.
 
 A seam between the queue pages and the notifications: the queue view calls
 ``queue_row_flags`` for the tickets of one page (one query, not one per row)
-and each row includes ``web/console/_row_flags.html`` with its ``flags``.
+and each row of ``web/console/_ticket_table.html`` shows its ``flags``.
 """
 from __future__ import annotations
 
