@@ -18,9 +18,14 @@ gets
   tickets with the counts of every queue, badges, SLA state, filters);
 * ``ticket``: ``GET /console/tickets/<random number>`` (header, thread,
   timeline, actions, the plugins' panels);
+* ``frame`` (a reference, no target): ``GET /console/notifications``, the
+  agent's empty list of notices - the console's frame (session, header,
+  bell, sidebar with the queue counts and saved views, the plugins' links)
+  with next to nothing inside: what every console page costs before its
+  own content, against the floor's single-row read;
 
 the floor (``bench/floor_app.py``) the equivalent single-statement requests
-``GET /tickets?limit=25`` and ``GET /tickets/<number>``.
+``GET /tickets?limit=25`` and ``GET /tickets/<number>`` (also for ``frame``).
 
 Targets (issue 16, "Done when"): at 100,000 tickets each page at >= 0.3 of
 the floor's req/s, and each page's p99 at 100,000 tickets within 1.5x of its
@@ -60,7 +65,8 @@ sys.path.insert(0, str(BENCH))
 import api_bench as ab  # noqa: E402
 import console_bench as cb  # noqa: E402
 
-ENDPOINTS = ("queue", "ticket")
+ENDPOINTS = ("queue", "ticket", "frame")
+REFERENCES = ("frame",)  # measured beside the pages, no target of their own
 RATE_TARGET = 0.3  # of the floor's req/s, at the full size
 SCALE_TARGET = 1.5  # p99 at the full size over p99 at --small
 
@@ -85,6 +91,10 @@ class Target(cb.Target):
         if endpoint == "queue":
             path = "/console/" if kefu else f"/tickets?limit={ab.PAGE}"
             return lambda rng: ("GET", path, None, headers)
+        if endpoint == "frame":
+            if kefu:
+                return lambda rng: ("GET", "/console/notifications", None, headers)
+            return lambda rng: ("GET", f"/tickets/KF-{rng.randint(1, n):06d}", None, headers)
         if endpoint == "ticket":
             prefix = "/console/tickets/" if kefu else "/tickets/"
             return lambda rng: ("GET", f"{prefix}KF-{rng.randint(1, n):06d}", None, headers)
@@ -188,7 +198,9 @@ def report(results: dict, opts, elapsed: float) -> tuple[str, str]:
                 k, f = row["kefu"], row["floor"]
                 ratio = k.rate / f.rate if f.rate else 0.0
                 flag = " !" if k.errors or f.errors or k.truncated or f.truncated else ""
-                if size == opts.tickets:
+                if size == opts.tickets and endpoint in REFERENCES:
+                    targets, growth_cell = "reference (no target)", f"{growth:.2f}"
+                elif size == opts.tickets:
                     targets = (f"{ab._mark(ratio >= RATE_TARGET)} req/s >= {RATE_TARGET}; "
                                f"{ab._mark(growth <= SCALE_TARGET)} p99 <= {SCALE_TARGET}x")
                     growth_cell = f"{growth:.2f}"
