@@ -243,6 +243,9 @@ LOGIN_ACCOUNT_RATE_LIMIT = "10 per 15 minutes"
 WTF_CSRF_TIME_LIMIT = None
 # Queue pages show this many tickets per page.
 CONSOLE_PAGE_SIZE = 25
+# The console's search counts its results exactly up to this many, then says "more than"
+# (a text search reads every ticket it cannot rule out: counting all of them has no bound).
+SEARCH_COUNT_CAP = 1000
 # The console flags a customer's complaints as rising when the last
 # COMPLAINT_TREND_DAYS hold more complaints than the same span before them.
 COMPLAINT_TREND_DAYS = 90
@@ -253,6 +256,9 @@ CONSOLE_AT_RISK_MINUTES = 240
 # process; a ticket filed or changed anywhere counts afresh at once
 # (service.web.queues.queue_counts). 0: count on every page.
 CONSOLE_COUNTS_SECONDS = 30
+# Console fragments (the sidebar, the keyboard help) a process keeps drawn, keyed by the
+# whole of what they show, so never out of date (service.web.fragments); 0: draw every time.
+FRAGMENT_CACHE_SIZE = 2048
 # What counts as a ticket's first response (for the SLA clock and the ticket
 # page): "confirm" (confirming it), "reply" (the first public reply by staff)
 # or "either" (whichever comes first).

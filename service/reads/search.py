@@ -30,6 +30,21 @@ def search_tickets(q: str, page: int, size: int) -> tuple[list[Ticket], bool]:
     """Page ``page`` (1-based) of the tickets ``q`` finds, newest first, and
     whether a next page follows. A query of digits also finds the ticket of
     that id."""
+    stmt = select(Ticket).where(_matches(q)).order_by(Ticket.id.desc())
+    rows = db.session.scalars(stmt.offset((page - 1) * size).limit(size + 1)).unique().all()
+    return rows[:size], len(rows) > size
+
+
+def count_tickets(q: str, cap: int) -> int:
+    """How many tickets ``q`` finds, counted up to ``cap + 1``: an answer
+    above ``cap`` means "more than ``cap``". Bounded because a text search
+    reads every ticket it cannot rule out; the first thousand matches are
+    enough to say how big the result is."""
+    found = select(Ticket.id).where(_matches(q)).limit(cap + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(found))
+
+
+def _matches(q: str):
     q = q.strip()[:MAX_QUERY]
     pattern = f"%{escape_like(q.lower())}%"
     like = lambda col: col.ilike(pattern, escape="\\")  # noqa: E731
@@ -47,6 +62,4 @@ def search_tickets(q: str, page: int, size: int) -> tuple[list[Ticket], bool]:
     ticket_id = exact_number(q) or (int(q) if q.isdigit() and 0 < int(q) < 2**31 else None)
     if ticket_id:
         matches.append(Ticket.id == ticket_id)
-    stmt = select(Ticket).where(or_(*matches)).order_by(Ticket.id.desc())
-    rows = db.session.scalars(stmt.offset((page - 1) * size).limit(size + 1)).unique().all()
-    return rows[:size], len(rows) > size
+    return or_(*matches)

@@ -10,7 +10,7 @@ from service.extensions import db
 from service.models import Ticket
 from service.models.base import utcnow
 from service.models.ticket import format_number
-from service.reads.search import MAX_QUERY, exact_number, search_tickets
+from service.reads.search import MAX_QUERY, count_tickets, exact_number, search_tickets
 from service.reads.sla_state import sla_state
 from service.web.pages import register_error_pages
 from service.web.queue_flags import queue_row_flags
@@ -33,7 +33,11 @@ def search():
     page = int(raw) if raw.isdigit() and 0 < int(raw) < 10_000 else 1
     size = current_app.config["CONSOLE_PAGE_SIZE"]
     tickets, more = search_tickets(q, page, size) if q else ([], False)
+    # A count only when there is more than this page to count.
+    cap = current_app.config["SEARCH_COUNT_CAP"]
+    total = count_tickets(q, cap) if more or page > 1 else len(tickets)
     return render_template(
         "web/console/search.html", q=q, tickets=tickets, page=page, more=more, now=utcnow(),
+        total=total, capped=total > cap, cap=cap,
         sla_state=sla_state, row_flags=queue_row_flags(console_staff(), tickets),
         first=(page - 1) * size + 1 if tickets else 0, last=(page - 1) * size + len(tickets))

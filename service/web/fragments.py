@@ -12,8 +12,8 @@ to be invalidated. The contract for a fragment's template is therefore that
 it reads only its context and pure helpers (``_``, ``url_for``, ``label``):
 no ``request``, no ``console_staff()``, no queries.
 
-The store is a small LRU per app (``FRAGMENT_CACHE_SIZE`` entries, default
-2048; 0 turns it off), so memory stays bounded however many staff members,
+The store is a small LRU per app (``FRAGMENT_CACHE_SIZE`` entries; 0
+turns it off), so memory stays bounded however many staff members,
 languages and pages there are.
 """
 from __future__ import annotations
@@ -25,9 +25,6 @@ from flask import current_app, render_template
 from markupsafe import Markup
 
 from flask_babel import get_locale
-
-DEFAULT_SIZE = 2048
-
 
 class FragmentCache:
     """A bounded least-recently-used map of fragment keys to rendered HTML (thread-safe)."""
@@ -90,6 +87,6 @@ def render_fragment(template: str, **context) -> Markup:
 
 def init_app(app) -> None:
     """Give ``app`` its fragment store (``FRAGMENT_CACHE_SIZE``; 0: render every time)."""
-    size = int(app.config.get("FRAGMENT_CACHE_SIZE", DEFAULT_SIZE))
+    size = int(app.config["FRAGMENT_CACHE_SIZE"])
     if size > 0:
         app.extensions["kefu_fragments"] = FragmentCache(size)

@@ -207,6 +207,21 @@ def test_the_search_finds_by_every_field_and_jumps_to_an_exact_number(client, st
     assert client.get("/console/search").status_code == 200
 
 
+def test_the_search_says_how_many_it_found(app, client, staff_login, file_ticket):
+    staff_login("agent")
+    app.config["CONSOLE_PAGE_SIZE"] = 2
+    for n in range(5):
+        file_ticket(subject=f"Noisy compressor {n}")
+    file_ticket(subject="Quiet one")
+    status = lambda html: re.search(r'id="search-count" role="status">([^<]*)<', html).group(1)  # noqa: E731
+    assert status(client.get("/console/search?q=compressor").text) == "Results 1-2 of 5 for “compressor”"
+    assert status(client.get("/console/search?q=compressor&page=3").text) == "Results 5-5 of 5 for “compressor”"
+    assert status(client.get("/console/search?q=quiet").text) == "One result for “quiet”"
+    # Past the cap the count stops and says so.
+    app.config["SEARCH_COUNT_CAP"] = 3
+    assert status(client.get("/console/search?q=compressor").text) == "Results 1-2 of more than 3 for “compressor”"
+
+
 class FrozenTicket:
     """Vetoes any change to one ticket (an audit hold), in the page's language."""
 
