@@ -75,6 +75,11 @@ def test_an_agent_saves_edits_and_deletes_a_personal_macro(client, staff_login):
     assert saved.status_code == 302
     listed = client.get("/console/macros").text
     assert "Photo please" in listed and "Wait for the customer" in listed
+    # Deleting asks first: the form sits inside a closed disclosure that says what goes.
+    confirm = listed[listed.index('<details class="confirm-delete">'):]
+    confirm = confirm[:confirm.index("</details>")]
+    assert 'action="/console/macros/' in confirm and "Delete the canned reply “Photo please”?" in confirm
+    assert "Yes, delete it" in confirm
     macro = db.session.scalars(db.select(Macro)).one()
     assert macro.owner_id == me.id and macro.set_status == "wait"
     edit = client.get(f"/console/macros/{macro.id}")
