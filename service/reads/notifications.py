@@ -40,8 +40,11 @@ def row_flags(staff, ticket_ids: list[int]) -> dict[int, dict]:
     ``staff`` and ``ticket_ids``, in one query (a correlated subquery per
     mark, each on a per-ticket index). ``customer_replied``: the latest
     public message is the customer's and came after ``staff`` last opened
-    the ticket (or they never did); ``unread``: someone else wrote or did
-    something on it since then. Tickets with neither mark are left out."""
+    the ticket (or they never did); ``unread``: another person (a colleague
+    or the customer) wrote or did something on it since then. The system's
+    and plugins' own events (SLA targets set, a tier decided, an escalation
+    step) do not count: they touch most open tickets, and a mark every row
+    carries tells nobody anything. Tickets with neither mark are left out."""
     if staff is None or not ticket_ids:
         return {}
     # The subqueries read their own aliases and correlate on the ticket only:
@@ -56,7 +59,7 @@ def row_flags(staff, ticket_ids: list[int]) -> dict[int, dict]:
                              or_(inner.staff_id.is_(None), inner.staff_id != staff.id))
                       .correlate(Ticket).scalar_subquery())
     others_event = (select(func.max(TicketEvent.at))
-                    .where(TicketEvent.ticket_id == Ticket.id,
+                    .where(TicketEvent.ticket_id == Ticket.id, TicketEvent.actor_type.in_(("staff", "customer")),
                            not_(and_(TicketEvent.actor_type == "staff", TicketEvent.actor_id == staff.id)))
                     .correlate(Ticket).scalar_subquery())
     rows = db.session.execute(

@@ -50,6 +50,13 @@ def test_bell_list_seen_marks_and_queue_flags(app, client, staff_login, make_sta
     queue = client.get("/console/queue/mine").text
     assert _bell(queue) == 1
     assert "Unread" not in _row(queue, filed[0]["number"]) and "Customer replied" not in _row(queue, filed[0]["number"])
+    # The system's and plugins' own events (an SLA step, a tier decided) mark nothing: they touch most tickets.
+    from service.models import Ticket, TicketEvent
+    ticket_id = db.session.scalar(select(Ticket.id).where(Ticket.subject == "Parcel 0"))
+    db.session.add_all([TicketEvent(ticket_id=ticket_id, actor_type="plugin", actor_name="tier_sla", action="sla_step"),
+                        TicketEvent(ticket_id=ticket_id, actor_type="system", action="sla_targets_set")])
+    db.session.commit()
+    assert "Unread" not in _row(client.get("/console/queue/mine").text, filed[0]["number"])
 
     # The customer writes: the bell rises and the row says so.
     client.post(f"/api/v1/public/tickets/{filed[0]['token']}/messages", json={"body": "Any news?"})
