@@ -52,7 +52,11 @@ def escape_like(text: str) -> str:
 
 def filtered_tickets(filters: dict, stmt=None):
     """``stmt`` (default ``select(Ticket)``; any select from ``tickets``) with
-    ``filters`` applied (see ``list_tickets``), unordered."""
+    ``filters`` applied (see ``list_tickets``), unordered. Beside the API's
+    filters, lists of alternatives already resolved to ids and codes (the
+    console's queue filters): ``category_ids``, ``department_ids``,
+    ``channels``, ``tiers`` and ``assignees`` (staff ids; None in the list
+    stands for "nobody", the unassigned)."""
     stmt = select(Ticket) if stmt is None else stmt
     if filters.get("status"):
         stmt = stmt.where(Ticket.status.in_(filters["status"]))
@@ -73,6 +77,23 @@ def filtered_tickets(filters: dict, stmt=None):
     if filters.get("overdue") is not None:
         late = Ticket.status.in_(OPEN_STATUSES) & (Ticket.resolution_due < utcnow())
         stmt = stmt.where(late if filters["overdue"] else ~late | Ticket.resolution_due.is_(None))
+    # Several values of one filter are alternatives (OR); filters combine (AND).
+    # The console's queue filters send ids and codes already resolved.
+    if filters.get("category_ids"):
+        stmt = stmt.where(Ticket.category_id.in_(filters["category_ids"]))
+    if filters.get("department_ids"):
+        stmt = stmt.where(Ticket.department_id.in_(filters["department_ids"]))
+    if filters.get("channels"):
+        stmt = stmt.where(Ticket.channel.in_(filters["channels"]))
+    if filters.get("tiers"):
+        stmt = stmt.where(Ticket.customer_tier.in_(filters["tiers"]))
+    if filters.get("assignees"):
+        ids = [a for a in filters["assignees"] if a is not None]
+        nobody = None in filters["assignees"]  # "nobody" is a value of its own: the unassigned
+        clause = Ticket.assignee_id.in_(ids) if ids else None
+        if nobody:
+            clause = Ticket.assignee_id.is_(None) if clause is None else clause | Ticket.assignee_id.is_(None)
+        stmt = stmt.where(clause)
     if filters.get("created_from"):
         stmt = stmt.where(Ticket.created_at >= filters["created_from"])
     if filters.get("created_to"):

@@ -113,10 +113,11 @@ def _statement(name: str, staff: Staff, filters: dict):
     merged = {**base, **{k: v for k, v in filters.items() if v not in (None, "", [])}}
     if base.get("status") and filters.get("status"):
         merged["status"] = [s for s in filters["status"] if s in base["status"]] or ["-"]
-    special = {k: merged.pop(k) for k in ("department_id", "no_department", "at_risk", "remedy_approvers",
-                                          "category_ids", "department_ids", "assignees", "tiers", "channels")
+    special = {k: merged.pop(k) for k in ("department_id", "no_department", "at_risk", "remedy_approvers")
                if k in merged}
     stmt = listing.filtered_tickets(merged)
+    # What makes a queue a queue (its department, the remedies waiting for
+    # this approver, the at-risk window); the filters are the list's own.
     if "department_id" in special:
         stmt = stmt.where(Ticket.department_id == special["department_id"])
     if special.get("no_department"):
@@ -131,22 +132,6 @@ def _statement(name: str, staff: Staff, filters: dict):
     if special.get("at_risk"):
         soon = utcnow() + timedelta(minutes=current_app.config["CONSOLE_AT_RISK_MINUTES"])
         stmt = stmt.where(at_risk_by(soon))
-    # Several values of one filter are alternatives (OR); filters combine (AND).
-    if special.get("category_ids"):
-        stmt = stmt.where(Ticket.category_id.in_(special["category_ids"]))
-    if special.get("department_ids"):
-        stmt = stmt.where(Ticket.department_id.in_(special["department_ids"]))
-    if special.get("channels"):
-        stmt = stmt.where(Ticket.channel.in_(special["channels"]))
-    if special.get("tiers"):
-        stmt = stmt.where(Ticket.customer_tier.in_(special["tiers"]))
-    if special.get("assignees"):
-        ids = [a for a in special["assignees"] if a is not None]
-        nobody = None in special["assignees"]  # "nobody" is a value of its own: the unassigned
-        clause = Ticket.assignee_id.in_(ids) if ids else None
-        if nobody:
-            clause = Ticket.assignee_id.is_(None) if clause is None else clause | Ticket.assignee_id.is_(None)
-        stmt = stmt.where(clause)
     return stmt
 
 
