@@ -47,7 +47,7 @@ def count_tickets(q: str, cap: int) -> int:
 def _matches(q: str):
     q = q.strip()[:MAX_QUERY]
     pattern = f"%{escape_like(q.lower())}%"
-    like = lambda col: col.ilike(pattern, escape="\\")  # noqa: E731
+    like = lambda col: col.ilike(pattern, escape="\\")
     contact = [like(Customer.name), like(Customer.email), like(Customer.phone)]
     digits = re.sub(r"[\s()+\-]", "", q)
     if len(digits) >= 5 and digits.isdigit():

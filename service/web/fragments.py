@@ -22,9 +22,9 @@ import threading
 from collections import OrderedDict
 
 from flask import current_app, render_template
+from flask_babel import get_locale
 from markupsafe import Markup
 
-from flask_babel import get_locale
 
 class FragmentCache:
     """A bounded least-recently-used map of fragment keys to rendered HTML (thread-safe)."""

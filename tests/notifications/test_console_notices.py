@@ -18,14 +18,14 @@ def _assign(client, headers, number, staff_id):
 
 
 def _bell(html):
-    match = re.search(r'id="bell"[^>]*>.*?(?:id="bell-count">(\d+)<|</a>)', html, re.S)
+    match = re.search(r'id="bell"[^>]*>.*?(?:id="bell-count">(\d+)<|</a>)', html, re.DOTALL)
     assert match, "no bell on the page"
     return int(match.group(1) or 0)
 
 
 def _row(html, number):
     # The queue's row of ticket ``number`` (the row that links to it, whatever its cells).
-    rows = re.findall(r"<tr[ >].*?</tr>", html, re.S)
+    rows = re.findall(r"<tr[ >].*?</tr>", html, re.DOTALL)
     return next(row for row in rows if f'href="/console/tickets/{number}"' in row)
 
 
@@ -40,7 +40,7 @@ def test_bell_list_seen_marks_and_queue_flags(app, client, staff_login, make_sta
     assert 'aria-label="2 unread notices"' in queue
     assert "Unread" in _row(queue, filed[0]["number"])  # never opened
     page = client.get("/console/notifications").text
-    row = re.search(r'<tr id="notice-\d+" class="notice unread">.*?</tr>', page, re.S).group(0)  # the newest
+    row = re.search(r'<tr id="notice-\d+" class="notice unread">.*?</tr>', page, re.DOTALL).group(0)  # the newest
     assert f"{lead.name} assigned the ticket to you" in row and f"{filed[1]['number']} Parcel 1" in row
     assert page.index(filed[1]["number"]) < page.index(filed[0]["number"])  # newest first
 

@@ -213,7 +213,7 @@ def test_the_search_says_how_many_it_found(app, client, staff_login, file_ticket
     for n in range(5):
         file_ticket(subject=f"Noisy compressor {n}")
     file_ticket(subject="Quiet one")
-    status = lambda html: re.search(r'id="search-count" role="status">([^<]*)<', html).group(1)  # noqa: E731
+    status = lambda html: re.search(r'id="search-count" role="status">([^<]*)<', html).group(1)
     assert status(client.get("/console/search?q=compressor").text) == "Results 1-2 of 5 for “compressor”"
     assert status(client.get("/console/search?q=compressor&page=3").text) == "Results 5-5 of 5 for “compressor”"
     assert status(client.get("/console/search?q=quiet").text) == "One result for “quiet”"
