@@ -35,6 +35,7 @@ from service.sdk import gettext as _
 from .labels import tier_name
 from .models import CustomerTier, TierChange, Transaction
 from .settings import tier_settings
+from .tiers import RETIER_JOB
 
 
 def tier_label(tier: str | None) -> str | None:
@@ -230,6 +231,9 @@ def merge(kept, merged) -> list[sdk.MergeMoved]:
         db.execute(delete(CustomerTier).where(CustomerTier.customer_id == merged.id)
                    .execution_options(synchronize_session=False))
         db.expunge(merged_row)
+    # The kept record's open tickets - its own and the ones just moved - take
+    # its tier and their SLA targets follow (the retier job, committed with the merge).
+    sdk.enqueue(RETIER_JOB, customer_ids=[kept.id])
     return [{"key": "transactions", "label": _("Transactions"), "count": moved},
             {"key": "tier_changes", "label": _("Tier changes"), "count": changes},
             {"key": "tier_override", "label": _("Tier override"), "count": override}]

@@ -145,11 +145,13 @@ def ticket_transitioned(ticket: Ticket, action: str, from_status: str, to_status
 @notification
 def ticket_updated(ticket: Ticket, changes: dict, actor: Actor) -> None:
     """Fields of a ticket were edited (priority, category, department,
-    assignee, tags) or a remedy was decided.
+    assignee, tags), a remedy was decided, or the ticket moved to another
+    customer record (a customer merge).
 
     :param ticket: the committed ticket.
     :param changes: dict ``{field: [old, new]}`` of what changed, with codes
-        for category and department and staff ids for the assignee.
+        for category and department, staff ids for the assignee and customer
+        ids for ``customer`` (the duplicate's, the kept record's).
     :param actor: the staff member or plugin who edited it.
     :return: ignored.
     """

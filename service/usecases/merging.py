@@ -11,7 +11,9 @@ The merged record is not deleted: it stays, marked ``merged_into_id`` (and
 ``merged_at``), so that old links, ids in other systems and the API still
 resolve to the kept record; lists leave it out, and it cannot be merged
 again nor take a merge. Each moved ticket's history gets a
-``customer_merged`` event; the kept customer's profile lists the records
+``customer_merged`` event, and after the commit ``ticket_updated`` fires for
+it with ``changes={"customer": [merged id, kept id]}`` (webhooks publish it
+as ``ticket.updated``); the kept customer's profile lists the records
 merged into it.
 
 ``preview`` runs the same merge and rolls it back, so the confirmation page
@@ -69,8 +71,14 @@ def _move_core_rows(kept: Customer, merged: Customer, actor: Actor) -> list[dict
         db.session.execute(update(Ticket).where(Ticket.id.in_([t.id for t in tickets]))
                            .values(customer_id=kept.id, version=Ticket.version + 1)
                            .execution_options(synchronize_session=False))
-        for ticket in tickets:
-            history.record(ticket, actor, "customer_merged", from_customer=merged.id, to_customer=kept.id)
+        with UnitOfWork() as uow:  # the merge's own unit: told only if it commits
+            for ticket in tickets:
+                history.record(ticket, actor, "customer_merged", from_customer=merged.id, to_customer=kept.id)
+                # The objects still hold the old customer and version (the update was bulk).
+                db.session.expire(ticket, ["customer_id", "customer", "version"])
+                # Plugins and webhooks learn that the ticket changed customer (an SLA
+                # plugin may re-target it: the kept record's tier may differ).
+                uow.emit("ticket_updated", ticket=ticket, changes={"customer": [merged.id, kept.id]}, actor=actor)
     notes = db.session.scalar(select(func.count()).select_from(CustomerNote)
                               .where(CustomerNote.customer_id == merged.id))
     if notes:

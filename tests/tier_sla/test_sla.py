@@ -330,6 +330,42 @@ def test_a_tier_change_retargets_open_tickets_but_not_closed_ones(app, client, a
     assert retier_jobs() == queued
 
 
+def test_a_customer_merge_tells_plugins_and_moves_the_tickets_to_the_kept_records_tier(
+        app, client, agent, supervisor, jobs, file_ticket, kefu_plugins):
+    """Tickets moved by a merge fire ticket_updated (changes: the customer) and
+    take the kept record's tier, with its SLA targets."""
+    class Updates:
+        seen = []
+
+        @hookimpl
+        def ticket_updated(self, ticket, changes):
+            self.seen.append((ticket.number, changes, ticket.customer_id))
+
+    kefu_plugins.register(Updates(), name="updates")
+    moved_number = file_ticket(email="dup@example.test", name="Wang Dup")["number"]
+    kept_id = _ticket(file_ticket(email="kept@example.test", name="Wang Kept")["number"]).customer_id
+    dup_id = _ticket(moved_number).customer_id
+    open_number = _staff_ticket(client, agent, dup_id, "urgent")
+    jobs.drain()  # tiers computed: both "small"
+    assert client.put(f"/api/v1/customers/{kept_id}/tier", headers=supervisor,
+                      json={"tier": "vip", "reason": "key account"}).status_code == 200
+    jobs.drain()
+    before = _ticket(open_number)
+    assert before.customer_tier == "small"
+    dues = (before.first_response_due, before.resolution_due)
+
+    answer = client.post(f"/api/v1/customers/{kept_id}/merge", headers=supervisor, json={"from_customer_id": dup_id})
+    assert answer.status_code == 200, answer.json
+    told = {number: (changes, customer) for number, changes, customer in Updates.seen}
+    assert told[open_number] == ({"customer": [dup_id, kept_id]}, kept_id)
+    assert told[moved_number] == ({"customer": [dup_id, kept_id]}, kept_id)
+    jobs.drain()  # the retier job queued with the merge
+    after, row = _ticket(open_number), _clock(open_number)
+    assert after.customer_id == kept_id and after.customer_tier == "vip" and row.tier == "vip"
+    assert (after.first_response_due, after.resolution_due) != dues
+    assert after.first_response_due - row.started_at == timedelta(minutes=30)  # vip urgent
+
+
 def test_a_sweeps_alerts_are_mailed_once_each_from_one_batch_job(app, client, agent, make_staff, file_ticket, act,
                                                                  fast_policy, jobs):
     from pathlib import Path
