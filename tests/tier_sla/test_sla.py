@@ -335,13 +335,14 @@ def test_a_customer_merge_tells_plugins_and_moves_the_tickets_to_the_kept_record
     """Tickets moved by a merge fire ticket_updated (changes: the customer) and
     take the kept record's tier, with its SLA targets."""
     class Updates:
-        seen = []
+        def __init__(self):
+            self.seen = []
 
         @hookimpl
         def ticket_updated(self, ticket, changes):
             self.seen.append((ticket.number, changes, ticket.customer_id))
 
-    kefu_plugins.register(Updates(), name="updates")
+    updates = kefu_plugins.register(Updates(), name="updates")
     moved_number = file_ticket(email="dup@example.test", name="Wang Dup")["number"]
     kept_id = _ticket(file_ticket(email="kept@example.test", name="Wang Kept")["number"]).customer_id
     dup_id = _ticket(moved_number).customer_id
@@ -356,7 +357,7 @@ def test_a_customer_merge_tells_plugins_and_moves_the_tickets_to_the_kept_record
 
     answer = client.post(f"/api/v1/customers/{kept_id}/merge", headers=supervisor, json={"from_customer_id": dup_id})
     assert answer.status_code == 200, answer.json
-    told = {number: (changes, customer) for number, changes, customer in Updates.seen}
+    told = {number: (changes, customer) for number, changes, customer in updates.seen}
     assert told[open_number] == ({"customer": [dup_id, kept_id]}, kept_id)
     assert told[moved_number] == ({"customer": [dup_id, kept_id]}, kept_id)
     jobs.drain()  # the retier job queued with the merge
