@@ -3,8 +3,9 @@ admin index through the ``admin_pages`` hook: ``/console/admin/webhooks``.
 
 Register an endpoint (URL, events chosen from the list), see its signing
 secret once (after registering or rotating: it is drawn into that one
-answer, never put in the session or a redirect), deactivate, reactivate or
-delete it, read its delivery log (status, attempts, last response code,
+answer, never put in the session or a redirect), change its address,
+description and events, deactivate, reactivate or delete it (after a
+confirmation), read its delivery log (status, attempts, last response code,
 time) and redeliver a failed delivery. Each action goes through the use
 case the admin API calls (``endpoints``), with the API's own input schemas.
 """
@@ -28,7 +29,7 @@ sdk.console_page(bp)
 EVENT_LABELS = {
     "ticket.created": _l("A ticket is filed"),
     "ticket.transitioned": _l("A ticket moves to another step"),
-    "ticket.updated": _l("A ticket is edited (priority, category, department, assignee, tags)"),
+    "ticket.updated": _l("A ticket is edited (priority, category, department, assignee, tags, customer)"),
     "message.added": _l("A public reply or a customer's message is added"),
     "resolution.answered": _l("A customer accepts or rejects a resolution"),
     "sla.warning": _l("An SLA target is close"),
@@ -87,9 +88,7 @@ def index():
     """The endpoints; POST registers one and shows its secret this once."""
     if request.method == "GET":
         return _page()
-    values = {"url": request.form.get("url", "").strip(), "events": _events_from_form(request.form),
-              "description": request.form.get("description", "").strip(),
-              "other_events": request.form.get("other_events", "")}
+    values = _form_values(request.form)
     data = {"url": values["url"], "events": values["events"], "description": values["description"] or None}
     try:
         created = endpoints.register(EndpointCreate().load(data))
@@ -105,10 +104,36 @@ def show(endpoint_id):
     return _detail(endpoints.endpoint(endpoint_id))
 
 
-def _detail(row, secret=None, status=200):
+def _detail(row, secret=None, status=200, values=None, errors=None):
     deliveries, _next = endpoints.delivery_log(row.id, LOG_LIMIT, None, None)
+    known = {c["code"] for c in _choices()}
+    if values is None:  # the edit form starts from the endpoint as it is
+        values = {"url": row.url, "description": row.description or "", "events": list(row.events),
+                  "other_events": ", ".join(e for e in row.events if e not in known)}
     return render_template("webhooks/admin/endpoint.html", endpoint=row, deliveries=deliveries, secret=secret,
-                           event_labels=EVENT_LABELS, status_labels=STATUS_LABELS, limit=LOG_LIMIT), status
+                           event_labels=EVENT_LABELS, status_labels=STATUS_LABELS, limit=LOG_LIMIT,
+                           events=_choices(), values=values, errors=errors or {}), status
+
+
+def _form_values(form) -> dict:
+    return {"url": form.get("url", "").strip(), "events": _events_from_form(form),
+            "description": form.get("description", "").strip(), "other_events": form.get("other_events", "")}
+
+
+@bp.route("/<int(max=2147483647):endpoint_id>/edit", methods=["POST"])
+@sdk.require_console_role("admin")
+def edit(endpoint_id):
+    """Change the endpoint's address, description and events (the API's
+    PATCH rules); a refusal shows the form again with what was typed."""
+    row = endpoints.endpoint(endpoint_id)
+    values = _form_values(request.form)
+    data = {"url": values["url"], "events": values["events"], "description": values["description"] or None}
+    try:
+        endpoints.change(endpoint_id, EndpointPatch().load(data))
+    except ma.ValidationError as exc:
+        return _detail(row, values=values, errors=_field_errors(exc.messages), status=422)
+    flash(_("Saved."), "ok")
+    return redirect(url_for("webhooks_admin.show", endpoint_id=endpoint_id))
 
 
 @bp.route("/<int(max=2147483647):endpoint_id>/rotate", methods=["POST"])

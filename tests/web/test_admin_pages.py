@@ -325,11 +325,30 @@ def test_admins_register_webhooks_see_the_secret_once_and_manage_them(client, st
                         data={"csrf_token": token, "endpoint_id": row.id}, follow_redirects=True)
     assert "Only failed deliveries to an active endpoint are sent again." in twice.text
 
+    # The address and events change on the endpoint's page; a bad address keeps what was typed.
+    assert 'value="https://hooks.example.com/kefu"' in log and 'value="acme.order_shipped"' in log
+    refused = client.post(f"/console/admin/webhooks/{row.id}/edit", data={
+        "csrf_token": token, "url": "ftp://files.example.com", "events": ["ticket.created"], "description": "ERP v2"})
+    assert refused.status_code == 422
+    assert 'id="url-error"' in refused.text and 'value="ERP v2"' in refused.text
+    assert '<details id="edit-endpoint" open>' in refused.text
+    db.session.refresh(row)
+    assert row.url == "https://hooks.example.com/kefu"
+    changed = client.post(f"/console/admin/webhooks/{row.id}/edit", data={
+        "csrf_token": token, "url": "https://hooks.example.com/kefu-v2", "events": ["ticket.updated"],
+        "description": "ERP v2"}, follow_redirects=True)
+    assert "Saved." in changed.text
+    db.session.refresh(row)
+    assert (row.url, row.events, row.description) == ("https://hooks.example.com/kefu-v2", ["ticket.updated"], "ERP v2")
+    # Deleting asks first: the button sits in a closed disclosure that says what goes.
+    box = changed.text[changed.text.index('<details class="confirm-delete" id="delete-box">'):]
+    assert "and its delivery log? Nothing more is sent to it" in box[:box.index("</details>")]
+
     off = client.post(f"/console/admin/webhooks/{row.id}/active", data={"csrf_token": token, "active": "0"})
     assert off.status_code == 302
     assert client.get(f"/api/v1/admin/webhooks/{row.id}", headers=admin).json["active"] is False
     gone = client.post(f"/console/admin/webhooks/{row.id}/delete", data={"csrf_token": token}, follow_redirects=True)
-    assert "Deleted the endpoint https://hooks.example.com/kefu" in gone.text
+    assert "Deleted the endpoint https://hooks.example.com/kefu-v2" in gone.text
     assert client.get(f"/api/v1/admin/webhooks/{row.id}", headers=admin).status_code == 404
 
 
