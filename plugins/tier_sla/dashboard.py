@@ -95,7 +95,8 @@ def _week_link(monday, period) -> str:
 def charts(period) -> list[dict]:
     """First responses and resolutions on time per week of ``period`` (this
     period and the one before, as lines), and customers and revenue by
-    effective tier (the tier tickets are tagged with; today's, not the period's)."""
+    effective tier (the tier tickets are tagged with; today's, not the period's),
+    each tier's bars leading to its customers."""
     weekly = _weekly(_by_day(period), period)
     labels = [format_date(w, "MM-dd") for w in period.weeks]
     links = [_week_link(w, period) for w in period.weeks]
@@ -110,7 +111,9 @@ def charts(period) -> list[dict]:
                 "kind": "bar", "labels": [tier_name(t["tier"]) for t in tiers],
                 "series": [{"name": _("Customers"), "values": [round(100 * t["customer_share"], 1) for t in tiers]},
                            {"name": _("Revenue"), "values": [round(100 * t["revenue_share"], 1) for t in tiers]}],
-                "unit": "%", "label_title": _("Tier"), "value_title": _("Share of all")})
+                "unit": "%", "label_title": _("Tier"), "value_title": _("Share of all"),
+                # A bar leads to the tier's customers (the customer list's tier filter).
+                "links": [url_for("console_customers.index", **{"tier_sla.tier": t["tier"]}) for t in tiers]})
     return out
 
 

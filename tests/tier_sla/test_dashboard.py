@@ -4,6 +4,7 @@ business hours per agent, and customers and revenue by tier, which counts a
 customer in the tier tickets are tagged with (an override included)."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -69,7 +70,7 @@ def test_customers_and_revenue_by_tier(app):
     assert [s["values"] for s in chart["series"]] == [[5.0, 15.0, 80.0], [49.0, 39.2, 11.8]]
 
 
-def test_the_tier_chart_counts_an_override_as_the_queue_tags_it(app, make_staff):
+def test_the_tier_chart_counts_an_override_as_the_queue_tags_it(app, make_staff, client, staff_login):
     # The demo's case: eight customers, the top spender computed one tier
     # below the top and pinned to the top by a supervisor. Tickets are tagged
     # with the effective tier (the customer_tier decider), so the chart
@@ -88,3 +89,10 @@ def test_the_tier_chart_counts_an_override_as_the_queue_tags_it(app, make_staff)
     assert chart["series"][0]["values"][0] == 12.5  # one of eight
     # The API's Pareto report stays by computed tier (the 80/20 check of spend).
     assert tier_report.report()["tiers"][0]["customers"] == 0
+    # Each tier's bars lead to its customers: the customer list filtered by that tier.
+    assert chart["links"][0] == "/console/customers?tier_sla.tier=vip"
+    staff_login("supervisor")
+    listed = client.get(chart["links"][0])
+    assert listed.status_code == 200
+    rows = re.findall(r'href="/console/customers/(\d+)"', listed.text)
+    assert rows == [str(ids[0])]
