@@ -206,7 +206,11 @@ def demo_command(if_empty, small):
     ``--small`` one day of it."""
     from service.demo import DEMO_LOGINS, has_data, load_demo
 
-    if if_empty and has_data():
+    if has_data():
+        if not if_empty:
+            # The demo's departments, staff and customers would clash with the ones there.
+            raise click.ClickException("the database already has data; the demo loads into an empty one "
+                                       "(--if-empty skips it quietly)")
         click.echo("database already has data; demo not loaded")
     else:
         started = time.monotonic()
