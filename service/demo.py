@@ -85,19 +85,19 @@ TICKETS = [  # (customer index, category, kind, priority, subject, description, 
 ]
 
 
-# Canned replies shared with the team: (name, English, Chinese, scope, next step).
+# Canned replies shared with the team: (name, Chinese name, English, Chinese, scope, next step).
 MACROS = [
-    ("Greeting and tracking link · 问候与跟踪链接",
+    ("Greeting and tracking link", "问候与跟踪链接",
      "Dear {customer_name},\n\nThank you for contacting us about case {ticket_number}. You can follow it at any "
      "time here: {tracking_link}\n\n{agent_name}, {department}",
      "{customer_name}您好：\n\n感谢您就案件 {ticket_number} 联系我们。您可以随时在此查看进度：{tracking_link}\n\n"
      "{department} {agent_name}", "all", None),
-    ("Ask for a photo · 请客户提供照片",
+    ("Ask for a photo", "请客户提供照片",
      "Dear {customer_name},\n\nCould you send us a photo of the product and its label? We will go on as soon as "
      "we have it.\n\n{agent_name}",
      "{customer_name}您好：\n\n请发一张产品及其铭牌的照片给我们，收到后我们会立即继续处理。\n\n{agent_name}",
      "all", "wait"),
-    ("Part replaced, resolved · 已更换部件并解决",
+    ("Part replaced, resolved", "已更换部件并解决",
      "Dear {customer_name},\n\nOur technician has replaced the faulty part. If anything is still wrong, just "
      "reply to this message.\n\n{agent_name}, {department}",
      "{customer_name}您好：\n\n我们的技术人员已更换故障部件。如仍有问题，请直接回复本消息。\n\n{department} {agent_name}",
@@ -109,9 +109,9 @@ def _macros(people) -> None:
     """The shared canned replies (``MACROS``): everyone's by the admin, the
     after-sales team's by its supervisor - so the reply box's picker is not
     empty in the demo."""
-    for name, body_en, body_zh, scope, step in MACROS:
+    for name, name_zh, body_en, body_zh, scope, step in MACROS:
         owner = people["supervisor"] if scope == "department" else people["admin"]
-        macros.create_macro(owner, {"name": name, "body_en": body_en, "body_zh": body_zh, "scope": scope,
+        macros.create_macro(owner, {"name": name, "name_zh": name_zh, "body_en": body_en, "body_zh": body_zh, "scope": scope,
                                     "set_status": step})
 
 

@@ -28,6 +28,8 @@ _BODY = ("in the customer's language; placeholders: " + ", ".join("{" + p + "}" 
 
 class MacroIn(ma.Schema):
     name = fields.String(required=True, validate=filled(120))
+    name_zh = fields.String(validate=validate.Length(max=120), allow_none=True, load_default=None,
+                            metadata={"description": "its name in the Chinese console (default: name)"})
     body_en = fields.String(validate=validate.Length(max=20000), allow_none=True, load_default=None,
                             metadata={"description": "English text " + _BODY})
     body_zh = fields.String(validate=validate.Length(max=20000), allow_none=True, load_default=None,
@@ -48,6 +50,7 @@ class MacroIn(ma.Schema):
 class MacroPatch(ma.Schema):
     version = fields.Integer(strict=True, required=True)
     name = fields.String(validate=filled(120))
+    name_zh = fields.String(validate=validate.Length(max=120), allow_none=True)
     body_en = fields.String(validate=validate.Length(max=20000), allow_none=True)
     body_zh = fields.String(validate=validate.Length(max=20000), allow_none=True)
     scope = fields.String(validate=validate.OneOf(macros.SCOPES))
@@ -61,6 +64,7 @@ class MacroPatch(ma.Schema):
 class MacroOut(ma.Schema):
     id = fields.Integer()
     name = fields.String()
+    name_zh = fields.String(allow_none=True)
     body_en = fields.String(allow_none=True)
     body_zh = fields.String(allow_none=True)
     scope = fields.String(metadata={"description": "personal, department or all"})

@@ -22,6 +22,8 @@ class Macro(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
+    # Its name in Chinese, for the console in Chinese (None: ``name`` there too).
+    name_zh: Mapped[str | None] = mapped_column(String(120))
     body_en: Mapped[str | None] = mapped_column(Text)
     body_zh: Mapped[str | None] = mapped_column(Text)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)

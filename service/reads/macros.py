@@ -66,10 +66,10 @@ def usable_macros(staff) -> list[Macro]:
 
 def offered_macros(staff) -> list:
     """What the ticket page's picker offers ``staff``: ``usable_macros`` as
-    rows of ``id``, ``name``, ``owner_id``, ``department_id`` and
-    ``set_status`` only, in one
+    rows of ``id``, ``name``, ``name_zh``, ``owner_id``, ``department_id``
+    and ``set_status`` only, in one
     statement (the picker is on every ticket page; it shows no relations)."""
-    rows = db.session.execute(select(Macro.id, Macro.name, Macro.owner_id, Macro.department_id, Macro.set_status)
+    rows = db.session.execute(select(Macro.id, Macro.name, Macro.name_zh, Macro.owner_id, Macro.department_id, Macro.set_status)
                               .where(Macro.active.is_(True), _usable_clause(staff))).all()
     # Personal first, then the department's, then everyone's (Macro.scope's order).
     return sorted(rows, key=lambda m: (0 if m.owner_id is not None else 1 if m.department_id is not None else 2,

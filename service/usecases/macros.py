@@ -54,7 +54,7 @@ MACRO_ACTIONS = tuple(a for a in workflow.STAFF_ACTIONS if "reason" not in workf
 BODY_LIMIT = 20000
 NO_TEXT = "give the text in English or Chinese (or both)"
 NO_DEPARTMENT = "required for a macro shared by a department"
-FIELDS = ("name", "body_en", "body_zh", "scope", "department", "set_status", "set_priority", "set_department",
+FIELDS = ("name", "name_zh", "body_en", "body_zh", "scope", "department", "set_status", "set_priority", "set_department",
           "active")
 
 
@@ -79,6 +79,9 @@ def _checked(data: dict, staff) -> dict:
         errors["name"] = ["must not be blank"]
     elif len(name) > 120:
         errors["name"] = ["Longer than maximum length 120."]
+    name_zh = (data.get("name_zh") or "").strip() or None
+    if name_zh and len(name_zh) > 120:
+        errors["name_zh"] = ["Longer than maximum length 120."]
     bodies = {key: (data.get(key) or "").strip() or None for key in ("body_en", "body_zh")}
     if not any(bodies.values()):
         errors["body_en"] = [NO_TEXT]
@@ -107,7 +110,7 @@ def _checked(data: dict, staff) -> dict:
     set_department = _department(data.get("set_department"), "set_department", errors, active_only=True)
     if errors:
         raise ValidationFailed("invalid macro: " + ", ".join(sorted(errors)), errors)
-    return {"name": name, **bodies, "owner_id": staff.id if scope == "personal" else None,
+    return {"name": name, "name_zh": name_zh, **bodies, "owner_id": staff.id if scope == "personal" else None,
             "department_id": department.id if department is not None else None, "set_status": status,
             "set_priority": priority, "set_department_id": set_department.id if set_department else None,
             "active": bool(data.get("active", True))}
@@ -138,7 +141,7 @@ def create_macro(staff, data: dict) -> Macro:
 
 def current_values(macro: Macro) -> dict:
     """``macro`` as the fields of ``FIELDS`` (codes for departments): what an edit form starts from."""
-    return {"name": macro.name, "body_en": macro.body_en, "body_zh": macro.body_zh, "scope": macro.scope,
+    return {"name": macro.name, "name_zh": macro.name_zh, "body_en": macro.body_en, "body_zh": macro.body_zh, "scope": macro.scope,
             "department": macro.department.code if macro.department else None, "set_status": macro.set_status,
             "set_priority": macro.set_priority,
             "set_department": macro.set_department.code if macro.set_department else None, "active": macro.active}

@@ -31,7 +31,7 @@ bp = Blueprint("console_macros", __name__, url_prefix="/console")
 bp.before_request(load_console_staff)
 register_error_pages(bp)
 
-FORM_FIELDS = ("name", "body_en", "body_zh", "scope", "department", "set_status", "set_priority", "set_department")
+FORM_FIELDS = ("name", "name_zh", "body_en", "body_zh", "scope", "department", "set_status", "set_priority", "set_department")
 
 
 @bp.app_template_global("usable_macros")
@@ -160,7 +160,7 @@ def new():
         macro = macros.create_macro(staff, data)
     except KefuError as exc:
         return _refused(staff, None, exc, data)
-    flash(_("Canned reply %(name)s saved.", name=macro.name), "ok")
+    flash(_("Canned reply %(name)s saved.", name=local_name(macro)), "ok")
     return redirect(url_for(".index"))
 
 

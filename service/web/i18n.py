@@ -44,7 +44,8 @@ def is_chinese() -> bool:
 
 
 def local_name(row) -> str:
-    """A department's or category's name in the page's language."""
+    """A department's, category's or canned reply's name in the page's language
+    (``name_zh`` in Chinese when it has one, else ``name``)."""
     if row is None:
         return ""
     return (row.name_zh if is_chinese() and getattr(row, "name_zh", None) else row.name) or row.code

@@ -53,6 +53,26 @@ def test_crud_of_a_personal_macro(client, make_staff):
     assert client.get(f"/api/v1/macros/{made['id']}", headers=agent).status_code == 404
 
 
+def test_a_macro_has_a_name_in_each_console_language(client, supervisor, staff_login, file_ticket):
+    made = _save(client, supervisor, name="Ask for a photo", name_zh="请客户提供照片", scope="all")
+    assert made["name_zh"] == "请客户提供照片"
+    too_long = client.patch(f"/api/v1/macros/{made['id']}", headers=supervisor,
+                            json={"version": 1, "name_zh": "长" * 121})
+    assert too_long.status_code == 422 and "name_zh" in too_long.json["error"]["fields"]
+    # The Chinese console lists and offers it by its Chinese name, the English one by its name.
+    me = staff_login("agent", language="zh_CN")
+    assert "请客户提供照片" in client.get("/console/macros").text
+    number = file_ticket()["number"]
+    picker = client.get(f"/console/tickets/{number}").text
+    assert re.search(rf'<option value="{made["id"]}">请客户提供照片', picker)
+    me.language = "en"
+    db.session.commit()
+    assert re.search(rf'<option value="{made["id"]}">Ask for a photo', client.get(f"/console/tickets/{number}").text)
+    # Without a Chinese name the name shows in Chinese too; the API clears it with null.
+    cleared = client.patch(f"/api/v1/macros/{made['id']}", headers=supervisor, json={"version": 1, "name_zh": None})
+    assert cleared.status_code == 200 and cleared.json["name_zh"] is None
+
+
 def test_a_stale_version_is_a_409_and_changes_nothing(client, agent):
     made = _save(client, agent)
     assert client.patch(f"/api/v1/macros/{made['id']}", headers=agent,
