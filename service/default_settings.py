@@ -259,6 +259,9 @@ CONSOLE_COUNTS_SECONDS = 30
 # Console fragments (the sidebar, the keyboard help) a process keeps drawn, keyed by the
 # whole of what they show, so never out of date (service.web.fragments); 0: draw every time.
 FRAGMENT_CACHE_SIZE = 2048
+# Files of a refused reply (a stale version, a guard) are kept this many hours for the
+# staff member to send again without choosing them again; then the sweep deletes them.
+HELD_UPLOAD_HOURS = 24
 # What counts as a ticket's first response (for the SLA clock and the ticket
 # page): "confirm" (confirming it), "reply" (the first public reply by staff)
 # or "either" (whichever comes first).

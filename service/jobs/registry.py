@@ -51,6 +51,8 @@ CORE_JOBS = [
     {"name": "jobs.reconcile", "func": "service.jobs.reconcile:reconcile_job", "queue": "system", "interval": 30,
      "retries": 0, "timeout": 120, "lease": 60},
     {"name": "tickets.autoclose", "func": "service.jobs.core:autoclose", "queue": "default", "interval": 3600},
+    {"name": "uploads.sweep_held", "func": "service.usecases.held_uploads:sweep", "queue": "default",
+     "interval": 3600},
     {"name": "mail.notice", "func": "service.mail.outgoing.notices:send_notice", "queue": "mail"},
     {"name": "mail.staff_alert", "func": "service.mail.outgoing.notices:send_staff_alert", "queue": "mail"},
     {"name": "mail.staff_notices", "func": "service.mail.outgoing.staff_notices:send_staff_notices", "queue": "mail"},

@@ -11,6 +11,7 @@ from service.models.job import (
     PeriodicRun,
     QuarantinedMail,
 )
+from service.models.held_upload import HeldUpload
 from service.models.macro import Macro
 from service.models.message import Attachment, Message
 from service.models.notification import (
@@ -27,6 +28,6 @@ from service.models.ticket import CHANNELS, KINDS, PRIORITIES, Ticket
 
 __all__ = [
     "ApiToken", "Attachment", "CHANNELS", "CUSTOMER_KINDS", "Category", "Customer", "CustomerNote",
-    "Department", "JobEffect", "KINDS", "MAIL_PREFERENCES", "Macro", "Message", "NOTICE_KINDS", "Notification", "OutboxJob", "PeriodicLock", "PeriodicRun", "PluginFailure", "QuarantinedMail", "PRIORITIES", "ROLES", "SavedView", "Staff", "Ticket", "TicketEvent",
+    "Department", "HeldUpload", "JobEffect", "KINDS", "MAIL_PREFERENCES", "Macro", "Message", "NOTICE_KINDS", "Notification", "OutboxJob", "PeriodicLock", "PeriodicRun", "PluginFailure", "QuarantinedMail", "PRIORITIES", "ROLES", "SavedView", "Staff", "Ticket", "TicketEvent",
     "TicketPresence", "TicketView",
 ]
