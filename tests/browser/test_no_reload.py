@@ -77,6 +77,10 @@ class Watch:
         assert self.page.evaluate("window.__kefuMarker") == 1, "the page was reloaded"
         assert self.documents == [], f"documents loaded: {self.documents}"
         assert self.errors == []
+        # The page swapped in is not nested in the old one: one frame, one of each part.
+        counts = self.page.evaluate("""() => ['main', '#main', 'header.console-top', '#console-nav', '#bell',
+            '#shortcut-help', '#ticket-number', '#presence'].map(s => document.querySelectorAll(s).length)""")
+        assert counts == [1] * 8, counts
 
 
 def _agent(language: str, email: str):
@@ -164,6 +168,8 @@ def test_reply_note_steps_file_and_refusal_without_a_reload(live_server, new_con
     expect(_flash(page)).to_be_focused()
     expect(page.locator("#assign-me")).to_have_count(0)
     expect(page.locator("#side-queue-mine .count")).to_have_text("1")
+    # The sidebar came with the page: its shortcuts button is set up again (console.js on htmx:load).
+    expect(page.locator("#open-shortcuts")).to_be_visible()
     watch.same_page()
     assert _ticket(number).assignee_id == me.id
 
