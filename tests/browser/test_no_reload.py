@@ -19,6 +19,7 @@ Without JavaScript the same forms reload the page: test_no_javascript.py.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from console_login import sign_in
@@ -195,7 +196,7 @@ def test_reply_note_steps_file_and_refusal_without_a_reload(live_server, new_con
     with page.expect_download() as download:
         link.click()
     assert download.value.suggested_filename == "report.txt"
-    assert open(download.value.path(), "rb").read() == "Drum bearing worn: 修理".encode()
+    assert Path(download.value.path()).read_bytes() == "Drum bearing worn: 修理".encode()
     watch.documents.clear()  # the download is a document request of its own, not a reload
 
     # A stale reply: someone changes the ticket behind the page; the reply is refused (409),
