@@ -4,10 +4,10 @@ and edit cards, who else has the ticket open, and the files.
 
 Every form works without JavaScript: a success redirects back to the page;
 a refusal renders the page again (422 or 409) with what was typed kept and
-the refusal named once, on its field where it has one. With a script the
-same answers are swapped into the open page by htmx (see web/console/ticket.html):
-the views answer the same either way. The page itself is
-``service.web.ticket_page``.
+the refusal named once, on its field where it has one. With a script htmx
+sends the same forms and swaps the same answers into the open page (see
+web/console/ticket.html); a refusal only adds the address htmx should show.
+The page itself is ``service.web.ticket_page``.
 """
 from __future__ import annotations
 

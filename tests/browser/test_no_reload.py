@@ -262,10 +262,20 @@ def test_presence_polls_once_per_interval_after_swaps(live_server, new_context, 
     watch.same_page()
 
 
-def test_cancelling_is_confirmed_then_done_without_a_reload(live_server, new_context, file_ticket, accounts_boss):
+@pytest.fixture
+def boss(app, departments):
+    """A supervisor (who may cancel) with a password."""
+    from service.usecases.staff import create_staff
+
+    staff, _token = create_staff("boss.swap@kefu.test", "Sun Li", "supervisor", "after_sales", password=PASSWORD)
+    db.session.commit()
+    return staff
+
+
+def test_cancelling_is_confirmed_then_done_without_a_reload(live_server, new_context, file_ticket, boss):
     t = TEXTS["en"]
     number = file_ticket()["number"]
-    page, watch = _open(live_server, new_context, accounts_boss, number, "en")
+    page, watch = _open(live_server, new_context, boss, number, "en")
     sent: list[str] = []
     page.on("request", lambda r: sent.append(r.url) if r.method == "POST" and r.url.endswith("/transition") else None)
     page.locator(".danger-zone summary").click()
@@ -283,16 +293,6 @@ def test_cancelling_is_confirmed_then_done_without_a_reload(live_server, new_con
     assert len(sent) == 1
     watch.same_page()
     assert _ticket(number).status == "cancelled"
-
-
-@pytest.fixture
-def accounts_boss(app, departments):
-    """A supervisor (who may cancel) with a password."""
-    from service.usecases.staff import create_staff
-
-    staff, _token = create_staff("boss.swap@kefu.test", "Sun Li", "supervisor", "after_sales", password=PASSWORD)
-    db.session.commit()
-    return staff
 
 
 @pytest.mark.parametrize("failure", ["offline", "not a page"])
