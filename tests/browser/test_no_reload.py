@@ -4,9 +4,10 @@ available"), in English and Chinese, in a real browser.
 
 A marker set on ``window`` after the page loaded survives every action
 (a reload would drop it) and no document is requested after the first:
-a public reply, an internal note, a workflow step, assigning to me, a
-reply with a file (which arrives), a stale reply (409: refused, the typed
-text kept, the change named) sent again as reply-and-resolve. After each
+a public reply, an internal note, a workflow step, assigning to me, the
+edit form, a new tracking link, a reply with a file (which arrives), a
+stale reply (409: refused, the typed text kept, the change named) sent
+again as reply-and-resolve. After each
 the page shows the new state and the focus is where console.js puts it
 after a reload: on the flash message, or on the refusal. The presence
 poll still runs once per 15 s (no second timer after the swaps), the
@@ -37,11 +38,13 @@ TEXTS = {
            "confirmed_flash": "Done: Confirm.", "confirmed": "Confirmed", "in_progress": "In progress",
            "resolved_flash": "Reply sent and ticket resolved.", "resolved": "Resolved",
            "stale": "Someone else changed this ticket meanwhile", "kept": "Your text is kept below",
-           "priority": "Priority", "cancelled": "Cancelled"},
+           "priority": "Priority", "cancelled": "Cancelled", "high": "High",
+           "link_mailed": "A new link was mailed to the customer."},
     "zh_CN": {"lang": "zh-CN", "reply_sent": "回复已发送。", "note_added": "备注已添加。", "saved": "已保存。",
               "confirmed_flash": "已完成：确认。", "confirmed": "已确认", "in_progress": "处理中",
               "resolved_flash": "回复已发送，工单已解决。", "resolved": "已解决",
-              "stale": "其他人", "kept": "您输入的内容保留在下方", "priority": "优先级", "cancelled": "已作废"},
+              "stale": "其他人", "kept": "您输入的内容保留在下方", "priority": "优先级", "cancelled": "已作废",
+              "high": "高", "link_mailed": "新链接已发到客户的电子邮箱。"},
 }
 
 
@@ -135,6 +138,9 @@ def test_reply_note_steps_file_and_refusal_without_a_reload(live_server, new_con
     expect(_flash(page)).to_be_focused()
     expect(page.locator("ol.thread")).to_contain_text("We are looking into the noise.")
     expect(page.locator("#message-body")).to_have_value("")
+    # The page stays at the reply box (the redirect's #reply without a script), not at the top.
+    expect(page.locator("#reply-h")).to_be_in_viewport()
+    assert page.evaluate("window.scrollY") > 0
     assert page.url == url  # the ticket's page, not the form's address
     watch.same_page()
     sent = _last_message(number)
@@ -178,6 +184,23 @@ def test_reply_note_steps_file_and_refusal_without_a_reload(live_server, new_con
     page.locator("#do-start").click()
     expect(page.locator("#status")).to_have_text(t["in_progress"])
     expect(_flash(page)).to_be_focused()
+    watch.same_page()
+
+    # The edit form: a new priority, shown in the page's head.
+    page.locator("#edit-priority").select_option("high")
+    page.locator("#save-edit").click()
+    expect(page.locator("#priority")).to_have_text(t["high"])
+    expect(_flash(page)).to_have_text(t["saved"])
+    expect(_flash(page)).to_be_focused()
+    watch.same_page()
+
+    # A new tracking link from the customer card: the page stays at the card (the redirect's
+    # #customer-h without a script), the message that says it was mailed has the focus.
+    page.locator("#new-tracking-link").click()
+    expect(_flash(page)).to_contain_text(t["link_mailed"])
+    expect(_flash(page)).to_be_focused()
+    expect(page.locator("#customer-h")).to_be_in_viewport()
+    assert page.evaluate("window.scrollY") > 0  # scrolled to the card, not left at the top
     watch.same_page()
 
     # A reply with a file: sent as multipart by htmx, the file arrives and is listed.
