@@ -1,16 +1,18 @@
 /* Canned replies: the picker's "Insert" puts the reply rendered for this
    ticket into the reply box (#message-body) and focuses it. Without this
-   script (or when the fetch fails) the same button opens the preview page. */
+   script (or when the fetch fails) the same button opens the preview page.
+   One listener on the document: the picker may be replaced by a page
+   swapped in without a reload (htmx), so it is looked up at each click. */
 (function () {
   "use strict";
-  var form = document.getElementById("macro-picker");
-  var insert = document.getElementById("macro-insert");
-  if (!form || !insert || !window.fetch) { return; }
-  var status = document.getElementById("macro-status");
-  insert.addEventListener("click", function (event) {
+  if (!window.fetch) { return; }
+  document.addEventListener("click", function (event) {
+    var insert = event.target.closest && event.target.closest("#macro-insert");
+    var form = document.getElementById("macro-picker");
     var box = document.getElementById("message-body");
-    if (!box) { return; }
+    if (!insert || !form || !box) { return; }
     event.preventDefault();
+    var status = document.getElementById("macro-status");
     fetch(form.getAttribute("data-preview") + form.elements.macro.value,
           { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) {

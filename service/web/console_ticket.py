@@ -4,8 +4,10 @@ and edit cards, who else has the ticket open, and the files.
 
 Every form works without JavaScript: a success redirects back to the page;
 a refusal renders the page again (422 or 409) with what was typed kept and
-the refusal named once, on its field where it has one. The page itself is
-``service.web.ticket_page``.
+the refusal named once, on its field where it has one. With a script htmx
+sends the same forms and swaps the same answers into the open page (see
+web/console/ticket.html); a refusal only adds the address htmx should show.
+The page itself is ``service.web.ticket_page``.
 """
 from __future__ import annotations
 
@@ -63,9 +65,14 @@ def _back(number, anchor=""):
 
 
 def _refused(number: str, exc: Exception, form: str):
-    """The page again, with what was typed in ``form`` kept and ``exc`` said."""
-    return render_page(ticket_by_number(number), console_staff(), refusal=exc, form=form,
-                       values=request.form, seen=_int("seen"))
+    """The page again, with what was typed in ``form`` kept and ``exc`` said.
+
+    Sent without a reload (htmx), this page replaces the one on screen: its
+    ``HX-Replace-Url`` makes the address the ticket's page, not the form's
+    (a POST-only address). Browsers ignore the header otherwise."""
+    page, status = render_page(ticket_by_number(number), console_staff(), refusal=exc, form=form,
+                               values=request.form, seen=_int("seen"))
+    return page, status, {"HX-Replace-Url": url_for("console_ticket.show", number=number)}
 
 
 @bp.route("/<number>")

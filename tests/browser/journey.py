@@ -94,14 +94,21 @@ def agent_confirms_starts_resolves(j: Journey) -> None:
     """Confirm with the responsible department, start handling, resolve."""
     page = j.agent
     _open_ticket(j)
+    # Each step waits for the page to show its result, as the agent does: with a
+    # script the page changes without a reload (no navigation to wait for).
     page.locator("#assign-me").click()
+    expect(page.locator("#assign-me")).to_have_count(0)
     page.locator("#confirm-department").select_option("logistics")
     page.locator("#do-confirm").click()
+    expect(page.locator("[data-primary]")).to_have_id("do-start")
     page.locator("#do-start").click()
+    expect(page.locator("[data-primary]")).to_have_id("do-resolve")
     page.locator("#message-body").fill("We are checking with the warehouse.")
     page.locator("#send-reply").click()
+    expect(page.locator("ol.thread")).to_contain_text("We are checking with the warehouse.")
     page.locator("#message-body").fill("Warehouse says the truck broke down.")
     page.locator("#add-note").click()
+    expect(page.locator("ol.thread")).to_contain_text("Warehouse says the truck broke down.")
     page.locator("#resolution-text").fill("Delivered today with a 100 yuan voucher.")
     page.locator("#do-resolve").click()
     expect(page.locator("#status")).to_have_text(j.t["status_resolved"])

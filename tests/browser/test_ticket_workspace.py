@@ -176,6 +176,8 @@ def test_screenshots_of_the_ticket_page(demo_server, new_context, language):
             # A note, and a reply with a file the customer sent back by mail, sent from the page.
             page.locator("#message-body").fill("Installer confirmed the extra charge was not authorised.")
             page.locator("#add-note").click()
+            # The note shows before the reply is written (with a script the page does not reload).
+            expect(page.locator("ol.thread")).to_contain_text("Installer confirmed the extra charge")
             page.locator("#message-body").fill("We are refunding the 200 yuan; the receipt is attached.")
             page.locator("#reply-files").set_input_files(files=[{
                 "name": "receipt.txt", "mimeType": "text/plain", "buffer": b"Refund 200.00 CNY"}])

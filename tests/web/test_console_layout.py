@@ -168,6 +168,14 @@ def test_htmx_and_the_console_script_come_from_the_package(client, staff_login):
     # The CSP forbids inline styles and eval; private pages are never kept in the browser's storage.
     assert settings["includeIndicatorStyles"] is False and settings["allowEval"] is False
     assert settings["historyCacheSize"] == 0 and settings["selfRequestsOnly"] is True
+    # htmx's first matching rule (a RegExp test on the status) decides: a refused form's page
+    # (409, 422) is swapped in as an answer, not an error; 204 swaps nothing.
+    def rule(status):
+        return next(r for r in settings["responseHandling"] if re.search(r["code"], status))
+    assert rule("200")["swap"] and rule("204")["swap"] is False
+    for status in ("409", "422"):
+        assert rule(status)["swap"] is True and rule(status)["error"] is False, status
+    assert rule("400")["error"] is True and rule("500")["error"] is True
     for path, needle in (("/static/vendor/htmx.min.js", f'version:"{HTMX_VERSION}"'),
                          ("/static/js/console.js", 'var QUEUE_KEY = "kefu.queue"')):
         response = client.get(path)

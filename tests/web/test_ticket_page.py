@@ -343,3 +343,29 @@ def test_the_default_remedy_rule_words_its_reason(client, staff_login, file_tick
     staff_login("agent")
     page = html.unescape(_page(client, no_amount))
     assert "(0)" not in page and "No amount asked" in page
+
+
+def test_the_forms_stay_plain_forms_that_htmx_sends_without_a_reload(client, staff_login, file_ticket):
+    staff_login("supervisor")  # a supervisor sees every form of the page, cancelling too
+    number = file_ticket()["number"]
+    page = _page(client, number)
+    ours = [tag for tag in re.findall(r"<form\b[^>]*>", page)
+            if f'action="/console/tickets/{number}/' in tag and "/macros/" not in tag]
+    assert len(ours) >= 6, ours  # steps, reply, tracking link, assign, edit, cancel
+    for tag in ours:
+        # Without a script a plain POST (then a redirect, or the refusal's page); with one, htmx sends it.
+        assert 'method="post"' in tag and 'hx-boost="true"' in tag, tag
+    assert 'enctype="multipart/form-data"' in next(tag for tag in ours if 'id="reply-form"' in tag)
+    # The answer's <main> replaces the page's own: never the whole page inside it.
+    main = re.search(r"<main\b[^>]*>", page).group(0)
+    assert 'hx-target="#main"' in main and 'hx-select="#main"' in main and 'hx-swap="outerHTML' in main
+    # The CSP allows no inline script: no hx-on handlers, no hx-vars/js: values.
+    assert not re.search(r"\bhx-on|hx-vars|js:", page)
+    # A refusal (422 here) answers the page with its address named: the ticket's page, not the form's.
+    refused = _post(client, number, "messages", page, body="   ", send="reply")
+    assert refused.status_code == 422
+    assert refused.headers["HX-Replace-Url"] == f"/console/tickets/{number}"
+    saved = _post(client, number, "edit", page, priority="urgent")
+    assert saved.status_code == 302  # a success: the redirect, with or without htmx
+    stale = _post(client, number, "edit", page, priority="low")  # from the page before that change
+    assert stale.status_code == 409 and stale.headers["HX-Replace-Url"] == f"/console/tickets/{number}"

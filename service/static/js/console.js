@@ -13,6 +13,12 @@
  *   / or s       focus the header's search box (#global-search)
  *   g then q     go to the queues
  *   ?            the shortcuts' help (#shortcut-help); Esc closes it
+ *
+ * Forms htmx sends without a reload (the ticket page's): the page they lead to
+ * replaces <main>; this file then sets up what came in (htmx:load) and moves
+ * the focus as after a reload (htmx:afterSettle). An answer that is no page of
+ * ours (no connection, a proxy's error) leaves the page as it was and shows
+ * the page's #no-answer message.
  */
 (function () {
   "use strict";
@@ -256,8 +262,13 @@
     return entries.length > 0 && entries[0].redirectCount > 0;
   }
 
+  function shownFlash() {
+    // Not #no-answer while it waits, hidden, for a failed send.
+    return document.querySelector('main .flash[role="alert"]:not([hidden]), main .flash[role="status"]:not([hidden])');
+  }
+
   function focusAfterAction() {
-    var flash = document.querySelector('main .flash[role="alert"], main .flash[role="status"]');
+    var flash = shownFlash();
     var target = flash || (arrivedByRedirect() ? document.querySelector("main h1") : null);
     if (!target || (document.activeElement && document.activeElement !== document.body)) { return; }
     if (!target.hasAttribute("tabindex")) { target.setAttribute("tabindex", "-1"); }
@@ -265,21 +276,65 @@
     target.focus({preventScroll: !!window.location.hash});
   }
 
-  function start() {
+  // ---- After a form sent without a reload: htmx swapped in the page it led to.
+
+  function focusAfterSwap() {
+    var flash = shownFlash();
+    var target = flash || document.querySelector("main h1");
+    if (!target) { return; }
+    if (!target.hasAttribute("tabindex")) { target.setAttribute("tabindex", "-1"); }
+    // htmx has scrolled where the form asked (the top, or the reply box after a reply,
+    // as the redirect's #reply does); a refusal or an error is scrolled to: read it first.
+    target.focus({preventScroll: !(flash && flash.getAttribute("role") === "alert")});
+  }
+
+  function noAnswer() {
+    var said = $("#no-answer");
+    if (!said) { return; }
+    said.hidden = false;
+    said.setAttribute("tabindex", "-1");
+    said.focus();
+  }
+
+  function onBeforeSwap(event) {
+    var detail = event.detail;
+    // Only a page of ours has the <main> to swap in: anything else would empty the page.
+    if (detail.shouldSwap && String(detail.serverResponse).indexOf('id="main"') < 0) {
+      detail.shouldSwap = false;
+      noAnswer();
+    }
+  }
+
+  // ---- Setting up: the page's parts once each (again for the parts a swap brings).
+
+  function setUp() {
     var rows = ticketRows();
     if (rows.length && !document.querySelector("#message-body")) { rememberQueue(rows); }
     var opener = $("#open-shortcuts");
-    if (opener && $("#shortcut-help")) {
+    if (opener && $("#shortcut-help") && !opener.hasAttribute("data-ready")) {
+      opener.setAttribute("data-ready", "");
       opener.hidden = false;
       opener.addEventListener("click", openHelp);
     }
-    var help = $("#shortcut-help");
-    if (help) { help.addEventListener("close", onHelpClosed); }
     var box = $("#message-body");
     if (box) { box.setAttribute("aria-keyshortcuts", "r n"); }
     var assign = $("#assign-me");
     if (assign) { assign.setAttribute("aria-keyshortcuts", "a"); }
+  }
+
+  function start() {
+    setUp();
+    var help = $("#shortcut-help");
+    if (help) { help.addEventListener("close", onHelpClosed); }
     document.addEventListener("keydown", onKey);
+    // htmx's events (they bubble to the document; without htmx they never come).
+    document.addEventListener("htmx:load", setUp);
+    document.addEventListener("htmx:beforeSwap", onBeforeSwap);
+    document.addEventListener("htmx:sendError", noAnswer);
+    document.addEventListener("htmx:afterSettle", function (event) {
+      // After htmx's own scrolling (it follows this event): the focus comes last.
+      if (event.target && event.target.id === "main") { window.setTimeout(focusAfterSwap, 0); }
+    });
     if (window.location.hash && document.readyState !== "complete") {
       // The browser scrolls to #place once the page has loaded, and takes the focus
       // away doing so: move it after that.
