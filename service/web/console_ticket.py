@@ -11,6 +11,8 @@ The page itself is ``service.web.ticket_page``.
 """
 from __future__ import annotations
 
+import io
+
 import marshmallow as ma
 from flask import (
     Blueprint,
@@ -29,7 +31,14 @@ from service.domain.workflow import IllegalTransition, MissingFields
 from service.reads import listing
 from service.reads.lookup import ticket_by_number
 from service.translate import gettext as _
-from service.usecases import messages, presence, recovery, remedies, tickets
+from service.usecases import (
+    held_uploads,
+    messages,
+    presence,
+    recovery,
+    remedies,
+    tickets,
+)
 from service.usecases.notifications import mark_seen
 from service.usecases.uow import UnitOfWork
 from service.web.i18n import label
@@ -64,14 +73,14 @@ def _back(number, anchor=""):
     return redirect(url_for("console_ticket.show", number=number) + anchor)
 
 
-def _refused(number: str, exc: Exception, form: str):
+def _refused(number: str, exc: Exception, form: str, held=None):
     """The page again, with what was typed in ``form`` kept and ``exc`` said.
 
     Sent without a reload (htmx), this page replaces the one on screen: its
     ``HX-Replace-Url`` makes the address the ticket's page, not the form's
     (a POST-only address). Browsers ignore the header otherwise."""
     page, status = render_page(ticket_by_number(number), console_staff(), refusal=exc, form=form,
-                               values=request.form, seen=_int("seen"))
+                               values=request.form, seen=_int("seen"), held=held)
     return page, status, {"HX-Replace-Url": url_for("console_ticket.show", number=number)}
 
 
@@ -134,16 +143,27 @@ def message(number):
     send = request.form.get("send")
     form = {"body": request.form.get("body", ""),
             "internal": request.form.get("internal", "0") if send is None else "1" if send == "note" else "0"}
-    files = [(f.filename, f.mimetype, f.stream) for f in request.files.getlist("files") if f and f.filename]
+    staff, ticket = console_staff(), ticket_by_number(number)
+    kept, uploads = [], []
     try:
         if send is not None and send not in SEND:
             raise ValidationFailed("unknown button", {"send": [f"must be one of {', '.join(SEND)}"]})
         data = _checked(MessageIn(), form)
         send = send or ("note" if data["internal"] else "reply")
-        messages.reply(number, data["body"], Actor.staff(console_staff()), internal=data["internal"],
+        # The files kept from a refused try (ticked boxes), then the ones chosen now.
+        kept = held_uploads.kept_for(ticket, staff, request.form.getlist("held"))
+        uploads = [messages.check_upload(f.filename, f.mimetype, f.stream, field="files")
+                   for f in request.files.getlist("files") if f and f.filename]
+        files = [(u.filename, u.content_type, io.BytesIO(u.data)) for u in held_uploads.take(kept) + uploads]
+        messages.reply(ticket, data["body"], Actor.staff(staff), internal=data["internal"],
                        then=send if send in messages.REPLY_THEN else None, version=_int("version"), files=files)
     except _REFUSALS as exc:
-        return _refused(number, exc, "reply")
+        # Refused for something else than the files (a stale version, a step, a
+        # guard): the new files are kept too, so sending again needs no new choice.
+        about_files = "files" in (getattr(exc, "fields", None) or {})
+        held = kept + ([] if about_files else held_uploads.hold(ticket, staff, uploads))
+        return _refused(number, exc, "reply", held=held)
+    held_uploads.release(kept)
     done = {"note": _("Note added."), "resolve": _("Reply sent and ticket resolved."),
             "wait": _("Reply sent; the ticket waits for the customer.")}
     flash(done.get(send, _("Reply sent.")), "ok")

@@ -73,13 +73,15 @@ def _options(model, current_id):
 
 
 def render_page(ticket: Ticket, staff: Staff, refusal: Exception | None = None, form: str | None = None,
-                values=None, seen: int | None = None):
+                values=None, seen: int | None = None, held=None):
     """The ticket page for ``staff``; with ``refusal`` (the error of the
     form named ``form``: "reply", "edit", "remedy" or "do-<action>") the
     page answers its HTTP status (409 for a stale version or an illegal
     step, 422 for bad input), keeps the form ``values`` typed, names the
     error once (fields beside their inputs) and lists the history events
-    after event ``seen``, the newest the agent had seen."""
+    after event ``seen``, the newest the agent had seen. ``held``: the files
+    kept from the refused reply (``service.usecases.held_uploads``), offered
+    as ticked boxes so that sending again needs no new choice."""
     now = utcnow()
     actions = allowed_actions(ticket.status, "staff", staff.role)
     primary = PRIMARY.get(ticket.status) if PRIMARY.get(ticket.status) in actions else None
@@ -115,5 +117,5 @@ def render_page(ticket: Ticket, staff: Staff, refusal: Exception | None = None, 
         assignees=assignees, staff_names={s.id: s.name for s in assignees},
         can_decide_remedy=ticket.remedy_decision == "needs_approval"
         and staff.has_role(ticket.remedy_approver or "supervisor"),
-        problem=problem, errors=errors or {}, changed=changed, form=form, values=values or {},
+        problem=problem, errors=errors or {}, changed=changed, form=form, values=values or {}, held=held or [],
     ), status

@@ -11,7 +11,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from visibletext import untranslated, visible_texts
 from webpages import PASSWORD, csrf_of
 
@@ -266,6 +266,36 @@ def test_files_with_a_reply_are_listed_and_only_staff_download_them(app, client,
     stranger = app.test_client()
     refused = stranger.get(link)
     assert refused.status_code != 200 and b"invoice 42" not in refused.data
+
+
+def test_a_stale_reply_keeps_its_files_for_the_next_try(client, staff_login, file_ticket, agent, act):
+    from service.models import HeldUpload
+    staff_login("agent")
+    number = file_ticket()["number"]
+    page = _page(client, number)  # the agent opens the ticket ...
+    act(agent, number, "confirm", department="logistics")  # ... a colleague moves it on meanwhile
+    act(agent, number, "start")
+    refused = client.post(f"/console/tickets/{number}/messages", content_type="multipart/form-data", data={
+        **_form_state(page), "body": "Photo of the label attached.", "send": "wait",
+        "files": [(io.BytesIO(b"label photo"), "label.png", "image/png")]})
+    assert refused.status_code == 409 and _messages(number) == []
+    assert db.session.scalar(select(Attachment.id).limit(1)) is None  # nothing attached yet
+    kept = re.search(r'<input type="checkbox" name="held" value="(\d+)" id="held-\d+" checked> '
+                     r'<label for="held-\d+">label.png ', refused.text)
+    assert kept, "the refused page offers the file it received"
+    # Sent again from the refused page, with the kept file ticked and one more chosen now.
+    sent = client.post(f"/console/tickets/{number}/messages", content_type="multipart/form-data", data={
+        **_form_state(refused.text), "body": "Photo of the label attached.", "send": "wait",
+        "held": kept.group(1), "files": [(io.BytesIO(b"receipt"), "receipt.txt", "text/plain")]})
+    assert sent.status_code == 302
+    message = db.session.scalar(select(Message).where(Message.body == "Photo of the label attached."))
+    files = db.session.scalars(select(Attachment).where(Attachment.message_id == message.id)
+                               .order_by(Attachment.id)).all()
+    assert [(f.filename, f.size) for f in files] == [("label.png", len(b"label photo")), ("receipt.txt", 7)]
+    assert db.session.scalar(select(func.count()).select_from(HeldUpload)) == 0  # kept no longer
+    # A kept file is its owner's, for its ticket: another id, or the same again, is refused by name.
+    again = _post(client, number, "messages", body="Once more.", held=kept.group(1))
+    assert again.status_code == 422 and 'id="files-error"' in again.text and ">Once more.</textarea>" in again.text
 
 
 def test_a_bad_file_refuses_the_whole_reply_and_keeps_the_draft(client, staff_login, file_ticket):
