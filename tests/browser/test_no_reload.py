@@ -225,6 +225,8 @@ def test_reply_note_steps_file_and_refusal_without_a_reload(live_server, new_con
     # A stale reply: someone changes the ticket behind the page; the reply is refused (409),
     # the text kept, the change named, the focus on the refusal; the address stays the ticket's.
     page.locator("#message-body").fill("Your dryer will be repaired on Friday.")
+    page.locator("#reply-files").set_input_files(files=[{
+        "name": "schedule.txt", "mimeType": "text/plain", "buffer": b"Friday 9-12"}])
     version = client.get(f"/api/v1/tickets/{number}", headers=agent).json["version"]
     assert client.patch(f"/api/v1/tickets/{number}", headers=agent,
                         json={"version": version, "priority": "urgent"}).status_code == 200
@@ -241,6 +243,9 @@ def test_reply_note_steps_file_and_refusal_without_a_reload(live_server, new_con
     watch.refused(409)
     watch.same_page()
     assert _last_message(number).body == "The service report is attached."  # nothing sent
+    # The file came too: kept on the server, offered ticked (a file input cannot be refilled).
+    expect(page.locator("#held-files input[name=held]")).to_be_checked()
+    expect(page.locator("#held-files")).to_contain_text("schedule.txt")
 
     # Sent again from the kept text as reply-and-resolve: one submit, both done.
     page.locator("#send-resolve").click()
@@ -252,6 +257,8 @@ def test_reply_note_steps_file_and_refusal_without_a_reload(live_server, new_con
     watch.same_page()
     assert _ticket(number).status == "resolved"
     assert _last_message(number).body == "Your dryer will be repaired on Friday."
+    files = db.session.scalars(select(Attachment).where(Attachment.message_id == _last_message(number).id)).all()
+    assert [(f.filename, f.size) for f in files] == [("schedule.txt", len(b"Friday 9-12"))]
 
 
 @pytest.mark.parametrize("language", ["en", "zh_CN"])
