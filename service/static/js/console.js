@@ -172,11 +172,11 @@
     }
     // Past either end of the page: the queue's next (or previous) page, when it has one.
     var other = at < 0 ? null : (step > 0 ? kept.next : kept.prev);
-    var nothing = helpText(step > 0 ? "no-next" : "no-previous");
-    if (!other || !window.fetch || !window.DOMParser) { announce(nothing); return true; }
+    function noMore() { announce(helpText(step > 0 ? "no-next" : "no-previous")); }
+    if (!other || !window.fetch || !window.DOMParser) { noMore(); return true; }
     fetchQueuePage(other).then(function (page) {
       window.location.assign(step > 0 ? page.tickets[0] : page.tickets[page.tickets.length - 1]);
-    }, function () { announce(nothing); });
+    }, noMore);
     return true;
   }
 
