@@ -4,13 +4,15 @@ translated message naming the field as a person reads it ("Tier A / Urgent
 / First response: ...").
 
 The form covers the targets matrix (tier x priority: first response and
-resolution, business minutes), the escalation ladder, the calendars (time
+resolution, business minutes), stricter targets per ticket kind (the same
+matrix for each kind; an empty cell means the general target), the
+escalation ladder, the calendars (time
 zone, working windows per weekday, the country whose public holidays and
 make-up working days apply, extra closed days and extra working days, or
 open round the clock), which calendar applies by default and per tier, and
-the tier for customers without one. What the form does not show (stricter
-targets per kind, a calendar's make-up windows and subdivision) is carried
-over from the version it was opened on. Saving goes through
+the tier for customers without one. What the form does not show (a
+calendar's make-up windows and subdivision, targets for a kind no longer in
+force) is carried over from the version it was opened on. Saving goes through
 ``policy.publish``, the API's use case, so its validation has the last word
 (``field_of`` maps its field paths onto the form).
 """
@@ -20,6 +22,7 @@ import re
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from service import sdk
 from service.sdk import gettext as _
 from service.sdk import lazy_gettext as _l
 
@@ -70,6 +73,14 @@ def form_values(data: dict) -> dict:
                 minutes = targets.get(key)
                 values[f"t{i}.{priority}.{short}"] = "" if minutes is None else str(minutes)
         values[f"t{i}.calendar"] = (data.get("tier_calendars") or {}).get(tier, "")
+    kinds = data.get("kinds") or {}
+    for k, kind in enumerate(form_kinds(data)):
+        for i, tier in enumerate(data["targets"]):
+            for priority in PRIORITIES:
+                targets = ((kinds.get(kind) or {}).get(tier) or {}).get(priority) or {}
+                for short, key in TARGET_KEYS.items():
+                    minutes = targets.get(key)
+                    values[f"k{k}.t{i}.{priority}.{short}"] = "" if minutes is None else str(minutes)
     for i, step in enumerate(data["ladder"]):
         values[f"ladder{i}.name"] = step.get("name", "")
         values[f"ladder{i}.at"] = _percent(step.get("at"))
@@ -85,6 +96,12 @@ def form_values(data: dict) -> dict:
     return values
 
 
+def form_kinds(data: dict) -> list[str]:
+    """The ticket kinds the form offers stricter targets for: every kind in
+    force (the core's and the plugins'), in their order."""
+    return list(sdk.ticket_kinds())
+
+
 def _percent(share) -> str:
     if share is None:
         return ""
@@ -98,6 +115,9 @@ def layout(data: dict) -> dict:
     choices of the drop-downs."""
     return {
         "tiers": [{"i": i, "code": tier, "label": tier_label(tier)} for i, tier in enumerate(data["targets"])],
+        # A kind's section starts open when it has a stricter target.
+        "kinds": [{"k": k, "code": kind, "label": sdk.code_label("kind", kind),
+                   "used": bool((data.get("kinds") or {}).get(kind))} for k, kind in enumerate(form_kinds(data))],
         "priorities": [{"code": p, "label": str(PRIORITY_LABELS[p])} for p in PRIORITIES],
         "ladder_rows": list(range(len(data["ladder"]) + 1)),
         # The builtin steps' names in words (a name is the step's key in each ticket's history).
@@ -211,6 +231,27 @@ def read_form(form, current: dict) -> tuple[dict, str | None, FormErrors]:
                                                where=_where(tier_label(tier), _("Calendar"))))
             else:
                 tier_calendars[tier] = chosen
+    kinds = {kind: matrix for kind, matrix in (current.get("kinds") or {}).items()
+             if kind not in form_kinds(current)}  # kinds no longer in force: carried over
+    for k, kind in enumerate(form_kinds(current)):
+        matrix = {}
+        for i, tier in enumerate(current["targets"]):
+            row = {}
+            for priority in PRIORITIES:
+                cell = {}
+                for short, key in TARGET_KEYS.items():
+                    field = f"k{k}.t{i}.{priority}.{short}"
+                    where = _where(sdk.code_label("kind", kind), tier_label(tier), PRIORITY_LABELS[priority],
+                                   TARGET_LABELS[short])
+                    minutes = _minutes(get(field), where, field, errors)
+                    if minutes is not None:
+                        cell[key] = minutes
+                if cell:
+                    row[priority] = cell
+            if row:
+                matrix[tier] = row
+        if matrix:
+            kinds[kind] = matrix
     ladder, names = [], set()
     i = 0
     while f"ladder{i}.name" in form or f"ladder{i}.at" in form:
@@ -278,7 +319,7 @@ def read_form(form, current: dict) -> tuple[dict, str | None, FormErrors]:
     if fallback not in targets:
         errors.add("fallback_tier", _("Tier for customers without one: not one of the tiers."))
     note = get("note")[:200] or None
-    data = {**current, "targets": targets, "tier_calendars": tier_calendars, "ladder": ladder,
+    data = {**current, "targets": targets, "kinds": kinds, "tier_calendars": tier_calendars, "ladder": ladder,
             "calendars": calendars, "default_calendar": default_calendar, "fallback_tier": fallback}
     return data, note, errors
 
@@ -294,6 +335,9 @@ def field_of(path: str, current: dict, reason: str = "") -> str:
     if parts[0] == "targets" and len(parts) >= 3 and parts[1] in tiers:
         short = "res" if parts[-1] == "resolution" else "fr"
         return f"t{tiers.index(parts[1])}.{parts[2]}.{short}"
+    if parts[0] == "kinds" and len(parts) >= 4 and parts[1] in form_kinds(current) and parts[2] in tiers:
+        short = "res" if parts[-1] == "resolution" else "fr"
+        return f"k{form_kinds(current).index(parts[1])}.t{tiers.index(parts[2])}.{parts[3]}.{short}"
     if parts[0] == "ladder" and len(parts) == 3:
         return f"ladder{parts[1]}.{parts[2]}"
     if parts[0] == "calendars" and len(parts) >= 2 and parts[1] in calendars:

@@ -148,6 +148,40 @@ def test_the_sla_policy_form_shows_the_policy_in_force_and_saves_a_new_version(c
     assert policy["data"]["tier_calendars"] == {"vip": "24x7"} and policy["data"]["kinds"] == {}
 
 
+def test_stricter_targets_per_kind_are_set_in_the_form_and_apply_to_that_kind(client, staff_login, admin,
+                                                                              file_ticket):
+    from plugins.tier_sla import policy as sla_policy
+    from service.models import KINDS
+
+    staff_login("admin")
+    data, page = _policy_form(client)
+    a, k = _tier_index(page, "Tier A"), list(KINDS).index("complaint")
+    assert '<details class="kind-targets" id="kind-complaint">' in page  # closed: no stricter target yet
+    assert data[f"k{k}.t{a}.urgent.fr"] == ""
+    data.update({f"k{k}.t{a}.urgent.fr": "15", f"k{k}.t{a}.urgent.res": "120"})
+    assert client.post("/console/admin/sla/policy", data=data).status_code == 302
+    policy = client.get("/api/v1/sla/policy", headers=admin).json["data"]
+    assert policy["kinds"] == {"complaint": {"A": {"urgent": {"first_response": 15, "resolution": 120}}}}
+    # A complaint gets the shorter targets; a request keeps the general ones.
+    assert sla_policy.targets_for(policy, "A", "urgent", "complaint") == (15, 120)
+    assert sla_policy.targets_for(policy, "A", "urgent", "request") == (30, 240)
+    shown = client.get("/console/admin/sla/policy").text
+    assert '<details class="kind-targets" id="kind-complaint" open>' in shown
+    assert f'id="k{k}.t{a}.urgent.fr" name="k{k}.t{a}.urgent.fr" inputmode="numeric" value="15"' in shown
+    # A bad stricter target is named with its kind, at its field; nothing is saved.
+    data, _page = _policy_form_from(shown)
+    data[f"k{k}.t{a}.high.fr"] = "soon"
+    refused = client.post("/console/admin/sla/policy", data=data)
+    assert refused.status_code == 422
+    assert "Complaint / Tier A / High / First response: must be a positive whole number" in refused.text
+    assert f'aria-describedby="k{k}.t{a}.high.fr-error"' in refused.text
+    # Clearing the cells removes the kind's targets.
+    data, _page = _policy_form_from(client.get("/console/admin/sla/policy").text)
+    data.update({f"k{k}.t{a}.urgent.fr": "", f"k{k}.t{a}.urgent.res": ""})
+    assert client.post("/console/admin/sla/policy", data=data).status_code == 302
+    assert client.get("/api/v1/sla/policy", headers=admin).json["data"]["kinds"] == {}
+
+
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_bad_sla_input_is_shown_by_field_keeps_what_was_typed_and_saves_nothing(client, staff_login, language):
     staff_login("admin", language=language)
@@ -213,9 +247,15 @@ def test_the_policy_validations_field_paths_map_onto_the_form():
     assert field_of("calendars.24x7", DEFAULT_POLICY, "timezone: unknown zone") == "cal1.timezone"
     assert field_of("calendars.business", DEFAULT_POLICY, "windows.3[0]: invalid time") == "cal0.w3"
     assert field_of("calendars.business", DEFAULT_POLICY, "closed_days: invalid date") == "cal0.closed_days"
+    from service.models import KINDS
+
+    assert field_of("kinds.complaint.A.urgent.resolution", DEFAULT_POLICY) == \
+        f"k{list(KINDS).index('complaint')}.t{a}.urgent.res"
     assert field_of("tier_calendars.vip", DEFAULT_POLICY) == "t0.calendar"
     assert field_of("fallback_tier", DEFAULT_POLICY) == "fallback_tier"
-    assert field_of("kinds.complaint.vip.urgent.first_response", DEFAULT_POLICY) == "_"
+    assert field_of("kinds.complaint.vip.urgent.first_response", DEFAULT_POLICY) == \
+        f"k{list(KINDS).index('complaint')}.t{tiers.index('vip')}.urgent.fr"
+    assert field_of("kinds.no_such_kind.vip.urgent.first_response", DEFAULT_POLICY) == "_"  # a kind not in force
 
 
 def test_a_form_opened_before_another_save_does_not_undo_it(client, staff_login, admin):

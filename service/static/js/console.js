@@ -6,7 +6,8 @@
  *
  * Shortcuts (never while typing in a field, except Esc and Ctrl+Enter):
  *   j / k        next / previous ticket in a list (rows tr[data-ticket-url]); Enter opens it
- *   [ / ]        previous / next ticket of the queue the agent last opened
+ *   [ / ]        previous / next ticket of the queue the agent last opened (on to the
+ *                queue's previous / next page past either end of a page)
  *   r / n        write a public reply / an internal note (#message-body)
  *   Ctrl+Enter   in #message-body: send (#send-reply, or #add-note after n)
  *   a            assign the ticket to me (#assign-me)
@@ -68,14 +69,43 @@
 
   function rowUrl(row) { return row.getAttribute("data-ticket-url"); }
 
+  // The queue page's own previous and next pages (the pager's links), if any.
+  function pagerLink(doc, rel) {
+    var link = doc.querySelector('nav.pager a[rel="' + rel + '"]');
+    return link ? link.getAttribute("href") : null;
+  }
+
+  function keepQueue(from, tickets, prev, next) {
+    try {
+      window.sessionStorage.setItem(QUEUE_KEY, JSON.stringify({from: from, tickets: tickets, prev: prev, next: next}));
+    } catch (e) { /* storage off or full: [ and ] say there is no queue */ }
+  }
+
   function rememberQueue(rows) {
     if (!rows.length) { return; }
-    try {
-      window.sessionStorage.setItem(QUEUE_KEY, JSON.stringify({
-        from: window.location.pathname + window.location.search,
-        tickets: rows.map(rowUrl)
-      }));
-    } catch (e) { /* storage off or full: [ and ] say there is no queue */ }
+    keepQueue(window.location.pathname + window.location.search, rows.map(rowUrl),
+              pagerLink(document, "prev"), pagerLink(document, "next"));
+  }
+
+  // The tickets of another page of the queue (its address from the pager), read without
+  // showing it: [ on the first ticket of a page goes on to the previous page's last one,
+  // ] on the last ticket to the next page's first. Answers a promise of the kept queue.
+  function fetchQueuePage(address) {
+    return window.fetch(address, {credentials: "same-origin", headers: {"Accept": "text/html"}})
+      .then(function (answer) { return answer.ok ? answer.text() : Promise.reject(answer.status); })
+      .then(function (html) {
+        var doc = new window.DOMParser().parseFromString(html, "text/html");
+        var tickets = Array.prototype.slice.call(doc.querySelectorAll("table.tickets tbody tr"))
+          .map(function (row) {
+            var link = row.querySelector('a[href*="/console/tickets/"]');
+            return link ? link.getAttribute("href") : null;
+          })
+          .filter(Boolean);
+        if (!tickets.length) { return Promise.reject("empty"); }
+        var kept = {from: address, tickets: tickets, prev: pagerLink(doc, "prev"), next: pagerLink(doc, "next")};
+        keepQueue(kept.from, kept.tickets, kept.prev, kept.next);
+        return kept;
+      });
   }
 
   function storedQueue() {
@@ -136,11 +166,17 @@
     var here = window.location.pathname;
     var at = kept.tickets.indexOf(here);
     var to = at < 0 ? -1 : at + step;
-    if (to < 0 || to >= kept.tickets.length) {
-      announce(helpText(step > 0 ? "no-next" : "no-previous"));
+    if (to >= 0 && to < kept.tickets.length) {
+      window.location.assign(kept.tickets[to]);
       return true;
     }
-    window.location.assign(kept.tickets[to]);
+    // Past either end of the page: the queue's next (or previous) page, when it has one.
+    var other = at < 0 ? null : (step > 0 ? kept.next : kept.prev);
+    function noMore() { announce(helpText(step > 0 ? "no-next" : "no-previous")); }
+    if (!other || !window.fetch || !window.DOMParser) { noMore(); return true; }
+    fetchQueuePage(other).then(function (page) {
+      window.location.assign(step > 0 ? page.tickets[0] : page.tickets[page.tickets.length - 1]);
+    }, noMore);
     return true;
   }
 
