@@ -5,13 +5,16 @@ ticket; the page shows them as boxes to keep; ``take`` turns the kept ones
 back into uploads for the next try (only the owner's, only for that ticket,
 only while kept); ``release`` forgets them once the reply is written;
 ``sweep`` (the ``uploads.sweep_held`` job) deletes what nobody sent again
-within ``HELD_UPLOAD_HOURS``.
+within ``HELD_UPLOAD_HOURS``. ``KeptFiles`` puts them together around one
+reply.
 """
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import secrets
+from contextlib import contextmanager
 from datetime import timedelta
 
 from flask import current_app
@@ -22,7 +25,7 @@ from service.extensions import db
 from service.models import HeldUpload, Staff, Ticket
 from service.models.base import utcnow
 from service.storage import StorageUnavailable, StoredFileMissing, storage
-from service.usecases.messages import Upload
+from service.usecases.messages import Upload, check_upload
 from service.usecases.uow import UnitOfWork
 
 log = logging.getLogger("kefu.uploads")
@@ -48,7 +51,7 @@ def hold(ticket: Ticket, staff: Staff, uploads: list[Upload]) -> list[HeldUpload
             backend.put(key, upload.data, upload.content_type)
             stored.append(HeldUpload(staff_id=staff.id, ticket_id=ticket.id, filename=upload.filename,
                                      content_type=upload.content_type, size=len(upload.data), sha256=digest,
-                                     storage_key=key, created_at=utcnow()))
+                                     storage_key=key))
     except StorageUnavailable:
         log.warning("could not keep the files of a refused reply on ticket %s", ticket.number)
         _delete_objects(row.storage_key for row in stored)
@@ -108,7 +111,8 @@ def release(rows: list[HeldUpload]) -> None:
 
 def sweep() -> int:
     """``uploads.sweep_held``: delete the files kept longer than
-    ``HELD_UPLOAD_HOURS`` (nobody sent their reply again); how many."""
+    ``HELD_UPLOAD_HOURS`` (nobody sent their reply again), at most 1,000 a
+    run (the job is hourly); how many."""
     old = db.session.scalars(select(HeldUpload).where(HeldUpload.created_at <= utcnow() - _max_age())
                              .limit(1000)).all()
     release(list(old))
@@ -123,3 +127,34 @@ def _delete_objects(keys) -> None:
         except StorageUnavailable:
             # Unreferenced now: never served, only space; the row is what counts.
             log.warning("kept file %s could not be deleted", key)
+
+
+class KeptFiles:
+    """A reply's files across a refusal, for the console's reply form.
+
+    ``with KeptFiles(ticket, staff).around(held_ids, sent) as files:`` gives
+    the files to send - the kept ones ticked (``held_ids``), then the ones
+    chosen now (``sent``: ``(filename, content_type, stream)`` each, checked
+    here) - as ``messages.reply`` takes them. Leaving the block normally
+    (the reply was written) forgets the kept ones. Leaving it with a refusal
+    that is not about the files (a stale version, an illegal step, a guard)
+    keeps the new ones too; ``held`` then lists every file the refused page
+    offers again, and the refusal goes on up.
+    """
+
+    def __init__(self, ticket: Ticket, staff: Staff):
+        self.ticket, self.staff = ticket, staff
+        self.held: list[HeldUpload] = []
+
+    @contextmanager
+    def around(self, held_ids, sent):
+        uploads: list[Upload] = []
+        try:
+            self.held = kept_for(self.ticket, self.staff, held_ids)
+            uploads = [check_upload(name, kind, stream, field="files") for name, kind, stream in sent]
+            yield [(u.filename, u.content_type, io.BytesIO(u.data)) for u in take(self.held) + uploads]
+        except Exception as exc:
+            if "files" not in (getattr(exc, "fields", None) or {}):
+                self.held = self.held + hold(self.ticket, self.staff, uploads)
+            raise
+        release(self.held)

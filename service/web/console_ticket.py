@@ -11,8 +11,6 @@ The page itself is ``service.web.ticket_page``.
 """
 from __future__ import annotations
 
-import io
-
 import marshmallow as ma
 from flask import (
     Blueprint,
@@ -144,26 +142,20 @@ def message(number):
     form = {"body": request.form.get("body", ""),
             "internal": request.form.get("internal", "0") if send is None else "1" if send == "note" else "0"}
     staff, ticket = console_staff(), ticket_by_number(number)
-    kept, uploads = [], []
+    # The files kept from a refused try (ticked boxes) and the ones chosen now,
+    # kept again when this try is refused too (service.usecases.held_uploads).
+    kept = held_uploads.KeptFiles(ticket, staff)
+    sent = [(f.filename, f.mimetype, f.stream) for f in request.files.getlist("files") if f and f.filename]
     try:
         if send is not None and send not in SEND:
             raise ValidationFailed("unknown button", {"send": [f"must be one of {', '.join(SEND)}"]})
         data = _checked(MessageIn(), form)
         send = send or ("note" if data["internal"] else "reply")
-        # The files kept from a refused try (ticked boxes), then the ones chosen now.
-        kept = held_uploads.kept_for(ticket, staff, request.form.getlist("held"))
-        uploads = [messages.check_upload(f.filename, f.mimetype, f.stream, field="files")
-                   for f in request.files.getlist("files") if f and f.filename]
-        files = [(u.filename, u.content_type, io.BytesIO(u.data)) for u in held_uploads.take(kept) + uploads]
-        messages.reply(ticket, data["body"], Actor.staff(staff), internal=data["internal"],
-                       then=send if send in messages.REPLY_THEN else None, version=_int("version"), files=files)
+        with kept.around(request.form.getlist("held"), sent) as files:
+            messages.reply(ticket, data["body"], Actor.staff(staff), internal=data["internal"],
+                           then=send if send in messages.REPLY_THEN else None, version=_int("version"), files=files)
     except _REFUSALS as exc:
-        # Refused for something else than the files (a stale version, a step, a
-        # guard): the new files are kept too, so sending again needs no new choice.
-        about_files = "files" in (getattr(exc, "fields", None) or {})
-        held = kept + ([] if about_files else held_uploads.hold(ticket, staff, uploads))
-        return _refused(number, exc, "reply", held=held)
-    held_uploads.release(kept)
+        return _refused(number, exc, "reply", held=kept.held)
     done = {"note": _("Note added."), "resolve": _("Reply sent and ticket resolved."),
             "wait": _("Reply sent; the ticket waits for the customer.")}
     flash(done.get(send, _("Reply sent.")), "ok")
