@@ -66,21 +66,13 @@ def _days_text(days) -> str:
 def form_values(data: dict) -> dict:
     """The form's field values (``{name: text}``) for policy document ``data``."""
     values = {"fallback_tier": data["fallback_tier"], "default_calendar": data["default_calendar"], "note": ""}
+    kinds = data.get("kinds") or {}
     for i, (tier, row) in enumerate(data["targets"].items()):
         for priority in PRIORITIES:
-            targets = row.get(priority) or {}
-            for short, key in TARGET_KEYS.items():
-                minutes = targets.get(key)
-                values[f"t{i}.{priority}.{short}"] = "" if minutes is None else str(minutes)
+            _cell_values(values, f"t{i}.{priority}", row.get(priority))
+            for k, kind in enumerate(form_kinds(data)):
+                _cell_values(values, f"k{k}.t{i}.{priority}", ((kinds.get(kind) or {}).get(tier) or {}).get(priority))
         values[f"t{i}.calendar"] = (data.get("tier_calendars") or {}).get(tier, "")
-    kinds = data.get("kinds") or {}
-    for k, kind in enumerate(form_kinds(data)):
-        for i, tier in enumerate(data["targets"]):
-            for priority in PRIORITIES:
-                targets = ((kinds.get(kind) or {}).get(tier) or {}).get(priority) or {}
-                for short, key in TARGET_KEYS.items():
-                    minutes = targets.get(key)
-                    values[f"k{k}.t{i}.{priority}.{short}"] = "" if minutes is None else str(minutes)
     for i, step in enumerate(data["ladder"]):
         values[f"ladder{i}.name"] = step.get("name", "")
         values[f"ladder{i}.at"] = _percent(step.get("at"))
@@ -94,6 +86,13 @@ def form_values(data: dict) -> dict:
         values[f"cal{i}.closed_days"] = _days_text(cal.get("closed_days"))
         values[f"cal{i}.extra_working_days"] = _days_text(cal.get("extra_working_days"))
     return values
+
+
+def _cell_values(values: dict, prefix: str, targets: dict | None) -> None:
+    # One tier x priority cell of a matrix: its fields ``<prefix>.fr`` and ``<prefix>.res``.
+    for short, key in TARGET_KEYS.items():
+        minutes = (targets or {}).get(key)
+        values[f"{prefix}.{short}"] = "" if minutes is None else str(minutes)
 
 
 def form_kinds(data: dict) -> list[str]:
@@ -141,11 +140,6 @@ class FormErrors(dict):
 
 def _where(*parts) -> str:
     return " / ".join(str(p) for p in parts)
-
-
-def target_where(tier: str, priority: str, short: str) -> str:
-    """The words naming a target field: "Tier A / Urgent / First response"."""
-    return _where(tier_label(tier), PRIORITY_LABELS[priority], TARGET_LABELS[short])
 
 
 def _minutes(text: str, where: str, field: str, errors: FormErrors):
@@ -201,6 +195,19 @@ def _days(text: str, where: str, field: str, errors: FormErrors) -> list[str]:
     return sorted(set(out))
 
 
+def _read_cell(get, prefix: str, where: tuple, errors: FormErrors) -> dict:
+    """One tier x priority cell of a matrix from fields ``<prefix>.fr`` and
+    ``<prefix>.res`` (named in messages by ``where`` and the target):
+    ``{"first_response": minutes or None, "resolution": minutes or None}``."""
+    cell = {key: _minutes(get(f"{prefix}.{short}"), _where(*where, TARGET_LABELS[short]), f"{prefix}.{short}", errors)
+            for short, key in TARGET_KEYS.items()}
+    fr, res = cell["first_response"], cell["resolution"]
+    if fr and res and fr > res:
+        errors.add(f"{prefix}.fr", _("%(where)s: the first response cannot be due after the resolution "
+                                     "(%(minutes)d minutes).", where=_where(*where, TARGET_LABELS["fr"]), minutes=res))
+    return cell
+
+
 def read_form(form, current: dict) -> tuple[dict, str | None, FormErrors]:
     """``(policy document, note, errors)`` from a submitted form, on top of
     ``current`` (the version the form was opened on: its tiers, calendars and
@@ -211,19 +218,8 @@ def read_form(form, current: dict) -> tuple[dict, str | None, FormErrors]:
     targets, tier_calendars = {}, {}
     calendar_names = list(current["calendars"])
     for i, tier in enumerate(current["targets"]):
-        row = {}
-        for priority in PRIORITIES:
-            cell = {}
-            for short, key in TARGET_KEYS.items():
-                field = f"t{i}.{priority}.{short}"
-                cell[key] = _minutes(get(field), target_where(tier, priority, short), field, errors)
-            fr, res = cell["first_response"], cell["resolution"]
-            if fr and res and fr > res:
-                errors.add(f"t{i}.{priority}.fr", _("%(where)s: the first response cannot be due after the "
-                                                    "resolution (%(minutes)d minutes).",
-                                                    where=target_where(tier, priority, "fr"), minutes=res))
-            row[priority] = cell
-        targets[tier] = row
+        targets[tier] = {priority: _read_cell(get, f"t{i}.{priority}", (tier_label(tier), PRIORITY_LABELS[priority]),
+                                              errors) for priority in PRIORITIES}
         chosen = get(f"t{i}.calendar")
         if chosen:
             if chosen not in calendar_names:
@@ -238,16 +234,12 @@ def read_form(form, current: dict) -> tuple[dict, str | None, FormErrors]:
         for i, tier in enumerate(current["targets"]):
             row = {}
             for priority in PRIORITIES:
-                cell = {}
-                for short, key in TARGET_KEYS.items():
-                    field = f"k{k}.t{i}.{priority}.{short}"
-                    where = _where(sdk.code_label("kind", kind), tier_label(tier), PRIORITY_LABELS[priority],
-                                   TARGET_LABELS[short])
-                    minutes = _minutes(get(field), where, field, errors)
-                    if minutes is not None:
-                        cell[key] = minutes
-                if cell:
-                    row[priority] = cell
+                where = (sdk.code_label("kind", kind), tier_label(tier), PRIORITY_LABELS[priority])
+                cell = _read_cell(get, f"k{k}.t{i}.{priority}", where, errors)
+                # Only the targets given: an empty field means the general target.
+                given = {key: minutes for key, minutes in cell.items() if minutes is not None}
+                if given:
+                    row[priority] = given
             if row:
                 matrix[tier] = row
         if matrix:
