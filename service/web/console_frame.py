@@ -58,14 +58,6 @@ def sidebar_queues(staff: Staff | None) -> list[dict]:
              "url": url_for("console_queues.queue", name=name)} for name in names]
 
 
-def sidebar_views(staff: Staff | None) -> list:
-    """The staff member's saved views (their own and the shared ones), each
-    with ``name``, ``url`` and ``shared``; empty for nobody signed in."""
-    if staff is None:
-        return []
-    return saved_views_for(staff)
-
-
 def current_queue() -> str | None:
     """The queue this page shows (its sidebar link is marked current), else None."""
     if not has_request_context() or request.endpoint != "console_queues.queue":
@@ -88,7 +80,7 @@ def console_sidebar(staff: Staff) -> Markup:
     by ``service.web.fragments``, so a page drawn with the same data as an
     earlier one costs no template work.
     """
-    views = sidebar_views(staff)
+    views = saved_views_for(staff)
     full_path = request.full_path.rstrip("?")
     return render_fragment(
         "web/console/_sidebar.html",
@@ -100,8 +92,7 @@ def console_sidebar(staff: Staff) -> Markup:
         roles={"agent": staff.has_role("agent"), "customers": staff.has_role("agent") or staff.has_role("finance"),
                "supervisor": staff.has_role("supervisor"), "admin": staff.has_role("admin")},
         new_ticket=url_for("console_new.new") if staff.has_role("agent") else None,
-        links=[{"url": link["url"], "key": link["key"], "label": link["label"], "count": link["count"]}
-               for link in console_links(staff)],
+        links=console_links(staff),
     )
 
 

@@ -97,10 +97,20 @@ def test_a_saved_view_appears_in_the_sidebar_at_once(client, staff_login):
 
 
 def test_size_zero_draws_every_time(app):
+    from flask import template_rendered
+
     from service.web import fragments
     app.extensions.pop("kefu_fragments", None)
     app.config["FRAGMENT_CACHE_SIZE"] = 0
     fragments.init_app(app)
     assert "kefu_fragments" not in app.extensions
-    with app.test_request_context("/"):
-        assert "Keyboard shortcuts" in render_fragment("web/console/_shortcut_help.html")
+    drawn = []
+
+    def count(sender, template, context, **extra):
+        drawn.append(template.name)
+
+    with template_rendered.connected_to(count, app), app.test_request_context("/"):
+        first = render_fragment("web/console/_shortcut_help.html")
+        again = render_fragment("web/console/_shortcut_help.html")
+    assert "Keyboard shortcuts" in first and first == again
+    assert drawn == ["web/console/_shortcut_help.html"] * 2  # drawn each time, nothing kept
