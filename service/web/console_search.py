@@ -38,6 +38,6 @@ def search():
     total = count_tickets(q, cap) if more or page > 1 else len(tickets)
     return render_template(
         "web/console/search.html", q=q, tickets=tickets, page=page, more=more, now=utcnow(),
-        total=total, capped=total > cap, cap=cap,
+        total=total, cap=cap,
         sla_state=sla_state, row_flags=queue_row_flags(console_staff(), tickets),
         first=(page - 1) * size + 1 if tickets else 0, last=(page - 1) * size + len(tickets))

@@ -23,6 +23,7 @@ from collections import OrderedDict
 
 from flask import current_app, render_template
 from flask_babel import get_locale
+from flask_babel.speaklater import LazyString
 from markupsafe import Markup
 
 
@@ -63,7 +64,10 @@ def freeze(value):
         return tuple(freeze(v) for v in value)
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    return str(value)  # lazy strings: their text in this request's language
+    if isinstance(value, LazyString):
+        return str(value)  # its text in this request's language
+    # Anything else (an ORM row, a date) could draw differently under an equal text: not a key.
+    raise TypeError(f"a fragment's context holds only dicts, lists, strings, numbers and None, not {type(value)!r}")
 
 
 def render_fragment(template: str, **context) -> Markup:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from markupsafe import Markup
 
 from service.extensions import db
@@ -37,6 +38,8 @@ def test_a_context_freezes_into_a_key_that_follows_every_value():
     assert one == freeze({"here": None, "queues": [{"count": 3, "name": "mine"}]})  # order does not matter
     assert one != freeze({"queues": [{"name": "mine", "count": 4}], "here": None})
     hash(one)
+    with pytest.raises(TypeError):  # an object whose text may not say all it draws
+        freeze({"when": object()})
 
 
 def test_a_fragment_is_drawn_once_per_context_and_language(app):
